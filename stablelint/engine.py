@@ -1,12 +1,18 @@
-"""Runs every rule over one file's source. (Interface stub: the real engine is being written.)"""
+"""Runs every rule over one file: prefilter, parse once, walk once, dispatch by op."""
 
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from typing import Callable
 
+from stablelint import frameworks
 from stablelint.diagnostics import Diagnostic
+from stablelint.fixes import add_imports, apply_fixes
+from stablelint.ir import ImportTable, ScopeWalker, SourceIndex
+from stablelint.rules import ALL_RULES
+from stablelint.rules.base import Context
 
 
 class ParseError(Exception):
@@ -18,24 +24,147 @@ class ParseError(Exception):
         self.col = col
 
 
+# Every rule starts at a log or exp call: a file without either word cannot match.
+_PREFILTER = re.compile(r"\b(?:log|exp)\b")
+# ``e = torch.exp(x)``: e's later uses (``e / e.sum()``, ``e - 1``) are candidates too.
+_EXP_ASSIGNMENT = re.compile(r"^[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)[^\n]*\bexp\b", re.M)
+
+_RULES = [rule() for rule in ALL_RULES]
+_RULES_ON_OP: dict[str, list] = {}
+_RULES_ON_BINOP: dict[type, list] = {}
+for _rule in _RULES:
+    if _rule.on_op:
+        _RULES_ON_OP.setdefault(_rule.on_op, []).append(_rule)
+    if _rule.on_binop:
+        _RULES_ON_BINOP.setdefault(_rule.on_binop, []).append(_rule)
+
+
+def parse(source: str, path: str = "<stdin>") -> ast.Module:
+    try:
+        return ast.parse(source, filename=path)
+    except SyntaxError as error:
+        raise ParseError(f"syntax error: {error.msg}", error.lineno, error.offset) from None
+    except (ValueError, RecursionError, MemoryError) as error:
+        raise ParseError(f"cannot parse: {error}") from None
+
+
+def _lines_matching(pattern: re.Pattern, source: str) -> list[int]:
+    lines, line, position = [], 1, 0
+    for match in pattern.finditer(source):
+        line += source.count("\n", position, match.start())
+        position = match.start()
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines
+
+
+def candidate_lines(source: str, aliases: set[str]) -> list[int]:
+    """Lines that can hold a finding: the trigger words, their aliases, exp-defined names."""
+    words = sorted(frameworks.TRIGGER_OPS | aliases)
+    words += sorted({match.group(1) for match in _EXP_ASSIGNMENT.finditer(source)})
+    pattern = _PREFILTER if not aliases and len(words) == 2 else re.compile(
+        r"\b(?:" + "|".join(map(re.escape, words)) + r")\b"
+    )
+    return _lines_matching(pattern, source)
+
+
 def check_source(source: str, path: str = "<stdin>", *, tree: ast.Module | None = None) -> list[Diagnostic]:
     """All findings of all rules in ``source`` (no select/ignore/noqa filtering), sorted."""
-    return []
+    if not _PREFILTER.search(source):
+        return []
+    if tree is None:
+        tree = parse(source, path)
+    imports = ImportTable.from_tree(tree)
+    aliases = imports.local_aliases(frameworks.TRIGGER_OPS)
+    lines = candidate_lines(source, aliases)
+    if not lines:
+        return []
+    ctx = Context(path, SourceIndex(source), imports)
+    trigger_names = frameworks.TRIGGER_OPS | aliases
+    op_of = ctx.normalizer.op_of
+
+    def visit(node: ast.AST, env) -> None:
+        ctx.env = env
+        if type(node) is ast.Call:
+            func = node.func
+            if type(func) is ast.Attribute:
+                name = func.attr
+            elif type(func) is ast.Name:
+                name = func.id
+            else:
+                return
+            if name not in trigger_names:
+                return
+            op = op_of(node, env, follow=False)
+            if op is not None:
+                for rule in _RULES_ON_OP.get(op.kind, ()):
+                    rule.check(node, op, ctx)
+        else:
+            for rule in _RULES_ON_BINOP.get(type(node.op), ()):
+                rule.check(node, None, ctx)
+
+    ScopeWalker(lines, visit).run(tree)
+    return sorted(set(ctx.diagnostics), key=Diagnostic.sort_key)
 
 
 @dataclass
 class FixOutcome:
-    source: str                    # the fixed source (== input when nothing was fixed)
-    applied: int                   # how many fixes were applied
-    remaining: list[Diagnostic]    # findings still in the fixed source (after ``keep``)
+    source: str  # the fixed source (== input when nothing was fixed)
+    applied: int  # how many fixes were applied
+    remaining: list[Diagnostic]  # findings still in the fixed source (after filtering)
+
+
+Filter = Callable[[str, list[Diagnostic]], list[Diagnostic]]
 
 
 def fix_source(
     source: str,
     path: str = "<stdin>",
     *,
-    keep: Callable[[Diagnostic], bool] = lambda diagnostic: True,
+    keep: Filter = lambda source, diagnostics: diagnostics,
     unsafe: bool = False,
+    max_rounds: int = 10,
 ) -> FixOutcome:
-    """Apply the fixes of the findings that ``keep`` accepts, repeatedly until none is left."""
-    return FixOutcome(source, 0, [d for d in check_source(source, path) if keep(d)])
+    """Apply the fixes of the findings ``keep`` lets through, round after round, until
+    none is left (a fix can expose another, e.g. inside its own arguments).
+
+    ``keep(source, diagnostics)`` applies select/ignore/noqa against the current text.
+    Every round's result must parse, or that round's fixes are tried one at a time.
+    """
+    applied_count = 0
+    for _ in range(max_rounds):
+        diagnostics = keep(source, check_source(source, path))
+        fixes = [d.fix for d in diagnostics if d.fix and (unsafe or d.fix.safety == "safe")]
+        if not fixes:
+            return FixOutcome(source, applied_count, diagnostics)
+        fixed, applied = _apply_verified(source, fixes)
+        if not applied:
+            return FixOutcome(source, applied_count, diagnostics)
+        source, applied_count = fixed, applied_count + len(applied)
+    return FixOutcome(source, applied_count, keep(source, check_source(source, path)))
+
+
+def _apply_verified(source: str, fixes: list) -> tuple[str, list]:
+    fixed, applied = _apply_with_imports(source, fixes)
+    if fixed is not None:
+        return fixed, applied
+    # One of them produced code that does not parse: keep the ones that do, one by one.
+    kept: list = []
+    for fix in fixes:
+        candidate, applied = _apply_with_imports(source, [fix])
+        if candidate is not None and applied:
+            source = candidate
+            kept.extend(applied)
+            break  # offsets of the other fixes refer to the old text; the next round redoes them
+    return source, kept
+
+
+def _apply_with_imports(source: str, fixes: list) -> tuple[str | None, list]:
+    fixed, applied = apply_fixes(source, fixes)
+    imports = {item for fix in applied for item in fix.imports}
+    try:
+        fixed = add_imports(fixed, imports)
+        ast.parse(fixed)
+    except Exception:
+        return None, []
+    return fixed, applied

@@ -1,0 +1,100 @@
+"""Building and applying fixes.
+
+A fix is a list of text edits on the original source plus the imports it needs (the
+shape ruff uses).  Replacement text is spliced from the original source of the
+sub-expressions it keeps, so their comments and formatting survive; only the rewritten
+call itself is new.  Imports are added with libcst's ``AddImportsVisitor``; every result
+is re-parsed before anyone sees it.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from stablelint.diagnostics import Edit, Fix, Import
+from stablelint.ir import ImportTable, SourceIndex
+
+# Expressions that can stand as a method receiver or after unary minus without parentheses.
+_ATOMS = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set)
+
+
+def spell(qualified_name: str, imports: ImportTable, *, from_import: bool = False) -> tuple[str, tuple[Import, ...]]:
+    """How this module can say ``qualified_name``, and the import it must add to say it.
+
+    Uses an existing binding when there is one (``F.logsigmoid`` after
+    ``import torch.nn.functional as F``); otherwise imports the module (``import
+    scipy.special``) or, when the code at hand uses from-imports, the name itself.
+    """
+    best_local, best_module = None, ""
+    for local, bound in imports.names.items():
+        if bound == qualified_name:
+            return local, ()
+        if qualified_name.startswith(bound + ".") and len(bound) > len(best_module):
+            best_local, best_module = local, bound
+    if best_local is not None:
+        return best_local + qualified_name[len(best_module):], ()
+    module, _, name = qualified_name.rpartition(".")
+    if from_import and name not in imports.names:
+        return name, (Import(module, name),)
+    return qualified_name, (Import(module),)
+
+
+def operand(index: SourceIndex, node: ast.expr) -> str:
+    """Source of ``node``, parenthesized when it is not an atom (``(a + b).log1p()``)."""
+    text = index.text(node)
+    return text if isinstance(node, _ATOMS) else f"({text})"
+
+
+def negated(index: SourceIndex, node: ast.expr) -> str:
+    """Source of ``-node``; ``-x`` becomes ``x`` rather than ``--x``."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return index.text(node.operand) if isinstance(node.operand, _ATOMS) else f"({index.text(node.operand)})"
+    return f"-{operand(index, node)}"
+
+
+def call_arguments(index: SourceIndex, call: ast.Call) -> str:
+    """The parenthesized argument list of ``call`` exactly as written."""
+    start = index.offset(call.func.end_lineno, call.func.end_col_offset)
+    end = index.offset(call.end_lineno, call.end_col_offset)
+    return index.source[start:end]
+
+
+def replace(index: SourceIndex, node: ast.AST, content: str) -> Edit:
+    start, end = index.span(node)
+    return Edit(start, end, content)
+
+
+def apply_fixes(source: str, fixes: list[Fix]) -> tuple[str, list[Fix]]:
+    """Apply fixes whose edits do not overlap an earlier fix's; returns (text, applied)."""
+    applied: list[Fix] = []
+    taken: list[tuple[int, int]] = []
+    for fix in sorted(fixes, key=lambda fix: min(edit.start for edit in fix.edits)):
+        spans = [(edit.start, edit.end) for edit in fix.edits]
+        if any(start < taken_end and taken_start < end for start, end in spans for taken_start, taken_end in taken):
+            continue
+        applied.append(fix)
+        taken.extend(spans)
+    edits = sorted((edit for fix in applied for edit in fix.edits), key=lambda edit: edit.start)
+    pieces, cursor = [], 0
+    for edit in edits:
+        pieces.append(source[cursor:edit.start])
+        pieces.append(edit.content)
+        cursor = edit.end
+    pieces.append(source[cursor:])
+    return "".join(pieces), applied
+
+
+def add_imports(source: str, imports: set[Import]) -> str:
+    """Add the imports with libcst (keeps formatting; skips ones already present)."""
+    if not imports:
+        return source
+    import libcst
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor, ImportItem
+
+    needed = [
+        ImportItem(item.module, item.name, item.asname)
+        for item in sorted(imports, key=lambda item: (item.module, item.name or ""))
+    ]
+    module = libcst.parse_module(source)
+    return AddImportsVisitor(CodemodContext(), needed).transform_module(module).code

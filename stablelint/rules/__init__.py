@@ -1,0 +1,7 @@
+"""The rule registry: every rule class, by family."""
+
+from stablelint.rules.base import Rule
+from stablelint.rules.logexp import RULES as LOGEXP_RULES
+
+ALL_RULES: list[type[Rule]] = sorted(LOGEXP_RULES, key=lambda rule: rule.code)
+RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}

@@ -1,0 +1,139 @@
+"""What every rule is made of, and the context a rule sees while it checks a node."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from dataclasses import dataclass
+from typing import ClassVar, Iterable
+
+from stablelint.diagnostics import Diagnostic, Fix, Import, Safety
+from stablelint.fixes import replace, spell
+from stablelint.ir import Env, ImportTable, Normalizer, Op, SourceIndex
+
+
+@dataclass(frozen=True)
+class Valid:
+    """Code the rule must stay silent on (the guarded look-alikes)."""
+
+    code: str
+    framework: str = "torch"
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """An unstable expression, the fix it must get, and how to execute both."""
+
+    code: str
+    fixed: str | None
+    framework: str = "torch"
+    domain: str = "real"  # the inputs the numeric harness draws: real | gt_minus_one | ...
+    unsafe: bool = False  # the fix is applied only with --unsafe-fixes
+
+
+# Each example is linted below these imports; docs show the framework's own lines.
+IMPORTS_BY_FRAMEWORK = {
+    "torch": "import torch\nimport torch.nn.functional as F\n",
+    "numpy": "import numpy as np\nimport scipy.special\n",
+    "math": "import math\n",
+    "tf": "import tensorflow as tf\n",
+    "keras": "import keras\n",
+    "jax": "import jax\nimport jax.numpy as jnp\n",
+}
+EXAMPLE_PRELUDE = "".join(IMPORTS_BY_FRAMEWORK.values())
+
+
+class Context:
+    """One file's shared facts; ``env`` is the scope at the node being checked."""
+
+    def __init__(self, path: str, index: SourceIndex, imports: ImportTable):
+        self.path = path
+        self.index = index
+        self.imports = imports
+        self.normalizer = Normalizer(imports)
+        self.env = Env()
+        self.diagnostics: list[Diagnostic] = []
+        self._imports_scipy = any(bound.startswith("scipy") for bound in imports.names.values())
+
+    # -- reading code
+    def op(self, expr: ast.expr | None, kind: str | None = None) -> Op | None:
+        """The canonical op computing ``expr`` (through definitions); ``op.via`` says how."""
+        if expr is None:
+            return None
+        op = self.normalizer.op_of(expr, self.env)
+        if op is None or (kind is not None and op.kind != kind):
+            return None
+        return op
+
+    def resolve(self, expr: ast.expr, via: list[tuple[str, int]] | None = None) -> ast.expr:
+        return self.normalizer.resolve(expr, self.env, via)
+
+    def text(self, node: ast.AST) -> str:
+        return self.index.text(node)
+
+    @property
+    def imports_scipy(self) -> bool:
+        return self._imports_scipy
+
+    def spell(self, qualified_name: str, *, like: Op | None = None) -> tuple[str, tuple[Import, ...]]:
+        """Spell a stable function the way this file spells ``like``'s function."""
+        from_import = like is not None and isinstance(like.call.func, ast.Name)
+        return spell(qualified_name, self.imports, from_import=from_import)
+
+    # -- writing findings
+    def fix(
+        self,
+        node: ast.AST,
+        content: str,
+        *,
+        imports: tuple[Import, ...] = (),
+        safety: Safety = "safe",
+        via: list[tuple[str, int]] = (),
+        copied: Iterable[ast.AST] = (),
+    ) -> Fix | None:
+        """A fix replacing ``node``; ``copied`` are the sub-expressions spliced into it.
+
+        Through a definition (``p = softmax(z)`` … ``log(p)``) the copied code moves from
+        the definition to the use: no fix if one of its names was rebound in between,
+        and unsafe if it holds a call, which would now run twice.
+        """
+        if via:
+            since = min(line for _, line in via)
+            copied_nodes = [inner for outer in copied for inner in ast.walk(outer)]
+            names = {inner.id for inner in copied_nodes if isinstance(inner, ast.Name)}
+            if self.env.rebound_since(names, since, node.lineno):
+                return None
+            if any(isinstance(inner, ast.Call) for inner in copied_nodes):
+                safety = "unsafe"
+        return Fix(safety, (replace(self.index, node, content),), tuple(imports))
+
+
+class Rule:
+    """A rule: its code, message, doc (the class docstring), examples, and ``check``."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    message: ClassVar[str]
+    fix_safety: ClassVar[str]  # "safe", "unsafe", or "sometimes" (see the doc's Fix safety)
+    on_op: ClassVar[str | None] = None  # checked at every call of this canonical op
+    on_binop: ClassVar[type | None] = None  # or at every binary operation of this type
+    valid: ClassVar[list[Valid]] = []
+    invalid: ClassVar[list[Invalid]] = []
+
+    def check(self, node: ast.AST, op: Op | None, ctx: Context) -> None:
+        """Report findings at ``node`` (``op`` is its canonical op for ``on_op`` rules)."""
+        raise NotImplementedError
+
+    @classmethod
+    def doc(cls) -> str:
+        return textwrap.dedent(cls.__doc__ or "").strip()
+
+    def report(self, ctx: Context, node: ast.AST, fix: Fix | None, via: list[tuple[str, int]] = ()) -> None:
+        start, end = ctx.index.span(node)
+        line, col = ctx.index.column(start)
+        end_line, end_col = ctx.index.column(end)
+        message = self.message
+        if via:
+            name, def_line = via[0]
+            message = f"{message} ({name} is defined on line {def_line})"
+        ctx.diagnostics.append(Diagnostic(ctx.path, line, col, end_line, end_col, self.code, message, fix))

@@ -1,0 +1,750 @@
+"""STB1xx: compositions of log and exp that have a stable fused form."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from stablelint import frameworks
+from stablelint.diagnostics import Fix
+from stablelint.fixes import call_arguments, negated, operand
+from stablelint.ir import Op, constant_value, same_expression
+from stablelint.rules.base import Context, Invalid, Rule, Valid
+
+# ------------------------------------------------------------------ shared matching
+
+
+def family(*ops: Op | None) -> str | None:
+    """The framework the fix must speak: one framework for all ops, else None.
+
+    Keras 3's ``keras.ops`` is its own family: its stable functions live in ``keras.ops``.
+    """
+    found = {op.framework for op in ops if op is not None and op.framework is not None}
+    if len(found) != 1:
+        return None
+    (framework,) = found
+    if framework == "tf" and any(op is not None and (op.qualified_name or "").startswith("keras.") for op in ops):
+        return "keras"
+    return framework
+
+
+def takes_only_input(op: Op) -> bool:
+    positional, keywords = op.other_args()
+    return op.input is not None and not positional and not keywords
+
+
+def arguments_of(op: Op) -> list[ast.expr]:
+    """Every sub-expression a fix copies out of ``op``'s call."""
+    copied = [op.input] if op.method and op.input is not None else []
+    return copied + list(op.call.args) + [keyword.value for keyword in op.call.keywords]
+
+
+def is_one(expr: ast.expr) -> bool:
+    return constant_value(expr) == 1.0
+
+
+def one_plus(ctx: Context, expr: ast.expr, via: list) -> ast.expr | None:
+    """``y`` when ``expr`` is ``1 + y`` or ``y + 1`` (through definitions)."""
+    expr = ctx.resolve(expr, via)
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+        if is_one(expr.left) and constant_value(expr.right) is None:
+            return expr.right
+        if is_one(expr.right) and constant_value(expr.left) is None:
+            return expr.left
+    return None
+
+
+def _identifier(expr: ast.expr) -> str:
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    return ""
+
+
+def is_max_like(ctx: Context, expr: ast.expr) -> bool:
+    """``x.max(1, keepdim=True).values``, ``np.max(x)``, ``m`` with ``m = ...max...``."""
+    expr = ctx.resolve(expr)
+    while True:
+        if isinstance(expr, ast.Subscript):  # torch.max(x, 1)[0]
+            expr = ctx.resolve(expr.value)
+        elif isinstance(expr, ast.Attribute) and expr.attr == "values":
+            expr = ctx.resolve(expr.value)
+        else:
+            break
+    op = ctx.op(expr)
+    if op is not None and op.kind == "max":
+        return True
+    identifier = _identifier(expr).lower()
+    return "max" in identifier or "logsumexp" in identifier or "lse" == identifier
+
+
+def is_shifted_by_max(ctx: Context, expr: ast.expr | None) -> bool:
+    """``x - max(x)``: the stable logsumexp/softmax trick, or anything below it."""
+    if expr is None:
+        return False
+    expr = ctx.resolve(expr)
+    return isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Sub) and is_max_like(ctx, expr.right)
+
+
+_NONNEGATIVE_CALLS = frozenset({"abs", "absolute", "square", "softplus", "relu", "exp", "sigmoid", "softmax"})
+
+
+def is_nonpositive(ctx: Context, expr: ast.expr | None) -> bool:
+    """Cheap sign facts: ``-abs(x)``, ``-x**2``, ``x - max(x)`` cannot be positive."""
+    if expr is None:
+        return False
+    expr = ctx.resolve(expr)
+    if is_shifted_by_max(ctx, expr):
+        return True
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub):
+        inner = ctx.resolve(expr.operand)
+        if isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Pow) and constant_value(inner.right) == 2.0:
+            return True
+        if isinstance(inner, ast.Call):
+            name = _identifier(inner.func)
+            return name in _NONNEGATIVE_CALLS
+    return False
+
+
+@dataclass
+class ReductionArgs:
+    axis: ast.expr | None
+    axis_keyword: bool
+    keepdims: ast.expr | None
+
+
+def reduction_args(op: Op, framework: str) -> ReductionArgs | None:
+    """Axis and keep-dims arguments of a ``sum``; None if it has others (dtype, out…)."""
+    signature = frameworks.SUM_SIGNATURES.get("tf" if framework == "keras" else framework)
+    if signature is None:
+        return None
+    positional, keywords = op.other_args()
+    args = ReductionArgs(None, False, None)
+    if len(positional) > len(signature.positional):
+        return None
+    for role, value in zip(signature.positional, positional):
+        if role == "axis":
+            args.axis = value
+        elif role == "keepdims":
+            args.keepdims = value
+        else:
+            return None
+    for keyword in keywords:
+        if keyword.arg in signature.axis_names:
+            args.axis, args.axis_keyword = keyword.value, True
+        elif keyword.arg in signature.keepdims_names:
+            args.keepdims = keyword.value
+        elif not op.method and keyword.arg in ("input", "a", "input_tensor", "x") and keyword.value is op.input:
+            continue
+        else:
+            return None
+    return args
+
+
+def is_true(expr: ast.expr | None) -> bool:
+    return isinstance(expr, ast.Constant) and expr.value is True
+
+
+def axis_arguments(ctx: Context, args: ReductionArgs, framework: str, *, keep: bool = True) -> list[str]:
+    key = "tf" if framework == "keras" else framework
+    rendered = []
+    if args.axis is not None:
+        axis = ctx.text(args.axis)
+        rendered.append(f"{frameworks.AXIS_KEYWORD[key]}={axis}" if args.axis_keyword else axis)
+    if keep and args.keepdims is not None:
+        rendered.append(f"{frameworks.KEEPDIMS_KEYWORD[key]}={ctx.text(args.keepdims)}")
+    return rendered
+
+
+def stable_call(ctx: Context, target: str, framework: str, arguments: list[str], *, like: Op | None):
+    qualified = frameworks.STABLE[(target, framework)]
+    function, imports = ctx.spell(qualified, like=like)
+    return f"{function}({', '.join(arguments)})", imports
+
+
+# ------------------------------------------------------------------ the rules
+
+
+class LogSoftmax(Rule):
+    """
+    ## What it does
+    Finds `log(softmax(x))`, in any framework and spelling (`torch.log(F.softmax(x, 1))`,
+    `x.softmax(-1).log()`, `np.log(scipy.special.softmax(x))`,
+    `tf.math.log(tf.nn.softmax(x))`, `jnp.log(jax.nn.softmax(x))`), also when the softmax
+    is assigned to a name first (`p = F.softmax(z, -1)` … `torch.log(p)`).
+
+    ## Why is this bad?
+    Softmax rounds the probabilities of unlikely classes to exactly 0 once the logits
+    differ by more than about 104 in float32 (17 in float16); their log is then `-inf`,
+    and a loss or gradient built on it becomes `inf` or `nan`. `log_softmax` computes
+    `x - logsumexp(x)` directly and stays finite.
+
+    ## Fix safety
+    Safe: `log_softmax` takes exactly the same arguments as the `softmax` it replaces (same
+    axis, same default axis, same `dtype`) and returns the same value wherever the
+    original is finite. When the softmax comes from an assignment, the fix moves the
+    softmax arguments to the log: it is unsafe if they contain a call (which would run
+    again), and not offered if one of their names is reassigned in between.
+
+    ## References
+    - Goodfellow, Bengio, Courville, *Deep Learning*, §4.1 (softmax and log-softmax).
+    - [torch.nn.functional.log_softmax](https://pytorch.org/docs/stable/generated/torch.nn.functional.log_softmax.html),
+      [scipy.special.log_softmax](https://docs.scipy.org/doc/scipy/reference/generated/scipy.special.log_softmax.html),
+      [tf.nn.log_softmax](https://www.tensorflow.org/api_docs/python/tf/nn/log_softmax),
+      [jax.nn.log_softmax](https://jax.readthedocs.io/en/latest/_autosummary/jax.nn.log_softmax.html)
+    """
+
+    code = "STB101"
+    name = "log-of-softmax"
+    message = "log(softmax(x)) underflows to -inf when a probability rounds to 0; use log_softmax(x)"
+    fix_safety = "safe"
+    on_op = "log"
+    valid = [
+        Valid("F.log_softmax(x, dim=-1)"),
+        Valid("torch.log(F.softmax(x, dim=-1) + 1e-8)"),
+        Valid("torch.log(torch.clamp(F.softmax(x, dim=-1), min=1e-8))"),
+        Valid("p = F.softmax(x, dim=-1).clamp(min=1e-8)\ny = torch.log(p)"),
+        Valid("p = F.softmax(x, dim=-1)\np = p + 1e-8\ny = p.log()"),
+        Valid("p = F.softmax(x, dim=-1)\np.clamp_(min=1e-8)\ny = torch.log(p)"),
+        Valid("np.log(scipy.special.softmax(x) + 1e-12)", "numpy"),
+        Valid("jnp.log(jnp.maximum(jax.nn.softmax(x), 1e-12))", "jax"),
+    ]
+    invalid = [
+        Invalid("torch.log(torch.softmax(x, dim=1))", "torch.log_softmax(x, dim=1)"),
+        Invalid("torch.log(F.softmax(x, -1))", "F.log_softmax(x, -1)"),
+        Invalid("x.softmax(dim=1).log()", "x.log_softmax(dim=1)"),
+        Invalid("torch.log((2 * x).softmax(1))", "(2 * x).log_softmax(1)"),
+        Invalid("np.log(scipy.special.softmax(x, axis=1))", "scipy.special.log_softmax(x, axis=1)", "numpy"),
+        Invalid("tf.math.log(tf.nn.softmax(x, axis=-1))", "tf.nn.log_softmax(x, axis=-1)", "tf"),
+        Invalid("keras.ops.log(keras.ops.softmax(x))", "keras.ops.log_softmax(x)", "keras"),
+        Invalid("jnp.log(jax.nn.softmax(x, axis=1))", "jax.nn.log_softmax(x, axis=1)", "jax"),
+    ]
+
+    def check(self, node: ast.Call, log: Op, ctx: Context) -> None:
+        if not takes_only_input(log):
+            return
+        softmax = ctx.op(log.input, "softmax")
+        if softmax is None:
+            return
+        self.report(ctx, node, self.fix(ctx, node, softmax), softmax.via)
+
+    def fix(self, ctx: Context, node: ast.Call, softmax: Op) -> Fix | None:
+        arguments = call_arguments(ctx.index, softmax.call)
+        if softmax.method:
+            content, imports = f"{operand(ctx.index, softmax.input)}.log_softmax{arguments}", ()
+        else:
+            target = frameworks.LOG_SOFTMAX_OF.get(softmax.qualified_name)
+            if target is None:
+                return None
+            function, imports = ctx.spell(target, like=softmax)
+            content = function + arguments
+        return ctx.fix(node, content, imports=imports, via=softmax.via, copied=arguments_of(softmax))
+
+
+class LogSumExp(Rule):
+    """
+    ## What it does
+    Finds `log(sum(exp(x)))` written out: `torch.log(torch.sum(torch.exp(x), dim=1))`,
+    `x.exp().sum(-1).log()`, `np.log(np.sum(np.exp(x), axis=1))`,
+    `tf.math.log(tf.reduce_sum(tf.exp(x), axis=1))`, `jnp.log(jnp.sum(jnp.exp(x)))`.
+    Code that subtracts the maximum first (`m + log(sum(exp(x - m)))`) is already stable
+    and is not reported.
+
+    ## Why is this bad?
+    `exp` overflows to `inf` for inputs above 88.7 in float32 (11.1 in float16, 709.8 in
+    float64), so the result is `inf` although the true value is finite; for very negative
+    inputs every `exp` underflows to 0 and the result is `-inf`. `logsumexp` subtracts
+    the maximum internally and is exact over the whole range.
+
+    ## Fix safety
+    Safe for PyTorch, TensorFlow, Keras and JAX: the same axis and keep-dims arguments are
+    passed to the framework's `logsumexp` (`torch.logsumexp` needs a `dim`; a sum over all
+    elements becomes `torch.logsumexp(x.flatten(), 0)`). For NumPy the fix calls
+    `scipy.special.logsumexp`: safe when the file already imports SciPy, unsafe otherwise
+    because it adds a dependency on SciPy. Sums with a `dtype`, `out` or `where` argument
+    are reported without a fix.
+
+    This overlaps TorchFix's TOR108, which reports the PyTorch form without a fix.
+
+    ## References
+    - Goodfellow, Bengio, Courville, *Deep Learning*, §4.1.
+    - [torch.logsumexp](https://pytorch.org/docs/stable/generated/torch.logsumexp.html),
+      [scipy.special.logsumexp](https://docs.scipy.org/doc/scipy/reference/generated/scipy.special.logsumexp.html),
+      [tf.math.reduce_logsumexp](https://www.tensorflow.org/api_docs/python/tf/math/reduce_logsumexp),
+      [jax.nn.logsumexp](https://jax.readthedocs.io/en/latest/_autosummary/jax.nn.logsumexp.html)
+    """
+
+    code = "STB102"
+    name = "naive-logsumexp"
+    message = "log(sum(exp(x))) overflows for large x; use logsumexp(x)"
+    fix_safety = "sometimes"
+    on_op = "log"
+    valid = [
+        Valid("torch.logsumexp(x, dim=1)"),
+        Valid("m = x.max(dim=1, keepdim=True).values\ny = m + torch.log(torch.sum(torch.exp(x - m), dim=1, keepdim=True))"),
+        Valid("y = torch.log(torch.exp(x - torch.amax(x, 1, keepdim=True)).sum(1))"),
+        Valid("x_max = np.max(x, axis=-1, keepdims=True)\ny = x_max + np.log(np.sum(np.exp(x - x_max), axis=-1, keepdims=True))", "numpy"),
+        Valid("np.log(np.sum(np.exp(x), axis=1) + 1e-12)", "numpy"),
+    ]
+    invalid = [
+        Invalid("torch.log(torch.sum(torch.exp(x), dim=1))", "torch.logsumexp(x, dim=1)"),
+        Invalid("torch.log(torch.exp(x).sum(-1, keepdim=True))", "x.logsumexp(-1, keepdim=True)"),
+        Invalid("x.exp().sum(1).log()", "x.logsumexp(1)"),
+        Invalid("torch.log(torch.sum(torch.exp(x)))", "torch.logsumexp(x.flatten(), 0)"),
+        Invalid("np.log(np.sum(np.exp(x), axis=1))", "scipy.special.logsumexp(x, axis=1)", "numpy"),
+        Invalid("np.log(np.exp(x).sum(-1, keepdims=True))", "scipy.special.logsumexp(x, -1, keepdims=True)", "numpy"),
+        Invalid("np.log(np.sum(np.exp(x)))", "scipy.special.logsumexp(x)", "numpy"),
+        Invalid("tf.math.log(tf.reduce_sum(tf.exp(x), axis=1))", "tf.math.reduce_logsumexp(x, axis=1)", "tf"),
+        Invalid("keras.ops.log(keras.ops.sum(keras.ops.exp(x), axis=1))", "keras.ops.logsumexp(x, axis=1)", "keras"),
+        Invalid("jnp.log(jnp.sum(jnp.exp(x), axis=1))", "jax.nn.logsumexp(x, axis=1)", "jax"),
+    ]
+
+    def check(self, node: ast.Call, log: Op, ctx: Context) -> None:
+        if not takes_only_input(log):
+            return
+        total = ctx.op(log.input, "sum")
+        exp = total and ctx.op(total.input, "exp")
+        if exp is None or is_shifted_by_max(ctx, exp.input):
+            return
+        via = total.via + exp.via
+        self.report(ctx, node, self.fix(ctx, node, log, total, exp, via), via)
+
+    def fix(self, ctx: Context, node: ast.Call, log: Op, total: Op, exp: Op, via: list) -> Fix | None:
+        framework = family(log, total, exp)
+        args = framework and reduction_args(total, framework)
+        if not args or exp.input is None:
+            return None
+        copied = [exp.input, args.axis, args.keepdims]
+        copied = [expr for expr in copied if expr is not None]
+        if framework == "torch":
+            source = operand(ctx.index, exp.input)
+            if args.axis is None:
+                if args.keepdims is not None:
+                    return None
+                source, axis = f"{source}.flatten()", ["0"]
+            else:
+                axis = axis_arguments(ctx, args, framework)
+            if exp.method or total.method:
+                content, imports = f"{source}.logsumexp({', '.join(axis)})", ()
+            else:
+                inner = ctx.text(exp.input) if args.axis is not None else source
+                content, imports = stable_call(ctx, "logsumexp", framework, [inner, *axis], like=log)
+            return ctx.fix(node, content, imports=imports, via=via, copied=copied)
+        if framework not in ("numpy", "tf", "keras", "jax"):
+            return None
+        content, imports = stable_call(
+            ctx, "logsumexp", framework, [ctx.text(exp.input), *axis_arguments(ctx, args, framework)], like=log
+        )
+        safety = "safe" if framework != "numpy" or ctx.imports_scipy else "unsafe"
+        return ctx.fix(node, content, imports=imports, safety=safety, via=via, copied=copied)
+
+
+class NaiveSoftmax(Rule):
+    """
+    ## What it does
+    Finds softmax written out as `exp(x) / sum(exp(x))`: `torch.exp(x) / torch.exp(x).sum(1,
+    keepdim=True)`, `e / e.sum(-1, keepdims=True)` after `e = np.exp(x)`, and the same in
+    TensorFlow, Keras and JAX. Code that subtracts the maximum first is not reported.
+
+    ## Why is this bad?
+    For inputs above 88.7 (float32), 11.1 (float16) or 709.8 (float64) `exp` overflows and
+    the quotient is `inf / inf = nan`; for very negative inputs it is `0 / 0 = nan`. The
+    framework's `softmax` subtracts the maximum first and never overflows.
+
+    ## Fix safety
+    Safe when the sum keeps its reduced dimension (`keepdim=True`) or sums every element
+    (NumPy): the fix passes the same axis to `softmax`. Without `keepdim` the division
+    broadcasts differently and no fix is offered; for NumPy the fix calls
+    `scipy.special.softmax` and is unsafe when the file does not import SciPy yet. When
+    `exp(x)` is assigned to a name first, the fix is unsafe if `x` contains a call.
+
+    ## References
+    - Goodfellow, Bengio, Courville, *Deep Learning*, §4.1.
+    - [torch.softmax](https://pytorch.org/docs/stable/generated/torch.nn.functional.softmax.html),
+      [scipy.special.softmax](https://docs.scipy.org/doc/scipy/reference/generated/scipy.special.softmax.html),
+      [tf.nn.softmax](https://www.tensorflow.org/api_docs/python/tf/nn/softmax),
+      [jax.nn.softmax](https://jax.readthedocs.io/en/latest/_autosummary/jax.nn.softmax.html)
+    """
+
+    code = "STB103"
+    name = "naive-softmax"
+    message = "exp(x) / sum(exp(x)) overflows to inf / inf = nan for large x; use softmax(x)"
+    fix_safety = "sometimes"
+    on_binop = ast.Div
+    valid = [
+        Valid("torch.softmax(x, dim=1)"),
+        Valid("e = torch.exp(x - x.max(dim=1, keepdim=True).values)\ny = e / e.sum(dim=1, keepdim=True)"),
+        Valid("e = np.exp(x - np.max(x, axis=-1, keepdims=True))\ny = e / np.sum(e, axis=-1, keepdims=True)", "numpy"),
+        Valid("y = torch.exp(x) / torch.exp(z).sum(1, keepdim=True)"),
+    ]
+    invalid = [
+        Invalid("torch.exp(x) / torch.exp(x).sum(dim=1, keepdim=True)", "torch.softmax(x, dim=1)"),
+        Invalid("x.exp() / x.exp().sum(-1, keepdim=True)", "x.softmax(-1)"),
+        Invalid("np.exp(x) / np.sum(np.exp(x), axis=1, keepdims=True)", "scipy.special.softmax(x, axis=1)", "numpy"),
+        Invalid("np.exp(x) / np.sum(np.exp(x))", "scipy.special.softmax(x)", "numpy"),
+        Invalid("tf.exp(x) / tf.reduce_sum(tf.exp(x), axis=-1, keepdims=True)", "tf.nn.softmax(x, axis=-1)", "tf"),
+        Invalid("jnp.exp(x) / jnp.sum(jnp.exp(x), axis=1, keepdims=True)", "jax.nn.softmax(x, axis=1)", "jax"),
+    ]
+
+    def check(self, node: ast.BinOp, _: None, ctx: Context) -> None:
+        numerator = ctx.op(node.left, "exp")
+        total = numerator and ctx.op(node.right, "sum")
+        denominator_exp = total and ctx.op(total.input, "exp")
+        if denominator_exp is None or numerator.input is None:
+            return
+        same = denominator_exp.call is numerator.call or (
+            denominator_exp.input is not None and same_expression(numerator.input, denominator_exp.input)
+        )
+        if not same or is_shifted_by_max(ctx, numerator.input):
+            return
+        via = numerator.via + total.via + denominator_exp.via
+        self.report(ctx, node, self.fix(ctx, node, numerator, total, via), via)
+
+    def fix(self, ctx: Context, node: ast.BinOp, exp: Op, total: Op, via: list) -> Fix | None:
+        framework = family(exp, total)
+        args = framework and reduction_args(total, framework)
+        if not args:
+            return None
+        sums_everything = args.axis is None and framework == "numpy"
+        if not sums_everything and (args.axis is None or not is_true(args.keepdims)):
+            return None
+        axis = axis_arguments(ctx, args, framework, keep=False)
+        copied = [exp.input] + ([args.axis] if args.axis is not None else [])
+        if framework == "torch" and exp.method:
+            content, imports = f"{operand(ctx.index, exp.input)}.softmax({', '.join(axis)})", ()
+        elif framework in ("torch", "numpy", "tf", "keras", "jax"):
+            content, imports = stable_call(ctx, "softmax", framework, [ctx.text(exp.input), *axis], like=exp)
+        else:
+            return None
+        safety = "safe" if framework != "numpy" or ctx.imports_scipy else "unsafe"
+        return ctx.fix(node, content, imports=imports, safety=safety, via=via, copied=copied)
+
+
+class LogSigmoid(Rule):
+    """
+    ## What it does
+    Finds `log(sigmoid(x))`: `torch.log(torch.sigmoid(x))`, `x.sigmoid().log()`,
+    `np.log(scipy.special.expit(x))`, `tf.math.log(tf.sigmoid(x))`,
+    `jnp.log(jax.nn.sigmoid(x))`.
+
+    ## Why is this bad?
+    `sigmoid(x)` underflows to 0 for `x` below about -88 in float32 (-17 in float16), so its
+    log is `-inf` where the true value is simply about `x`; the gradient is `nan`. The
+    fused `logsigmoid` computes `-softplus(-x)` and is exact everywhere.
+
+    ## Fix safety
+    Safe: `torch.nn.functional.logsigmoid`, `scipy.special.log_expit` (SciPy ≥ 1.8),
+    `tf.math.log_sigmoid`, `keras.ops.log_sigmoid` and `jax.nn.log_sigmoid` return the same
+    value wherever the original is finite.
+
+    ## References
+    - Goodfellow, Bengio, Courville, *Deep Learning*, §3.10 (softplus and log-sigmoid).
+    - [torch.nn.functional.logsigmoid](https://pytorch.org/docs/stable/generated/torch.nn.functional.logsigmoid.html),
+      [scipy.special.log_expit](https://docs.scipy.org/doc/scipy/reference/generated/scipy.special.log_expit.html),
+      [tf.math.log_sigmoid](https://www.tensorflow.org/api_docs/python/tf/math/log_sigmoid),
+      [jax.nn.log_sigmoid](https://jax.readthedocs.io/en/latest/_autosummary/jax.nn.log_sigmoid.html)
+    """
+
+    code = "STB104"
+    name = "log-of-sigmoid"
+    message = "log(sigmoid(x)) underflows to -inf for very negative x; use logsigmoid(x)"
+    fix_safety = "safe"
+    on_op = "log"
+    valid = [
+        Valid("F.logsigmoid(x)"),
+        Valid("torch.log(torch.sigmoid(x) + 1e-7)"),
+        Valid("torch.log(torch.sigmoid(x).clamp(min=1e-7))"),
+        Valid("np.log(np.clip(scipy.special.expit(x), 1e-7, 1.0))", "numpy"),
+    ]
+    invalid = [
+        Invalid("torch.log(torch.sigmoid(x))", "F.logsigmoid(x)"),
+        Invalid("x.sigmoid().log()", "F.logsigmoid(x)"),
+        Invalid("np.log(scipy.special.expit(x))", "scipy.special.log_expit(x)", "numpy"),
+        Invalid("tf.math.log(tf.sigmoid(x))", "tf.math.log_sigmoid(x)", "tf"),
+        Invalid("keras.ops.log(keras.ops.sigmoid(x))", "keras.ops.log_sigmoid(x)", "keras"),
+        Invalid("jnp.log(jax.nn.sigmoid(x))", "jax.nn.log_sigmoid(x)", "jax"),
+    ]
+
+    def check(self, node: ast.Call, log: Op, ctx: Context) -> None:
+        if not takes_only_input(log):
+            return
+        sigmoid = ctx.op(log.input, "sigmoid")
+        if sigmoid is None or sigmoid.input is None:
+            return
+        self.report(ctx, node, log_sigmoid_fix(ctx, node, log, sigmoid, ctx.text(sigmoid.input), sigmoid.via), sigmoid.via)
+
+
+def log_sigmoid_fix(ctx: Context, node: ast.AST, log: Op, sigmoid: Op, argument: str, via: list) -> Fix | None:
+    framework = family(log, sigmoid)
+    if (("log_sigmoid", framework)) not in frameworks.STABLE:
+        return None
+    content, imports = stable_call(ctx, "log_sigmoid", framework, [argument], like=sigmoid)
+    return ctx.fix(node, content, imports=imports, via=via, copied=[sigmoid.input])
+
+
+class LogOneMinusSigmoid(Rule):
+    """
+    ## What it does
+    Finds `log(1 - sigmoid(x))`, the second half of a hand-written binary cross-entropy,
+    in every framework, also through an assignment (`p = torch.sigmoid(z)` …
+    `torch.log(1 - p)`).
+
+    ## Why is this bad?
+    For `x` above about 17 in float32 (8 in float16) `sigmoid(x)` rounds to exactly 1,
+    so `1 - sigmoid(x)` is 0 and its log is `-inf`; the true value is about `-x`. Since
+    `1 - sigmoid(x) = sigmoid(-x)`, the stable form is `logsigmoid(-x)`.
+
+    ## Fix safety
+    Safe: `logsigmoid(-x)` equals `log(1 - sigmoid(x))` wherever the original is finite.
+
+    ## References
+    - Goodfellow, Bengio, Courville, *Deep Learning*, §3.10.
+    - [torch.nn.functional.logsigmoid](https://pytorch.org/docs/stable/generated/torch.nn.functional.logsigmoid.html),
+      [scipy.special.log_expit](https://docs.scipy.org/doc/scipy/reference/generated/scipy.special.log_expit.html)
+    """
+
+    code = "STB105"
+    name = "log-one-minus-sigmoid"
+    message = "log(1 - sigmoid(x)) rounds to log(0) = -inf for large x; use logsigmoid(-x)"
+    fix_safety = "safe"
+    on_op = "log"
+    valid = [
+        Valid("F.logsigmoid(-x)"),
+        Valid("torch.log(1 - torch.sigmoid(x) + 1e-7)"),
+        Valid("torch.log((1 - torch.sigmoid(x)).clamp(min=1e-7))"),
+        Valid("torch.log(2 - torch.sigmoid(x))"),
+    ]
+    invalid = [
+        Invalid("torch.log(1 - torch.sigmoid(x))", "F.logsigmoid(-x)"),
+        Invalid("torch.log(1.0 - x.sigmoid())", "F.logsigmoid(-x)"),
+        Invalid("torch.log(1 - torch.sigmoid(-x))", "F.logsigmoid(x)"),
+        Invalid("torch.log(1 - torch.sigmoid(2 * x))", "F.logsigmoid(-(2 * x))"),
+        Invalid("np.log(1 - scipy.special.expit(x))", "scipy.special.log_expit(-x)", "numpy"),
+        Invalid("tf.math.log(1 - tf.sigmoid(x))", "tf.math.log_sigmoid(-x)", "tf"),
+        Invalid("jnp.log(1 - jax.nn.sigmoid(x))", "jax.nn.log_sigmoid(-x)", "jax"),
+    ]
+
+    def check(self, node: ast.Call, log: Op, ctx: Context) -> None:
+        if not takes_only_input(log):
+            return
+        via: list = []
+        difference = ctx.resolve(log.input, via)
+        if not (isinstance(difference, ast.BinOp) and isinstance(difference.op, ast.Sub) and is_one(difference.left)):
+            return
+        sigmoid = ctx.op(difference.right, "sigmoid")
+        if sigmoid is None or sigmoid.input is None:
+            return
+        via = via + sigmoid.via
+        argument = negated(ctx.index, sigmoid.input)
+        self.report(ctx, node, log_sigmoid_fix(ctx, node, log, sigmoid, argument, via), via)
+
+
+class LogOnePlus(Rule):
+    """
+    ## What it does
+    Finds `log(1 + x)` (and `log(x + 1)`) in every framework and in the standard library's
+    `math`, in function and method form (`(1 + x).log()`).
+
+    ## Why is this bad?
+    When `|x|` is below the dtype's resolution next to 1 (about 1e-16 in float64, 6e-8 in
+    float32, 5e-4 in float16), `1 + x` rounds to exactly 1 and the log is 0: every digit
+    of the answer (about `x`) is lost, and for slightly larger `x` most of them are.
+    `log1p(x)` is accurate for all `x > -1`.
+
+    ## Fix safety
+    Safe: `log1p(x)` equals `log(1 + x)` wherever the original is accurate, and is more
+    accurate where it is not. `log(1 + exp(x))` is STB108's (softplus), not this rule's.
+
+    This overlaps TorchFix's TOR106, which reports the PyTorch form without a fix.
+
+    ## References
+    - Higham, *Accuracy and Stability of Numerical Algorithms*, §1.14.
+    - [torch.log1p](https://pytorch.org/docs/stable/generated/torch.log1p.html),
+      [numpy.log1p](https://numpy.org/doc/stable/reference/generated/numpy.log1p.html),
+      [math.log1p](https://docs.python.org/3/library/math.html#math.log1p)
+    """
+
+    code = "STB106"
+    name = "log-of-one-plus"
+    message = "log(1 + x) loses precision when |x| is small; use log1p(x)"
+    fix_safety = "safe"
+    on_op = "log"
+    valid = [
+        Valid("torch.log1p(x)"),
+        Valid("torch.log(2 + x)"),
+        Valid("math.log(1 + 2)", "math"),
+        Valid("math.log(1 + x, 10)", "math"),
+        Valid("torch.log(1 + torch.exp(x))"),
+    ]
+    invalid = [
+        Invalid("torch.log(1 + x)", "torch.log1p(x)", domain="gt_minus_one"),
+        Invalid("(x + 1).log()", "x.log1p()", domain="gt_minus_one"),
+        Invalid("(1 + 2 * x).log()", "(2 * x).log1p()", domain="gt_minus_half"),
+        Invalid("np.log(1 + x)", "np.log1p(x)", "numpy", domain="gt_minus_one"),
+        Invalid("np.log(1.0 + x)", "np.log1p(x)", "numpy", domain="gt_minus_one"),
+        Invalid("math.log(1 + x)", "math.log1p(x)", "math", domain="gt_minus_one"),
+        Invalid("tf.math.log(1 + x)", "tf.math.log1p(x)", "tf", domain="gt_minus_one"),
+        Invalid("jnp.log(x + 1)", "jnp.log1p(x)", "jax", domain="gt_minus_one"),
+        Invalid("torch.log(1 + torch.exp(-torch.abs(x)))", "torch.log1p(torch.exp(-torch.abs(x)))"),
+    ]
+
+    def check(self, node: ast.Call, log: Op, ctx: Context) -> None:
+        if not takes_only_input(log):
+            return
+        via: list = []
+        addend = one_plus(ctx, log.input, via)
+        if addend is None:
+            return
+        exp = ctx.op(addend, "exp")
+        if exp is not None and not is_nonpositive(ctx, exp.input):
+            return  # log(1 + exp(x)) is softplus: STB108
+        self.report(ctx, node, self.fix(ctx, node, log, addend, via), via)
+
+    def fix(self, ctx: Context, node: ast.Call, log: Op, addend: ast.expr, via: list) -> Fix | None:
+        framework = family(log)
+        if log.method:
+            content, imports = f"{operand(ctx.index, addend)}.log1p()", ()
+        elif ("log1p", framework) in frameworks.STABLE:
+            content, imports = stable_call(ctx, "log1p", framework, [ctx.text(addend)], like=log)
+        else:
+            return None
+        return ctx.fix(node, content, imports=imports, via=via, copied=[addend])
+
+
+class ExpMinusOne(Rule):
+    """
+    ## What it does
+    Finds `exp(x) - 1` in every framework and in `math`, in function and method form
+    (`x.exp() - 1`), also through an assignment (`e = torch.exp(x)` … `e - 1`).
+
+    ## Why is this bad?
+    For small `|x|`, `exp(x)` is `1 + x + …` and the subtraction cancels the leading 1:
+    below the dtype's resolution next to 1 the result is exactly 0, and for slightly
+    larger `x` most digits are lost. `expm1(x)` is accurate everywhere.
+
+    ## Fix safety
+    Safe: `expm1(x)` equals `exp(x) - 1` wherever the original is accurate, and is more
+    accurate where it is not.
+
+    This overlaps TorchFix's TOR107, which reports the PyTorch form without a fix.
+
+    ## References
+    - Higham, *Accuracy and Stability of Numerical Algorithms*, §1.14.
+    - [torch.expm1](https://pytorch.org/docs/stable/generated/torch.expm1.html),
+      [numpy.expm1](https://numpy.org/doc/stable/reference/generated/numpy.expm1.html),
+      [math.expm1](https://docs.python.org/3/library/math.html#math.expm1)
+    """
+
+    code = "STB107"
+    name = "exp-minus-one"
+    message = "exp(x) - 1 loses precision when |x| is small; use expm1(x)"
+    fix_safety = "safe"
+    on_binop = ast.Sub
+    valid = [
+        Valid("torch.expm1(x)"),
+        Valid("torch.exp(x) - 2"),
+        Valid("1 - torch.exp(x)"),
+        Valid("torch.exp(x - 1)"),
+    ]
+    invalid = [
+        Invalid("torch.exp(x) - 1", "torch.expm1(x)"),
+        Invalid("x.exp() - 1.0", "x.expm1()"),
+        Invalid("(x / 2).exp() - 1", "(x / 2).expm1()"),
+        Invalid("np.exp(x) - 1", "np.expm1(x)", "numpy"),
+        Invalid("math.exp(x) - 1", "math.expm1(x)", "math"),
+        Invalid("tf.exp(x) - 1", "tf.math.expm1(x)", "tf"),
+        Invalid("jnp.exp(x) - 1", "jnp.expm1(x)", "jax"),
+    ]
+
+    def check(self, node: ast.BinOp, _: None, ctx: Context) -> None:
+        if not is_one(node.right):
+            return
+        exp = ctx.op(node.left, "exp")
+        if exp is None or exp.input is None or not takes_only_input(exp):
+            return
+        self.report(ctx, node, self.fix(ctx, node, exp), exp.via)
+
+    def fix(self, ctx: Context, node: ast.BinOp, exp: Op) -> Fix | None:
+        if exp.method:
+            content, imports = f"{operand(ctx.index, exp.input)}.expm1()", ()
+        else:
+            framework = family(exp)
+            if ("expm1", framework) not in frameworks.STABLE:
+                return None
+            content, imports = stable_call(ctx, "expm1", framework, [ctx.text(exp.input)], like=exp)
+        return ctx.fix(node, content, imports=imports, via=exp.via, copied=[exp.input])
+
+
+class NaiveSoftplus(Rule):
+    """
+    ## What it does
+    Finds `log(1 + exp(x))` (softplus written out) in every framework, in function and
+    method form. `log(1 + exp(-abs(x)))`, whose `exp` cannot overflow, is STB106's instead.
+
+    ## Why is this bad?
+    `exp(x)` overflows to `inf` for `x` above 88.7 in float32 (11.1 in float16, 709.8 in
+    float64), so the result is `inf` where the true value is about `x`; for very negative
+    `x`, `1 + exp(x)` rounds to 1 and the small result is lost. `softplus(x)` (or
+    `logaddexp(0, x)`) is accurate everywhere.
+
+    ## Fix safety
+    Safe for NumPy (`np.logaddexp(0, x)`), TensorFlow (`tf.math.softplus`) and JAX
+    (`jax.nn.softplus`). Unsafe for PyTorch and Keras: `torch.nn.functional.softplus`
+    returns `x` itself above its `threshold=20`, which differs from `log(1 + exp(x))` by up
+    to 2e-9: below float32's resolution, but visible in float64. No fix for `math`, which
+    has no softplus.
+
+    ## References
+    - Goodfellow, Bengio, Courville, *Deep Learning*, §3.10.
+    - [torch.nn.functional.softplus](https://pytorch.org/docs/stable/generated/torch.nn.functional.softplus.html),
+      [numpy.logaddexp](https://numpy.org/doc/stable/reference/generated/numpy.logaddexp.html),
+      [tf.math.softplus](https://www.tensorflow.org/api_docs/python/tf/math/softplus),
+      [jax.nn.softplus](https://jax.readthedocs.io/en/latest/_autosummary/jax.nn.softplus.html)
+    """
+
+    code = "STB108"
+    name = "naive-softplus"
+    message = "log(1 + exp(x)) overflows to inf for large x; use softplus(x)"
+    fix_safety = "sometimes"
+    on_op = "log"
+    valid = [
+        Valid("F.softplus(x)"),
+        Valid("torch.log(1 + torch.exp(-torch.abs(x)))"),
+        Valid("np.logaddexp(0, x)", "numpy"),
+        Valid("torch.log(2 + torch.exp(x))"),
+    ]
+    invalid = [
+        Invalid("torch.log(1 + torch.exp(x))", "F.softplus(x)", unsafe=True),
+        Invalid("(1 + x.exp()).log()", "F.softplus(x)", unsafe=True),
+        Invalid("np.log(1 + np.exp(x))", "np.logaddexp(0, x)", "numpy"),
+        Invalid("np.log(np.exp(x) + 1)", "np.logaddexp(0, x)", "numpy"),
+        Invalid("tf.math.log(1 + tf.exp(x))", "tf.math.softplus(x)", "tf"),
+        Invalid("jnp.log(1 + jnp.exp(x))", "jax.nn.softplus(x)", "jax"),
+    ]
+
+    def check(self, node: ast.Call, log: Op, ctx: Context) -> None:
+        if not takes_only_input(log):
+            return
+        via: list = []
+        addend = one_plus(ctx, log.input, via)
+        exp = addend is not None and ctx.op(addend, "exp")
+        if not exp or exp.input is None or is_nonpositive(ctx, exp.input):
+            return
+        via = via + exp.via
+        self.report(ctx, node, self.fix(ctx, node, log, exp, via), via)
+
+    def fix(self, ctx: Context, node: ast.Call, log: Op, exp: Op, via: list) -> Fix | None:
+        framework = family(log, exp)
+        argument = ctx.text(exp.input)
+        if framework == "numpy":
+            content, imports = stable_call(ctx, "logaddexp", framework, ["0", argument], like=log)
+        elif ("softplus", framework) in frameworks.STABLE:
+            content, imports = stable_call(ctx, "softplus", framework, [argument], like=None)
+        else:
+            return None
+        safety = "unsafe" if framework in ("torch", "keras") else "safe"
+        return ctx.fix(node, content, imports=imports, safety=safety, via=via, copied=[exp.input])
+
+
+RULES = [LogSoftmax, LogSumExp, NaiveSoftmax, LogSigmoid, LogOneMinusSigmoid, LogOnePlus, ExpMinusOne, NaiveSoftplus]
