@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from stablelint import frameworks
@@ -63,20 +64,35 @@ def _identifier(expr: ast.expr) -> str:
 
 
 def is_max_like(ctx: Context, expr: ast.expr) -> bool:
-    """``x.max(1, keepdim=True).values``, ``np.max(x)``, ``m`` with ``m = ...max...``."""
-    expr = ctx.resolve(expr)
-    while True:
+    """``x.max(1, keepdim=True).values``, ``np.max(x)``, ``m`` with ``m = ...max...``.
+
+    Names count by what they say (``maxes``, ``x_max``, ``lse``) as well as by their
+    definition, which real code often rewrites (``maxes = masked_fill(maxes, ...)``).
+    """
+    for _ in range(8):
+        identifier = _identifier(expr).lower()
+        if "max" in identifier or "logsumexp" in identifier or identifier == "lse":
+            return True
         if isinstance(expr, ast.Subscript):  # torch.max(x, 1)[0]
-            expr = ctx.resolve(expr.value)
-        elif isinstance(expr, ast.Attribute) and expr.attr == "values":
-            expr = ctx.resolve(expr.value)
-        else:
-            break
-    op = ctx.op(expr)
-    if op is not None and op.kind == "max":
-        return True
-    identifier = _identifier(expr).lower()
-    return "max" in identifier or "logsumexp" in identifier or "lse" == identifier
+            expr = expr.value
+            continue
+        if isinstance(expr, ast.Attribute) and expr.attr == "values":
+            expr = expr.value
+            continue
+        op = ctx.op(expr)
+        if op is not None and op.kind == "max":
+            return True
+        if op is not None and op.kind == "identity" and op.input is not None:
+            expr = op.input
+            continue
+        if isinstance(expr, ast.Name):
+            definition = ctx.env.definition(expr.id)
+            if definition is None:
+                return False
+            expr = definition[0]
+            continue
+        return False
+    return False
 
 
 def is_shifted_by_max(ctx: Context, expr: ast.expr | None) -> bool:
@@ -85,6 +101,31 @@ def is_shifted_by_max(ctx: Context, expr: ast.expr | None) -> bool:
         return False
     expr = ctx.resolve(expr)
     return isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Sub) and is_max_like(ctx, expr.right)
+
+
+# Names real code gives to counts: ``log(1 + n)`` of a count >= 1 loses nothing.
+_COUNT_NAME = re.compile(
+    r"(n|m|k|i|j|t|idx|index|depth|level|n_\w+|num\w*|\w*count\w*|len\w*|\w+_len|length|size|\w+_size"
+    r"|step\w*|epoch\w*|iter\w*|\w*_steps|batch_size|seq_len|dim|\w+_dim|hidden\w*|vocab\w*)"
+)
+_COUNT_CALLS = frozenset({"len", "int", "numel", "size", "dim", "nelement", "count_nonzero", "range", "arange"})
+
+
+def looks_like_count(ctx: Context, expr: ast.expr) -> bool:
+    """``n``, ``len(x)``, ``x.shape[0]``, ``x.numel()``: integers, where log(1 + x) is exact."""
+    if isinstance(expr, ast.Name) and _COUNT_NAME.fullmatch(expr.id):
+        return True
+    if isinstance(expr, ast.Attribute) and _COUNT_NAME.fullmatch(expr.attr):
+        return True
+    if isinstance(expr, ast.Call) and _identifier(expr.func) in _COUNT_CALLS:
+        return True
+    if isinstance(expr, ast.Subscript) and _identifier(expr.value) == "shape":
+        return True
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Mult)):
+        return looks_like_count(ctx, expr.left) and (
+            looks_like_count(ctx, expr.right) or constant_value(expr.right) is not None
+        )
+    return False
 
 
 _NONNEGATIVE_CALLS = frozenset({"abs", "absolute", "square", "softplus", "relu", "exp", "sigmoid", "softmax"})
@@ -552,9 +593,13 @@ class LogOnePlus(Rule):
     of the answer (about `x`) is lost, and for slightly larger `x` most of them are.
     `log1p(x)` is accurate for all `x > -1`.
 
+    Not reported where `x` is plainly a count (`len(...)`, `x.shape[0]`, `x.numel()`, or a
+    name such as `n`, `num_tokens`, `seq_len`): for an integer `x >= 1`, `log(1 + x)` loses
+    nothing. `log(1 + exp(x))` is STB108's (softplus), not this rule's.
+
     ## Fix safety
     Safe: `log1p(x)` equals `log(1 + x)` wherever the original is accurate, and is more
-    accurate where it is not. `log(1 + exp(x))` is STB108's (softplus), not this rule's.
+    accurate where it is not.
 
     This overlaps TorchFix's TOR106, which reports the PyTorch form without a fix.
 
@@ -576,6 +621,9 @@ class LogOnePlus(Rule):
         Valid("math.log(1 + 2)", "math"),
         Valid("math.log(1 + x, 10)", "math"),
         Valid("torch.log(1 + torch.exp(x))"),
+        Valid("math.log(1 + len(tokens))", "math"),
+        Valid("np.log(n + 1)", "numpy"),
+        Valid("np.log(1 + x.shape[0])", "numpy"),
     ]
     invalid = [
         Invalid("torch.log(1 + x)", "torch.log1p(x)", domain="gt_minus_one"),
@@ -599,6 +647,8 @@ class LogOnePlus(Rule):
         exp = ctx.op(addend, "exp")
         if exp is not None and not is_nonpositive(ctx, exp.input):
             return  # log(1 + exp(x)) is softplus: STB108
+        if looks_like_count(ctx, addend):
+            return
         self.report(ctx, node, self.fix(ctx, node, log, addend, via), via)
 
     def fix(self, ctx: Context, node: ast.Call, log: Op, addend: ast.expr, via: list) -> Fix | None:
