@@ -1,0 +1,68 @@
+"""The hooks in .pre-commit-hooks.yaml, run by pre-commit itself on a throwaway repo."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+UNSTABLE = "import torch\n\n\ndef loss(x):\n    return torch.log(torch.softmax(x, dim=1))\n"
+FIXED = "import torch\n\n\ndef loss(x):\n    return torch.log_softmax(x, dim=1)\n"
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="pre-commit needs git")
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def hook_home(tmp_path_factory):
+    """One pre-commit cache for both tests, so the hook environment is built once."""
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+def run_hook(hook_id: str, project: Path, home: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PRE_COMMIT_HOME=str(home), PRE_COMMIT_COLOR="never")
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook_id, "--all-files", "--verbose"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def throwaway_repo(tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    project.mkdir()
+    git(project, "init", "-q")
+    (project / "model.py").write_text(UNSTABLE)
+    (project / "clean.py").write_text("import torch\n\nx = torch.log_softmax(torch.zeros(2), 0)\n")
+    git(project, "add", ".")
+    return project
+
+
+def test_check_hook_fails_on_a_finding(tmp_path, hook_home):
+    project = throwaway_repo(tmp_path)
+    result = run_hook("stablelint", project, hook_home)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "model.py:5:12: STB101" in result.stdout
+    assert "clean.py" not in result.stdout.split("Failed")[-1]
+    assert (project / "model.py").read_text() == UNSTABLE
+
+
+def test_fix_hook_rewrites_the_file(tmp_path, hook_home):
+    project = throwaway_repo(tmp_path)
+    result = run_hook("stablelint-fix", project, hook_home)
+    # pre-commit fails a hook that modified files, as it does for every fixer.
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert (project / "model.py").read_text() == FIXED
+    again = run_hook("stablelint-fix", project, hook_home)
+    assert again.returncode == 0, again.stdout + again.stderr
