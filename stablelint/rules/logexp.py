@@ -11,6 +11,7 @@ from stablelint.diagnostics import Fix
 from stablelint.fixes import call_arguments, negated, operand
 from stablelint.ir import Op, constant_value, same_expression
 from stablelint.rules.base import Context, Invalid, Rule, Valid
+from stablelint.signs import NONPOSITIVE, sign
 
 # ------------------------------------------------------------------ shared matching
 
@@ -128,24 +129,19 @@ def looks_like_count(ctx: Context, expr: ast.expr) -> bool:
     return False
 
 
-_NONNEGATIVE_CALLS = frozenset({"abs", "absolute", "square", "softplus", "relu", "exp", "sigmoid", "softmax"})
-
-
 def is_nonpositive(ctx: Context, expr: ast.expr | None) -> bool:
-    """Cheap sign facts: ``-abs(x)``, ``-x**2``, ``x - max(x)`` cannot be positive."""
-    if expr is None:
-        return False
-    expr = ctx.resolve(expr)
-    if is_shifted_by_max(ctx, expr):
-        return True
-    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub):
-        inner = ctx.resolve(expr.operand)
-        if isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Pow) and constant_value(inner.right) == 2.0:
-            return True
-        if isinstance(inner, ast.Call):
-            name = _identifier(inner.func)
-            return name in _NONNEGATIVE_CALLS
-    return False
+    """``-abs(x)``, ``-x**2 / s``, ``x - max(x)``: exp of these cannot overflow."""
+    return expr is not None and (is_shifted_by_max(ctx, expr) or sign(ctx, expr) == NONPOSITIVE)
+
+
+def is_constant_expression(ctx: Context, expr: ast.expr) -> bool:
+    """Literals and module constants only (``2``, ``np.pi / 2``): nothing to lose at run time."""
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Name) and node.id not in ctx.imports.names:
+            return False
+        if isinstance(node, ast.Call):
+            return False
+    return True
 
 
 @dataclass
@@ -327,6 +323,7 @@ class LogSumExp(Rule):
         Valid("y = torch.log(torch.exp(x - torch.amax(x, 1, keepdim=True)).sum(1))"),
         Valid("x_max = np.max(x, axis=-1, keepdims=True)\ny = x_max + np.log(np.sum(np.exp(x - x_max), axis=-1, keepdims=True))", "numpy"),
         Valid("np.log(np.sum(np.exp(x), axis=1) + 1e-12)", "numpy"),
+        Valid("torch.log(torch.exp(-x.abs()).sum(1))"),
     ]
     invalid = [
         Invalid("torch.log(torch.sum(torch.exp(x), dim=1))", "torch.logsumexp(x, dim=1)"),
@@ -346,7 +343,7 @@ class LogSumExp(Rule):
             return
         total = ctx.op(log.input, "sum")
         exp = total and ctx.op(total.input, "exp")
-        if exp is None or is_shifted_by_max(ctx, exp.input):
+        if exp is None or is_nonpositive(ctx, exp.input):
             return
         via = total.via + exp.via
         self.report(ctx, node, self.fix(ctx, node, log, total, exp, via), via)
@@ -418,6 +415,7 @@ class NaiveSoftmax(Rule):
         Valid("e = torch.exp(x - x.max(dim=1, keepdim=True).values)\ny = e / e.sum(dim=1, keepdim=True)"),
         Valid("e = np.exp(x - np.max(x, axis=-1, keepdims=True))\ny = e / np.sum(e, axis=-1, keepdims=True)", "numpy"),
         Valid("y = torch.exp(x) / torch.exp(z).sum(1, keepdim=True)"),
+        Valid("s2 = sigma * sigma\nk = np.exp(-0.5 / s2 * x ** 2)\nk = k / k.sum()", "numpy"),
     ]
     invalid = [
         Invalid("torch.exp(x) / torch.exp(x).sum(dim=1, keepdim=True)", "torch.softmax(x, dim=1)"),
@@ -437,7 +435,7 @@ class NaiveSoftmax(Rule):
         same = denominator_exp.call is numerator.call or (
             denominator_exp.input is not None and same_expression(numerator.input, denominator_exp.input)
         )
-        if not same or is_shifted_by_max(ctx, numerator.input):
+        if not same or is_nonpositive(ctx, numerator.input):
             return
         via = numerator.via + total.via + denominator_exp.via
         self.report(ctx, node, self.fix(ctx, node, numerator, total, via), via)
@@ -647,7 +645,7 @@ class LogOnePlus(Rule):
         exp = ctx.op(addend, "exp")
         if exp is not None and not is_nonpositive(ctx, exp.input):
             return  # log(1 + exp(x)) is softplus: STB108
-        if looks_like_count(ctx, addend):
+        if looks_like_count(ctx, addend) or is_constant_expression(ctx, addend):
             return
         self.report(ctx, node, self.fix(ctx, node, log, addend, via), via)
 
@@ -696,6 +694,8 @@ class ExpMinusOne(Rule):
         Valid("torch.exp(x) - 2"),
         Valid("1 - torch.exp(x)"),
         Valid("torch.exp(x - 1)"),
+        Valid("math.exp(2) - 1", "math"),
+        Valid("np.exp(np.pi / 2) - 1", "numpy"),
     ]
     invalid = [
         Invalid("torch.exp(x) - 1", "torch.expm1(x)"),
@@ -713,6 +713,8 @@ class ExpMinusOne(Rule):
         exp = ctx.op(node.left, "exp")
         if exp is None or exp.input is None or not takes_only_input(exp):
             return
+        if is_constant_expression(ctx, exp.input):
+            return  # exp(2) - 1 is a number, computed once
         self.report(ctx, node, self.fix(ctx, node, exp), exp.via)
 
     def fix(self, ctx: Context, node: ast.BinOp, exp: Op) -> Fix | None:

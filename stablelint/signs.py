@@ -1,0 +1,71 @@
+"""Sign facts: can this expression be positive? (The first, smallest abstract domain.)
+
+``exp(v)`` cannot overflow when ``v <= 0``: ``exp(-0.5 / s2 * x ** 2)``, ``exp(-abs(x))``
+and ``exp(x - max(x))`` are safe, and rules about overflow stay silent on them.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from stablelint.ir import constant_value
+
+NONNEGATIVE, NONPOSITIVE, UNKNOWN = 1, -1, 0
+
+# Functions whose result is never negative, whatever the framework.
+_NONNEGATIVE_FUNCTIONS = frozenset({
+    "abs", "absolute", "fabs", "square", "exp", "exp2", "sigmoid", "expit", "softmax", "softplus",
+    "relu", "sqrt", "norm", "vector_norm", "cosh", "var", "std", "numel", "len",
+})
+
+
+def _function_name(call: ast.Call) -> str:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
+
+
+def _is_max(ctx, expr: ast.expr) -> bool:
+    from stablelint.rules.logexp import is_max_like  # the max recogniser lives with its rules
+
+    return is_max_like(ctx, expr)
+
+
+def sign(ctx, expr: ast.expr, depth: int = 0) -> int:
+    """NONNEGATIVE, NONPOSITIVE or UNKNOWN, following definitions through ``ctx``."""
+    if depth > 12:
+        return UNKNOWN
+    value = constant_value(expr)
+    if value is not None:
+        return NONNEGATIVE if value >= 0 else NONPOSITIVE
+    if isinstance(expr, ast.Name):
+        definition = ctx.env.definition(expr.id)
+        return UNKNOWN if definition is None else sign(ctx, definition[0], depth + 1)
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub):
+        return -sign(ctx, expr.operand, depth + 1)
+    if isinstance(expr, ast.Call):
+        return NONNEGATIVE if _function_name(expr) in _NONNEGATIVE_FUNCTIONS else UNKNOWN
+    if not isinstance(expr, ast.BinOp):
+        return UNKNOWN
+    operator = type(expr.op)
+    if operator is ast.Pow:
+        exponent = constant_value(expr.right)
+        if exponent is not None and exponent == int(exponent) and int(exponent) % 2 == 0:
+            return NONNEGATIVE
+        return NONNEGATIVE if sign(ctx, expr.left, depth + 1) == NONNEGATIVE else UNKNOWN
+    if operator is ast.Mult and ast.dump(expr.left) == ast.dump(expr.right):
+        return NONNEGATIVE  # x * x
+    left = sign(ctx, expr.left, depth + 1)
+    if operator is ast.Sub and _is_max(ctx, expr.right):
+        return NONPOSITIVE  # x - max(x)
+    right = sign(ctx, expr.right, depth + 1)
+    if UNKNOWN in (left, right):
+        return UNKNOWN
+    if operator in (ast.Mult, ast.Div):
+        return left * right
+    if operator is ast.Add and left == right:
+        return left
+    if operator is ast.Sub and left == -right:
+        return left
+    return UNKNOWN
