@@ -103,7 +103,7 @@ def check_source(source: str, path: str = "<stdin>", *, tree: ast.Module | None 
             for rule in _RULES_ON_BINOP.get(type(node.op), ()):
                 rule.check(node, None, ctx)
 
-    ScopeWalker(lines, visit).run(tree)
+    ScopeWalker(lines, visit, has_walrus=":=" in source).run(tree)
     return sorted(set(ctx.diagnostics), key=Diagnostic.sort_key)
 
 

@@ -310,9 +310,10 @@ class ScopeWalker:
     """Walks statements in order, keeping each scope's definitions, and hands every call
     and binary operation on a candidate line to ``visit(node, env)``."""
 
-    def __init__(self, candidate_lines: list[int], visit):
+    def __init__(self, candidate_lines: list[int], visit, *, has_walrus: bool = True):
         self.candidate_lines = candidate_lines
         self.visit = visit
+        self.has_walrus = has_walrus  # off when the source has no ":=", to skip a walk
 
     def run(self, tree: ast.Module) -> None:
         self.block(tree.body, Env())
@@ -327,7 +328,13 @@ class ScopeWalker:
         return index < len(lines) and lines[index] <= node.end_lineno
 
     def expressions(self, node: ast.AST | None, env: Env) -> None:
-        if node is None or not hasattr(node, "lineno") or not self._is_candidate(node):
+        if node is None or not hasattr(node, "lineno"):
+            return
+        if not self._is_candidate(node):
+            if self.has_walrus:  # ``(p := softmax(z))`` binds p even on a quiet line
+                for child in ast.walk(node):
+                    if isinstance(child, ast.NamedExpr) and isinstance(child.target, ast.Name):
+                        env.bind(child.target.id, child.value, child.lineno)
             return
         for child in ast.walk(node):
             if isinstance(child, (ast.Call, ast.BinOp)):
