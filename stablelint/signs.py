@@ -32,6 +32,11 @@ def _is_max(ctx, expr: ast.expr) -> bool:
     return is_max_like(ctx, expr)
 
 
+def _is_even(exponent: ast.expr) -> bool:
+    value = constant_value(exponent)
+    return value is not None and value == int(value) and int(value) % 2 == 0
+
+
 def sign(ctx, expr: ast.expr, depth: int = 0) -> int:
     """NONNEGATIVE, NONPOSITIVE or UNKNOWN, following definitions through ``ctx``."""
     if depth > 12:
@@ -45,13 +50,17 @@ def sign(ctx, expr: ast.expr, depth: int = 0) -> int:
     if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub):
         return -sign(ctx, expr.operand, depth + 1)
     if isinstance(expr, ast.Call):
-        return NONNEGATIVE if _function_name(expr) in _NONNEGATIVE_FUNCTIONS else UNKNOWN
+        name = _function_name(expr)
+        if name in ("pow", "power", "float_power"):  # x.pow(2), torch.pow(x, 2), np.power(x, 2)
+            method = isinstance(expr.func, ast.Attribute) and len(expr.args) == 1
+            exponent = expr.args[0] if method else (expr.args[1] if len(expr.args) > 1 else None)
+            return NONNEGATIVE if exponent is not None and _is_even(exponent) else UNKNOWN
+        return NONNEGATIVE if name in _NONNEGATIVE_FUNCTIONS else UNKNOWN
     if not isinstance(expr, ast.BinOp):
         return UNKNOWN
     operator = type(expr.op)
     if operator is ast.Pow:
-        exponent = constant_value(expr.right)
-        if exponent is not None and exponent == int(exponent) and int(exponent) % 2 == 0:
+        if _is_even(expr.right):
             return NONNEGATIVE
         return NONNEGATIVE if sign(ctx, expr.left, depth + 1) == NONNEGATIVE else UNKNOWN
     if operator is ast.Mult and ast.dump(expr.left) == ast.dump(expr.right):

@@ -416,6 +416,7 @@ class NaiveSoftmax(Rule):
         Valid("e = np.exp(x - np.max(x, axis=-1, keepdims=True))\ny = e / np.sum(e, axis=-1, keepdims=True)", "numpy"),
         Valid("y = torch.exp(x) / torch.exp(z).sum(1, keepdim=True)"),
         Valid("s2 = sigma * sigma\nk = np.exp(-0.5 / s2 * x ** 2)\nk = k / k.sum()", "numpy"),
+        Valid("g = torch.exp(-x.pow(2.0) / (2 * sigma.pow(2.0)))\ny = g / g.sum(-1, keepdim=True)"),
     ]
     invalid = [
         Invalid("torch.exp(x) / torch.exp(x).sum(dim=1, keepdim=True)", "torch.softmax(x, dim=1)"),
