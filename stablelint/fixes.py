@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 
+from stablelint import frameworks
 from stablelint.diagnostics import Edit, Fix, Import
 from stablelint.ir import ImportTable, SourceIndex
 
@@ -27,6 +28,7 @@ def spell(qualified_name: str, imports: ImportTable, *, from_import: bool = Fals
     """
     best_local, best_module = None, ""
     for local, bound in imports.names.items():
+        bound = frameworks.MODULE_ALIASES.get(bound, bound)  # `from keras.src import ops`
         if bound == qualified_name:
             return local, ()
         if qualified_name.startswith(bound + ".") and len(bound) > len(best_module):

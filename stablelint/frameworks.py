@@ -21,13 +21,13 @@ def _register(op: str, framework: str, *names: str) -> None:
 _register("log", "torch", "torch.log", "torch.Tensor.log")
 _register("log", "numpy", "numpy.log", "numpy.lib.scimath.log")
 _register("log", "math", "math.log")
-_register("log", "tf", "tensorflow.math.log", "tensorflow.log", "keras.ops.log", "keras.ops.numpy.log")
+_register("log", "tf", "tensorflow.math.log", "tensorflow.log", "keras.ops.log")
 _register("log", "jax", "jax.numpy.log")
 
 _register("exp", "torch", "torch.exp")
 _register("exp", "numpy", "numpy.exp")
 _register("exp", "math", "math.exp")
-_register("exp", "tf", "tensorflow.math.exp", "tensorflow.exp", "keras.ops.exp", "keras.ops.numpy.exp")
+_register("exp", "tf", "tensorflow.math.exp", "tensorflow.exp", "keras.ops.exp")
 _register("exp", "jax", "jax.numpy.exp")
 
 _register("sum", "torch", "torch.sum")
@@ -88,8 +88,31 @@ METHODS: dict[str, tuple[str, str | None]] = {
 TRIGGER_OPS = frozenset({"log", "exp"})
 
 
+# Modules that re-export another module's functions under a second name: the canonical
+# name (right) is the one the tables above use.
+MODULE_ALIASES: dict[str, str] = {
+    "keras.src.ops.numpy": "keras.ops",
+    "keras.src.ops.nn": "keras.ops",
+    "keras.src.ops.math": "keras.ops",
+    "keras.src.ops.core": "keras.ops",
+    "keras.src.ops": "keras.ops",
+    "keras.ops.numpy": "keras.ops",
+    "keras.ops.nn": "keras.ops",
+    "keras.src.activations": "keras.activations",
+    "tensorflow.compat.v2": "tensorflow",
+    "tensorflow.compat.v1": "tensorflow",
+    "tf_keras.activations": "tensorflow.keras.activations",
+}
+
+
+def canonical_name(qualified_name: str) -> str:
+    module, _, name = qualified_name.rpartition(".")
+    canonical_module = MODULE_ALIASES.get(module)
+    return f"{canonical_module}.{name}" if canonical_module else qualified_name
+
+
 def function_op(qualified_name: str) -> tuple[str, str] | None:
-    return _FUNCTIONS.get(qualified_name)
+    return _FUNCTIONS.get(qualified_name) or _FUNCTIONS.get(canonical_name(qualified_name))
 
 
 def names_of_op(op: str) -> list[str]:

@@ -212,6 +212,7 @@ class Normalizer:
             known = frameworks.function_op(qualified)
             if known is None:
                 return None
+            qualified = frameworks.canonical_name(qualified)
             kind, framework = known
             if kind in ("identity",) or expr.args:
                 first = expr.args[0] if expr.args else None

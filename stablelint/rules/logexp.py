@@ -41,7 +41,18 @@ def arguments_of(op: Op) -> list[ast.expr]:
     return copied + list(op.call.args) + [keyword.value for keyword in op.call.keywords]
 
 
-def is_one(expr: ast.expr) -> bool:
+def is_one(expr: ast.expr, beside: ast.expr | None = None) -> bool:
+    """``1``, ``1.0``, or ``ones_like(x)`` next to ``x`` or ``f(x)``, whose shape it has
+    (so that dropping it keeps the result's shape)."""
+    if isinstance(expr, ast.Call) and _identifier(expr.func) == "ones_like" and len(expr.args) == 1:
+        like = expr.args[0]
+        if beside is None:
+            return False
+        inner = beside
+        if isinstance(beside, ast.Call):
+            receiver = beside.func.value if isinstance(beside.func, ast.Attribute) else None
+            inner = beside.args[0] if beside.args else receiver
+        return same_expression(like, beside) or (inner is not None and same_expression(like, inner))
     return constant_value(expr) == 1.0
 
 
@@ -49,9 +60,9 @@ def one_plus(ctx: Context, expr: ast.expr, via: list) -> ast.expr | None:
     """``y`` when ``expr`` is ``1 + y`` or ``y + 1`` (through definitions)."""
     expr = ctx.resolve(expr, via)
     if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
-        if is_one(expr.left) and constant_value(expr.right) is None:
+        if is_one(expr.left, expr.right) and constant_value(expr.right) is None:
             return expr.right
-        if is_one(expr.right) and constant_value(expr.left) is None:
+        if is_one(expr.right, expr.left) and constant_value(expr.left) is None:
             return expr.left
     return None
 
@@ -772,6 +783,8 @@ class NaiveSoftplus(Rule):
         Invalid("(1 + x.exp()).log()", "F.softplus(x)", unsafe=True),
         Invalid("np.log(1 + np.exp(x))", "np.logaddexp(0, x)", "numpy"),
         Invalid("np.log(np.exp(x) + 1)", "np.logaddexp(0, x)", "numpy"),
+        Invalid("np.log(np.ones_like(x) + np.exp(x))", "np.logaddexp(0, x)", "numpy"),
+        Invalid("keras.ops.log(1 + keras.ops.exp(x))", "keras.ops.softplus(x)", "keras", unsafe=True),
         Invalid("tf.math.log(1 + tf.exp(x))", "tf.math.softplus(x)", "tf"),
         Invalid("jnp.log(1 + jnp.exp(x))", "jax.nn.softplus(x)", "jax"),
     ]
