@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from stablelint import frameworks
 from stablelint.diagnostics import Diagnostic
 from stablelint.fixes import add_imports, apply_fixes
-from stablelint.ir import ImportTable, ScopeWalker, SourceIndex
+from stablelint.ir import ImportTable, SourceIndex
+from stablelint.scopes import ScopeWalker
 from stablelint.rules import ALL_RULES
 from stablelint.rules.base import Context
 
@@ -48,30 +49,59 @@ def parse(source: str, path: str = "<stdin>") -> ast.Module:
         raise ParseError(f"cannot parse: {error}") from None
 
 
+_NEWLINES = re.compile(r"\r\n|\r|\n")
+
+
 def _lines_matching(pattern: re.Pattern, source: str) -> list[int]:
+    # Count line breaks the way the tokenizer does; "\r" alone is one too.
+    if "\r" in source:
+        def breaks(start: int, end: int) -> int:
+            return sum(1 for _ in _NEWLINES.finditer(source, start, end))
+    else:
+        def breaks(start: int, end: int) -> int:
+            return source.count("\n", start, end)
     lines, line, position = [], 1, 0
     for match in pattern.finditer(source):
-        line += source.count("\n", position, match.start())
+        line += breaks(position, match.start())
         position = match.start()
         if not lines or lines[-1] != line:
             lines.append(line)
     return lines
 
 
+def _word_pattern(words: set[str]) -> re.Pattern:
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(words))) + r")\b")
+
+
 def candidate_lines(source: str, aliases: set[str]) -> list[int]:
-    """Lines that can hold a finding: the trigger words, their aliases, exp-defined names."""
-    words = sorted(frameworks.TRIGGER_OPS | aliases)
-    words += sorted({match.group(1) for match in _EXP_ASSIGNMENT.finditer(source)})
-    pattern = _PREFILTER if not aliases and len(words) == 2 else re.compile(
-        r"\b(?:" + "|".join(map(re.escape, words)) + r")\b"
-    )
+    """Lines that can hold a finding: the trigger words and their aliases, and the lines
+    that use names defined from them (``e = exp(x)`` … ``w = e`` … ``w - 1``)."""
+    words = set(frameworks.TRIGGER_OPS | aliases)
+    defined = {match.group(1) for match in _EXP_ASSIGNMENT.finditer(source)}
+    for _ in range(3):  # names defined from those names, a few links deep
+        if not defined - words:
+            break
+        words |= defined
+        assigned_from = re.compile(
+            r"^[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)[^\n]*" + _word_pattern(defined).pattern, re.M
+        )
+        defined = {match.group(1) for match in assigned_from.finditer(source)} | defined
+    words |= defined
+    pattern = _PREFILTER if words == frameworks.TRIGGER_OPS else _word_pattern(words)
     return _lines_matching(pattern, source)
+
+
+_BOM = "\ufeff"
 
 
 def check_source(source: str, path: str = "<stdin>", *, tree: ast.Module | None = None) -> list[Diagnostic]:
     """All findings of all rules in ``source`` (no select/ignore/noqa filtering), sorted."""
     if not _PREFILTER.search(source):
         return []
+    if source.startswith(_BOM):
+        # The byte-order mark is not code: check what follows, then move the fixes'
+        # offsets back onto the text as given.
+        return [_shift(diagnostic, 1) for diagnostic in check_source(source[1:], path, tree=tree)]
     if tree is None:
         tree = parse(source, path)
     imports = ImportTable.from_tree(tree)
@@ -103,8 +133,15 @@ def check_source(source: str, path: str = "<stdin>", *, tree: ast.Module | None 
             for rule in _RULES_ON_BINOP.get(type(node.op), ()):
                 rule.check(node, None, ctx)
 
-    ScopeWalker(lines, visit, has_walrus=":=" in source).run(tree)
+    ScopeWalker(lines, visit, imports, has_walrus=":=" in source).run(tree)
     return sorted(set(ctx.diagnostics), key=Diagnostic.sort_key)
+
+
+def _shift(diagnostic: Diagnostic, offset: int) -> Diagnostic:
+    if diagnostic.fix is None:
+        return diagnostic
+    edits = tuple(replace(edit, start=edit.start + offset, end=edit.end + offset) for edit in diagnostic.fix.edits)
+    return replace(diagnostic, fix=replace(diagnostic.fix, edits=edits))
 
 
 @dataclass
@@ -131,6 +168,9 @@ def fix_source(
     ``keep(source, diagnostics)`` applies select/ignore/noqa against the current text.
     Every round's result must parse, or that round's fixes are tried one at a time.
     """
+    if source.startswith(_BOM):
+        outcome = fix_source(source[1:], path, keep=keep, unsafe=unsafe, max_rounds=max_rounds)
+        return FixOutcome(_BOM + outcome.source, outcome.applied, outcome.remaining)
     applied_count = 0
     for _ in range(max_rounds):
         diagnostics = keep(source, check_source(source, path))

@@ -55,10 +55,15 @@ def negated(index: SourceIndex, node: ast.expr) -> str:
 
 
 def call_arguments(index: SourceIndex, call: ast.Call) -> str:
-    """The parenthesized argument list of ``call`` exactly as written."""
+    """The parenthesized argument list of ``call`` exactly as written.
+
+    It starts at the first ``(`` after the callee, which may itself be parenthesized:
+    ``(F.softmax)(z, 1)``.
+    """
     start = index.offset(call.func.end_lineno, call.func.end_col_offset)
     end = index.offset(call.end_lineno, call.end_col_offset)
-    return index.source[start:end]
+    text = index.source[start:end]
+    return text[text.index("("):]
 
 
 def replace(index: SourceIndex, node: ast.AST, content: str) -> Edit:

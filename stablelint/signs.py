@@ -26,10 +26,10 @@ def _function_name(call: ast.Call) -> str:
     return func.id if isinstance(func, ast.Name) else ""
 
 
-def _is_max(ctx, expr: ast.expr) -> bool:
+def _is_max_of(ctx, expr: ast.expr, of: ast.expr) -> bool:
     from stablelint.rules.logexp import is_max_like  # the max recogniser lives with its rules
 
-    return is_max_like(ctx, expr)
+    return is_max_like(ctx, expr, of=of)
 
 
 def _is_even(exponent: ast.expr) -> bool:
@@ -66,7 +66,7 @@ def sign(ctx, expr: ast.expr, depth: int = 0) -> int:
     if operator is ast.Mult and ast.dump(expr.left) == ast.dump(expr.right):
         return NONNEGATIVE  # x * x
     left = sign(ctx, expr.left, depth + 1)
-    if operator is ast.Sub and _is_max(ctx, expr.right):
+    if operator is ast.Sub and _is_max_of(ctx, expr.right, expr.left):
         return NONPOSITIVE  # x - max(x)
     right = sign(ctx, expr.right, depth + 1)
     if UNKNOWN in (left, right):

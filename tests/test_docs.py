@@ -10,7 +10,7 @@ from stablelint.rules import ALL_RULES
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules"
 
 
-@pytest.mark.parametrize(("name", "text"), sorted(docs.pages().items()))
+@pytest.mark.parametrize(("name", "text"), sorted(docs.pages().items()), ids=lambda value: value[:12])
 def test_page_is_current(name, text):
     page = DOCS / name
     assert page.exists(), f"{page} is missing: run python -m stablelint.docs"

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import ast
+import io
 import textwrap
+import tokenize
 from dataclasses import dataclass
 from typing import ClassVar, Iterable
 
 from stablelint.diagnostics import Diagnostic, Fix, Import, Safety
 from stablelint.fixes import replace, spell
-from stablelint.ir import Env, ImportTable, Normalizer, Op, SourceIndex
+from stablelint.ir import ImportTable, Normalizer, Op, SourceIndex
+from stablelint.scopes import Env
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class Context:
         the definition to the use: no fix if one of its names was rebound in between,
         and unsafe if it holds a call, which would now run twice.
         """
+        copied = list(copied)
         if via:
             since = min(line for _, line in via)
             copied_nodes = [inner for outer in copied for inner in ast.walk(outer)]
@@ -105,7 +109,25 @@ class Context:
                 return None
             if any(isinstance(inner, ast.Call) for inner in copied_nodes):
                 safety = "unsafe"
-        return Fix(safety, (replace(self.index, node, content),), tuple(imports))
+        try:
+            ast.parse(content, mode="eval")
+        except SyntaxError:
+            return None  # e.g. an unusual callee spelling the splice did not foresee
+        edit = replace(self.index, node, content)
+        if drops_comment(self.index.source[edit.start:edit.end], content):
+            safety = "unsafe"
+        return Fix(safety, (edit,), tuple(imports))
+
+
+def drops_comment(replaced: str, content: str) -> bool:
+    """Does the replaced text hold a comment that the new text does not carry over?"""
+    if "#" not in replaced:
+        return False
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(replaced).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return True
+    return any(token.type == tokenize.COMMENT and token.string not in content for token in tokens)
 
 
 class Rule:

@@ -41,11 +41,11 @@ def arguments_of(op: Op) -> list[ast.expr]:
     return copied + list(op.call.args) + [keyword.value for keyword in op.call.keywords]
 
 
-def is_one(expr: ast.expr, beside: ast.expr | None = None) -> bool:
+def is_one(expr: ast.expr, beside: ast.expr | None = None, ctx: Context | None = None) -> bool:
     """``1``, ``1.0``, or ``ones_like(x)`` next to ``x`` or ``f(x)``, whose shape it has
     (so that dropping it keeps the result's shape)."""
     if isinstance(expr, ast.Call) and _identifier(expr.func) == "ones_like" and len(expr.args) == 1:
-        like = expr.args[0]
+        like = expr.args[0] if ctx is None else ctx.resolve(expr.args[0])
         if beside is None:
             return False
         inner = beside
@@ -75,17 +75,36 @@ def _identifier(expr: ast.expr) -> str:
     return ""
 
 
-def is_max_like(ctx: Context, expr: ast.expr) -> bool:
+# Calls that change a tensor's shape or bookkeeping, not its values.
+_SHAPE_OPS = frozenset({
+    "unsqueeze", "expand_dims", "reshape", "view", "expand", "expand_as", "squeeze", "detach",
+    "stop_gradient", "to", "type", "float", "double", "half", "astype", "broadcast_to", "clone", "copy",
+})
+
+
+def _names_a_max(identifier: str) -> bool:
+    """``x_max``, ``maxes``, ``row_max``, ``lse``; not ``softmax_scale``."""
+    for word in identifier.lower().split("_"):
+        if "softmax" in word:
+            continue
+        if word.startswith("max") or word.endswith("max") or word in ("lse", "logsumexp", "amax"):
+            return True
+    return False
+
+
+def is_max_like(ctx: Context, expr: ast.expr, of: ast.expr | None = None) -> bool:
     """``x.max(1, keepdim=True).values``, ``np.max(x)``, ``m`` with ``m = ...max...``.
 
     Names count by what they say (``maxes``, ``x_max``, ``lse``) as well as by their
     definition, which real code often rewrites (``maxes = masked_fill(maxes, ...)``).
+    With ``of``, a max computed from another tensor than ``of`` does not count.
     """
-    for _ in range(8):
-        identifier = _identifier(expr).lower()
-        if "max" in identifier or "logsumexp" in identifier or identifier == "lse":
+    for _ in range(10):
+        if _names_a_max(_identifier(expr)) and not isinstance(expr, ast.Attribute | ast.Call):
             return True
-        if isinstance(expr, ast.Subscript):  # torch.max(x, 1)[0]
+        if isinstance(expr, ast.Attribute) and _names_a_max(expr.attr) and expr.attr != "values":
+            return True
+        if isinstance(expr, ast.Subscript):  # torch.max(x, 1)[0], m[..., None]
             expr = expr.value
             continue
         if isinstance(expr, ast.Attribute) and expr.attr == "values":
@@ -93,9 +112,13 @@ def is_max_like(ctx: Context, expr: ast.expr) -> bool:
             continue
         op = ctx.op(expr)
         if op is not None and op.kind == "max":
-            return True
+            return of is None or op.input is None or _same_tensor(ctx, op.input, of)
         if op is not None and op.kind == "identity" and op.input is not None:
             expr = op.input
+            continue
+        inner = _shape_op_input(ctx, expr)
+        if inner is not None:
+            expr = inner
             continue
         if isinstance(expr, ast.Name):
             definition = ctx.env.definition(expr.id)
@@ -107,18 +130,61 @@ def is_max_like(ctx: Context, expr: ast.expr) -> bool:
     return False
 
 
+def _is_module(ctx: Context, expr: ast.expr) -> bool:
+    return ctx.imports.qualified_name(expr, ctx.env) is not None
+
+
+def _same_tensor(ctx: Context, left: ast.expr, right: ast.expr) -> bool:
+    """The same array, up to definitions and value-preserving wrappers."""
+    return same_expression(_strip_wrappers(ctx, left), _strip_wrappers(ctx, right))
+
+
+def _shape_op_input(ctx: Context, expr: ast.expr) -> ast.expr | None:
+    """``x`` of ``x.unsqueeze(1)`` or ``np.expand_dims(x, 1)``; None for other expressions."""
+    if not (isinstance(expr, ast.Call) and _identifier(expr.func) in _SHAPE_OPS):
+        return None
+    func = expr.func
+    if isinstance(func, ast.Attribute) and not _is_module(ctx, func.value):
+        return func.value
+    return expr.args[0] if expr.args else None
+
+
+def _strip_wrappers(ctx: Context, expr: ast.expr) -> ast.expr:
+    for _ in range(6):
+        resolved = ctx.resolve(expr)
+        inner = _shape_op_input(ctx, resolved)
+        if inner is None:
+            return resolved
+        expr = inner
+    return expr
+
+
+def _difference(expr: ast.expr) -> tuple[ast.expr, ast.expr] | None:
+    """``a - b``, ``a.sub(b)``, ``torch.sub(a, b)``, ``np.subtract(a, b)`` as (a, b)."""
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Sub):
+        return expr.left, expr.right
+    if isinstance(expr, ast.Call) and _identifier(expr.func) in ("sub", "subtract") and not expr.keywords:
+        if len(expr.args) == 2:
+            return expr.args[0], expr.args[1]
+        if len(expr.args) == 1 and isinstance(expr.func, ast.Attribute):
+            return expr.func.value, expr.args[0]
+    return None
+
+
 def is_shifted_by_max(ctx: Context, expr: ast.expr | None) -> bool:
     """``x - max(x)``: the stable logsumexp/softmax trick, or anything below it."""
     if expr is None:
         return False
-    expr = ctx.resolve(expr)
-    return isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Sub) and is_max_like(ctx, expr.right)
+    difference = _difference(ctx.resolve(expr))
+    return difference is not None and is_max_like(ctx, difference[1], of=difference[0])
 
 
 # Names real code gives to counts: ``log(1 + n)`` of a count >= 1 loses nothing.
 _COUNT_NAME = re.compile(
-    r"(n|m|k|i|j|t|idx|index|depth|level|n_\w+|num\w*|\w*count\w*|len\w*|\w+_len|length|size|\w+_size"
-    r"|step\w*|epoch\w*|iter\w*|\w*_steps|batch_size|seq_len|dim|\w+_dim|hidden\w*|vocab\w*)"
+    r"(n|m|k|i|j|idx|index|depth|level|count|counts|length|size|len|dim|ndim|epoch|epochs|step|steps"
+    r"|global_step|iteration|iterations|num_\w+|n_\w+|\w+_count|\w+_len|\w+_length|\w+_dim|\w+_steps"
+    r"|\w+_epochs|(?:batch|hidden|vocab|window|kernel|patch|image|seq|sequence|embed|feature|input|output"
+    r"|block|chunk|group|head|sample|population|corpus|dataset|buffer|memory|pool|grid)_size)"
 )
 _COUNT_CALLS = frozenset({"len", "int", "numel", "size", "dim", "nelement", "count_nonzero", "range", "arange"})
 
@@ -171,6 +237,8 @@ def reduction_args(op: Op, framework: str) -> ReductionArgs | None:
     args = ReductionArgs(None, False, None)
     if len(positional) > len(signature.positional):
         return None
+    if any(isinstance(value, ast.Starred) for value in positional) or any(k.arg is None for k in keywords):
+        return None  # *args / **kwargs: which parameter is which is unknown
     for role, value in zip(signature.positional, positional):
         if role == "axis":
             args.axis = value
@@ -460,6 +528,8 @@ class NaiveSoftmax(Rule):
         sums_everything = args.axis is None and framework == "numpy"
         if not sums_everything and (args.axis is None or not is_true(args.keepdims)):
             return None
+        if framework in ("torch", "tf", "keras") and isinstance(args.axis, (ast.Tuple, ast.List)):
+            return None  # their softmax takes one axis; NumPy's and JAX's take several
         axis = axis_arguments(ctx, args, framework, keep=False)
         copied = [exp.input] + ([args.axis] if args.axis is not None else [])
         if framework == "torch" and exp.method:
@@ -571,6 +641,7 @@ class LogOneMinusSigmoid(Rule):
         Invalid("torch.log(1.0 - x.sigmoid())", "F.logsigmoid(-x)"),
         Invalid("torch.log(1 - torch.sigmoid(-x))", "F.logsigmoid(x)"),
         Invalid("torch.log(1 - torch.sigmoid(2 * x))", "F.logsigmoid(-(2 * x))"),
+        Invalid("torch.log(torch.ones_like(x) - torch.sigmoid(x))", "F.logsigmoid(-x)"),
         Invalid("np.log(1 - scipy.special.expit(x))", "scipy.special.log_expit(-x)", "numpy"),
         Invalid("tf.math.log(1 - tf.sigmoid(x))", "tf.math.log_sigmoid(-x)", "tf"),
         Invalid("jnp.log(1 - jax.nn.sigmoid(x))", "jax.nn.log_sigmoid(-x)", "jax"),
@@ -581,7 +652,9 @@ class LogOneMinusSigmoid(Rule):
             return
         via: list = []
         difference = ctx.resolve(log.input, via)
-        if not (isinstance(difference, ast.BinOp) and isinstance(difference.op, ast.Sub) and is_one(difference.left)):
+        if not (isinstance(difference, ast.BinOp) and isinstance(difference.op, ast.Sub)):
+            return
+        if not is_one(difference.left, ctx.resolve(difference.right), ctx):
             return
         sigmoid = ctx.op(difference.right, "sigmoid")
         if sigmoid is None or sigmoid.input is None:
@@ -657,6 +730,8 @@ class LogOnePlus(Rule):
         exp = ctx.op(addend, "exp")
         if exp is not None and not is_nonpositive(ctx, exp.input):
             return  # log(1 + exp(x)) is softplus: STB108
+        if exp is None and isinstance(addend, ast.Call) and _identifier(addend.func) == "exp":
+            return  # exp(*args): not analysable, and not a precision loss of log's
         if looks_like_count(ctx, addend) or is_constant_expression(ctx, addend):
             return
         self.report(ctx, node, self.fix(ctx, node, log, addend, via), via)
@@ -713,6 +788,7 @@ class ExpMinusOne(Rule):
         Invalid("torch.exp(x) - 1", "torch.expm1(x)"),
         Invalid("x.exp() - 1.0", "x.expm1()"),
         Invalid("(x / 2).exp() - 1", "(x / 2).expm1()"),
+        Invalid("torch.exp(x) - torch.ones_like(x)", "torch.expm1(x)"),
         Invalid("np.exp(x) - 1", "np.expm1(x)", "numpy"),
         Invalid("math.exp(x) - 1", "math.expm1(x)", "math"),
         Invalid("tf.exp(x) - 1", "tf.math.expm1(x)", "tf"),
@@ -720,7 +796,7 @@ class ExpMinusOne(Rule):
     ]
 
     def check(self, node: ast.BinOp, _: None, ctx: Context) -> None:
-        if not is_one(node.right):
+        if not is_one(node.right, ctx.resolve(node.left), ctx):
             return
         exp = ctx.op(node.left, "exp")
         if exp is None or exp.input is None or not takes_only_input(exp):

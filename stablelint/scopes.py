@@ -1,0 +1,372 @@
+"""What a name means where it is used: one scope's definitions, walked in order.
+
+``p = softmax(z)`` … ``log(p)`` is ``log(softmax(z))`` only if nothing changed ``p`` in
+between.  The walker keeps, per scope, the last definition of each name and forgets it
+whenever it becomes uncertain: bound in a branch or a loop, by unpacking, mutated in
+place (``p.clamp_()``, ``p[m] = 0``, ``out=p``), or shadowed by a parameter, a lambda or
+a comprehension variable.
+"""
+
+from __future__ import annotations
+
+import ast
+from bisect import bisect_left
+
+_EXPRESSION_SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_MAX_FUNCTIONS = frozenset({"max", "amax", "reduce_max", "nanmax"})
+
+
+class Env:
+    """Definitions of one scope at one point of the walk.
+
+    ``defs``: name -> (defining expression, line), or None when the name is bound but
+    its value is unknown (a parameter, a loop variable, a mutated name).
+    ``binding_lines``: every line binding each name, shared by all branches of the
+    scope, so a fix can tell whether a definition's inputs were rebound before the use.
+    ``shadowed``: names rebound by an enclosing lambda or comprehension.
+    ``loops``: (first, last) lines of the loops around this point.
+    """
+
+    __slots__ = ("defs", "binding_lines", "shadowed", "loops")
+
+    def __init__(self) -> None:
+        self.defs: dict[str, tuple[ast.expr, int] | None] = {}
+        self.binding_lines: dict[str, list[int]] = {}
+        self.shadowed: frozenset[str] = frozenset()
+        self.loops: tuple[tuple[int, int], ...] = ()
+
+    def branch(self) -> "Env":
+        child = Env()
+        child.defs = dict(self.defs)
+        child.binding_lines = self.binding_lines
+        child.shadowed = self.shadowed
+        child.loops = self.loops
+        return child
+
+    def definition(self, name: str) -> tuple[ast.expr, int] | None:
+        """The expression ``name`` was last bound to, with the line of that binding."""
+        return self.defs.get(name)
+
+    def is_local(self, name: str) -> bool:
+        """Bound in this scope (so not the module-level import of the same name)."""
+        return name in self.defs
+
+    def bind(self, name: str, value: ast.expr | None, line: int) -> None:
+        self.defs[name] = None if value is None else (value, line)
+        self.binding_lines.setdefault(name, []).append(line)
+
+    def forget(self, name: str) -> None:
+        self.defs[name] = None
+
+    def mutated(self, name: str, line: int) -> None:
+        """``name``'s object changed in place: so did every alias of it (``q = p``)."""
+        aliases = {name}
+        definition = self.defs.get(name)
+        while definition is not None and isinstance(definition[0], ast.Name) and definition[0].id not in aliases:
+            aliases.add(definition[0].id)
+            definition = self.defs.get(definition[0].id)
+        for other, other_definition in self.defs.items():
+            if other_definition is not None and isinstance(other_definition[0], ast.Name):
+                if other_definition[0].id in aliases:
+                    aliases.add(other)
+        for alias in aliases:
+            self.bind(alias, None, line)
+
+    def rebound_since(self, names: set[str], since_line: int, use_line: int) -> bool:
+        """Could any of ``names`` mean something else at ``use_line`` than at ``since_line``?
+
+        Inside a loop that started after ``since_line``, a binding anywhere later in the
+        loop body reaches the use on the next iteration.
+        """
+        if names & self.shadowed:
+            return True
+        until = max([use_line - 1] + [last for first, last in self.loops if first > since_line])
+        return any(
+            since_line <= line <= until
+            for name in names
+            for line in self.binding_lines.get(name, ())
+        )
+
+
+def bound_names(target: ast.expr) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [name for element in target.elts for name in bound_names(element)]
+    if isinstance(target, ast.Starred):
+        return bound_names(target.value)
+    if isinstance(target, (ast.Subscript, ast.Attribute)):
+        # ``p[mask] = 0`` changes p's value: p no longer equals its definition.
+        root = target.value
+        while isinstance(root, (ast.Subscript, ast.Attribute)):
+            root = root.value
+        return [root.id] if isinstance(root, ast.Name) else []
+    return []
+
+
+def _bindings_in(statement: ast.stmt) -> list[tuple[str, int]]:
+    """(name, line) of every binding inside ``statement``, nested blocks included."""
+    bindings: list[tuple[str, int]] = []
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bindings.append((node.id, node.lineno))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bindings.append((node.name, node.lineno))
+        elif isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, ast.Store):
+            bindings.extend((name, node.lineno) for name in bound_names(node))
+    return bindings
+
+
+def _scope_names(node: ast.expr) -> list[str]:
+    """Names a lambda or comprehension binds for its own body."""
+    if isinstance(node, ast.Lambda):
+        arguments = node.args
+        every = arguments.posonlyargs + arguments.args + arguments.kwonlyargs
+        every += [arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None]
+        return [arg.arg for arg in every]
+    return [name for generator in node.generators for name in bound_names(generator.target)]
+
+
+def _parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    arguments = function.args
+    every = arguments.posonlyargs + arguments.args + arguments.kwonlyargs
+    every += [arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None]
+    return [arg.arg for arg in every]
+
+
+def _merge(env: Env, *branches: Env) -> None:
+    """After a branch point, keep a definition only where every branch agrees."""
+    keys = set().union(*(branch.defs for branch in branches))
+    for key in keys:
+        first = branches[0].defs.get(key)
+        agree = all(branch.defs.get(key) == first for branch in branches[1:])
+        env.defs[key] = first if agree else None
+
+
+def _pattern_names(pattern: ast.AST) -> list[str]:
+    names = []
+    for node in ast.walk(pattern):
+        for attribute in ("name", "rest"):
+            value = getattr(node, attribute, None)
+            if isinstance(value, str):
+                names.append(value)
+    return names
+
+
+def _function_name(call: ast.Call) -> str:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
+
+
+class ScopeWalker:
+    """Walks statements in order, keeping each scope's definitions, and hands every call
+    and binary operation on a candidate line to ``visit(node, env)``."""
+
+    def __init__(self, candidate_lines: list[int], visit, imports, *, has_walrus: bool = True):
+        self.candidate_lines = candidate_lines
+        self.visit = visit
+        self.imports = imports  # module names are not variables a call can mutate
+        self.has_walrus = has_walrus  # off when the source has no ":=", to skip a walk
+
+    def run(self, tree: ast.Module) -> None:
+        self.block(tree.body, Env())
+
+    def block(self, statements: list[ast.stmt], env: Env) -> None:
+        for statement in statements:
+            self.statement(statement, env)
+
+    def _is_candidate(self, node: ast.AST) -> bool:
+        lines = self.candidate_lines
+        index = bisect_left(lines, node.lineno)
+        return index < len(lines) and lines[index] <= node.end_lineno
+
+    def expressions(self, node: ast.AST | None, env: Env) -> None:
+        if node is None or not hasattr(node, "lineno"):
+            return
+        if not self._is_candidate(node):
+            if self.has_walrus:  # ``(p := softmax(z))`` binds p even on a quiet line
+                self._walrus_bindings(node, env)
+            return
+        pending: list[tuple[ast.AST, Env]] = [(node, env)]
+        while pending:
+            current, current_env = pending.pop()
+            kind = type(current)
+            if kind is ast.Call:
+                self.visit(current, current_env)
+                self.forget_mutated(current, env, current.lineno)
+            elif kind is ast.BinOp:
+                self.visit(current, current_env)
+            elif kind is ast.NamedExpr and isinstance(current.target, ast.Name):
+                # A walrus binds in the function's scope, even inside a comprehension,
+                # where its value may use the comprehension's own variables.
+                inside = current_env is not env
+                env.bind(current.target.id, None if inside else current.value, current.lineno)
+            elif kind in _EXPRESSION_SCOPES:
+                inner = current_env.branch()
+                names = _scope_names(current)
+                for name in names:
+                    inner.bind(name, None, current.lineno)
+                inner.shadowed = inner.shadowed | frozenset(names)
+                current_env = inner
+            pending.extend((child, current_env) for child in ast.iter_child_nodes(current))
+
+    def _walrus_bindings(self, node: ast.AST, env: Env) -> None:
+        pending: list[tuple[ast.AST, bool]] = [(node, False)]
+        while pending:
+            current, inside = pending.pop()
+            if isinstance(current, ast.NamedExpr) and isinstance(current.target, ast.Name):
+                env.bind(current.target.id, None if inside else current.value, current.lineno)
+            inside = inside or isinstance(current, _EXPRESSION_SCOPES)
+            pending.extend((child, inside) for child in ast.iter_child_nodes(current))
+
+    def forget_mutated(self, call: ast.Call, env: Env, line: int) -> None:
+        """``p.clamp_()``, ``torch.nn.init.zeros_(p)``, ``np.clip(p, a, b, out=p)``."""
+        for keyword in call.keywords:
+            if keyword.arg == "out":
+                for name in bound_names(keyword.value):
+                    env.mutated(name, line)
+        func = call.func
+        if not isinstance(func, ast.Attribute):
+            return
+        attr = func.attr
+        if not attr.endswith("_") or attr.startswith("_"):
+            return
+        root = func.value
+        while isinstance(root, (ast.Attribute, ast.Subscript)):
+            root = root.value
+        if isinstance(root, ast.Name) and root.id in self.imports.names and not env.is_local(root.id):
+            mutated = call.args[0] if call.args else None  # function form: the first argument
+        else:
+            mutated = func.value
+        for name in bound_names(mutated) if mutated is not None else ():
+            env.mutated(name, line)
+
+    def _bind_target(self, target: ast.expr, value: ast.expr | None, env: Env, line: int) -> None:
+        if isinstance(target, ast.Name):
+            env.bind(target.id, value, line)
+            return
+        names = bound_names(target)
+        for name in names:
+            env.bind(name, None, line)
+        # ``m, _ = torch.max(x, dim=1)``: m is the max; nothing else is known.
+        if isinstance(target, ast.Tuple) and isinstance(value, ast.Call) and _function_name(value) in _MAX_FUNCTIONS:
+            first = target.elts[0] if target.elts else None
+            if isinstance(first, ast.Name):
+                env.bind(first.id, value, line)
+        if isinstance(target, (ast.Subscript, ast.Attribute)):
+            for name in names:
+                env.mutated(name, line)
+
+    def statement(self, statement: ast.stmt, env: Env) -> None:
+        kind = type(statement)
+        line = statement.lineno
+        if kind is ast.Assign:
+            self.expressions(statement.value, env)
+            if isinstance(statement.value, ast.Call):
+                self.forget_mutated(statement.value, env, line)
+            for target in statement.targets:
+                self._bind_target(target, statement.value, env, line)
+        elif kind is ast.Expr:
+            self.expressions(statement.value, env)
+            if isinstance(statement.value, ast.Call):
+                self.forget_mutated(statement.value, env, line)
+        elif kind is ast.Return:
+            self.expressions(statement.value, env)
+        elif kind is ast.AnnAssign:
+            self.expressions(statement.value, env)
+            self._bind_target(statement.target, statement.value, env, line)
+        elif kind is ast.AugAssign:
+            self.expressions(statement, env)
+            target = statement.target
+            if isinstance(target, ast.Name) and isinstance(statement.op, ast.Sub):
+                # ``x -= x.max(...)`` is ``x = x - x.max(...)``: keep it, for the max.
+                shifted = ast.copy_location(
+                    ast.BinOp(ast.Name(target.id, ast.Load()), ast.Sub(), statement.value), statement
+                )
+                env.bind(target.id, shifted, line)
+            else:
+                self._bind_target(target, None, env, line)
+                for name in bound_names(target):
+                    env.mutated(name, line)
+        elif kind in (ast.FunctionDef, ast.AsyncFunctionDef):
+            for decorator in statement.decorator_list:
+                self.expressions(decorator, env)
+            for default in statement.args.defaults + statement.args.kw_defaults:
+                self.expressions(default, env)
+            env.bind(statement.name, None, line)
+            body_env = Env()
+            for name in _parameters(statement):
+                body_env.bind(name, None, line)
+            self.block(statement.body, body_env)
+        elif kind is ast.ClassDef:
+            for decorator in statement.decorator_list:
+                self.expressions(decorator, env)
+            env.bind(statement.name, None, line)
+            self.block(statement.body, Env())
+        elif kind is ast.If:
+            self.expressions(statement.test, env)
+            body_env, else_env = env.branch(), env.branch()
+            self.block(statement.body, body_env)
+            self.block(statement.orelse, else_env)
+            _merge(env, body_env, else_env)
+        elif kind in (ast.For, ast.AsyncFor, ast.While):
+            self.expressions(statement.test if kind is ast.While else statement.iter, env)
+            # Loop-carried values: whatever the loop binds is ambiguous at its top and after
+            # it, and its bindings are known before the body is walked (the next iteration
+            # sees the ones below the use).
+            bindings = _bindings_in(statement)
+            loop_bound = {name for name, _ in bindings}
+            for name, binding_line in bindings:
+                env.binding_lines.setdefault(name, []).append(binding_line)
+            for name in loop_bound:
+                env.forget(name)
+            if kind is not ast.While:
+                self._bind_target(statement.target, None, env, line)
+            loop_env = env.branch()
+            loop_env.loops = env.loops + ((statement.lineno, statement.end_lineno),)
+            self.block(statement.body, loop_env)
+            for name in loop_bound:
+                env.forget(name)
+            self.block(statement.orelse, env)
+        elif kind in (ast.With, ast.AsyncWith):
+            for item in statement.items:
+                self.expressions(item.context_expr, env)
+                if item.optional_vars is not None:
+                    self._bind_target(item.optional_vars, None, env, line)
+            self.block(statement.body, env)
+        elif kind is ast.Try or kind.__name__ == "TryStar":
+            body_env = env.branch()
+            self.block(statement.body, body_env)
+            branches = [body_env]
+            for handler in statement.handlers:
+                handler_env = env.branch()
+                if handler.name:
+                    handler_env.bind(handler.name, None, handler.lineno)
+                self.block(handler.body, handler_env)
+                branches.append(handler_env)
+            # A handler may run after any prefix of the body: only agreeing names survive.
+            _merge(env, *branches)
+            self.block(statement.orelse, env)
+            self.block(statement.finalbody, env)
+        elif kind.__name__ == "Match":
+            self.expressions(statement.subject, env)
+            branches = [env.branch()]  # no case may match
+            for case in statement.cases:
+                case_env = env.branch()
+                for name in _pattern_names(case.pattern):
+                    case_env.bind(name, None, case.pattern.lineno)
+                self.expressions(case.guard, case_env)
+                self.block(case.body, case_env)
+                branches.append(case_env)
+            _merge(env, *branches)
+        elif kind is ast.Delete:
+            for target in statement.targets:
+                self._bind_target(target, None, env, line)
+        elif kind in (ast.Import, ast.ImportFrom):
+            pass  # the import table knows them; a conflicting local import is ambiguous there
+        elif kind in (ast.Global, ast.Nonlocal, ast.Pass, ast.Break, ast.Continue):
+            pass
+        else:  # Raise, Assert, and anything newer: just look at its expressions.
+            self.expressions(statement, env)
