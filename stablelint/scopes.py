@@ -27,13 +27,14 @@ class Env:
     ``loops``: (first, last) lines of the loops around this point.
     """
 
-    __slots__ = ("defs", "binding_lines", "shadowed", "loops")
+    __slots__ = ("defs", "binding_lines", "shadowed", "loops", "written")
 
     def __init__(self) -> None:
         self.defs: dict[str, tuple[ast.expr, int] | None] = {}
         self.binding_lines: dict[str, list[int]] = {}
         self.shadowed: frozenset[str] = frozenset()
         self.loops: tuple[tuple[int, int], ...] = ()
+        self.written: set[str] = set()  # names this branch changed: all a merge must look at
 
     def branch(self) -> "Env":
         child = Env()
@@ -54,9 +55,11 @@ class Env:
     def bind(self, name: str, value: ast.expr | None, line: int) -> None:
         self.defs[name] = None if value is None else (value, line)
         self.binding_lines.setdefault(name, []).append(line)
+        self.written.add(name)
 
     def forget(self, name: str) -> None:
         self.defs[name] = None
+        self.written.add(name)
 
     def mutated(self, name: str, line: int) -> None:
         """``name``'s object changed in place: so did every alias of it (``q = p``)."""
@@ -104,17 +107,61 @@ def bound_names(target: ast.expr) -> list[str]:
     return []
 
 
-def _bindings_in(statement: ast.stmt) -> list[tuple[str, int]]:
-    """(name, line) of every binding inside ``statement``, nested blocks included."""
+def _bindings_in(statement: ast.stmt, walrus_lines: "LineSet") -> list[tuple[str, int]]:
+    """(name, line) of every binding inside ``statement``, nested blocks included.
+
+    Only statements bind (comprehension variables stay in the comprehension), except a
+    walrus, looked for only on the lines that have one.
+    """
     bindings: list[tuple[str, int]] = []
-    for node in ast.walk(statement):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            bindings.append((node.id, node.lineno))
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bindings.append((node.name, node.lineno))
-        elif isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, ast.Store):
-            bindings.extend((name, node.lineno) for name in bound_names(node))
+    pending = [statement]
+    while pending:
+        current = pending.pop()
+        kind = type(current)
+        line = current.lineno
+        if kind is ast.Assign:
+            targets = current.targets
+        elif kind in (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor):
+            targets = [current.target]
+        elif kind in (ast.With, ast.AsyncWith):
+            targets = [item.optional_vars for item in current.items if item.optional_vars is not None]
+        elif kind is ast.Delete:
+            targets = current.targets
+        elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            bindings.append((current.name, line))
+            continue  # their bodies are other scopes
+        else:
+            targets = []
+        for target in targets:
+            bindings.extend((name, line) for name in bound_names(target))
+        if walrus_lines.overlaps(current):
+            for node in ast.walk(current):
+                if isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
+                    bindings.append((node.target.id, node.lineno))
+        for field in ("body", "orelse", "finalbody"):
+            pending.extend(getattr(current, field, ()))
+        for handler in getattr(current, "handlers", ()):
+            if handler.name:
+                bindings.append((handler.name, handler.lineno))
+            pending.extend(handler.body)
+        for case in getattr(current, "cases", ()):
+            bindings.extend((name, case.pattern.lineno) for name in _pattern_names(case.pattern))
+            pending.extend(case.body)
     return bindings
+
+
+class LineSet:
+    """Sorted line numbers, asked whether a node's line range holds one of them."""
+
+    __slots__ = ("lines",)
+
+    def __init__(self, lines: list[int]):
+        self.lines = lines
+
+    def overlaps(self, node: ast.AST) -> bool:
+        lines = self.lines
+        index = bisect_left(lines, node.lineno)
+        return index < len(lines) and lines[index] <= node.end_lineno
 
 
 def _scope_names(node: ast.expr) -> list[str]:
@@ -136,11 +183,11 @@ def _parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
 
 def _merge(env: Env, *branches: Env) -> None:
     """After a branch point, keep a definition only where every branch agrees."""
-    keys = set().union(*(branch.defs for branch in branches))
-    for key in keys:
+    for key in set().union(*(branch.written for branch in branches)):
         first = branches[0].defs.get(key)
         agree = all(branch.defs.get(key) == first for branch in branches[1:])
         env.defs[key] = first if agree else None
+        env.written.add(key)
 
 
 def _pattern_names(pattern: ast.AST) -> list[str]:
@@ -164,11 +211,11 @@ class ScopeWalker:
     """Walks statements in order, keeping each scope's definitions, and hands every call
     and binary operation on a candidate line to ``visit(node, env)``."""
 
-    def __init__(self, candidate_lines: list[int], visit, imports, *, has_walrus: bool = True):
-        self.candidate_lines = candidate_lines
+    def __init__(self, candidate_lines: list[int], visit, imports, *, walrus_lines: list[int] = ()):
+        self.candidates = LineSet(candidate_lines)
         self.visit = visit
         self.imports = imports  # module names are not variables a call can mutate
-        self.has_walrus = has_walrus  # off when the source has no ":=", to skip a walk
+        self.walrus = LineSet(list(walrus_lines))  # lines with ":=", the only ones walked for it
 
     def run(self, tree: ast.Module) -> None:
         self.block(tree.body, Env())
@@ -177,16 +224,11 @@ class ScopeWalker:
         for statement in statements:
             self.statement(statement, env)
 
-    def _is_candidate(self, node: ast.AST) -> bool:
-        lines = self.candidate_lines
-        index = bisect_left(lines, node.lineno)
-        return index < len(lines) and lines[index] <= node.end_lineno
-
     def expressions(self, node: ast.AST | None, env: Env) -> None:
         if node is None or not hasattr(node, "lineno"):
             return
-        if not self._is_candidate(node):
-            if self.has_walrus:  # ``(p := softmax(z))`` binds p even on a quiet line
+        if not self.candidates.overlaps(node):
+            if self.walrus.overlaps(node):  # ``(p := softmax(z))`` binds p on a quiet line too
                 self._walrus_bindings(node, env)
             return
         pending: list[tuple[ast.AST, Env]] = [(node, env)]
@@ -316,7 +358,7 @@ class ScopeWalker:
             # Loop-carried values: whatever the loop binds is ambiguous at its top and after
             # it, and its bindings are known before the body is walked (the next iteration
             # sees the ones below the use).
-            bindings = _bindings_in(statement)
+            bindings = _bindings_in(statement, self.walrus)
             loop_bound = {name for name, _ in bindings}
             for name, binding_line in bindings:
                 env.binding_lines.setdefault(name, []).append(binding_line)
