@@ -1,0 +1,98 @@
+"""``# noqa`` exactly as flake8 reads it (flake8 7: ``defaults.py``, ``violation.py``,
+``processor.py``), so the CLI and the flake8 plugin silence the same findings."""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from functools import cached_property
+
+from stablelint.diagnostics import Diagnostic
+
+# flake8's NOQA_INLINE_REGEXP, verbatim. Its quirks are part of the contract:
+# `#noqa` is no comment, `# noqa : X` and `# noqa:  X` are blanket (the code list must
+# follow the colon and at most one space), and lowercase codes match the regex
+# but then silence nothing, because the codes are compared case-sensitively.
+NOQA_INLINE = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
+# `# flake8: noqa` on a line of its own skips the whole file.
+NOQA_FILE = re.compile(r"\s*# flake8[:=]\s*noqa", re.IGNORECASE)
+_CODE_SEPARATOR = re.compile(r"[,\s]")
+_MENTIONS_NOQA = re.compile("noqa", re.IGNORECASE)
+
+
+def silences(comment_text: str, code: str) -> bool:
+    """Does the ``# noqa`` in ``comment_text`` (if any) silence ``code``?"""
+    match = NOQA_INLINE.search(comment_text)
+    if match is None:
+        return False
+    codes_text = match.group("codes")
+    if codes_text is None:
+        return True
+    codes = tuple(item for item in _CODE_SEPARATOR.split(codes_text) if item)
+    return code.startswith(codes)
+
+
+class NoqaIndex:
+    """Where the ``# noqa`` for a line is looked for.
+
+    Like flake8, a finding on any line of a token that spans lines (a triple-quoted
+    string) or of a backslash-continued statement is silenced by a ``# noqa`` on any of
+    those lines. A line break inside brackets ends that range, as in flake8: the comment
+    must then be on the finding's first line.
+    """
+
+    def __init__(self, source: str):
+        self.source = source.removeprefix("\ufeff")
+
+    @cached_property
+    def lines(self) -> list[str]:
+        # Line breaks as Python counts them: \r\n, \n, and a lone \r, nothing else.
+        return io.StringIO(self.source, newline="").readlines()
+
+    @cached_property
+    def _ranges(self) -> dict[int, tuple[int, int]]:
+        """flake8's ``_noqa_line_mapping``: line -> (first, last) line of its range."""
+        ranges: dict[int, tuple[int, int]] = {}
+        no_line = len(self.lines) + 2
+        first, last = no_line, -1
+        try:
+            for token in tokenize.generate_tokens(iter(self.lines).__next__):
+                if token.type in (tokenize.ENDMARKER, tokenize.DEDENT):
+                    continue
+                first, last = min(first, token.start[0]), max(last, token.end[0])
+                if token.type in (tokenize.NL, tokenize.NEWLINE):
+                    for line in range(first, last + 1):
+                        ranges[line] = (first, last)
+                    first, last = no_line, -1
+        except (tokenize.TokenError, SyntaxError):
+            return {}  # flake8 then looks at the physical line alone
+        return ranges
+
+    def line_range(self, line: int) -> tuple[int, int]:
+        return self._ranges.get(line, (line, line))
+
+    def text_for(self, line: int) -> str:
+        first, last = self.line_range(line)
+        return "".join(self.lines[first - 1 : last])
+
+    def noqa_row(self, line: int) -> int:
+        """The line a ``# noqa`` for ``line`` is best written on (ruff's ``noqa_row``)."""
+        return self.line_range(line)[1]
+
+    def skips_file(self) -> bool:
+        return any(NOQA_FILE.match(line) for line in self.lines)
+
+    def silenced(self, diagnostic: Diagnostic) -> bool:
+        return silences(self.text_for(diagnostic.line), diagnostic.code)
+
+
+def filter_noqa(source: str, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """The findings no ``# noqa`` silences. Tokenizes only files that have a finding
+    and mention noqa at all."""
+    if not diagnostics or not _MENTIONS_NOQA.search(source):
+        return list(diagnostics)
+    index = NoqaIndex(source)
+    if index.skips_file():
+        return []
+    return [diagnostic for diagnostic in diagnostics if not index.silenced(diagnostic)]
