@@ -1,0 +1,155 @@
+"""Which files a run checks: the paths given, folders walked for ``*.py``/``*.pyi``,
+minus the excludes and whatever ``.gitignore`` files ignore."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import pathspec
+
+from stablelint.config import PathMatcher, Settings
+
+PYTHON_SUFFIXES = (".py", ".pyi")
+
+
+@dataclass
+class Discovery:
+    files: list[str] = field(default_factory=list)  # as they are printed: relative to the path given
+    missing: list[str] = field(default_factory=list)
+
+
+class GitIgnores:
+    """The .gitignore files that apply at one folder, nearest last.
+
+    A nearer file overrides a farther one (git's rule), so they are asked nearest first
+    and the first that has an opinion decides.
+    """
+
+    def __init__(self, specs: tuple[tuple[str, pathspec.PathSpec], ...] = ()):
+        self.specs = specs
+
+    def entering(self, folder: str, names: set[str]) -> GitIgnores:
+        if ".gitignore" not in names:
+            return self
+        spec = _read_gitignore(os.path.join(folder, ".gitignore"))
+        return GitIgnores((*self.specs, (folder, spec))) if spec else self
+
+    def ignores(self, absolute_path: str, is_dir: bool) -> bool:
+        for base, spec in reversed(self.specs):
+            relative = os.path.relpath(absolute_path, base).replace(os.sep, "/")
+            if is_dir:
+                relative += "/"
+            verdict = spec.check_file(relative).include
+            if verdict is not None:
+                return verdict
+        return False
+
+    @classmethod
+    def above(cls, folder: str) -> GitIgnores:
+        """The ignore files between the enclosing git repository's root and ``folder``
+        (exclusive): running on ``src/`` still honours the root's .gitignore."""
+        parents = []  # from the folder's parent up to the repository's root
+        current = folder
+        while not os.path.exists(os.path.join(current, ".git")):
+            parent = os.path.dirname(current)
+            if parent == current:
+                return cls()  # not in a git repository: only the walked tree's own files
+            current = parent
+            parents.append(current)
+        git_root = current
+        specs = []
+        info_exclude = _read_gitignore(os.path.join(git_root, ".git", "info", "exclude"))
+        if info_exclude:
+            specs.append((git_root, info_exclude))
+        for parent in reversed(parents):
+            spec = _read_gitignore(os.path.join(parent, ".gitignore"))
+            if spec:
+                specs.append((parent, spec))
+        return cls(tuple(specs))
+
+
+def _read_gitignore(path: str) -> pathspec.PathSpec | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            lines = file.read().splitlines()
+    except OSError:
+        return None
+    spec = pathspec.GitIgnoreSpec.from_lines(lines)
+    return spec if len(spec) else None
+
+
+def discover(paths: Sequence[str], settings: Settings) -> Discovery:
+    """Expand ``paths`` into the files to check, sorted, each once.
+
+    Files named here are always checked (unless ``force-exclude``, which pre-commit
+    needs since it names every file); folders are walked.
+    """
+    excluded = settings.exclude_matcher()
+    found: dict[str, str] = {}  # absolute path -> display path; the first spelling wins
+    result = Discovery()
+    for given in paths:
+        absolute = os.path.abspath(given)
+        if os.path.isdir(given):
+            ignores = GitIgnores.above(absolute) if settings.respect_gitignore else None
+            for display, file_absolute in _walk(given, absolute, excluded, ignores):
+                found.setdefault(file_absolute, display)
+        elif os.path.exists(given):
+            if settings.force_exclude and _excluded_with_parents(absolute, excluded, settings.root):
+                continue
+            found.setdefault(absolute, given)
+        else:
+            result.missing.append(given)
+    result.files = sorted(found.values())
+    return result
+
+
+def _walk(display_top: str, absolute_top: str, excluded: PathMatcher, ignores: GitIgnores | None):
+    # The folder named on the command line is walked even if a pattern matches it.
+    display_top = "" if display_top in (".", "./") else display_top
+    stack = [(display_top, absolute_top, ignores)]
+    while stack:
+        display_folder, absolute_folder, ignores = stack.pop()
+        try:
+            with os.scandir(absolute_folder) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError:
+            continue  # unreadable or vanished folder: nothing to check there
+        if ignores is not None:
+            ignores = ignores.entering(absolute_folder, {entry.name for entry in entries})
+        folders = []
+        for entry in entries:
+            absolute = os.path.join(absolute_folder, entry.name)
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+                if not is_dir and not (entry.name.endswith(PYTHON_SUFFIXES) and entry.is_file()):
+                    continue
+            except OSError:
+                continue
+            if excluded and excluded.matches(absolute):
+                continue
+            if ignores is not None and ignores.ignores(absolute, is_dir):
+                continue
+            display = os.path.join(display_folder, entry.name) if display_folder else entry.name
+            if is_dir:
+                folders.append((display, absolute, ignores))
+            else:
+                yield display, absolute
+        stack.extend(reversed(folders))
+
+
+def _excluded_with_parents(absolute: str, excluded: PathMatcher, root: Path) -> bool:
+    """``force-exclude``: the file or one of its folders (below the root) is excluded."""
+    if not excluded:
+        return False
+    root_text = str(root)
+    current = absolute
+    while True:
+        if excluded.matches(current):
+            return True
+        parent = os.path.dirname(current)
+        if parent == current or not parent.startswith(root_text) or len(parent) < len(root_text):
+            return False
+        current = parent
