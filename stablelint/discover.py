@@ -60,15 +60,21 @@ class GitIgnores:
             current = parent
             parents.append(current)
         git_root = current
-        specs = []
-        info_exclude = _read_gitignore(os.path.join(git_root, ".git", "info", "exclude"))
-        if info_exclude:
-            specs.append((git_root, info_exclude))
-        for parent in reversed(parents):
-            spec = _read_gitignore(os.path.join(parent, ".gitignore"))
-            if spec:
-                specs.append((parent, spec))
-        return cls(tuple(specs))
+        specs = [(git_root, _read_gitignore(os.path.join(git_root, ".git", "info", "exclude")))]
+        specs += [(parent, _read_gitignore(os.path.join(parent, ".gitignore"))) for parent in reversed(parents)]
+        return cls(tuple((base, _not_ignoring(spec, base, folder)) for base, spec in specs if spec))
+
+
+def _not_ignoring(spec: pathspec.PathSpec, base: str, folder: str) -> pathspec.PathSpec:
+    """``spec`` without the patterns that ignore ``folder`` itself.
+
+    The folder was named on the command line, so it is walked; and git matches a pattern
+    against each path, not its parents (`corpus/` ignores the folder, not `corpus/a.py`
+    on its own), while pathspec answers for a file inside an ignored folder too.
+    """
+    relative = os.path.relpath(folder, base).replace(os.sep, "/") + "/"
+    kept = [pattern for pattern in spec.patterns if not (pattern.include and pattern.match_file(relative) is not None)]
+    return spec if len(kept) == len(spec.patterns) else pathspec.GitIgnoreSpec(kept)
 
 
 def _read_gitignore(path: str) -> pathspec.PathSpec | None:

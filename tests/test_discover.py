@@ -144,3 +144,14 @@ def test_walk_is_fast_and_prunes_excluded_folders(tmp_path, monkeypatch):
     files = found(tmp_path)
     assert len(files) == 400
     assert ".venv" not in scanned and "lib" not in scanned
+
+
+def test_an_ignored_folder_named_explicitly_is_walked(tmp_path):
+    # `stablelint corpus` inside a repository whose .gitignore has `corpus/`: the user
+    # asked for it, and the root's other patterns still apply inside it.
+    make(tmp_path, "corpus/pkg/a.py", "corpus/pkg/debug_x.py", "src/b.py")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_text("corpus/\ndebug_*.py\n")
+    assert found(tmp_path, "corpus") == ["corpus/pkg/a.py"]
+    assert found(tmp_path / "corpus", ".") == ["pkg/a.py"]
+    assert found(tmp_path) == ["src/b.py"]
