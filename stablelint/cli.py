@@ -18,6 +18,7 @@ import tempfile
 import tokenize
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Callable
 
@@ -50,11 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # noqa: BLE001 - the last line of defence
         if os.environ.get("STABLELINT_DEBUG"):
             raise
-        print(
-            f"stablelint: error: internal error: {type(error).__name__}: {error} "
-            "(set STABLELINT_DEBUG=1 for a traceback)",
-            file=sys.stderr,
-        )
+        print(_internal_error(error), file=sys.stderr)
         return 2
 
 
@@ -80,33 +77,56 @@ def build_parser() -> argparse.ArgumentParser:
         "code, and rewrite them into their stable forms.",
         epilog="Exit status: 0 clean, 1 findings (or an unreadable/unparsable file), 2 usage or config error.",
     )
-    parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to check (default: .); - reads standard input")
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .); - is standard input")
     parser.add_argument("--version", action="version", version=f"stablelint {__version__}")
 
     fixing = parser.add_argument_group("fixing")
     fixing.add_argument("--fix", action="store_true", help="apply the safe fixes, in place")
     fixing.add_argument("--unsafe-fixes", action="store_true", help="also apply (or show) the unsafe fixes")
-    fixing.add_argument("--diff", action="store_true", help="print the changes --fix would make and write nothing; exit 1 if there are any")
+    fixing.add_argument(
+        "--diff", action="store_true", help="print what --fix would change, write nothing; exit 1 if anything"
+    )
 
-    selecting = parser.add_argument_group("choosing codes and files (override the config file)")
-    selecting.add_argument("--select", metavar="CODES", help="code prefixes to report, e.g. STB1,STB201 (replaces the config's)")
-    selecting.add_argument("--extend-select", metavar="CODES", help="code prefixes to report in addition")
-    selecting.add_argument("--ignore", "--extend-ignore", dest="ignore", metavar="CODES", help="code prefixes not to report")
-    selecting.add_argument("--per-file-ignores", metavar="PATTERN:CODES", help="e.g. 'tests/*:STB1 setup.py:STB106' (replaces the config's)")
-    selecting.add_argument("--exclude", metavar="GLOBS", help="patterns of paths to skip (replaces the defaults and the config's)")
-    selecting.add_argument("--extend-exclude", metavar="GLOBS", help="patterns of paths to skip in addition")
-    selecting.add_argument("--force-exclude", action="store_true", default=None, help="apply the excludes to files named on the command line too (for pre-commit)")
-    selecting.add_argument("--config", metavar="PATH", type=Path, help="read [tool.stablelint] from this file instead of the nearest pyproject.toml")
-    selecting.add_argument("--isolated", action="store_true", help="ignore every config file")
+    selecting = parser.add_argument_group("choosing codes and files (these override the config file)")
+    option = selecting.add_argument
+    option("--select", metavar="CODES", help="code prefixes to report, e.g. STB1,STB201 (replaces the config's)")
+    option("--extend-select", metavar="CODES", help="code prefixes to report in addition")
+    option("--ignore", "--extend-ignore", dest="ignore", metavar="CODES", help="code prefixes not to report")
+    option("--per-file-ignores", metavar="PATTERN:CODES", help="e.g. 'tests/*:STB1 setup.py:STB106'")
+    option("--exclude", metavar="GLOBS", help="paths to skip (replaces the default excludes and the config's)")
+    option("--extend-exclude", metavar="GLOBS", help="paths to skip in addition")
+    option(
+        "--force-exclude", action="store_true", default=None,
+        help="exclude files named on the command line too (pre-commit names every file)",
+    )
+    option("--config", metavar="PATH", type=Path, help="read [tool.stablelint] from this file")
+    option("--isolated", action="store_true", help="ignore every config file")
 
     reporting = parser.add_argument_group("output")
-    reporting.add_argument("--format", "--output-format", dest="format", choices=output.FORMATS, default="text", help="text (flake8's lines) or json (ruff's shape)")
-    reporting.add_argument("--statistics", action="store_true", help="print how many findings each code has instead of the findings")
-    reporting.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
-    reporting.add_argument("-q", "--quiet", action="store_true", help="no summary line on standard error")
-    reporting.add_argument("--stdin-filename", metavar="NAME", help="the name of the file read from standard input (for messages, config and per-file-ignores)")
-    reporting.add_argument("--explain", metavar="CODE", help="print the documentation of a rule and exit")
+    option = reporting.add_argument
+    option(
+        "--format", "--output-format", dest="format", choices=output.FORMATS, default="text",
+        help="text (flake8's lines) or json (ruff's shape)",
+    )
+    option("--statistics", action="store_true", help="print the count of each code instead of the findings")
+    option("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    option("-q", "--quiet", action="store_true", help="no summary on standard error")
+    option("--stdin-filename", metavar="NAME", help="the name of the file on standard input (messages, config)")
+    option("--explain", metavar="CODE", help="print the documentation of a rule and exit")
+    option("-j", "--jobs", type=_jobs, default=1, metavar="N", help="check in N processes ('auto': one per CPU)")
     return parser
+
+
+def _jobs(text: str) -> int:
+    if text == "auto":
+        return os.cpu_count() or 1
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number or 'auto', got {text!r}")
+    return jobs
 
 
 def settings_for(args: argparse.Namespace) -> Settings:
@@ -154,6 +174,7 @@ class FileResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     fixed: int = 0
     error: str | None = None  # one line for standard error: the file was not checked
+    crashed: bool = False  # the error is stablelint's own
 
     @property
     def changed(self) -> bool:
@@ -223,6 +244,25 @@ def _unwritable(fixed: str, encoding: str) -> str | None:
 
 
 def check_file(path: str, settings: Settings, mode: Mode) -> FileResult:
+    """One file, start to end. A crash is that file's error line, and the run goes on
+    (and exits 2): one odd file should not hide the findings in the others."""
+    try:
+        return _check_file(path, settings, mode)
+    except Exception as error:  # noqa: BLE001
+        if os.environ.get("STABLELINT_DEBUG"):
+            raise
+        return FileResult(path, error=_internal_error(error, path), crashed=True)
+
+
+def _internal_error(error: Exception, path: str | None = None) -> str:
+    where = f" while checking {path}" if path else ""
+    return (
+        f"stablelint: error: internal error{where}: {type(error).__name__}: {error} "
+        "(set STABLELINT_DEBUG=1 for a traceback)"
+    )
+
+
+def _check_file(path: str, settings: Settings, mode: Mode) -> FileResult:
     try:
         with open(path, "rb") as file:
             data = file.read()
@@ -278,12 +318,10 @@ def check_command(args: argparse.Namespace) -> int:
     discovery = discover(args.paths or ["."], settings)
     for missing in discovery.missing:
         print(f"{missing}: No such file or directory", file=sys.stderr)
-    results = []
-    for path in discovery.files:
-        result = check_file(path, settings, mode)
+    results = check_files(discovery.files, settings, mode, args.jobs)
+    for result in results:
         if result.error:
             print(result.error, file=sys.stderr)
-        results.append(result)
 
     if mode.diff:
         sys.stdout.write("".join(output.unified_diff(r.path, r.original, r.source) for r in results if r.changed))
@@ -294,6 +332,17 @@ def check_command(args: argparse.Namespace) -> int:
         if summary:
             print(summary, file=sys.stderr)
     return exit_status(results, mode, args, usage_error=bool(discovery.missing))
+
+
+def check_files(paths: list[str], settings: Settings, mode: Mode, jobs: int) -> list[FileResult]:
+    # Worker processes cost ~0.1 s to start: worth it only for a real tree.
+    if jobs <= 1 or len(paths) < 8 * jobs:
+        return [check_file(path, settings, mode) for path in paths]
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunk = max(1, len(paths) // (jobs * 16))
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(check_file, paths, repeat(settings), repeat(mode), chunksize=chunk))
 
 
 def check_stdin(args: argparse.Namespace, settings: Settings, mode: Mode) -> int:
@@ -308,7 +357,13 @@ def check_stdin(args: argparse.Namespace, settings: Settings, mode: Mode) -> int
         text = data.decode("utf-8", "surrogateescape")
         result = FileResult(path, source=text, original=text)
     else:
-        result = check_text(path, data, settings, mode)
+        try:
+            result = check_text(path, data, settings, mode)
+        except Exception as error:  # noqa: BLE001
+            if os.environ.get("STABLELINT_DEBUG"):
+                raise
+            text = data.decode("utf-8", "surrogateescape")
+            result = FileResult(path, source=text, original=text, error=_internal_error(error, path), crashed=True)
     if result.error:
         print(result.error, file=sys.stderr)
     if mode.diff:
@@ -374,7 +429,7 @@ def summarize(results: list[FileResult], mode: Mode) -> str:
 
 
 def exit_status(results: list[FileResult], mode: Mode, args: argparse.Namespace, *, usage_error: bool) -> int:
-    if usage_error:
+    if usage_error or any(r.crashed for r in results):
         return 2
     if args.exit_zero:
         return 0

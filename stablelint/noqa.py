@@ -10,12 +10,12 @@ from functools import cached_property
 
 from stablelint.diagnostics import Diagnostic
 
-# flake8's NOQA_INLINE_REGEXP, verbatim. Its quirks are part of the contract:
-# `#noqa` is no comment, `# noqa : X` and `# noqa:  X` are blanket (the code list must
-# follow the colon and at most one space), and lowercase codes match the regex
-# but then silence nothing, because the codes are compared case-sensitively.
+# flake8's NOQA_INLINE_REGEXP, verbatim. Its quirks are part of the contract: the
+# comment must be "#", one space, "noqa"; the code list must follow the colon after at
+# most one space, or the comment silences everything on the line; and lowercase codes
+# match the regex but then silence nothing, as codes are compared case-sensitively.
 NOQA_INLINE = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
-# `# flake8: noqa` on a line of its own skips the whole file.
+# flake8's NOQA_FILE: a line that starts with the file-level directive skips the file.
 NOQA_FILE = re.compile(r"\s*# flake8[:=]\s*noqa", re.IGNORECASE)
 _CODE_SEPARATOR = re.compile(r"[,\s]")
 _MENTIONS_NOQA = re.compile("noqa", re.IGNORECASE)

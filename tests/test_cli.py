@@ -192,16 +192,46 @@ def test_undecodable_and_unreadable_files_are_one_line_each(project, capsys):
     assert any(line.startswith("bad_cookie.py: cannot decode") for line in lines)
 
 
-def test_internal_error_is_one_line_not_a_traceback(project, capsys, monkeypatch):
-    def broken(*args, **kwargs):
-        raise RuntimeError("engine exploded")
+def test_internal_error_is_one_line_not_a_traceback_and_the_run_goes_on(project, capsys, monkeypatch):
+    real_check_source = engine.check_source
 
-    monkeypatch.setattr(engine, "check_source", broken)
-    (project / "model.py").write_text(UNSTABLE)
-    code, _, err = run(capsys, "model.py")
+    def broken_on_b(source, path, **kwargs):
+        if path == "b.py":
+            raise RuntimeError("engine exploded")
+        return real_check_source(source, path, **kwargs)
+
+    monkeypatch.setattr(engine, "check_source", broken_on_b)
+    for name in ("a.py", "b.py", "c.py"):
+        (project / name).write_text(UNSTABLE)
+    code, out, err = run(capsys, "-q", ".")
     assert code == 2
-    assert err.startswith("stablelint: error: internal error: RuntimeError: engine exploded")
+    assert [path for path, _, _ in codes_and_lines(out)] == ["a.py", "c.py"]
+    assert err.splitlines() == [
+        "stablelint: error: internal error while checking b.py: RuntimeError: engine exploded "
+        "(set STABLELINT_DEBUG=1 for a traceback)"
+    ]
+
+
+def test_internal_error_outside_any_file_is_one_line(project, capsys, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("discovery exploded")
+
+    monkeypatch.setattr(cli, "discover", broken)
+    code, out, err = run(capsys, ".")
+    assert (code, out) == (2, "")
+    assert err.startswith("stablelint: error: internal error: RuntimeError: discovery exploded")
     assert "Traceback" not in err
+
+
+def test_jobs_give_the_same_output(project, capsys):
+    for i in range(20):
+        (project / f"m{i:02}.py").write_text(UNSTABLE if i % 3 else CLEAN)
+    sequential = run(capsys, "-q", ".")
+    assert sequential[0] == 1 and len(sequential[1].splitlines()) == 13
+    assert run(capsys, "-q", "--jobs", "2", ".") == sequential
+    with pytest.raises(SystemExit) as raised:
+        cli.main(["--jobs", "0", "."])
+    assert raised.value.code == 2
 
 
 def test_pep263_and_bom_files_are_checked_at_character_columns(project, capsys):
@@ -493,7 +523,7 @@ def test_rules_lists_every_rule(capsys):
     assert code == 0
     lines = out.splitlines()
     assert [line.split()[0] for line in lines] == [rule.code for rule in rules]
-    for line, rule in zip(lines, rules):
+    for line, rule in zip(lines, rules, strict=True):
         assert rule.name in line and rule.fix_safety in line
     items = json.loads(run(capsys, "rules", "--format", "json")[1])
     assert [item["code"] for item in items] == [rule.code for rule in rules]

@@ -88,7 +88,8 @@ def test_config_exclude_and_extend_exclude(tmp_path):
 
 
 def test_gitignore_is_respected_including_nested_files_and_negation(tmp_path):
-    make(tmp_path, "keep.py", "generated.py", "logs/a.py", "pkg/local.py", "pkg/secret.py", "pkg/deep/gen_x.py", "pkg/deep/gen_keep.py")
+    make(tmp_path, "keep.py", "generated.py", "logs/a.py", "pkg/local.py", "pkg/secret.py")
+    make(tmp_path, "pkg/deep/gen_x.py", "pkg/deep/gen_keep.py")
     (tmp_path / ".gitignore").write_text("generated.py\nlogs/\ngen_*.py\n")
     (tmp_path / "pkg" / ".gitignore").write_text("secret.py\n")
     (tmp_path / "pkg" / "deep" / ".gitignore").write_text("!gen_keep.py\n")
