@@ -173,7 +173,7 @@ class FileResult:
     encoding: str = "utf-8"
     diagnostics: list[Diagnostic] = field(default_factory=list)
     fixed: int = 0
-    error: str | None = None  # one line for standard error: the file was not checked
+    error: str | None = None  # one line for standard error: not read, not parsed, or not written
     crashed: bool = False  # the error is stablelint's own
 
     @property

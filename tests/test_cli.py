@@ -192,6 +192,39 @@ def test_undecodable_and_unreadable_files_are_one_line_each(project, capsys):
     assert any(line.startswith("bad_cookie.py: cannot decode") for line in lines)
 
 
+def test_unreadable_file_is_one_line_and_the_rest_is_checked(project, capsys, monkeypatch):
+    (project / "a.py").write_text(UNSTABLE)
+    (project / "b.py").write_text(UNSTABLE)
+
+    def guarded_open(path, *args, **kwargs):
+        if os.path.basename(path) == "a.py":
+            raise PermissionError(13, "Permission denied", path)
+        return open(path, *args, **kwargs)
+
+    monkeypatch.setattr(cli, "open", guarded_open, raising=False)
+    code, out, err = run(capsys, "-q", ".")
+    assert code == 1
+    assert err.splitlines() == ["a.py: cannot read: Permission denied"]
+    assert codes_and_lines(out) == [("b.py", 5, "STB101")]
+
+
+def test_excludes_apply_to_named_files_only_with_force_exclude(project, capsys):
+    (project / "pyproject.toml").write_text('[tool.stablelint]\nextend-exclude = ["vendor"]\n')
+    (project / "vendor").mkdir()
+    (project / "vendor" / "lib.py").write_text(UNSTABLE)
+    (project / "model.py").write_text(UNSTABLE)
+    assert len(codes_and_lines(run(capsys, ".")[1])) == 1
+    assert len(codes_and_lines(run(capsys, "vendor/lib.py", "model.py")[1])) == 2
+    # What pre-commit runs: every file by name.
+    code, out, _ = run(capsys, "--force-exclude", "vendor/lib.py", "model.py")
+    assert codes_and_lines(out) == [("model.py", 5, "STB101")]
+    assert codes_and_lines(run(capsys, "--extend-exclude", "model.py", ".")[1]) == []
+
+
+def test_an_empty_folder_is_clean(project, capsys):
+    assert run(capsys) == (0, "", "")
+
+
 def test_internal_error_is_one_line_not_a_traceback_and_the_run_goes_on(project, capsys, monkeypatch):
     real_check_source = engine.check_source
 
