@@ -27,7 +27,7 @@ def _function_name(call: ast.Call) -> str:
 
 
 def _is_max_of(ctx, expr: ast.expr, of: ast.expr) -> bool:
-    from stablelint.rules.logexp import is_max_like  # the max recogniser lives with its rules
+    from stablelint.rules.matching import is_max_like  # imported late: matching imports signs
 
     return is_max_like(ctx, expr, of=of)
 
