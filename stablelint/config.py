@@ -159,7 +159,8 @@ class Settings:
         cwd = Path.cwd()
         if per_file_ignores is not None:
             changes["per_file_ignores"] = tuple(
-                (os.path.join(cwd, pattern) if "/" in pattern else pattern, codes) for pattern, codes in per_file_ignores
+                (os.path.join(cwd, pattern) if "/" in pattern else pattern, codes)
+                for pattern, codes in per_file_ignores
             )
         if exclude is not None:
             changes["exclude"] = tuple(_anchored(pattern, cwd) for pattern in exclude)

@@ -11,9 +11,9 @@ from stablelint import frameworks
 from stablelint.diagnostics import Diagnostic
 from stablelint.fixes import add_imports, apply_fixes
 from stablelint.ir import ImportTable, SourceIndex
-from stablelint.scopes import ScopeWalker
 from stablelint.rules import ALL_RULES
 from stablelint.rules.base import Context
+from stablelint.scopes import ScopeWalker
 
 
 class ParseError(Exception):

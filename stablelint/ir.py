@@ -17,7 +17,6 @@ import ast
 import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
-
 from typing import TYPE_CHECKING
 
 from stablelint import frameworks

@@ -8,8 +8,8 @@ codemod output equals ``example.fixed``), so this proves the codemod's output.
 from __future__ import annotations
 
 import pytest
-
 from numeric_harness import verify_fix
+
 from stablelint.rules import ALL_RULES
 
 # PyTorch's and Keras' softplus return x itself above threshold=20: within float32 and

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from numeric_harness import verify_fix
 
 torch = pytest.importorskip("torch")

@@ -25,6 +25,7 @@ from stablelint.rules.matching import (
     takes_only_input,
 )
 
+
 class LogSoftmax(Rule):
     """
     ## What it does
@@ -141,9 +142,16 @@ class LogSumExp(Rule):
     on_op = "log"
     valid = [
         Valid("torch.logsumexp(x, dim=1)"),
-        Valid("m = x.max(dim=1, keepdim=True).values\ny = m + torch.log(torch.sum(torch.exp(x - m), dim=1, keepdim=True))"),
+        Valid(
+            "m = x.max(dim=1, keepdim=True).values\n"
+            "y = m + torch.log(torch.sum(torch.exp(x - m), dim=1, keepdim=True))"
+        ),
         Valid("y = torch.log(torch.exp(x - torch.amax(x, 1, keepdim=True)).sum(1))"),
-        Valid("x_max = np.max(x, axis=-1, keepdims=True)\ny = x_max + np.log(np.sum(np.exp(x - x_max), axis=-1, keepdims=True))", "numpy"),
+        Valid(
+            "x_max = np.max(x, axis=-1, keepdims=True)\n"
+            "y = x_max + np.log(np.sum(np.exp(x - x_max), axis=-1, keepdims=True))",
+            "numpy",
+        ),
         Valid("np.log(np.sum(np.exp(x), axis=1) + 1e-12)", "numpy"),
         Valid("torch.log(torch.exp(-x.abs()).sum(1))"),
     ]
@@ -336,7 +344,8 @@ class LogSigmoid(Rule):
         sigmoid = ctx.op(log.input, "sigmoid")
         if sigmoid is None or sigmoid.input is None:
             return
-        self.report(ctx, node, log_sigmoid_fix(ctx, node, log, sigmoid, ctx.text(sigmoid.input), sigmoid.via), sigmoid.via)
+        fix = log_sigmoid_fix(ctx, node, log, sigmoid, ctx.text(sigmoid.input), sigmoid.via)
+        self.report(ctx, node, fix, sigmoid.via)
 
 
 def log_sigmoid_fix(ctx: Context, node: ast.AST, log: Op, sigmoid: Op, argument: str, via: list) -> Fix | None:

@@ -13,7 +13,6 @@ from stablelint.rules.base import Context
 from stablelint.signs import NONPOSITIVE, sign
 
 
-
 def family(*ops: Op | None) -> str | None:
     """The framework the fix must speak: one framework for all ops, else None.
 
