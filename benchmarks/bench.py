@@ -370,6 +370,7 @@ def stablelint_cli_probe() -> tuple[str | None, str]:
 
 class StablelintCli(Command):
     name = "stablelint-cli"
+    ok_codes: ClassVar[tuple[int, ...]] = (0, 1)  # 1: a file did not parse; 2: usage error or crash
 
     def argv_prefix(self):
         executable, help_text = stablelint_cli_probe()
@@ -377,11 +378,12 @@ class StablelintCli(Command):
             self.row.unavailable = help_text
             return None
         prefix = [executable, "--exit-zero"]
-        # Cold runs only: a content-hash cache would make runs 2..N warm re-runs.
-        if "--no-cache" in help_text:
-            prefix.append("--no-cache")
-        if "--isolated" in help_text:
-            prefix.append("--isolated")
+        # Cold runs only (a content-hash cache would make runs 2..N warm re-runs), no config
+        # file, one process, findings only (like ruff -q). Each only if the CLI has it.
+        for option, wanted in (("--no-cache", ["--no-cache"]), ("--isolated", ["--isolated"]),
+                               ("--jobs", ["--jobs", "1"]), ("--quiet", ["-q"])):
+            if option in help_text:
+                prefix += wanted
         return prefix
 
     def count_output(self, done):

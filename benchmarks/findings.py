@@ -101,40 +101,63 @@ def check_in_process(files: list[bench.SourceFile]) -> Outcome:
     return Outcome(findings, parse_failures, crashes)
 
 
+def json_edits(fix: dict, text: str | None) -> list[tuple[int, int, str]] | None:
+    """ruff-shaped edits (1-based row/column) as character offsets into ``text``."""
+    if text is None:
+        return None
+    line_starts = [0]
+    for line in text.splitlines(keepends=True):
+        line_starts.append(line_starts[-1] + len(line))
+
+    def offset(location: dict) -> int:
+        return line_starts[location["row"] - 1] + location["column"] - 1
+
+    try:
+        return [(offset(edit["location"]), offset(edit["end_location"]), edit["content"]) for edit in fix["edits"]]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
 def check_with_cli(files: list[bench.SourceFile]) -> Outcome:
+    text_of = {f.path: f.text for f in files}
     executable, help_text = bench.stablelint_cli_probe()
     if executable is None:
         raise SystemExit(f"the stablelint CLI is not available: {help_text}")
     prefix = [executable, "--format", "json", "--exit-zero"]
-    if "--no-cache" in help_text:
-        prefix.append("--no-cache")
-    if "--isolated" in help_text:
-        prefix.append("--isolated")
+    for option, wanted in (("--isolated", ["--isolated"]), ("--jobs", ["--jobs", "1"]), ("--quiet", ["--quiet"])):
+        if option in help_text:
+            prefix += wanted  # no config, one process, no summary on standard error
     cwd = Path(os.path.commonpath([str(f.path.parent) for f in files]))
     relative = [str(f.path.relative_to(cwd)) for f in files]
     findings, parse_failures, crashes = [], [], []
     for argv in bench.chunk_argv(prefix, relative):
         done = subprocess.run(argv, check=False, cwd=cwd, capture_output=True, text=True, errors="replace")
-        stderr_lines = [line for line in done.stderr.splitlines() if line.strip()]
-        if done.returncode != 0 or "Traceback" in done.stderr:
-            crashes.append((cwd, f"exit {done.returncode}\n{done.stderr}"))
-        else:
-            # One line per unreadable/unparsable file, "path: reason" (README).
-            for line in stderr_lines:
+        # Standard error: one line per file that could not be read or parsed
+        # ("path:line:col: syntax error: ..."), or per crash ("stablelint: error: internal error ...", exit 2).
+        for line in done.stderr.splitlines():
+            if not line.strip():
+                continue
+            if "internal error" in line or line.startswith("Traceback"):
+                crashes.append((cwd, line))
+            else:
                 name, _, reason = line.partition(": ")
-                parse_failures.append((cwd / name, reason or line))
+                parse_failures.append((cwd / name.split(":")[0], reason or line))
+        if done.returncode not in (0, 1) and not crashes:
+            crashes.append((cwd, f"exit {done.returncode}\n{done.stderr}"))
         if not done.stdout.strip():
             continue
         for item in json.loads(done.stdout):
             fix = item.get("fix") or None
             location = item.get("location") or {}
+            path = (cwd / item["filename"]).resolve()
             findings.append(Finding(
-                path=(cwd / item["filename"]).resolve(),
+                path=path,
                 line=location.get("row", 0),
                 col=location.get("column", 0),
                 code=item.get("code", "?"),
                 message=item.get("message", ""),
                 safety=(fix.get("applicability") or fix.get("safety")) if fix else None,
+                edits=json_edits(fix, text_of.get(path)) if fix else None,
                 fix_description=(fix.get("message") or "") if fix else "",
             ))
     return Outcome(findings, parse_failures, crashes)
