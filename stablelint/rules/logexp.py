@@ -459,6 +459,7 @@ class LogOnePlus(Rule):
         Valid("math.log(1 + len(tokens))", "math"),
         Valid("np.log(n + 1)", "numpy"),
         Valid("np.log(1 + x.shape[0])", "numpy"),
+        Valid("torch.log(1 + torch.floor(t / period))"),
     ]
     invalid = [
         Invalid("torch.log(1 + x)", "torch.log1p(x)", domain="gt_minus_one"),

@@ -183,7 +183,10 @@ _COUNT_NAME = re.compile(
     r"|\w+_epochs|(?:batch|hidden|vocab|window|kernel|patch|image|seq|sequence|embed|feature|input|output"
     r"|block|chunk|group|head|sample|population|corpus|dataset|buffer|memory|pool|grid)_size)"
 )
-_COUNT_CALLS = frozenset({"len", "int", "numel", "size", "dim", "nelement", "count_nonzero", "range", "arange"})
+_COUNT_CALLS = frozenset({
+    "len", "int", "numel", "size", "dim", "nelement", "count_nonzero", "range", "arange",
+    "floor", "ceil", "round", "trunc",  # integer-valued: log(1 + floor(t)) is exact enough
+})
 
 
 def looks_like_count(ctx: Context, expr: ast.expr) -> bool:
@@ -195,6 +198,8 @@ def looks_like_count(ctx: Context, expr: ast.expr) -> bool:
     if isinstance(expr, ast.Call) and identifier_of(expr.func) in _COUNT_CALLS:
         return True
     if isinstance(expr, ast.Subscript) and identifier_of(expr.value) == "shape":
+        return True
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.FloorDiv):
         return True
     if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Mult)):
         return looks_like_count(ctx, expr.left) and (
