@@ -159,6 +159,9 @@ class Op:
         return positional, list(self.call.keywords)
 
 
+_BUILTIN_OPS = {"max": "max", "sum": "sum"}
+
+
 class Normalizer:
     def __init__(self, imports: ImportTable):
         self.imports = imports
@@ -211,9 +214,10 @@ class Normalizer:
         if isinstance(func, ast.Attribute) and func.attr in frameworks.METHODS:
             kind, framework = frameworks.METHODS[func.attr]
             return Op(kind, framework, expr, None, func.value, via)
-        if isinstance(func, ast.Name) and func.id == "max" and func.id not in self.imports.names:
-            if not env.is_local(func.id):
-                return Op("max", None, expr, None, expr.args[0] if expr.args else None, via)
+        if isinstance(func, ast.Name) and func.id in _BUILTIN_OPS and func.id not in self.imports.names:
+            if not env.is_local(func.id) and len(expr.args) == 1 and not expr.keywords:
+                # Python's own max/sum over an array reduce its first axis.
+                return Op(_BUILTIN_OPS[func.id], None, expr, f"builtins.{func.id}", expr.args[0], via)
         return None
 
 

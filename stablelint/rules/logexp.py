@@ -163,6 +163,7 @@ class LogSumExp(Rule):
         Invalid("np.log(np.sum(np.exp(x), axis=1))", "scipy.special.logsumexp(x, axis=1)", "numpy"),
         Invalid("np.log(np.exp(x).sum(-1, keepdims=True))", "scipy.special.logsumexp(x, -1, keepdims=True)", "numpy"),
         Invalid("np.log(np.sum(np.exp(x)))", "scipy.special.logsumexp(x)", "numpy"),
+        Invalid("np.log(sum(np.exp(x)))", None, "numpy"),
         Invalid("tf.math.log(tf.reduce_sum(tf.exp(x), axis=1))", "tf.math.reduce_logsumexp(x, axis=1)", "tf"),
         Invalid("keras.ops.log(keras.ops.sum(keras.ops.exp(x), axis=1))", "keras.ops.logsumexp(x, axis=1)", "keras"),
         Invalid("jnp.log(jnp.sum(jnp.exp(x), axis=1))", "jax.nn.logsumexp(x, axis=1)", "jax"),

@@ -233,8 +233,8 @@ class ReductionArgs:
 def reduction_args(op: Op, framework: str) -> ReductionArgs | None:
     """Axis and keep-dims arguments of a ``sum``; None if it has others (dtype, out…)."""
     signature = frameworks.SUM_SIGNATURES.get("tf" if framework == "keras" else framework)
-    if signature is None:
-        return None
+    if signature is None or op.qualified_name == "builtins.sum":
+        return None  # Python's sum reduces the first axis only: no axis to pass on
     positional, keywords = op.other_args()
     args = ReductionArgs(None, False, None)
     if len(positional) > len(signature.positional):
