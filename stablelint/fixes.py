@@ -28,14 +28,17 @@ def spell(qualified_name: str, imports: ImportTable, *, from_import: bool = Fals
     """
     best_local, best_module = None, ""
     for local, bound in imports.names.items():
-        bound = frameworks.MODULE_ALIASES.get(bound, bound)  # `from keras.src import ops`
+        bound = frameworks.SPELLING_ALIASES.get(bound, bound)  # `from keras.src import ops`
         if bound == qualified_name:
             return local, ()
         if qualified_name.startswith(bound + ".") and len(bound) > len(best_module):
             best_local, best_module = local, bound
-    if best_local is not None:
-        return best_local + qualified_name[len(best_module):], ()
     module, _, name = qualified_name.rpartition(".")
+    if best_local is not None:
+        spelled = best_local + qualified_name[len(best_module):]
+        if module != best_module and module.split(".")[0] in frameworks.IMPORT_SUBMODULES_OF:
+            return spelled, (Import(module),)
+        return spelled, ()
     if from_import and name not in imports.names:
         return name, (Import(module, name),)
     return qualified_name, (Import(module),)

@@ -105,6 +105,16 @@ MODULE_ALIASES: dict[str, str] = {
 }
 
 
+# Modules that re-export the *whole* namespace of another, so a fix may spell any of the
+# other's functions through them. ``keras.src.ops.core`` holds only part of ``keras.ops``
+# (no softplus): reading through it is fine, writing through it is not.
+SPELLING_ALIASES: dict[str, str] = {"keras.src.ops": "keras.ops", "tensorflow.compat.v2": "tensorflow"}
+
+# Packages whose submodules are not guaranteed loaded by importing the package (or a
+# sibling): a fix that reaches ``scipy.special`` through ``import scipy.signal`` imports it.
+IMPORT_SUBMODULES_OF = frozenset({"scipy"})
+
+
 def canonical_name(qualified_name: str) -> str:
     module, _, name = qualified_name.rpartition(".")
     canonical_module = MODULE_ALIASES.get(module)

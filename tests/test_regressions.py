@@ -92,6 +92,12 @@ CASES = {
     "ones_like(p) - p and exp(x) - ones_like(x)": (
         H + "def f(x, z):\n    p = torch.sigmoid(z)\n    return torch.log(torch.ones_like(p) - p), torch.exp(x) - torch.ones_like(x)\n",
         [(6, "STB105", "safe"), (6, "STB107", "safe")], "    return F.logsigmoid(-z), torch.expm1(x)"),
+    "a module holding part of keras.ops is not used to spell the rest": (
+        "from keras.src.ops import core\ny = core.log(1 + core.exp(x))\n",
+        [(2, "STB108", "unsafe")], "y = keras.ops.softplus(x)"),
+    "scipy.special reached through import scipy.signal is imported": (
+        "import numpy as np\nimport scipy.signal\ny = np.log(np.sum(np.exp(x)))\n",
+        [(3, "STB102", "safe")], "import scipy.special"),
     "a local alias of log": (H + "def f(x):\n    log = torch.log\n    return log(1 + x)\n", [(6, "STB106", "safe")], "    return torch.log1p(x)"),
 }
 
