@@ -228,6 +228,15 @@ def _keyword_value(call: ast.Call, names: tuple[str, ...]) -> ast.expr | None:
     return None
 
 
+def identifier_of(expr: ast.expr) -> str:
+    """The last name of ``a.b.c`` or ``c`` (``""`` for anything else)."""
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    return ""
+
+
 def constant_value(expr: ast.expr) -> float | None:
     """The numeric value of a literal such as ``1``, ``1.0``, ``-1``."""
     if isinstance(expr, ast.Constant) and type(expr.value) in (int, float):

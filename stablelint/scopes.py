@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 from bisect import bisect_left
 
+from stablelint.ir import identifier_of
+
 _EXPRESSION_SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _MAX_FUNCTIONS = frozenset({"max", "amax", "reduce_max", "nanmax"})
 
@@ -200,13 +202,6 @@ def _pattern_names(pattern: ast.AST) -> list[str]:
     return names
 
 
-def _function_name(call: ast.Call) -> str:
-    func = call.func
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return func.id if isinstance(func, ast.Name) else ""
-
-
 class ScopeWalker:
     """Walks statements in order, keeping each scope's definitions, and hands every call
     and binary operation on a candidate line to ``visit(node, env)``."""
@@ -293,7 +288,8 @@ class ScopeWalker:
         for name in names:
             env.bind(name, None, line)
         # ``m, _ = torch.max(x, dim=1)``: m is the max; nothing else is known.
-        if isinstance(target, ast.Tuple) and isinstance(value, ast.Call) and _function_name(value) in _MAX_FUNCTIONS:
+        unpacks_max = isinstance(value, ast.Call) and identifier_of(value.func) in _MAX_FUNCTIONS
+        if isinstance(target, ast.Tuple) and unpacks_max:
             first = target.elts[0] if target.elts else None
             if isinstance(first, ast.Name):
                 env.bind(first.id, value, line)

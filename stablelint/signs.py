@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 
-from stablelint.ir import constant_value
+from stablelint.ir import constant_value, identifier_of
 
 NONNEGATIVE, NONPOSITIVE, UNKNOWN = 1, -1, 0
 
@@ -17,13 +17,6 @@ _NONNEGATIVE_FUNCTIONS = frozenset({
     "abs", "absolute", "fabs", "square", "exp", "exp2", "sigmoid", "expit", "softmax", "softplus",
     "relu", "sqrt", "norm", "vector_norm", "cosh", "var", "std", "numel", "len",
 })
-
-
-def _function_name(call: ast.Call) -> str:
-    func = call.func
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return func.id if isinstance(func, ast.Name) else ""
 
 
 def _is_max_of(ctx, expr: ast.expr, of: ast.expr) -> bool:
@@ -50,7 +43,7 @@ def sign(ctx, expr: ast.expr, depth: int = 0) -> int:
     if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub):
         return -sign(ctx, expr.operand, depth + 1)
     if isinstance(expr, ast.Call):
-        name = _function_name(expr)
+        name = identifier_of(expr.func)
         if name in ("pow", "power", "float_power"):  # x.pow(2), torch.pow(x, 2), np.power(x, 2)
             method = isinstance(expr.func, ast.Attribute) and len(expr.args) == 1
             exponent = expr.args[0] if method else (expr.args[1] if len(expr.args) > 1 else None)

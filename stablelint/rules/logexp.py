@@ -7,13 +7,12 @@ import ast
 from stablelint import frameworks
 from stablelint.diagnostics import Fix
 from stablelint.fixes import call_arguments, negated, operand
-from stablelint.ir import Op, same_expression
+from stablelint.ir import Op, identifier_of, same_expression
 from stablelint.rules.base import Context, Invalid, Rule, Valid
 from stablelint.rules.matching import (
     arguments_of,
     axis_arguments,
     family,
-    identifier_of,
     is_constant_expression,
     is_nonpositive,
     is_one,

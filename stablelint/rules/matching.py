@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from stablelint import frameworks
-from stablelint.ir import Op, constant_value, same_expression
+from stablelint.ir import Op, constant_value, identifier_of, same_expression
 from stablelint.rules.base import Context
 from stablelint.signs import NONPOSITIVE, sign
 
@@ -62,14 +62,6 @@ def one_plus(ctx: Context, expr: ast.expr, via: list) -> ast.expr | None:
         if is_one(expr.right, expr.left) and constant_value(expr.left) is None:
             return expr.left
     return None
-
-
-def identifier_of(expr: ast.expr) -> str:
-    if isinstance(expr, ast.Name):
-        return expr.id
-    if isinstance(expr, ast.Attribute):
-        return expr.attr
-    return ""
 
 
 # Calls that change a tensor's shape or bookkeeping, not its values.
