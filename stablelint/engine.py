@@ -29,13 +29,17 @@ class ParseError(Exception):
 _PREFILTER = re.compile(r"\b(?:log|exp)\b")
 
 _RULES = [rule() for rule in ALL_RULES]
-_RULES_ON_OP: dict[str, list] = {}
-_RULES_ON_BINOP: dict[type, list] = {}
+# Rules by the canonical op of the value they start at, whatever its spelling:
+# ``a - b``, ``a.sub(b)`` and ``np.subtract(a, b)`` all start the rules on "sub".
+_RULES_ON: dict[str, list] = {}
 for _rule in _RULES:
-    if _rule.on_op:
-        _RULES_ON_OP.setdefault(_rule.on_op, []).append(_rule)
-    if _rule.on_binop:
-        _RULES_ON_BINOP.setdefault(_rule.on_binop, []).append(_rule)
+    for _kind in _rule.on:
+        _RULES_ON.setdefault(_kind, []).append(_rule)
+_BINOP_KINDS = {ast.Add: "add", ast.Sub: "sub", ast.Div: "div", ast.Mult: "mul", ast.Pow: "pow"}
+_DISPATCHED_BINOPS = {operator for operator, kind in _BINOP_KINDS.items() if kind in _RULES_ON}
+_DISPATCHED_OPS = frozenset(_RULES_ON)
+# The callee names that can mean one of those ops (``log``, ``log1p``, ``sub``, ``divide`` …).
+_CALLEE_NAMES = frameworks.callee_names(_DISPATCHED_OPS)
 
 
 def parse(source: str, path: str = "<stdin>") -> ast.Module:
@@ -143,12 +147,11 @@ def check_source(source: str, path: str = "<stdin>", *, tree: ast.Module | None 
     lines = candidate_lines(source, aliases)
     if not lines:
         return []
-    ctx = Context(path, SourceIndex(source), imports)
-    trigger_names = frameworks.TRIGGER_OPS | aliases
-    op_of = ctx.normalizer.op_of
+    ctx = Context(path, SourceIndex(source), imports, tree)
+    callee_names = _CALLEE_NAMES | imports.local_aliases(_DISPATCHED_OPS)
+    value_of = ctx.evaluator.of
 
     def visit(node: ast.AST, env) -> None:
-        ctx.env = env
         if type(node) is ast.Call:
             func = node.func
             if type(func) is ast.Attribute:
@@ -157,15 +160,15 @@ def check_source(source: str, path: str = "<stdin>", *, tree: ast.Module | None 
                 name = func.id
             else:
                 return
-            if name not in trigger_names:
+            if name not in callee_names:
                 return
-            op = op_of(node, env, follow=False)
-            if op is not None:
-                for rule in _RULES_ON_OP.get(op.kind, ()):
-                    rule.check(node, op, ctx)
-        else:
-            for rule in _RULES_ON_BINOP.get(type(node.op), ()):
-                rule.check(node, None, ctx)
+        elif type(node.op) not in _DISPATCHED_BINOPS:
+            return
+        ctx.env = env
+        value = value_of(node, env)
+        for rule in _RULES_ON.get(value.kind, ()):
+            if value.node is node:
+                rule.check(node, value, ctx)
 
     walrus_lines = _lines_matching(_WALRUS, source) if ":=" in source else []
     ScopeWalker(lines, visit, imports, walrus_lines=walrus_lines).run(tree)

@@ -16,7 +16,7 @@ from stablelint.diagnostics import Edit, Fix, Import
 from stablelint.ir import ImportTable, SourceIndex
 
 # Expressions that can stand as a method receiver or after unary minus without parentheses.
-_ATOMS = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set)
+ATOMS = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set)
 
 
 def spell(qualified_name: str, imports: ImportTable, *, from_import: bool = False) -> tuple[str, tuple[Import, ...]]:
@@ -29,6 +29,13 @@ def spell(qualified_name: str, imports: ImportTable, *, from_import: bool = Fals
     best_local, best_module = None, ""
     for local, bound in imports.names.items():
         bound = frameworks.SPELLING_ALIASES.get(bound, bound)  # `from keras.src import ops`
+        partial = frameworks.PARTIAL_SPELLING_ALIASES.get(bound)
+        if partial is not None:
+            # `import flax.linen as nn` re-exports some of jax.nn: spell those through it.
+            target, names = partial
+            rest = qualified_name[len(target) + 1:].split(".", 1)[0]
+            if qualified_name.startswith(target + ".") and rest in names:
+                bound = target
         if bound == qualified_name:
             return local, ()
         if qualified_name.startswith(bound + ".") and len(bound) > len(best_module):
@@ -47,13 +54,13 @@ def spell(qualified_name: str, imports: ImportTable, *, from_import: bool = Fals
 def operand(index: SourceIndex, node: ast.expr) -> str:
     """Source of ``node``, parenthesized when it is not an atom (``(a + b).log1p()``)."""
     text = index.text(node)
-    return text if isinstance(node, _ATOMS) else f"({text})"
+    return text if isinstance(node, ATOMS) else f"({text})"
 
 
 def negated(index: SourceIndex, node: ast.expr) -> str:
     """Source of ``-node``; ``-x`` becomes ``x`` rather than ``--x``."""
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return index.text(node.operand) if isinstance(node.operand, _ATOMS) else f"({index.text(node.operand)})"
+        return index.text(node.operand) if isinstance(node.operand, ATOMS) else f"({index.text(node.operand)})"
     return f"-{operand(index, node)}"
 
 

@@ -21,19 +21,73 @@ def _register(op: str, framework: str, *names: str) -> None:
 _register("log", "torch", "torch.log", "torch.Tensor.log")
 _register("log", "numpy", "numpy.log", "numpy.lib.scimath.log")
 _register("log", "math", "math.log")
-_register("log", "tf", "tensorflow.math.log", "tensorflow.log", "keras.ops.log")
+_register("log", "tf", "tensorflow.math.log", "tensorflow.log", "keras.ops.log", "keras.backend.log")
 _register("log", "jax", "jax.numpy.log")
+
+_register("log1p", "torch", "torch.log1p", "torch.special.log1p")
+_register("log1p", "numpy", "numpy.log1p")
+_register("log1p", "math", "math.log1p")
+_register("log1p", "tf", "tensorflow.math.log1p", "tensorflow.log1p", "keras.ops.log1p")
+_register("log1p", "jax", "jax.numpy.log1p")
 
 _register("exp", "torch", "torch.exp")
 _register("exp", "numpy", "numpy.exp")
 _register("exp", "math", "math.exp")
-_register("exp", "tf", "tensorflow.math.exp", "tensorflow.exp", "keras.ops.exp")
+_register("exp", "tf", "tensorflow.math.exp", "tensorflow.exp", "keras.ops.exp", "keras.backend.exp")
 _register("exp", "jax", "jax.numpy.exp")
+
+_register("expm1", "torch", "torch.expm1", "torch.special.expm1")
+_register("expm1", "numpy", "numpy.expm1")
+_register("expm1", "math", "math.expm1")
+_register("expm1", "tf", "tensorflow.math.expm1", "tensorflow.expm1", "keras.ops.expm1")
+_register("expm1", "jax", "jax.numpy.expm1")
 
 _register("sum", "torch", "torch.sum")
 _register("sum", "numpy", "numpy.sum")
-_register("sum", "tf", "tensorflow.math.reduce_sum", "tensorflow.reduce_sum", "keras.ops.sum")
+_register(
+    "sum", "tf",
+    "tensorflow.math.reduce_sum", "tensorflow.reduce_sum", "keras.ops.sum", "keras.backend.sum",
+)
 _register("sum", "jax", "jax.numpy.sum")
+
+_register("mean", "torch", "torch.mean")
+_register("mean", "numpy", "numpy.mean")
+_register(
+    "mean", "tf",
+    "tensorflow.math.reduce_mean", "tensorflow.reduce_mean", "keras.ops.mean", "keras.backend.mean",
+)
+_register("mean", "jax", "jax.numpy.mean")
+
+_register("cumsum", "torch", "torch.cumsum")
+_register("cumsum", "numpy", "numpy.cumsum")
+_register("cumsum", "tf", "tensorflow.math.cumsum", "tensorflow.cumsum", "keras.ops.cumsum")
+_register("cumsum", "jax", "jax.numpy.cumsum")
+
+# Arithmetic spelled as a function: the same canonical ops as the operators.
+_register("add", "torch", "torch.add")
+_register("add", "numpy", "numpy.add")
+_register("add", "tf", "tensorflow.add", "tensorflow.math.add", "keras.ops.add")
+_register("add", "jax", "jax.numpy.add")
+_register("sub", "torch", "torch.sub", "torch.subtract")
+_register("sub", "numpy", "numpy.subtract")
+_register("sub", "tf", "tensorflow.subtract", "tensorflow.math.subtract", "keras.ops.subtract")
+_register("sub", "jax", "jax.numpy.subtract")
+_register("mul", "torch", "torch.mul", "torch.multiply")
+_register("mul", "numpy", "numpy.multiply")
+_register("mul", "tf", "tensorflow.multiply", "tensorflow.math.multiply", "keras.ops.multiply")
+_register("mul", "jax", "jax.numpy.multiply")
+_register("div", "torch", "torch.div", "torch.divide", "torch.true_divide")
+_register("div", "numpy", "numpy.divide", "numpy.true_divide")
+_register(
+    "div", "tf",
+    "tensorflow.div", "tensorflow.divide", "tensorflow.truediv", "tensorflow.math.divide",
+    "tensorflow.math.truediv", "keras.ops.divide", "keras.ops.true_divide",
+)
+_register("div", "jax", "jax.numpy.divide", "jax.numpy.true_divide")
+_register("neg", "torch", "torch.neg", "torch.negative")
+_register("neg", "numpy", "numpy.negative")
+_register("neg", "tf", "tensorflow.negative", "tensorflow.math.negative", "keras.ops.negative")
+_register("neg", "jax", "jax.numpy.negative")
 
 _register(
     "softmax", "torch",
@@ -46,6 +100,24 @@ _register(
     "keras.activations.softmax", "tensorflow.keras.activations.softmax",
 )
 _register("softmax", "jax", "jax.nn.softmax")
+_register("softmax", "tf", "keras.backend.softmax")
+
+_register(
+    "log_softmax", "torch",
+    "torch.log_softmax", "torch.nn.functional.log_softmax", "torch.special.log_softmax",
+)
+_register("log_softmax", "numpy", "scipy.special.log_softmax")
+_register(
+    "log_softmax", "tf",
+    "tensorflow.nn.log_softmax", "tensorflow.math.log_softmax", "keras.ops.log_softmax",
+    "keras.activations.log_softmax",
+)
+_register("log_softmax", "jax", "jax.nn.log_softmax")
+
+_register("logsumexp", "torch", "torch.logsumexp", "torch.special.logsumexp")
+_register("logsumexp", "numpy", "scipy.special.logsumexp")
+_register("logsumexp", "tf", "tensorflow.math.reduce_logsumexp", "tensorflow.reduce_logsumexp", "keras.ops.logsumexp")
+_register("logsumexp", "jax", "jax.nn.logsumexp", "jax.scipy.special.logsumexp")
 
 _register(
     "sigmoid", "torch",
@@ -58,6 +130,14 @@ _register(
     "keras.ops.sigmoid", "keras.activations.sigmoid", "tensorflow.keras.activations.sigmoid",
 )
 _register("sigmoid", "jax", "jax.nn.sigmoid", "jax.scipy.special.expit")
+_register("sigmoid", "tf", "keras.backend.sigmoid")
+
+_register("softplus", "torch", "torch.nn.functional.softplus")
+_register("softplus", "tf", "tensorflow.math.softplus", "tensorflow.nn.softplus", "keras.ops.softplus")
+_register("softplus", "jax", "jax.nn.softplus")
+_register("relu", "torch", "torch.relu", "torch.nn.functional.relu")
+_register("relu", "tf", "tensorflow.nn.relu", "keras.ops.relu", "keras.activations.relu")
+_register("relu", "jax", "jax.nn.relu")
 
 # Reductions that make a subtraction a max-subtraction (the stable logsumexp trick).
 _register("max", "torch", "torch.max", "torch.amax")
@@ -75,17 +155,42 @@ _register("identity", "tf", "tensorflow.stop_gradient")
 # expression around them.
 METHODS: dict[str, tuple[str, str | None]] = {
     "log": ("log", "torch"),
+    "log_": ("log", "torch"),
+    "log1p": ("log1p", "torch"),
     "exp": ("exp", "torch"),
+    "exp_": ("exp", "torch"),
+    "expm1": ("expm1", "torch"),
     "softmax": ("softmax", "torch"),
+    "log_softmax": ("log_softmax", "torch"),
+    "logsumexp": ("logsumexp", "torch"),
     "sigmoid": ("sigmoid", "torch"),
+    "sigmoid_": ("sigmoid", "torch"),
+    "relu": ("relu", "torch"),
     "sum": ("sum", None),
+    "mean": ("mean", None),
+    "cumsum": ("cumsum", None),
     "max": ("max", None),
     "amax": ("max", None),
     "detach": ("identity", None),
+    # Tensor arithmetic (``x.add(1)``): the receiver is the first operand.
+    "add": ("add", "torch"),
+    "sub": ("sub", "torch"),
+    "subtract": ("sub", "torch"),
+    "rsub": ("rsub", "torch"),
+    "mul": ("mul", "torch"),
+    "multiply": ("mul", "torch"),
+    "div": ("div", "torch"),
+    "divide": ("div", "torch"),
+    "true_divide": ("div", "torch"),
+    "neg": ("neg", "torch"),
+    "negative": ("neg", "torch"),
 }
 
+# Binary arithmetic ops and their operators; ``rsub`` is ``other - self``.
+ARITHMETIC = frozenset({"add", "sub", "rsub", "mul", "div", "neg"})
+
 # Ops whose call can start a finding; the text prefilter keys on these words.
-TRIGGER_OPS = frozenset({"log", "exp"})
+TRIGGER_OPS = frozenset({"log", "exp", "log1p"})
 
 
 # Modules that re-export another module's functions under a second name: the canonical
@@ -102,6 +207,52 @@ MODULE_ALIASES: dict[str, str] = {
     "tensorflow.compat.v2": "tensorflow",
     "tensorflow.compat.v1": "tensorflow",
     "tf_keras.activations": "tensorflow.keras.activations",
+    "tensorflow.keras.backend": "keras.backend",
+    "tf_keras.backend": "keras.backend",
+    "keras.src.backend": "keras.backend",
+    "flax.linen": "jax.nn",
+    "flax.linen.activation": "jax.nn",
+    "flax.nnx": "jax.nn",
+    "jax.scipy.special": "jax.scipy.special",
+}
+
+# Modules whose call makes an object that, called, computes one op: ``nn.Softmax(dim=1)``
+# … ``self.act(x)`` is a softmax. ``linear`` marks an affine layer (its output spans R).
+MODULES: dict[str, tuple[str, str]] = {}
+
+
+def _module(output: str, framework: str, *names: str) -> None:
+    for name in names:
+        MODULES[name] = (output, framework)
+
+
+_module("softmax", "torch", "torch.nn.Softmax", "torch.nn.modules.activation.Softmax")
+_module("log_softmax", "torch", "torch.nn.LogSoftmax")
+_module("sigmoid", "torch", "torch.nn.Sigmoid", "torch.nn.modules.activation.Sigmoid")
+_module("softplus", "torch", "torch.nn.Softplus")
+_module("relu", "torch", "torch.nn.ReLU")
+_module(
+    "linear", "torch",
+    "torch.nn.Linear", "torch.nn.Bilinear", "torch.nn.Conv1d", "torch.nn.Conv2d", "torch.nn.Conv3d",
+    "torch.nn.ConvTranspose1d", "torch.nn.ConvTranspose2d", "torch.nn.ConvTranspose3d", "torch.nn.LazyLinear",
+)
+_module("sequential", "torch", "torch.nn.Sequential")
+_module("softmax", "tf", "keras.layers.Softmax", "tensorflow.keras.layers.Softmax")
+_module("dense", "tf", "keras.layers.Dense", "tensorflow.keras.layers.Dense", "keras.layers.Conv2D",
+        "tensorflow.keras.layers.Conv2D", "keras.layers.Conv1D", "tensorflow.keras.layers.Conv1D")
+_module("activation", "tf", "keras.layers.Activation", "tensorflow.keras.layers.Activation")
+_module(
+    "sequential", "tf",
+    "keras.Sequential", "keras.models.Sequential", "tensorflow.keras.Sequential",
+    "tensorflow.keras.models.Sequential",
+)
+_module("linear", "jax", "flax.linen.Dense", "flax.linen.Conv", "flax.linen.DenseGeneral", "flax.nnx.Linear")
+_module("sequential", "jax", "flax.linen.Sequential", "flax.nnx.Sequential")
+
+# Keras activation names (``Dense(1, activation="sigmoid")``) and the op each computes.
+ACTIVATIONS = {
+    "sigmoid": "sigmoid", "softmax": "softmax", "relu": "relu", "softplus": "softplus",
+    "exponential": "exp", "linear": "linear", "log_softmax": "log_softmax",
 }
 
 
@@ -110,19 +261,46 @@ MODULE_ALIASES: dict[str, str] = {
 # (no softplus): reading through it is fine, writing through it is not.
 SPELLING_ALIASES: dict[str, str] = {"keras.src.ops": "keras.ops", "tensorflow.compat.v2": "tensorflow"}
 
+# Modules that re-export only some of another's functions: a fix may spell these through
+# them (``nn.log_softmax`` after ``import flax.linen as nn``).
+PARTIAL_SPELLING_ALIASES: dict[str, tuple[str, frozenset[str]]] = {
+    "flax.linen": ("jax.nn", frozenset({"log_softmax", "softmax", "log_sigmoid", "sigmoid", "softplus", "logsumexp"})),
+    "tensorflow.compat.v1": ("tensorflow", frozenset({"log1p", "expm1", "nn", "math"})),
+}
+
 # Packages whose submodules are not guaranteed loaded by importing the package (or a
 # sibling): a fix that reaches ``scipy.special`` through ``import scipy.signal`` imports it.
 IMPORT_SUBMODULES_OF = frozenset({"scipy"})
 
 
 def canonical_name(qualified_name: str) -> str:
-    module, _, name = qualified_name.rpartition(".")
-    canonical_module = MODULE_ALIASES.get(module)
-    return f"{canonical_module}.{name}" if canonical_module else qualified_name
+    """``tensorflow.compat.v1.nn.softmax`` -> ``tensorflow.nn.softmax``: the longest
+    aliased module prefix is replaced by the module it re-exports."""
+    module = qualified_name
+    while "." in module:
+        module = module.rpartition(".")[0]
+        canonical_module = MODULE_ALIASES.get(module)
+        if canonical_module is not None:
+            return canonical_module + qualified_name[len(module):]
+    return qualified_name
+
+
+def module_op(qualified_name: str) -> tuple[str, str] | None:
+    """What a module object built by this constructor computes when called."""
+    return MODULES.get(qualified_name) or MODULES.get(canonical_name(qualified_name))
 
 
 def function_op(qualified_name: str) -> tuple[str, str] | None:
     return _FUNCTIONS.get(qualified_name) or _FUNCTIONS.get(canonical_name(qualified_name))
+
+
+def callee_names(ops: frozenset[str]) -> frozenset[str]:
+    """The last names of every function and method that computes one of ``ops``."""
+    names = {name.rpartition(".")[2] for name, (known_op, _) in _FUNCTIONS.items() if known_op in ops}
+    names |= {method for method, (known_op, _) in METHODS.items() if known_op in ops}
+    if "sub" in ops:
+        names.add("rsub")
+    return frozenset(names)
 
 
 def names_of_op(op: str) -> list[str]:

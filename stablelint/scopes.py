@@ -29,17 +29,22 @@ class Env:
     ``loops``: (first, last) lines of the loops around this point.
     """
 
-    __slots__ = ("defs", "binding_lines", "shadowed", "loops", "written")
+    __slots__ = ("defs", "binding_lines", "shadowed", "loops", "written", "function", "owner", "version")
 
-    def __init__(self) -> None:
+    remote = False  # the scope being walked (analysis.evaluate.RemoteScope is the other kind)
+
+    def __init__(self, function: ast.AST | None = None, owner: ast.ClassDef | None = None) -> None:
         self.defs: dict[str, tuple[ast.expr, int] | None] = {}
         self.binding_lines: dict[str, list[int]] = {}
         self.shadowed: frozenset[str] = frozenset()
         self.loops: tuple[tuple[int, int], ...] = ()
         self.written: set[str] = set()  # names this branch changed: all a merge must look at
+        self.function = function  # the function whose body this is (None: module or class body)
+        self.owner = owner  # the class of a method's body (or, with no function, of a class body)
+        self.version = 0  # bumped at every change: values computed before it are stale
 
     def branch(self) -> "Env":
-        child = Env()
+        child = Env(self.function, self.owner)
         child.defs = dict(self.defs)
         child.binding_lines = self.binding_lines
         child.shadowed = self.shadowed
@@ -58,10 +63,12 @@ class Env:
         self.defs[name] = None if value is None else (value, line)
         self.binding_lines.setdefault(name, []).append(line)
         self.written.add(name)
+        self.version += 1
 
     def forget(self, name: str) -> None:
         self.defs[name] = None
         self.written.add(name)
+        self.version += 1
 
     def mutated(self, name: str, line: int) -> None:
         """``name``'s object changed in place: so did every alias of it (``q = p``)."""
@@ -190,6 +197,7 @@ def _merge(env: Env, *branches: Env) -> None:
         agree = all(branch.defs.get(key) == first for branch in branches[1:])
         env.defs[key] = first if agree else None
         env.written.add(key)
+    env.version += 1
 
 
 def _pattern_names(pattern: ast.AST) -> list[str]:
@@ -334,7 +342,8 @@ class ScopeWalker:
             for default in statement.args.defaults + statement.args.kw_defaults:
                 self.expressions(default, env)
             env.bind(statement.name, None, line)
-            body_env = Env()
+            # A def in a class body is a method: ``owner`` of the class body's env is the class.
+            body_env = Env(statement, env.owner if env.function is None else None)
             for name in _parameters(statement):
                 body_env.bind(name, None, line)
             self.block(statement.body, body_env)
@@ -342,7 +351,7 @@ class ScopeWalker:
             for decorator in statement.decorator_list:
                 self.expressions(decorator, env)
             env.bind(statement.name, None, line)
-            self.block(statement.body, Env())
+            self.block(statement.body, Env(None, statement))
         elif kind is ast.If:
             self.expressions(statement.test, env)
             body_env, else_env = env.branch(), env.branch()

@@ -1290,6 +1290,9 @@ class Framework:
     to_native: Callable | None = None  # (float64 values, dtype) → the framework's array
     to_output: Callable | None = None  # the framework's result → Output
     elementwise: bool = False  # Python's math: one float at a time
+    # XLA (JAX, and TensorFlow's kernels) flushes subnormal results to zero on the CPU:
+    # there, an exact value below the smallest normal number may come out as ±0.
+    flushes_subnormals: bool = False
 
 
 _IEEE = ("float16", "float32", "float64")
@@ -1297,9 +1300,10 @@ FRAMEWORKS = {
     "numpy": Framework("numpy", "numpy", _IEEE, "numpy.ndarray", _numpy_input, _numpy_output),
     "torch": Framework("torch", "torch", ("float16", "bfloat16", "float32", "float64"), "torch.Tensor",
                        _torch_input, _torch_output),
-    "tf": Framework("tf", "tensorflow", _IEEE, "tensorflow.Tensor", _tf_input, _tf_output),
-    "jax": Framework("jax", "jax", _IEEE, "numpy.ndarray", _jax_input, _jax_output),  # jax arrays: numpy methods
-    "keras": Framework("keras", "keras", _IEEE, "keras.Tensor", _keras_input, _keras_output),
+    "tf": Framework("tf", "tensorflow", _IEEE, "tensorflow.Tensor", _tf_input, _tf_output, flushes_subnormals=True),
+    # jax arrays have numpy's methods
+    "jax": Framework("jax", "jax", _IEEE, "numpy.ndarray", _jax_input, _jax_output, flushes_subnormals=True),
+    "keras": Framework("keras", "keras", _IEEE, "keras.Tensor", _keras_input, _keras_output, flushes_subnormals=True),
     "math": Framework("math", None, ("float64",), "float", elementwise=True),
 }
 # Submodules an alias needs imported before attribute access finds them.
@@ -1532,18 +1536,21 @@ def _allowed(reference: Reference, out_fmt: FloatFormat, combining) -> tuple[np.
     return low, high
 
 
-def _judge(block: Block, original: Output, fixed: Output | None, reference: Reference, out_fmt, combining) -> None:
+def _judge(
+    block: Block, original: Output, fixed: Output | None, reference: Reference, out_fmt, combining, flush=False
+) -> None:
     value = reference.value
     rounded = out_fmt.round(value)
     low, high = _allowed(reference, out_fmt, combining)
     defined = ~np.isnan(value)
+    flushed = np.abs(rounded) < out_fmt.smallest_normal if flush else np.zeros(value.shape, dtype=bool)
 
     def accurate(output: Output) -> np.ndarray:
         v = output.values
         with np.errstate(invalid="ignore"):
             inside = np.isfinite(v) & (v >= low) & (v <= high)
         # math's OverflowError where the exact value is beyond float64's range is exact
-        return (v == rounded) | inside | (output.overflowed & np.isinf(rounded))
+        return (v == rounded) | inside | (output.overflowed & np.isinf(rounded)) | (flushed & (v == 0))
 
     original_ok = accurate(original)
     block.elements = value.size
@@ -1678,7 +1685,7 @@ def verify_fix(
                 fixed_out = _run(fixed_code, namespace, fresh, spec, shape)
             except Exception as error:  # noqa: BLE001 - any exception is the fix's failure
                 block.failures.append(CheckFailure(dtype, regime, "error", f"the fixed expression raises {error!r}"))
-                _judge(block, original_out, None, reference, out_fmt, combining)
+                _judge(block, original_out, None, reference, out_fmt, combining, spec.flushes_subnormals)
                 continue
             if fixed_out.dtype != original_out.dtype:
                 message = f"fixed gives {fixed_out.dtype}, original {original_out.dtype}"
@@ -1687,7 +1694,7 @@ def verify_fix(
                 message = f"fixed gives shape {fixed_out.shape}, original {original_out.shape}"
                 block.failures.append(CheckFailure(dtype, regime, "shape", message))
                 fixed_out = None  # no element to compare with
-            _judge(block, original_out, fixed_out, reference, out_fmt, combining)
+            _judge(block, original_out, fixed_out, reference, out_fmt, combining, spec.flushes_subnormals)
 
     if not report.blocks:
         pytest.skip(f"{framework}: no dtype to test ({'; '.join(report.skipped_dtypes.values())})")

@@ -9,6 +9,8 @@ import tokenize
 from dataclasses import dataclass
 from typing import ClassVar, Iterable
 
+from stablelint.analysis.evaluate import Evaluator
+from stablelint.analysis.values import Value
 from stablelint.diagnostics import Diagnostic, Fix, Import, Safety
 from stablelint.fixes import replace, spell
 from stablelint.ir import ImportTable, Normalizer, Op, SourceIndex
@@ -49,16 +51,20 @@ EXAMPLE_PRELUDE = "".join(IMPORTS_BY_FRAMEWORK.values())
 class Context:
     """One file's shared facts; ``env`` is the scope at the node being checked."""
 
-    def __init__(self, path: str, index: SourceIndex, imports: ImportTable):
+    def __init__(self, path: str, index: SourceIndex, imports: ImportTable, tree: ast.Module | None = None):
         self.path = path
         self.index = index
         self.imports = imports
         self.normalizer = Normalizer(imports)
+        self.evaluator = Evaluator(self.normalizer, tree if tree is not None else ast.Module([], []), index.text)
         self.env = Env()
         self.diagnostics: list[Diagnostic] = []
         self._imports_scipy = any(bound.startswith("scipy") for bound in imports.names.values())
 
     # -- reading code
+    def value(self, expr: ast.expr | None) -> Value:
+        """The abstract value of ``expr`` at the node being checked."""
+        return self.evaluator.of(expr, self.env)
     def op(self, expr: ast.expr | None, kind: str | None = None) -> Op | None:
         """The canonical op computing ``expr`` (through definitions); ``op.via`` says how."""
         if expr is None:
@@ -137,25 +143,43 @@ class Rule:
     name: ClassVar[str]
     message: ClassVar[str]
     fix_safety: ClassVar[str]  # "safe", "unsafe", or "sometimes" (see the doc's Fix safety)
-    on_op: ClassVar[str | None] = None  # checked at every call of this canonical op
-    on_binop: ClassVar[type | None] = None  # or at every binary operation of this type
+    on: ClassVar[tuple[str, ...]] = ()  # checked at every value computed by these canonical ops
     valid: ClassVar[list[Valid]] = []
     invalid: ClassVar[list[Invalid]] = []
 
-    def check(self, node: ast.AST, op: Op | None, ctx: Context) -> None:
-        """Report findings at ``node`` (``op`` is its canonical op for ``on_op`` rules)."""
+    def check(self, node: ast.AST, value: Value, ctx: Context) -> None:
+        """Report findings at ``node``, whose value (one of the ``on`` ops) is ``value``."""
         raise NotImplementedError
 
     @classmethod
     def doc(cls) -> str:
         return textwrap.dedent(cls.__doc__ or "").strip()
 
-    def report(self, ctx: Context, node: ast.AST, fix: Fix | None, via: list[tuple[str, int]] = ()) -> None:
+    def report(
+        self,
+        ctx: Context,
+        node: ast.AST,
+        fix: Fix | None,
+        via: list[tuple[str, int]] = (),
+        *,
+        origins: Iterable[Value] = (),
+        message: str | None = None,
+    ) -> None:
+        """One finding at ``node``; the message says where its values came from: the
+        names followed (``via``) and, for ``origins`` reached from outside the scope, how."""
         start, end = ctx.index.span(node)
         line, col = ctx.index.column(start)
         end_line, end_col = ctx.index.column(end)
-        message = self.message
+        message = message or self.message
+        said = []
         if via:
             name, def_line = via[0]
-            message = f"{message} ({name} is defined on line {def_line})"
+            said.append(f"{name} is defined on line {def_line}")
+        for value in origins:
+            if value.origin and value.origin not in said:
+                said.append(value.origin)
+        if said:
+            message = f"{message} ({'; '.join(said)})"
+        if fix is None and any(not value.local for value in origins):
+            message += "; not fixed: the value is computed elsewhere"
         ctx.diagnostics.append(Diagnostic(ctx.path, line, col, end_line, end_col, self.code, message, fix))

@@ -7,21 +7,28 @@ import ast
 from stablelint import frameworks
 from stablelint.diagnostics import Fix
 from stablelint.fixes import call_arguments, negated, operand
-from stablelint.ir import Op, identifier_of, same_expression
+from stablelint.analysis import values as v
+from stablelint.analysis.values import Value
+from stablelint.ir import Op, identifier_of
 from stablelint.rules.base import Context, Invalid, Rule, Valid
 from stablelint.rules.matching import (
     arguments_of,
     axis_arguments,
     family,
+    fixable,
     is_constant_expression,
     is_nonpositive,
-    is_one,
     is_true,
+    is_unit,
     looks_like_count,
-    one_plus,
+    naive_softmax_parts,
+    one_plus_terms,
     reduction_args,
+    softmax_of,
     stable_call,
+    sum_terms,
     takes_only_input,
+    terms_text,
 )
 
 
@@ -58,7 +65,7 @@ class LogSoftmax(Rule):
     name = "log-of-softmax"
     message = "log(softmax(x)) underflows to -inf when a probability rounds to 0; use log_softmax(x)"
     fix_safety = "safe"
-    on_op = "log"
+    on = ("log",)
     valid = [
         Valid("F.log_softmax(x, dim=-1)"),
         Valid("torch.log(F.softmax(x, dim=-1) + 1e-8)"),
@@ -80,25 +87,48 @@ class LogSoftmax(Rule):
         Invalid("jnp.log(jax.nn.softmax(x, axis=1))", "jax.nn.log_softmax(x, axis=1)", "jax"),
     ]
 
-    def check(self, node: ast.Call, log: Op, ctx: Context) -> None:
-        if not takes_only_input(log):
+    def check(self, node: ast.Call, log: Value, ctx: Context) -> None:
+        if not takes_only_input(log.op):
             return
-        softmax = ctx.op(log.input, "softmax")
+        argument = log.operand()
+        indexed = argument if argument.kind == v.INDEX else None
+        softmax = softmax_of(indexed.operand() if indexed else argument)
         if softmax is None:
             return
-        self.report(ctx, node, self.fix(ctx, node, softmax), softmax.via)
+        via = (indexed.via if indexed else ()) + softmax.via
+        fix = None
+        if softmax.kind == "softmax" and fixable(softmax) and (indexed is None or indexed.local):
+            fix = self.fix(ctx, node, softmax.op, indexed, via)
+        self.report(ctx, node, fix, via, origins=[indexed or softmax, softmax])
 
-    def fix(self, ctx: Context, node: ast.Call, softmax: Op) -> Fix | None:
+    def fix(self, ctx: Context, node: ast.Call, softmax: Op, indexed: Value | None = None, via=()) -> Fix | None:
+        content, imports = self.log_softmax_call(ctx, softmax)
+        if content is None:
+            return None
+        copied = arguments_of(softmax)
+        if indexed is not None:
+            # ``log(softmax(x)[..., i])`` -> ``log_softmax(x)[..., i]``: index the log instead.
+            if indexed.node is None or indexed.detail is None:
+                return None
+            base_start, base_end = ctx.index.span(indexed.detail)
+            start, end = ctx.index.span(indexed.node)
+            if not start <= base_start <= base_end <= end:
+                return None
+            text = ctx.index.source
+            content = text[start:base_start] + content + text[base_end:end]
+        return ctx.fix(node, content, imports=imports, via=list(via), copied=copied)
+
+    def log_softmax_call(self, ctx: Context, softmax: Op):
         arguments = call_arguments(ctx.index, softmax.call)
         if softmax.method:
             content, imports = f"{operand(ctx.index, softmax.input)}.log_softmax{arguments}", ()
         else:
             target = frameworks.LOG_SOFTMAX_OF.get(softmax.qualified_name)
             if target is None:
-                return None
+                return None, ()
             function, imports = ctx.spell(target, like=softmax)
             content = function + arguments
-        return ctx.fix(node, content, imports=imports, via=softmax.via, copied=arguments_of(softmax))
+        return content, imports
 
 
 class LogSumExp(Rule):
@@ -138,7 +168,7 @@ class LogSumExp(Rule):
     name = "naive-logsumexp"
     message = "log(sum(exp(x))) overflows for large x; use logsumexp(x)"
     fix_safety = "sometimes"
-    on_op = "log"
+    on = ("log",)
     valid = [
         Valid("torch.logsumexp(x, dim=1)"),
         Valid(
@@ -168,15 +198,22 @@ class LogSumExp(Rule):
         Invalid("jnp.log(jnp.sum(jnp.exp(x), axis=1))", "jax.nn.logsumexp(x, axis=1)", "jax"),
     ]
 
-    def check(self, node: ast.Call, log: Op, ctx: Context) -> None:
-        if not takes_only_input(log):
+    def check(self, node: ast.Call, log: Value, ctx: Context) -> None:
+        if not takes_only_input(log.op):
             return
-        total = ctx.op(log.input, "sum")
-        exp = total and ctx.op(total.input, "exp")
-        if exp is None or is_nonpositive(ctx, exp.input):
+        total = log.operand()
+        exp = total.operand()
+        if total.kind not in ("sum", "mean") or exp.kind != "exp" or exp.op is None:
             return
-        via = total.via + exp.via
-        self.report(ctx, node, self.fix(ctx, node, log, total, exp, via), via)
+        if is_nonpositive(ctx, exp.op.input) if exp.local else False:
+            return
+        via = list(total.via + exp.via)
+        if total.kind == "mean":
+            message = "log(mean(exp(x))) overflows for large x; use logsumexp(x) - log(n)"
+            self.report(ctx, node, None, via, origins=[total, exp], message=message)
+            return
+        fix = self.fix(ctx, node, log.op, total.op, exp.op, via) if fixable(total, exp) else None
+        self.report(ctx, node, fix, via, origins=[total, exp])
 
     def fix(self, ctx: Context, node: ast.Call, log: Op, total: Op, exp: Op, via: list) -> Fix | None:
         framework = family(log, total, exp)
@@ -239,7 +276,7 @@ class NaiveSoftmax(Rule):
     name = "naive-softmax"
     message = "exp(x) / sum(exp(x)) overflows to inf / inf = nan for large x; use softmax(x)"
     fix_safety = "sometimes"
-    on_binop = ast.Div
+    on = ("div",)
     valid = [
         Valid("torch.softmax(x, dim=1)"),
         Valid("e = torch.exp(x - x.max(dim=1, keepdim=True).values)\ny = e / e.sum(dim=1, keepdim=True)"),
@@ -257,19 +294,16 @@ class NaiveSoftmax(Rule):
         Invalid("jnp.exp(x) / jnp.sum(jnp.exp(x), axis=1, keepdims=True)", "jax.nn.softmax(x, axis=1)", "jax"),
     ]
 
-    def check(self, node: ast.BinOp, _: None, ctx: Context) -> None:
-        numerator = ctx.op(node.left, "exp")
-        total = numerator and ctx.op(node.right, "sum")
-        denominator_exp = total and ctx.op(total.input, "exp")
-        if denominator_exp is None or numerator.input is None:
+    def check(self, node: ast.AST, quotient: Value, ctx: Context) -> None:
+        numerator = naive_softmax_parts(quotient)
+        if numerator is None:
             return
-        same = denominator_exp.call is numerator.call or (
-            denominator_exp.input is not None and same_expression(numerator.input, denominator_exp.input)
-        )
-        if not same or is_nonpositive(ctx, numerator.input):
+        exp, total, denominator_exp = numerator
+        if is_nonpositive(ctx, exp.op.input):
             return
-        via = numerator.via + total.via + denominator_exp.via
-        self.report(ctx, node, self.fix(ctx, node, numerator, total, via), via)
+        via = list(exp.via + total.via + denominator_exp.via)
+        fix = self.fix(ctx, node, exp.op, total.op, via) if fixable(exp, total, denominator_exp) else None
+        self.report(ctx, node, fix, via, origins=[exp, total])
 
     def fix(self, ctx: Context, node: ast.BinOp, exp: Op, total: Op, via: list) -> Fix | None:
         framework = family(exp, total)
@@ -322,7 +356,7 @@ class LogSigmoid(Rule):
     name = "log-of-sigmoid"
     message = "log(sigmoid(x)) underflows to -inf for very negative x; use logsigmoid(x)"
     fix_safety = "safe"
-    on_op = "log"
+    on = ("log",)
     valid = [
         Valid("F.logsigmoid(x)"),
         Valid("torch.log(torch.sigmoid(x) + 1e-7)"),
@@ -338,14 +372,16 @@ class LogSigmoid(Rule):
         Invalid("jnp.log(jax.nn.sigmoid(x))", "jax.nn.log_sigmoid(x)", "jax"),
     ]
 
-    def check(self, node: ast.Call, log: Op, ctx: Context) -> None:
-        if not takes_only_input(log):
+    def check(self, node: ast.Call, log: Value, ctx: Context) -> None:
+        if not takes_only_input(log.op):
             return
-        sigmoid = ctx.op(log.input, "sigmoid")
-        if sigmoid is None or sigmoid.input is None:
+        sigmoid = log.operand()
+        if sigmoid.kind != "sigmoid":
             return
-        fix = log_sigmoid_fix(ctx, node, log, sigmoid, ctx.text(sigmoid.input), sigmoid.via)
-        self.report(ctx, node, fix, sigmoid.via)
+        fix = None
+        if fixable(sigmoid) and sigmoid.op.input is not None:
+            fix = log_sigmoid_fix(ctx, node, log.op, sigmoid.op, ctx.text(sigmoid.op.input), list(sigmoid.via))
+        self.report(ctx, node, fix, list(sigmoid.via), origins=[sigmoid])
 
 
 def log_sigmoid_fix(ctx: Context, node: ast.AST, log: Op, sigmoid: Op, argument: str, via: list) -> Fix | None:
@@ -381,7 +417,7 @@ class LogOneMinusSigmoid(Rule):
     name = "log-one-minus-sigmoid"
     message = "log(1 - sigmoid(x)) rounds to log(0) = -inf for large x; use logsigmoid(-x)"
     fix_safety = "safe"
-    on_op = "log"
+    on = ("log", "log1p")
     valid = [
         Valid("F.logsigmoid(-x)"),
         Valid("torch.log(1 - torch.sigmoid(x) + 1e-7)"),
@@ -399,21 +435,25 @@ class LogOneMinusSigmoid(Rule):
         Invalid("jnp.log(1 - jax.nn.sigmoid(x))", "jax.nn.log_sigmoid(-x)", "jax"),
     ]
 
-    def check(self, node: ast.Call, log: Op, ctx: Context) -> None:
-        if not takes_only_input(log):
+    def check(self, node: ast.Call, log: Value, ctx: Context) -> None:
+        if not takes_only_input(log.op):
             return
-        via: list = []
-        difference = ctx.resolve(log.input, via)
-        if not (isinstance(difference, ast.BinOp) and isinstance(difference.op, ast.Sub)):
+        argument = log.operand()
+        if log.kind == "log1p":
+            found = sum_terms(argument)  # log1p(-sigmoid(x))
+            via = list(argument.via)
+        else:
+            split = one_plus_terms(argument)
+            found = split[1] if split else []
+            via = list(argument.via)
+        if len(found) != 1 or found[0].sign != -1 or found[0].value.kind != "sigmoid":
             return
-        if not is_one(difference.left, ctx.resolve(difference.right), ctx):
-            return
-        sigmoid = ctx.op(difference.right, "sigmoid")
-        if sigmoid is None or sigmoid.input is None:
-            return
-        via = via + sigmoid.via
-        argument = negated(ctx.index, sigmoid.input)
-        self.report(ctx, node, log_sigmoid_fix(ctx, node, log, sigmoid, argument, via), via)
+        sigmoid = found[0].value
+        via = via + list(sigmoid.via)
+        fix = None
+        if fixable(sigmoid) and argument.local and sigmoid.op.input is not None:
+            fix = log_sigmoid_fix(ctx, node, log.op, sigmoid.op, negated(ctx.index, sigmoid.op.input), via)
+        self.report(ctx, node, fix, via, origins=[argument, sigmoid])
 
 
 class LogOnePlus(Rule):
@@ -449,7 +489,7 @@ class LogOnePlus(Rule):
     name = "log-of-one-plus"
     message = "log(1 + x) loses precision when |x| is small; use log1p(x)"
     fix_safety = "safe"
-    on_op = "log"
+    on = ("log",)
     valid = [
         Valid("torch.log1p(x)"),
         Valid("torch.log(2 + x)"),
@@ -473,31 +513,53 @@ class LogOnePlus(Rule):
         Invalid("torch.log(1 + torch.exp(-torch.abs(x)))", "torch.log1p(torch.exp(-torch.abs(x)))"),
     ]
 
-    def check(self, node: ast.Call, log: Op, ctx: Context) -> None:
-        if not takes_only_input(log):
+    def check(self, node: ast.Call, log: Value, ctx: Context) -> None:
+        if not takes_only_input(log.op):
             return
-        via: list = []
-        addend = one_plus(ctx, log.input, via)
-        if addend is None:
+        argument = log.operand()
+        split = one_plus_terms(argument)
+        if split is None:
             return
-        exp = ctx.op(addend, "exp")
-        if exp is not None and not is_nonpositive(ctx, exp.input):
-            return  # log(1 + exp(x)) is softplus: STB108
-        if exp is None and isinstance(addend, ast.Call) and identifier_of(addend.func) == "exp":
-            return  # exp(*args): not analysable, and not a precision loss of log's
-        if looks_like_count(ctx, addend) or is_constant_expression(ctx, addend):
+        rest = split[1]
+        if len(rest) == 1:
+            sign, term = rest[0].sign, rest[0].value
+            if term.kind == "exp" and (sign < 0 or term.op is None or not is_nonpositive(ctx, term.op.input)):
+                return  # softplus (STB108), or log(1 - exp(x)) = log(-expm1(x)) (STB107 inside)
+            if term.kind == "sigmoid" and sign < 0:
+                return  # STB105
+            if term.kind == v.UNKNOWN and isinstance(term.node, ast.Call) and identifier_of(term.node.func) == "exp":
+                return  # exp(*args): not analysable, and not a precision loss of log's
+        if all(term.value.integer for term in rest):
+            return  # whole numbers: 1 + n is exact, and log(1 + n) loses nothing
+        nodes = [term.node for term in rest]
+        if any(node_ is None for node_ in nodes):
             return
-        self.report(ctx, node, self.fix(ctx, node, log, addend, via), via)
+        if all(looks_like_count(ctx, node_) or is_constant_expression(ctx, node_) for node_ in nodes):
+            return
+        via = list(argument.via)
+        fix = self.fix(ctx, node, log.op, rest, via) if argument.local else None
+        message = None
+        if all(term.sign < 0 for term in rest):
+            message = "log(1 - x) loses precision when |x| is small; use log1p(-x)"
+        self.report(ctx, node, fix, via, origins=[argument], message=message)
 
-    def fix(self, ctx: Context, node: ast.Call, log: Op, addend: ast.expr, via: list) -> Fix | None:
+    def fix(self, ctx: Context, node: ast.Call, log: Op, rest: list, via: list) -> Fix | None:
         framework = family(log)
+        if len(rest) == 1 and rest[0].sign > 0:
+            addend = rest[0].node
+            addend_text, addend_operand = ctx.text(addend), operand(ctx.index, addend)
+        else:
+            addend_text = terms_text(ctx, rest)
+            if addend_text is None:
+                return None
+            addend_operand = f"({addend_text})"
         if log.method:
-            content, imports = f"{operand(ctx.index, addend)}.log1p()", ()
+            content, imports = f"{addend_operand}.log1p()", ()
         elif ("log1p", framework) in frameworks.STABLE:
-            content, imports = stable_call(ctx, "log1p", framework, [ctx.text(addend)], like=log)
+            content, imports = stable_call(ctx, "log1p", framework, [addend_text], like=log)
         else:
             return None
-        return ctx.fix(node, content, imports=imports, via=via, copied=[addend])
+        return ctx.fix(node, content, imports=imports, via=via, copied=[term.node for term in rest])
 
 
 class ExpMinusOne(Rule):
@@ -528,11 +590,11 @@ class ExpMinusOne(Rule):
     name = "exp-minus-one"
     message = "exp(x) - 1 loses precision when |x| is small; use expm1(x)"
     fix_safety = "safe"
-    on_binop = ast.Sub
+    on = ("sub", "add")
     valid = [
         Valid("torch.expm1(x)"),
         Valid("torch.exp(x) - 2"),
-        Valid("1 - torch.exp(x)"),
+        Valid("2 - torch.exp(x)"),
         Valid("torch.exp(x - 1)"),
         Valid("math.exp(2) - 1", "math"),
         Valid("np.exp(np.pi / 2) - 1", "numpy"),
@@ -548,17 +610,25 @@ class ExpMinusOne(Rule):
         Invalid("jnp.exp(x) - 1", "jnp.expm1(x)", "jax"),
     ]
 
-    def check(self, node: ast.BinOp, _: None, ctx: Context) -> None:
-        if not is_one(node.right, ctx.resolve(node.left), ctx):
+    def check(self, node: ast.AST, difference: Value, ctx: Context) -> None:
+        found = v.terms(difference)
+        if len(found) != 2:
             return
-        exp = ctx.op(node.left, "exp")
-        if exp is None or exp.input is None or not takes_only_input(exp):
+        exps = [term for term in found if term.value.kind == "exp"]
+        units = [term for term in found if is_unit(term, found)]
+        if len(exps) != 1 or len(units) != 1:
             return
-        if is_constant_expression(ctx, exp.input):
+        exp_sign, exp = exps[0].sign, exps[0].value
+        if units[0].sign * units[0].value.const != -exp_sign:
+            return  # exp(x) - 1 or 1 - exp(x), nothing else
+        if exp.op is None or exp.op.input is None or not takes_only_input(exp.op):
+            return
+        if exp.local and is_constant_expression(ctx, exp.op.input):
             return  # exp(2) - 1 is a number, computed once
-        self.report(ctx, node, self.fix(ctx, node, exp), exp.via)
+        fix = self.fix(ctx, node, exp.op, list(exp.via), negative=exp_sign < 0) if fixable(exp) else None
+        self.report(ctx, node, fix, list(exp.via), origins=[exp])
 
-    def fix(self, ctx: Context, node: ast.BinOp, exp: Op) -> Fix | None:
+    def fix(self, ctx: Context, node: ast.AST, exp: Op, via: list, negative: bool = False) -> Fix | None:
         if exp.method:
             content, imports = f"{operand(ctx.index, exp.input)}.expm1()", ()
         else:
@@ -566,7 +636,9 @@ class ExpMinusOne(Rule):
             if ("expm1", framework) not in frameworks.STABLE:
                 return None
             content, imports = stable_call(ctx, "expm1", framework, [ctx.text(exp.input)], like=exp)
-        return ctx.fix(node, content, imports=imports, via=exp.via, copied=[exp.input])
+        if negative:
+            content = f"-{content}"  # 1 - exp(x) = -expm1(x)
+        return ctx.fix(node, content, imports=imports, via=via, copied=[exp.input])
 
 
 class NaiveSoftplus(Rule):
@@ -600,7 +672,7 @@ class NaiveSoftplus(Rule):
     name = "naive-softplus"
     message = "log(1 + exp(x)) overflows to inf for large x; use softplus(x)"
     fix_safety = "sometimes"
-    on_op = "log"
+    on = ("log", "log1p")
     valid = [
         Valid("F.softplus(x)"),
         Valid("torch.log(1 + torch.exp(-torch.abs(x)))"),
@@ -618,16 +690,24 @@ class NaiveSoftplus(Rule):
         Invalid("jnp.log(1 + jnp.exp(x))", "jax.nn.softplus(x)", "jax"),
     ]
 
-    def check(self, node: ast.Call, log: Op, ctx: Context) -> None:
-        if not takes_only_input(log):
+    def check(self, node: ast.Call, log: Value, ctx: Context) -> None:
+        if not takes_only_input(log.op):
             return
-        via: list = []
-        addend = one_plus(ctx, log.input, via)
-        exp = addend is not None and ctx.op(addend, "exp")
-        if not exp or exp.input is None or is_nonpositive(ctx, exp.input):
+        argument = log.operand()
+        if log.kind == "log1p":
+            exp, local = argument, True  # log1p(exp(x)): half-way to softplus
+        else:
+            split = one_plus_terms(argument)
+            if split is None or len(split[1]) != 1 or split[1][0].sign != 1:
+                return
+            exp, local = split[1][0].value, argument.local
+        if exp.kind != "exp" or exp.op is None or exp.op.input is None:
             return
-        via = via + exp.via
-        self.report(ctx, node, self.fix(ctx, node, log, exp, via), via)
+        if exp.local and is_nonpositive(ctx, exp.op.input):
+            return
+        via = list(argument.via if log.kind == "log" else ()) + list(exp.via)
+        fix = self.fix(ctx, node, log.op, exp.op, via) if fixable(exp) and local else None
+        self.report(ctx, node, fix, via, origins=[argument, exp])
 
     def fix(self, ctx: Context, node: ast.Call, log: Op, exp: Op, via: list) -> Fix | None:
         framework = family(log, exp)

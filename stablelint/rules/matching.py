@@ -8,6 +8,9 @@ import re
 from dataclasses import dataclass
 
 from stablelint import frameworks
+from stablelint.analysis import values as v
+from stablelint.analysis.values import Value
+from stablelint.fixes import ATOMS
 from stablelint.ir import Op, constant_value, identifier_of, same_expression
 from stablelint.rules.base import Context
 from stablelint.signs import NONPOSITIVE, sign
@@ -271,3 +274,91 @@ def stable_call(ctx: Context, target: str, framework: str, arguments: list[str],
     qualified = frameworks.STABLE[(target, framework)]
     function, imports = ctx.spell(qualified, like=like)
     return f"{function}({', '.join(arguments)})", imports
+
+
+# -- on values (analysis.values): what the rules ask of the value model
+
+
+def fixable(*values: Value) -> bool:
+    """A fix may rewrite these: each is a call of a known function reached through names
+    of the use's own scope (not an attribute set elsewhere, a module or a helper)."""
+    return all(value.local and value.op is not None for value in values)
+
+
+def sum_terms(value: Value) -> list[v.Term]:
+    """The signed terms of a sum written at the use or in the definition it names."""
+    return v.terms(value)
+
+
+def is_unit(term: v.Term, others: list[v.Term]) -> bool:
+    """``1``/``1.0``, or ``ones_like(t)`` beside a term computed from t (same shape)."""
+    value = term.value
+    if value.kind != v.CONST or abs(value.const) != 1.0:
+        return False
+    if not isinstance(value.detail, tuple):
+        return True
+    like = value.detail[1]
+    for other in others:
+        candidates = [other.node, other.value.node]
+        if other.value.op is not None:
+            candidates.append(other.value.op.input)
+        if any(node is not None and same_expression(like, node) for node in candidates):
+            return True
+    return False
+
+
+def one_plus_terms(value: Value) -> tuple[v.Term, list[v.Term]] | None:
+    """``1 + rest`` in any order (``x + 1``, ``1 - x``, ``a - b + 1``, ``a + 1 - b``): the
+    unit term and the rest; None when there is not exactly one +1 and nothing else constant."""
+    found = sum_terms(value)
+    if len(found) < 2:
+        return None
+    units = [term for term in found if term.sign * (term.value.const or 0) == 1 and is_unit(term, found)]
+    if len(units) != 1:
+        return None
+    rest = [term for term in found if term is not units[0]]
+    if any(term.value.kind == v.CONST for term in rest):
+        return None  # ``1 + x - 0.5``: the constant part is not 1
+    return units[0], rest
+
+
+def terms_text(ctx: Context, found: list[v.Term]) -> str | None:
+    """Source for the sum of these signed terms, in their written order."""
+    pieces = []
+    for index, term in enumerate(found):
+        if term.node is None:
+            return None
+        text = ctx.text(term.node)
+        node = term.node
+        if not isinstance(node, ATOMS + (ast.BinOp, ast.UnaryOp)) or (
+            isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub))
+        ) or (isinstance(node, ast.UnaryOp) and term.sign < 0):
+            text = f"({text})"
+        if index == 0:
+            pieces.append(text if term.sign > 0 else f"-{text}")
+        else:
+            pieces.append(f" + {text}" if term.sign > 0 else f" - {text}")
+    return "".join(pieces)
+
+
+def naive_softmax_parts(quotient: Value) -> tuple[Value, Value, Value] | None:
+    """``exp(x) / sum(exp(x))`` as (numerator exp, sum, denominator exp)."""
+    if quotient.kind != v.DIV:
+        return None
+    exp, total = quotient.operand(0), quotient.operand(1)
+    if exp.kind != "exp" or total.kind != "sum" or exp.op is None or total.op is None:
+        return None
+    denominator = total.operand()
+    if denominator.kind != "exp" or denominator.op is None or exp.op.input is None:
+        return None
+    same = denominator.node is exp.node or (
+        denominator.op.input is not None and same_expression(exp.op.input, denominator.op.input)
+    )
+    return (exp, total, denominator) if same else None
+
+
+def softmax_of(value: Value) -> Value | None:
+    """A softmax, called or written out (``e / e.sum(-1, keepdim=True)``)."""
+    if value.kind == "softmax" or naive_softmax_parts(value) is not None:
+        return value
+    return None

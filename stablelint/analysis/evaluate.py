@@ -1,0 +1,570 @@
+"""The abstract interpreter: the ``Value`` of an expression at a point of the walk.
+
+Values are computed on demand (only for what a rule asks about), memoized per scope
+state, with a bounded depth. Inside the scope being walked, names follow the walker's
+flow-sensitive definitions; from there, values reach further through file summaries
+(``summaries.py``): ``self.<attr>`` set in another method, a module object built in
+``__init__``/``setup``/``build``, a function of the file whose return is known, a
+parameter that every call site in the file passes the same kind of value, a module-level
+constant. A value from further away is marked non-local: rules report it, saying where
+it came from, but do not rewrite code they cannot see at the use.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import replace
+
+from stablelint import frameworks
+from stablelint.analysis import values as v
+from stablelint.analysis.summaries import FileFacts, FunctionFacts, parameters
+from stablelint.analysis.values import UNKNOWN_VALUE, ModuleSpec, Value
+from stablelint.ir import Normalizer, identifier_of
+
+_MAX_DEPTH = 24
+_OPERATORS = {
+    ast.Add: v.ADD, ast.Sub: v.SUB, ast.Mult: v.MUL, ast.Div: v.DIV, ast.Pow: v.POW,
+    ast.FloorDiv: v.FLOORDIV, ast.Mod: v.MOD, ast.MatMult: "matmul",
+}
+# Calls whose result is a whole number whatever their argument.
+_INTEGER_CALLS = frozenset({
+    "len", "int", "numel", "nelement", "dim", "ndim", "count_nonzero", "bincount", "argmax", "argmin",
+    "floor", "ceil", "round", "trunc", "randint", "randint_like", "argsort", "searchsorted", "prod_shape",
+    "long", "nonzero", "histc", "factorial", "comb", "perm", "gcd", "lcm", "isqrt",
+})
+# Calls whose result is whole when their inputs are (casts, reductions, shape ops).
+_INTEGER_PRESERVING = frozenset({
+    "float", "double", "half", "to", "type", "astype", "cast", "sum", "cumsum", "max", "min", "amax", "amin",
+    "abs", "clone", "copy", "tensor", "as_tensor", "asarray", "array", "convert_to_tensor", "constant",
+    "reshape", "view", "squeeze", "unsqueeze", "expand_dims", "flatten", "maximum", "minimum", "clip",
+    "clamp", "item", "detach", "cpu", "numpy", "square", "prod", "cumprod", "stack", "concatenate", "cat",
+})
+_INTEGER_DTYPES = frozenset({
+    "int", "long", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "short", "bool",
+})
+# Calls whose arguments are whole numbers make whole numbers: ``arange(n)``, ``range(n)``.
+_RANGE_CALLS = frozenset({"arange", "range"})
+_ONES_LIKE = frozenset({"ones_like"})
+# Calls that pick elements of their array operand: ``p.gather(1, y)``, ``take_along_axis(p, i, 1)``.
+_GATHERS = frozenset({"gather", "take_along_axis", "take", "index_select", "gather_nd", "masked_select", "diagonal"})
+_IDENTITY_ATTRIBUTES = frozenset({"data", "values"})
+
+
+def _dtype_is_integer(expr: ast.expr) -> bool:
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return expr.value.rstrip("0123456789") in ("int", "uint", "bool") or expr.value in _INTEGER_DTYPES
+    return identifier_of(expr) in _INTEGER_DTYPES
+
+
+class RemoteScope:
+    """A scope seen from outside the walk: its single-assignment names, and (for a call
+    being summarized) the values its parameters receive."""
+
+    remote = True
+
+    def __init__(self, facts: FunctionFacts, function: ast.AST | None, owner: ast.ClassDef | None,
+                 arguments: dict[str, Value] | None = None):
+        self.facts = facts
+        self.function = function
+        self.owner = owner
+        self.arguments = arguments or {}
+
+    def definition(self, name: str) -> tuple[ast.expr, int] | None:
+        return self.facts.definition(name)
+
+    def is_local(self, name: str) -> bool:
+        return name in self.facts.bound
+
+
+class Evaluator:
+    def __init__(self, normalizer: Normalizer, tree: ast.Module, text):
+        self.normalizer = normalizer
+        self.imports = normalizer.imports
+        self.tree = tree
+        self.text = text  # node -> its source text, for messages
+        self._facts: FileFacts | None = None
+        self._memo: dict[tuple, tuple] = {}
+        self._depth = 0
+        self._active: set[int] = set()  # functions being summarized (recursion guard)
+        self._scopes: dict[int, RemoteScope] = {}
+
+    @property
+    def facts(self) -> FileFacts:
+        if self._facts is None:
+            self._facts = FileFacts.of(self.tree)
+        return self._facts
+
+    # -- the entry point
+
+    def of(self, expr: ast.expr | None, scope) -> Value:
+        if expr is None:
+            return UNKNOWN_VALUE
+        key = (id(expr), id(scope), getattr(scope, "version", 0))
+        cached = self._memo.get(key)
+        if cached is not None:
+            return cached[2]
+        if self._depth >= _MAX_DEPTH:
+            return Value(v.UNKNOWN, node=expr)
+        self._depth += 1
+        try:
+            value = self._evaluate(expr, scope)
+        finally:
+            self._depth -= 1
+        if getattr(scope, "remote", False) and value.local:
+            value = replace(value, local=False)
+        self._memo[key] = (expr, scope, value)  # keeps both alive: ids stay unique
+        return value
+
+    def _evaluate(self, expr: ast.expr, scope) -> Value:
+        kind = type(expr)
+        if kind is ast.Constant:
+            if type(expr.value) in (int, float) or type(expr.value) is bool:
+                number = float(expr.value)
+                return Value(v.CONST, node=expr, const=number, integer=number.is_integer())
+            return Value(v.UNKNOWN, node=expr)
+        if kind is ast.Name:
+            return self._name(expr, scope)
+        if kind is ast.BinOp:
+            operator = _OPERATORS.get(type(expr.op))
+            if operator is None:
+                return Value(v.UNKNOWN, node=expr)
+            left, right = self.of(expr.left, scope), self.of(expr.right, scope)
+            return self._arithmetic(operator, (left, right), expr, None, None)
+        if kind is ast.UnaryOp:
+            operand = self.of(expr.operand, scope)
+            if isinstance(expr.op, ast.USub):
+                if operand.kind == v.CONST:
+                    return Value(v.CONST, node=expr, const=-operand.const, integer=operand.integer)
+                return Value(v.NEG, operand.framework, (operand,), expr, integer=operand.integer)
+            if isinstance(expr.op, ast.UAdd):
+                return operand
+            return Value(v.UNKNOWN, node=expr)
+        if kind is ast.Call:
+            return self._call(expr, scope)
+        if kind is ast.Attribute:
+            return self._attribute(expr, scope)
+        if kind is ast.Subscript:
+            base = self.of(expr.value, scope)
+            if base.kind == v.ATTRIBUTE and base.detail == "shape":
+                return Value(v.UNKNOWN, node=expr, integer=True)
+            return Value(v.INDEX, base.framework, (base,), expr, integer=base.integer, detail=expr.value)
+        if kind is ast.IfExp:
+            body, orelse = self.of(expr.body, scope), self.of(expr.orelse, scope)
+            return _join(body, orelse, expr)
+        return Value(v.UNKNOWN, node=expr)
+
+    # -- names and attributes
+
+    def _name(self, expr: ast.Name, scope) -> Value:
+        name = expr.id
+        if getattr(scope, "remote", False) and name in scope.arguments:
+            return scope.arguments[name]
+        definition = scope.definition(name)
+        if definition is not None:
+            value = self.of(definition[0], scope)
+            if getattr(scope, "remote", False):
+                return value
+            return value.through(name, definition[1])
+        if scope.is_local(name):
+            return self._parameter(name, expr, scope)
+        qualified = self.imports.qualified_name(expr, scope)
+        if qualified is not None:
+            return self._module_constant(qualified, expr)
+        # A module-level name used inside a function: its one module-level assignment.
+        function = getattr(scope, "function", None)
+        if function is not None and not isinstance(function, ast.Module):
+            module_facts = self.facts.function_facts(self.tree)
+            module_definition = module_facts.definition(name)
+            if module_definition is not None:
+                value = self.of(module_definition[0], self._scope_of(self.tree))
+                if value.known:
+                    return value.remote(value.origin or f"{name} is set on line {module_definition[1]}")
+            if name in self.facts.classes:
+                return Value(v.UNKNOWN, node=expr, detail=self.facts.classes[name])
+            if name in self.facts.functions:
+                return Value(v.UNKNOWN, node=expr, detail=self.facts.functions[name])
+        return _named_like_a_count(expr, name)
+
+    def _module_constant(self, qualified: str, expr: ast.expr) -> Value:
+        if qualified.rpartition(".")[2] in ("pi", "e", "inf", "tau"):
+            import math
+
+            number = {"pi": math.pi, "e": math.e, "inf": math.inf, "tau": math.tau}[qualified.rpartition(".")[2]]
+            return Value(v.CONST, node=expr, const=number)
+        return Value(v.UNKNOWN, node=expr, detail=qualified)
+
+    def _parameter(self, name: str, expr: ast.Name, scope) -> Value:
+        """A parameter never rebound takes the value every call site in the file passes."""
+        function = getattr(scope, "function", None)
+        fallback = _named_like_a_count(expr, name)
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return fallback
+        function_facts = self.facts.function_facts(function)
+        if name not in function_facts.unchanged_parameters or id(function) in self._active:
+            return fallback
+        sites = self.facts.call_sites(function)
+        if not sites:
+            return fallback
+        every = parameters(function)
+        position = next(index for index, arg in enumerate(every) if arg.arg == name)
+        arg = every[position]
+        received: list[tuple[Value, ast.Call]] = []
+        self._active.add(id(function))
+        try:
+            for site in sites:
+                argument = _argument_for(site.call, function, arg, position - site.skip)
+                if argument is None:
+                    return fallback
+                caller = self._scope_of(site.scope)
+                received.append((self.of(argument, caller), site.call))
+        finally:
+            self._active.discard(id(function))
+        first = received[0][0]
+        if not first.known or any(value.kind != first.kind for value, _ in received[1:]):
+            if all(value.integer for value, _ in received):
+                return replace(fallback, integer=True)
+            return fallback
+        call = received[0][1]
+        count = len(received)
+        where = f"at the call on line {call.lineno}" if count == 1 else f"at all {count} calls in this file"
+        argument_text = self.text(_argument_for(call, function, arg, position - sites[0].skip))
+        value = replace(first, integer=all(value.integer for value, _ in received))
+        return value.remote(f"{name} receives {_short(argument_text)} {where}")
+
+    def _scope_of(self, node: ast.AST) -> RemoteScope:
+        scope = self._scopes.get(id(node))
+        if scope is None:
+            facts = self.facts
+            scope = self._scopes[id(node)] = RemoteScope(facts.function_facts(node), node, facts.owner_of(node))
+        return scope
+
+    def _attribute(self, expr: ast.Attribute, scope) -> Value:
+        qualified = self.imports.qualified_name(expr, scope)
+        if qualified is not None:
+            return self._module_constant(qualified, expr)
+        base_expr = expr.value
+        function = getattr(scope, "function", None)
+        owner = getattr(scope, "owner", None)
+        if (
+            owner is not None
+            and isinstance(base_expr, ast.Name)
+            and isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and parameters(function)
+            and parameters(function)[0].arg == base_expr.id
+        ):
+            return self._self_attribute(expr, owner)
+        base = self.of(base_expr, scope)
+        if expr.attr in _IDENTITY_ATTRIBUTES and base.known:
+            return base  # ``p.data``, ``torch.max(x, 1).values``
+        return Value(v.ATTRIBUTE, base.framework, (base,), expr, integer=base.integer, detail=expr.attr)
+
+    def _self_attribute(self, expr: ast.Attribute, owner: ast.ClassDef) -> Value:
+        class_facts = self.facts.class_facts(owner)
+        sets = class_facts.sets_of(expr.attr)
+        if not sets or id(owner) in self._active:
+            return Value(v.UNKNOWN, node=expr)
+        self._active.add(id(owner))
+        try:
+            found = []
+            for attribute_set in sets:
+                found.append(self.of(attribute_set.value, self._scope_of(attribute_set.scope)))
+        finally:
+            self._active.discard(id(owner))
+        first = found[0]
+        if not first.known or any(value.kind != first.kind for value in found[1:]):
+            return Value(v.UNKNOWN, node=expr, integer=all(value.integer for value in found))
+        self_name = self.text(expr)
+        where = f"set on line {sets[0].line}" if len(sets) == 1 else f"set on lines {', '.join(str(s.line) for s in sets)}"
+        return first.remote(f"{self_name} is {where} as {_short(self.text(sets[0].value))}")
+
+    # -- calls
+
+    def _call(self, call: ast.Call, scope) -> Value:
+        op = self.normalizer.op_of(call, scope, follow=False)
+        if op is not None:
+            return self._known_call(op, call, scope)
+        func = call.func
+        name = identifier_of(func)
+        qualified = self.imports.qualified_name(func, scope)
+        if name in _GATHERS:
+            base_expr = func.value if isinstance(func, ast.Attribute) and qualified is None else None
+            if base_expr is None and call.args:
+                base_expr = call.args[0]
+            if base_expr is not None:
+                base = self.of(base_expr, scope)
+                return Value(v.INDEX, base.framework, (base,), call, integer=base.integer, detail=base_expr)
+        if qualified is not None:
+            module = frameworks.module_op(qualified)
+            if module is not None:
+                return self._module_object(module, qualified, call, scope)
+            return self._other_call(name, call, scope)
+        callee = self.of(func, scope) if isinstance(func, (ast.Name, ast.Attribute, ast.Call)) else UNKNOWN_VALUE
+        if callee.kind == v.MODULE:
+            return self._module_call(callee, call, scope)
+        summarized = self._helper_call(func, call, scope, callee)
+        if summarized is not None:
+            return summarized
+        return self._other_call(name, call, scope)
+
+    def _known_call(self, op, call: ast.Call, scope) -> Value:
+        kind = op.kind
+        if kind == "identity":
+            return self.of(op.input, scope)
+        if kind in frameworks.ARITHMETIC:
+            positional, keywords = op.other_args()
+            if keywords or (kind != "neg" and len(positional) != 1) or op.input is None:
+                return Value(v.UNKNOWN, op.framework, node=call, op=op)
+            first = self.of(op.input, scope)
+            if kind == "neg":
+                return Value(v.NEG, op.framework, (first,), call, op, integer=first.integer)
+            second = self.of(positional[0], scope)
+            if kind == "rsub":
+                return self._arithmetic(v.SUB, (second, first), call, op, op.framework)
+            return self._arithmetic(kind, (first, second), call, op, op.framework)
+        operand = self.of(op.input, scope) if op.input is not None else UNKNOWN_VALUE
+        integer = operand.integer and kind in ("sum", "max", "cumsum") or kind in ("relu",) and operand.integer
+        return Value(kind, op.framework, (operand,), call, op, integer=integer)
+
+    def _arithmetic(self, kind: str, operands: tuple[Value, Value], node, op, framework) -> Value:
+        left, right = operands
+        framework = framework or left.framework or right.framework
+        integer = left.integer and right.integer and kind in (v.ADD, v.SUB, v.MUL, v.FLOORDIV, v.MOD)
+        if kind == v.FLOORDIV:
+            integer = True
+        if kind == v.POW and left.integer and right.kind == v.CONST and right.const >= 0 and right.integer:
+            integer = True
+        if left.kind == v.CONST and right.kind == v.CONST:
+            number = _fold(kind, left.const, right.const)
+            if number is not None:
+                return Value(v.CONST, node=node, const=number, integer=integer or float(number).is_integer())
+        return Value(kind, framework, operands, node, op, integer=integer)
+
+    def _other_call(self, name: str, call: ast.Call, scope) -> Value:
+        """A call of something the tables do not model: only its whole-number-ness."""
+        func = call.func
+        receiver = func.value if isinstance(func, ast.Attribute) else None
+        if name in _ONES_LIKE and call.args:
+            return Value(v.CONST, node=call, const=1.0, integer=True, detail=("ones_like", call.args[0]))
+        if name in _INTEGER_CALLS:
+            return Value(v.UNKNOWN, node=call, integer=True)
+        for keyword in call.keywords:
+            if keyword.arg == "dtype" and _dtype_is_integer(keyword.value):
+                return Value(v.UNKNOWN, node=call, integer=True)
+        if name in ("astype", "to", "type", "cast") and call.args and _dtype_is_integer(call.args[-1]):
+            return Value(v.UNKNOWN, node=call, integer=True)
+        if name in ("int", "long", "short") and receiver is not None:
+            return Value(v.UNKNOWN, node=call, integer=True)
+        if name in ("size",) and receiver is not None:
+            return Value(v.UNKNOWN, node=call, integer=True)  # x.size(0)
+        if name in _RANGE_CALLS:
+            arguments = [self.of(arg, scope) for arg in call.args]
+            return Value(v.UNKNOWN, node=call, integer=bool(arguments) and all(a.integer for a in arguments))
+        if name in _INTEGER_PRESERVING:
+            inputs = [receiver] if receiver is not None and self.imports.qualified_name(receiver, scope) is None else []
+            inputs += [arg for arg in call.args[:1]]
+            if inputs and all(self.of(expr, scope).integer for expr in inputs):
+                return Value(v.UNKNOWN, node=call, integer=True)
+        return Value(v.UNKNOWN, node=call)
+
+    # -- module objects
+
+    def _module_object(self, module: tuple[str, str], qualified: str, call: ast.Call, scope) -> Value:
+        output, framework = module
+        description = _short(self.text(call))
+        if output == "sequential":
+            layers = list(call.args)
+            if len(layers) == 1 and isinstance(layers[0], (ast.List, ast.Tuple)):
+                layers = list(layers[0].elts)  # keras.Sequential([...])
+            if not layers or isinstance(layers[-1], ast.Starred):
+                return Value(v.UNKNOWN, node=call)
+            last = self.of(layers[-1], scope)
+            if last.kind != v.MODULE:
+                return Value(v.UNKNOWN, node=call)
+            spec = replace(last.detail, description=f"{description.split('(')[0]}(..., {last.detail.description})")
+            return Value(v.MODULE, framework, node=call, detail=replace(spec, line=call.lineno))
+        if output in ("dense", "activation"):
+            activation = _keyword(call, "activation")
+            if activation is None and output == "activation" and call.args:
+                activation = call.args[0]
+            output = self._activation(activation, scope) if activation is not None else v.LINEAR
+            if output is None:
+                return Value(v.UNKNOWN, node=call)
+        spec = ModuleSpec(output, framework, description, call.lineno)
+        return Value(v.MODULE, framework, node=call, detail=spec)
+
+    def _activation(self, expr: ast.expr, scope) -> str | None:
+        if isinstance(expr, ast.Constant):
+            if expr.value is None:
+                return v.LINEAR
+            if isinstance(expr.value, str):
+                return frameworks.ACTIVATIONS.get(expr.value)
+            return None
+        qualified = self.imports.qualified_name(expr, scope)
+        known = qualified and frameworks.function_op(qualified)
+        return known[0] if known else None
+
+    def _module_call(self, module: Value, call: ast.Call, scope) -> Value:
+        spec: ModuleSpec = module.detail
+        if not call.args:
+            return Value(v.UNKNOWN, node=call)
+        operand = self.of(call.args[0], scope)
+        callee = _short(self.text(call.func))
+        if spec.description.startswith(callee):
+            origin = f"the output of {spec.description} on line {spec.line}"
+        else:
+            origin = f"{callee} is {spec.description} on line {spec.line}"
+        if spec.result is not None:
+            return replace(spec.result, node=call).remote(origin)
+        return Value(spec.output, spec.framework, (operand,), call, None, local=False, origin=origin)
+
+    # -- functions and classes of this file
+
+    def _helper_call(self, func: ast.expr, call: ast.Call, scope, callee: Value) -> Value | None:
+        target = callee.detail if isinstance(callee.detail, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else None
+        skip = 0
+        if target is None and isinstance(func, ast.Name) and not scope.is_local(func.id):
+            target = self.facts.functions.get(func.id) or self.facts.classes.get(func.id)
+        owner = getattr(scope, "owner", None)
+        function = getattr(scope, "function", None)
+        if (
+            target is None
+            and isinstance(func, ast.Attribute)
+            and owner is not None
+            and isinstance(func.value, ast.Name)
+            and isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and parameters(function)
+            and parameters(function)[0].arg == func.value.id
+        ):
+            method = self.facts.class_facts(owner).methods.get(func.attr)
+            if method is not None and func.attr not in self.facts.class_facts(owner).attributes:
+                target, skip = method, 1
+        if target is None:
+            return None
+        if isinstance(target, ast.ClassDef):
+            return self._instance(target, call)
+        return self._returned(target, call, scope, skip)
+
+    def _returned(self, function, call: ast.Call, scope, skip: int) -> Value | None:
+        if id(function) in self._active:
+            return None
+        returns = [node.value for node in _returns(function)]
+        if not returns or any(value is None for value in returns):
+            return None
+        every = parameters(function)
+        arguments: dict[str, Value] = {}
+        for position, arg in enumerate(every[skip:]):
+            argument = _argument_for(call, function, arg, position)
+            if argument is not None:
+                arguments[arg.arg] = self.of(argument, scope)
+        facts = self.facts
+        remote = RemoteScope(facts.function_facts(function), function, facts.owner_of(function), arguments)
+        self._active.add(id(function))
+        try:
+            found = [self.of(expr, remote) for expr in returns]
+        finally:
+            self._active.discard(id(function))
+        first = found[0]
+        if not first.known or any(value.kind != first.kind for value in found[1:]):
+            return Value(v.UNKNOWN, node=call, integer=all(value.integer for value in found))
+        origin = f"{function.name}() returns {_short(self.text(returns[0]))} on line {returns[0].lineno}"
+        return first.remote(origin)
+
+    def _instance(self, cls: ast.ClassDef, call: ast.Call) -> Value | None:
+        """``Head(...)``: a module of this file; calling it computes what its forward returns."""
+        forward = self.facts.class_facts(cls).forward
+        if forward is None or id(forward) in self._active:
+            return None
+        returns = [node.value for node in _returns(forward)]
+        if not returns or any(value is None for value in returns):
+            return None
+        remote = RemoteScope(self.facts.function_facts(forward), forward, cls)
+        self._active.add(id(forward))
+        try:
+            found = [self.of(expr, remote) for expr in returns]
+        finally:
+            self._active.discard(id(forward))
+        first = found[0]
+        if not first.known or any(value.kind != first.kind for value in found[1:]):
+            return None
+        spec = ModuleSpec(first.kind, first.framework, f"{cls.name}(...)", cls.lineno, result=first)
+        return Value(v.MODULE, first.framework, node=call, detail=spec)
+
+
+def _returns(function) -> list[ast.Return]:
+    found = []
+    pending = list(function.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Return):
+            found.append(node)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        elif isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return []  # a generator returns a generator
+        else:
+            pending.extend(ast.iter_child_nodes(node))
+    return sorted(found, key=lambda node: node.lineno)
+
+
+def _argument_for(call: ast.Call, function, arg: ast.arg, position: int) -> ast.expr | None:
+    """The expression ``call`` passes to parameter ``arg`` (at ``position`` among the
+    parameters the call fills), its default if it passes none, None if unclear."""
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return None
+    for keyword in call.keywords:
+        if keyword.arg == arg.arg:
+            return keyword.value
+    arguments = function.args
+    positional = arguments.posonlyargs + arguments.args
+    if arg in positional and 0 <= position < len(call.args):
+        return call.args[position]
+    if arg in positional:
+        defaults = arguments.defaults
+        index = positional.index(arg) - (len(positional) - len(defaults))
+        return defaults[index] if 0 <= index < len(defaults) else None
+    if arg in arguments.kwonlyargs:
+        return arguments.kw_defaults[arguments.kwonlyargs.index(arg)]
+    return None
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    return None
+
+
+def _join(first: Value, second: Value, node: ast.AST) -> Value:
+    if first.kind == second.kind and first.known:
+        return replace(first, integer=first.integer and second.integer)
+    return Value(v.UNKNOWN, node=node, integer=first.integer and second.integer)
+
+
+def _fold(kind: str, left: float, right: float) -> float | None:
+    try:
+        if kind == v.ADD:
+            return left + right
+        if kind == v.SUB:
+            return left - right
+        if kind == v.MUL:
+            return left * right
+        if kind == v.DIV:
+            return left / right
+        if kind == v.POW:
+            return float(left ** right) if abs(right) < 64 else None
+        if kind == v.FLOORDIV:
+            return float(left // right)
+    except (ZeroDivisionError, OverflowError, ValueError, TypeError):
+        return None
+    return None
+
+
+def _short(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 5].rstrip() + " ...)"
+
+
+def _named_like_a_count(expr: ast.expr, name: str) -> Value:
+    from stablelint.analysis.counts import is_count_name
+
+    return Value(v.UNKNOWN, node=expr, integer=is_count_name(name))

@@ -1,0 +1,353 @@
+"""Bounded per-file summaries: what a name, an attribute or a call means away from the use.
+
+The scope walker (``scopes.py``) knows, flow-sensitively, what each name of the scope at
+hand was last bound to. Values also reach a use from further away; these summaries,
+built once per file and only when a rule asks, say how:
+
+- ``FunctionFacts``: in one function (or the module body), the names bound exactly once
+  and never changed in place — the only ones followed from outside the walk;
+- ``ClassFacts``: the ``self.<attr> = …`` assignments of every method of a class, and its
+  ``forward``/``__call__``;
+- ``FileFacts``: the functions and classes of the file by name, and every call site of
+  each, so that a parameter can take the value that every caller passes.
+
+Everything is flow-insensitive and conservative: a name bound twice, an attribute set to
+different kinds of value, a function passed around as a value — unknown.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from stablelint.scopes import bound_names
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def parameters(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> list[ast.arg]:
+    arguments = function.args
+    every = arguments.posonlyargs + arguments.args + arguments.kwonlyargs
+    return every + [arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None]
+
+
+def _walk_scope(statements: list[ast.stmt]):
+    """Every node of a scope's body, not entering nested functions, classes or lambdas
+    (their names are theirs), but yielding the nested definition itself."""
+    pending: list[ast.AST] = list(reversed(statements))
+    while pending:
+        node = pending.pop()
+        yield node
+        if isinstance(node, _NESTED_SCOPES):
+            # Decorators and defaults are evaluated in this scope.
+            if not isinstance(node, ast.Lambda):
+                pending.extend(node.decorator_list)
+            if not isinstance(node, ast.ClassDef):
+                pending.extend(node.args.defaults + [d for d in node.args.kw_defaults if d is not None])
+            continue
+        pending.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+class FunctionFacts:
+    """One scope's single-assignment names: ``definition(name)`` is (expression, line) for a
+    name bound once, by a plain assignment, and never changed in place."""
+
+    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Module | ast.ClassDef):
+        self.node = node
+        self.parameters: dict[str, ast.arg] = {}
+        if isinstance(node, _FUNCTIONS):
+            self.parameters = {arg.arg: arg for arg in parameters(node)}
+        bindings: dict[str, int] = {}
+        single: dict[str, tuple[ast.expr, int]] = {}
+        changed: set[str] = set()
+
+        def bind(name: str, value: ast.expr | None, line: int) -> None:
+            bindings[name] = bindings.get(name, 0) + 1
+            if value is not None:
+                single[name] = (value, line)
+
+        for child in _walk_scope(node.body):
+            kind = type(child)
+            if kind is ast.Assign:
+                for target in child.targets:
+                    if isinstance(target, ast.Name):
+                        bind(target.id, child.value, child.lineno)
+                    else:
+                        for name in bound_names(target):
+                            if isinstance(target, (ast.Subscript, ast.Attribute)):
+                                changed.add(name)
+                            else:
+                                bind(name, None, child.lineno)
+            elif kind is ast.AnnAssign:
+                if isinstance(child.target, ast.Name):
+                    bind(child.target.id, child.value, child.lineno)
+                else:
+                    changed.update(bound_names(child.target))
+            elif kind is ast.AugAssign:
+                for name in bound_names(child.target):
+                    bind(name, None, child.lineno)
+                    changed.add(name)
+            elif kind in (ast.For, ast.AsyncFor, ast.comprehension):
+                for name in bound_names(child.target):
+                    bind(name, None, getattr(child, "lineno", 0))
+            elif kind in (ast.With, ast.AsyncWith):
+                for item in child.items:
+                    if item.optional_vars is not None:
+                        for name in bound_names(item.optional_vars):
+                            bind(name, None, child.lineno)
+            elif kind is ast.NamedExpr and isinstance(child.target, ast.Name):
+                bind(child.target.id, None, child.lineno)
+            elif kind is ast.ExceptHandler and child.name:
+                bind(child.name, None, child.lineno)
+            elif kind is ast.Delete:
+                for target in child.targets:
+                    changed.update(bound_names(target))
+            elif kind in (ast.Import, ast.ImportFrom):
+                for alias in child.names:
+                    bind((alias.asname or alias.name).split(".")[0], None, child.lineno)
+            elif kind in (ast.Global, ast.Nonlocal):
+                changed.update(child.names)
+            elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+                bind(child.name, None, child.lineno)
+            elif kind is ast.Call:
+                changed.update(_mutated_by(child))
+        self.bound = set(bindings) | set(self.parameters)
+        self.definitions = {
+            name: definition
+            for name, definition in single.items()
+            if bindings[name] == 1 and name not in changed and name not in self.parameters
+        }
+        self.unchanged_parameters = {
+            name for name in self.parameters if name not in bindings and name not in changed
+        }
+
+    def definition(self, name: str) -> tuple[ast.expr, int] | None:
+        return self.definitions.get(name)
+
+
+def _mutated_by(call: ast.Call) -> list[str]:
+    """Names a call changes in place: ``p.clamp_()``, ``out=p``, ``init.zeros_(p)``."""
+    names = []
+    for keyword in call.keywords:
+        if keyword.arg == "out":
+            names.extend(bound_names(keyword.value))
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr.endswith("_") and not func.attr.startswith("_"):
+        names.extend(bound_names(func.value))
+        if call.args:
+            names.extend(bound_names(call.args[0]))
+    return names
+
+
+@dataclass
+class AttributeSet:
+    """One ``self.<attr> = value`` in a method (or a class-level default)."""
+
+    value: ast.expr
+    line: int
+    scope: ast.AST  # the method (or the class, for a class-level assignment)
+
+
+class ClassFacts:
+    def __init__(self, node: ast.ClassDef):
+        self.node = node
+        self.methods: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        self.attributes: dict[str, list[AttributeSet]] = {}
+        self.changed: set[str] = set()  # attributes also changed some other way
+        for statement in node.body:
+            if isinstance(statement, _FUNCTIONS):
+                self.methods[statement.name] = statement
+            elif isinstance(statement, ast.Assign):
+                for target in statement.targets:
+                    if isinstance(target, ast.Name):
+                        self._set(target.id, statement.value, statement.lineno, node)
+            elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+                if statement.value is not None:
+                    self._set(statement.target.id, statement.value, statement.lineno, node)
+        for method in self.methods.values():
+            arguments = parameters(method)
+            if not arguments or _is_static(method):
+                continue
+            me = arguments[0].arg
+            for child in _walk_scope(method.body):
+                self._scan(child, me, method)
+
+    def _set(self, attr: str, value: ast.expr, line: int, scope: ast.AST) -> None:
+        self.attributes.setdefault(attr, []).append(AttributeSet(value, line, scope))
+
+    def _scan(self, child: ast.AST, me: str, method: ast.AST) -> None:
+        kind = type(child)
+        if kind is ast.Assign:
+            for target in child.targets:
+                if _is_attribute_of(target, me):
+                    self._set(target.attr, child.value, child.lineno, method)
+                else:
+                    self._changed_in(target, me)
+        elif kind in (ast.AugAssign, ast.AnnAssign, ast.Delete, ast.For, ast.AsyncFor):
+            targets = child.targets if kind is ast.Delete else [child.target]
+            for target in targets:
+                if kind is ast.AnnAssign and _is_attribute_of(target, me) and child.value is not None:
+                    self._set(target.attr, child.value, child.lineno, method)
+                elif _is_attribute_of(target, me):
+                    self.changed.add(target.attr)
+                else:
+                    self._changed_in(target, me)
+        elif kind is ast.Call:
+            func = child.func
+            # ``setattr(self, "p", …)`` and ``self.p.clamp_()`` change an attribute unseen.
+            if isinstance(func, ast.Name) and func.id == "setattr":
+                self.changed.add("*")
+            elif isinstance(func, ast.Attribute) and func.attr.endswith("_") and _is_attribute_of(func.value, me):
+                self.changed.add(func.value.attr)
+
+    def _changed_in(self, target: ast.expr, me: str) -> None:
+        """``self.p[mask] = 0`` or ``(self.a, self.b) = …``: those attributes are unknown."""
+        for node in ast.walk(target):
+            if _is_attribute_of(node, me):
+                self.changed.add(node.attr)
+
+    def sets_of(self, attr: str) -> list[AttributeSet] | None:
+        if attr in self.changed or "*" in self.changed:
+            return None
+        return self.attributes.get(attr)
+
+    @property
+    def forward(self) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """The method that runs when an instance is called (PyTorch, Keras, Flax)."""
+        for name in ("forward", "__call__", "call"):
+            if name in self.methods:
+                return self.methods[name]
+        return None
+
+
+def _is_static(method: ast.AST) -> bool:
+    return any(
+        isinstance(decorator, ast.Name) and decorator.id in ("staticmethod", "classmethod")
+        for decorator in method.decorator_list
+    )
+
+
+def _is_attribute_of(node: ast.AST, name: str) -> bool:
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == name
+
+
+@dataclass
+class CallSite:
+    call: ast.Call
+    scope: ast.AST  # the function (or module) the call stands in
+    skip: int  # leading parameters the call does not pass (``self`` for ``self.m(…)``)
+
+
+@dataclass
+class FileFacts:
+    """Functions, classes and call sites of one file, built once and only when asked."""
+
+    tree: ast.Module
+    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)
+    classes: dict[str, ast.ClassDef] = field(default_factory=dict)
+    owner: dict[int, ast.ClassDef] = field(default_factory=dict)  # id(method) -> its class
+    enclosing: dict[int, ast.AST] = field(default_factory=dict)  # id(function) -> enclosing scope
+    _facts: dict[int, FunctionFacts] = field(default_factory=dict)
+    _class_facts: dict[int, ClassFacts] = field(default_factory=dict)
+    _calls: dict[str, list[CallSite]] | None = None
+    _escaped: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, tree: ast.Module) -> "FileFacts":
+        facts = cls(tree)
+        seen_twice: set[str] = set()
+        pending: list[tuple[ast.AST, ast.AST]] = [(statement, tree) for statement in tree.body]
+        while pending:
+            node, scope = pending.pop()
+            if isinstance(node, _FUNCTIONS):
+                facts.enclosing[id(node)] = scope
+                if isinstance(scope, ast.ClassDef):
+                    facts.owner[id(node)] = scope
+                else:
+                    if node.name in facts.functions or node.name in facts.classes:
+                        seen_twice.add(node.name)
+                    facts.functions[node.name] = node
+                pending.extend((child, node) for child in node.body)
+            elif isinstance(node, ast.ClassDef):
+                facts.enclosing[id(node)] = scope
+                if node.name in facts.functions or node.name in facts.classes:
+                    seen_twice.add(node.name)
+                facts.classes[node.name] = node
+                pending.extend((child, node) for child in node.body)
+            else:
+                for child_field in ("body", "orelse", "finalbody", "handlers"):
+                    pending.extend((child, scope) for child in getattr(node, child_field, ()) or ())
+        # A name defined twice (two branches, a redefinition) means either: trust neither.
+        for name in seen_twice:
+            facts.functions.pop(name, None)
+            facts.classes.pop(name, None)
+        return facts
+
+    def function_facts(self, node: ast.AST) -> FunctionFacts:
+        facts = self._facts.get(id(node))
+        if facts is None:
+            facts = self._facts[id(node)] = FunctionFacts(node)
+        return facts
+
+    def class_facts(self, node: ast.ClassDef) -> ClassFacts:
+        facts = self._class_facts.get(id(node))
+        if facts is None:
+            facts = self._class_facts[id(node)] = ClassFacts(node)
+        return facts
+
+    def call_sites(self, function: ast.AST) -> list[CallSite] | None:
+        """Every call of ``function`` in the file, or None when it is also used as a value
+        (passed as a callback, stored, decorated): then its callers are not all here."""
+        if self._calls is None:
+            self._index_calls()
+        owner = self.owner.get(id(function))
+        name = function.name
+        if function.decorator_list and not all(_harmless_decorator(d) for d in function.decorator_list):
+            return None
+        if owner is None:
+            if self.functions.get(name) is not function or name in self._escaped:
+                return None
+            return [site for site in self._calls.get(name, ()) if site.skip == 0]
+        if ("." + name) in self._escaped or name.startswith("__"):
+            return None
+        return [site for site in self._calls.get("." + name, ()) if self.owner_of(site.scope) is owner]
+
+    def owner_of(self, scope: ast.AST) -> ast.ClassDef | None:
+        return self.owner.get(id(scope))
+
+    def _index_calls(self) -> None:
+        calls: dict[str, list[CallSite]] = {}
+        escaped: set[str] = set()
+        pending: list[tuple[ast.AST, ast.AST]] = [(self.tree, self.tree)]
+        while pending:
+            node, scope = pending.pop()
+            if isinstance(node, ast.Call):
+                func = node.func
+                if isinstance(func, ast.Name):
+                    calls.setdefault(func.id, []).append(CallSite(node, scope, 0))
+                elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+                    owner_parameters = parameters(scope) if isinstance(scope, _FUNCTIONS) else []
+                    if owner_parameters and func.value.id == owner_parameters[0].arg:
+                        calls.setdefault("." + func.attr, []).append(CallSite(node, scope, 1))
+                children = [node.func.value] if isinstance(node.func, ast.Attribute) else []
+                children += list(node.args) + [keyword.value for keyword in node.keywords]
+                pending.extend((child, scope) for child in children)
+                continue
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                escaped.add(node.id)  # used other than as a callee
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                if isinstance(node.ctx, ast.Load):
+                    escaped.add("." + node.attr)
+            inner = node if isinstance(node, _FUNCTIONS) else scope
+            pending.extend((child, inner) for child in ast.iter_child_nodes(node))
+        self._calls = calls
+        self._escaped = escaped
+
+
+def _harmless_decorator(decorator: ast.expr) -> bool:
+    """Decorators that keep the function's own call signature and callers."""
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+    return name in ("jit", "compile", "script", "staticmethod", "no_grad", "wraps", "lru_cache", "cache", "vmap",
+                    "custom_jvp", "checkpoint", "remat", "tf_function", "function", "partial")
