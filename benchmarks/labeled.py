@@ -1,0 +1,387 @@
+"""Score stablelint on the hand-labeled set of real numerical-stability sites.
+
+``benchmarks/labeled/sites.csv`` lists sites (source, path, line range, family, label
+hazard|guarded); see ``benchmarks/labeled/README.md``. This script
+
+1. materialises each source: a PyPI pin is the wheel ``benchmarks/corpus.py`` unpacks
+   (downloaded with ``pip download --no-deps --only-binary=:all:`` and checked against its
+   sha256 when missing, unless ``--no-download``); a GitHub source is read from a local
+   snapshot ``/work/.mirror/<owner>+<name>*/`` with ``git show <commit>:<path>``. A source
+   that is not present is one ``skip`` line and the rest is scored;
+2. runs ``stablelint.engine.check_source(source, path)`` in-process on each file of the set;
+3. matches findings to sites. A site is *flagged* when a finding whose code starts with
+   one of the site family's prefixes (``FAMILY_CODES``) starts on a line in
+   ``[line, end_line]``. The looser ``any`` columns accept any STB code there, except a
+   finding that already belongs by family to another site on the same lines.
+
+It prints, per family and in total: hazards, found, recall; guarded, flagged, flag rate;
+and the same two with any code. Findings in the scored files that fall on no labeled site
+are counted (listed with ``--verbose``), as a hint for growing the set.
+
+    python benchmarks/labeled.py                 # all families
+    python benchmarks/labeled.py --family log-softmax --verbose
+    python benchmarks/labeled.py --json result.json   # or --json - for JSON only
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import time
+import traceback
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SITES_CSV = HERE / "labeled" / "sites.csv"
+MIRROR = Path("/work/.mirror")
+
+# Which stablelint code prefixes should report each family (DESIGN.md, "Rule codes").
+FAMILY_CODES: dict[str, tuple[str, ...]] = {
+    "log-softmax": ("STB101",),
+    "logsumexp": ("STB102",),
+    "naive-softmax": ("STB103",),
+    "log-sigmoid": ("STB104",),
+    "log-one-minus-sigmoid": ("STB105",),
+    "log1p": ("STB106",),
+    "expm1": ("STB107",),
+    "softplus": ("STB108",),
+    "activation": ("STB1",),
+    "log-domain": ("STB4",),
+    "division": ("STB4",),
+    "sqrt": ("STB4",),
+    "exp-overflow": ("STB4",),
+    "eps-absorbed": ("STB4", "STB5"),
+    "variance": ("STB2",),
+    "std-eps": ("STB2",),
+    "cross-entropy": ("STB3",),
+    "linalg": ("STB6",),
+}
+
+
+@dataclass
+class Site:
+    id: str
+    source: str
+    path: str
+    line: int
+    end_line: int
+    family: str
+    label: str
+    reason: str
+    excerpt: str
+    flagged: list = field(default_factory=list)  # findings of the family's codes
+    flagged_any: list = field(default_factory=list)  # any STB finding not owned by another site
+
+    def covers(self, line: int) -> bool:
+        return self.line <= line <= self.end_line
+
+    def wants(self, code: str) -> bool:
+        return code.startswith(FAMILY_CODES.get(self.family, ("STB",)))
+
+
+def load_sites(path: Path = SITES_CSV) -> list[Site]:
+    with path.open(newline="", encoding="utf-8") as stream:
+        return [
+            Site(row["id"], row["source"], row["path"], int(row["line"]), int(row["end_line"]),
+                 row["family"], row["label"], row["reason"], row["excerpt"])
+            for row in csv.DictReader(stream)
+        ]
+
+
+# ---------------------------------------------------------------- sources
+
+class SourceUnavailable(Exception):
+    pass
+
+
+class PypiSource:
+    def __init__(self, spec: str, download: bool):
+        name, _, version = spec[len("pypi:"):].partition("==")
+        sys.path.insert(0, str(HERE))
+        import corpus  # benchmarks/corpus.py: the pins, sha256 checks and unpacking
+
+        pin = corpus.PINS_BY_NAME.get(name)
+        if pin is None or pin.version != version:
+            raise SourceUnavailable(f"{spec} is not pinned in benchmarks/corpus.py")
+        if not (pin.folder / corpus.COMPLETE_MARKER).exists():
+            if not download:
+                raise SourceUnavailable(f"{pin.folder} not unpacked (run python benchmarks/corpus.py {name})")
+            try:
+                corpus.ensure(pin)
+            except (Exception, SystemExit) as error:  # pip or sha256 failure
+                raise SourceUnavailable(f"{spec}: {error}") from error
+        self.root = pin.folder
+
+    def read(self, path: str) -> str:
+        return (self.root / path).read_text(encoding="utf-8", errors="replace")
+
+
+class GithubSource:
+    def __init__(self, spec: str):
+        repo, _, commit = spec[len("github:"):].partition("@")
+        owner, _, name = repo.partition("/")
+        self.commit = commit
+        self.git_dir = None
+        for candidate in sorted(MIRROR.glob(f"{owner}+{name}*")):
+            for git_dir in (candidate / "repo", candidate):
+                if (git_dir / "HEAD").exists() and self._has_commit(git_dir):
+                    self.git_dir = git_dir
+                    break
+            if self.git_dir:
+                break
+        if self.git_dir is None:
+            raise SourceUnavailable(f"{spec}: no snapshot with commit {commit[:12]} under {MIRROR}/{owner}+{name}*")
+
+    def _has_commit(self, git_dir: Path) -> bool:
+        result = subprocess.run(["git", f"--git-dir={git_dir}", "cat-file", "-e", f"{self.commit}^{{commit}}"],
+                                capture_output=True)
+        return result.returncode == 0
+
+    def read_many(self, paths: list[str]) -> dict[str, str]:
+        """All files in one ``git cat-file --batch`` call."""
+        request = "".join(f"{self.commit}:{path}\n" for path in paths).encode()
+        out = subprocess.run(["git", f"--git-dir={self.git_dir}", "cat-file", "--batch"],
+                             input=request, capture_output=True, check=True).stdout
+        texts, offset = {}, 0
+        for path in paths:
+            end = out.index(b"\n", offset)
+            header = out[offset:end].split()
+            offset = end + 1
+            if len(header) < 3 or header[1] == b"missing":
+                continue
+            size = int(header[2])
+            texts[path] = out[offset:offset + size].decode("utf-8", errors="replace")
+            offset += size + 1
+        return texts
+
+
+def materialise(sites: list[Site], download: bool, log) -> dict[tuple[str, str], str]:
+    by_source: dict[str, set[str]] = defaultdict(set)
+    for site in sites:
+        by_source[site.source].add(site.path)
+    files: dict[tuple[str, str], str] = {}
+    for spec, paths in by_source.items():
+        n_sites = sum(1 for site in sites if site.source == spec)
+        try:
+            if spec.startswith("pypi:"):
+                source = PypiSource(spec, download)
+                texts = {}
+                for path in sorted(paths):
+                    try:
+                        texts[path] = source.read(path)
+                    except OSError:
+                        pass
+            elif spec.startswith("github:"):
+                texts = GithubSource(spec).read_many(sorted(paths))
+            else:
+                raise SourceUnavailable(f"{spec}: unknown kind of source")
+        except SourceUnavailable as error:
+            log(f"skip {error} ({n_sites} sites)")
+            continue
+        for path in sorted(paths - texts.keys()):
+            log(f"skip {spec}:{path}: not in the source")
+        for path, text in texts.items():
+            files[(spec, path)] = text
+    return files
+
+
+# ---------------------------------------------------------------- scoring
+
+@dataclass
+class Finding:
+    source: str
+    path: str
+    line: int
+    col: int
+    code: str
+    message: str
+
+    def where(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+def run_engine(files: dict[tuple[str, str], str], log) -> tuple[list[Finding], dict]:
+    from stablelint import engine
+
+    findings, stats = [], {"files": 0, "parse_errors": 0, "crashes": 0, "seconds": 0.0}
+    started = time.perf_counter()
+    for (spec, path), text in sorted(files.items()):
+        stats["files"] += 1
+        try:
+            diagnostics = engine.check_source(text, path)
+        except engine.ParseError as error:
+            stats["parse_errors"] += 1
+            log(f"parse error {spec}:{path}: {error}")
+            continue
+        except Exception:  # a crash is reported, the run goes on
+            stats["crashes"] += 1
+            log(f"CRASH {spec}:{path}\n{traceback.format_exc()}")
+            continue
+        for d in diagnostics:
+            findings.append(Finding(spec, path, getattr(d, "line", 0), getattr(d, "col", 0),
+                                    str(getattr(d, "code", "")), str(getattr(d, "message", ""))))
+    stats["seconds"] = round(time.perf_counter() - started, 3)
+    return findings, stats
+
+
+def match(sites: list[Site], findings: list[Finding]) -> list[Finding]:
+    """Attach findings to sites; return the findings that fall on no site."""
+    sites_by_file: dict[tuple[str, str], list[Site]] = defaultdict(list)
+    for site in sites:
+        sites_by_file[(site.source, site.path)].append(site)
+    unmatched = []
+    for finding in findings:
+        here = [s for s in sites_by_file.get((finding.source, finding.path), []) if s.covers(finding.line)]
+        owners = [s for s in here if s.wants(finding.code)]
+        for site in owners:
+            site.flagged.append(finding)
+        for site in (owners or here):
+            if finding.code.startswith("STB"):
+                site.flagged_any.append(finding)
+        if not here:
+            unmatched.append(finding)
+    return unmatched
+
+
+def pct(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:.1f}" if whole else "-"
+
+
+def summarise(sites: list[Site]) -> dict:
+    rows = {}
+    for family in list(FAMILY_CODES) + sorted({s.family for s in sites} - FAMILY_CODES.keys()):
+        group = [s for s in sites if s.family == family]
+        if not group:
+            continue
+        rows[family] = counts(group)
+    return {"families": rows, "total": counts(sites)}
+
+
+def counts(group: list[Site]) -> dict:
+    hazards = [s for s in group if s.label == "hazard"]
+    guarded = [s for s in group if s.label == "guarded"]
+    return {
+        "hazards": len(hazards),
+        "found": sum(bool(s.flagged) for s in hazards),
+        "found_any": sum(bool(s.flagged_any) for s in hazards),
+        "guarded": len(guarded),
+        "flagged": sum(bool(s.flagged) for s in guarded),
+        "flagged_any": sum(bool(s.flagged_any) for s in guarded),
+    }
+
+
+def table(summary: dict) -> str:
+    header = (f"{'family':<22} {'codes':<10} {'hazards':>7} {'found':>6} {'recall%':>8} "
+              f"{'guarded':>8} {'flagged':>8} {'flag%':>6}   {'found*':>6} {'recall*%':>8} {'flagged*':>8} {'flag*%':>6}")
+    lines = [header, "-" * len(header)]
+
+    def row(name, codes, c):
+        return (f"{name:<22} {codes:<10} {c['hazards']:>7} {c['found']:>6} {pct(c['found'], c['hazards']):>8} "
+                f"{c['guarded']:>8} {c['flagged']:>8} {pct(c['flagged'], c['guarded']):>6}   "
+                f"{c['found_any']:>6} {pct(c['found_any'], c['hazards']):>8} {c['flagged_any']:>8} "
+                f"{pct(c['flagged_any'], c['guarded']):>6}")
+
+    for family, c in summary["families"].items():
+        lines.append(row(family, ",".join(FAMILY_CODES.get(family, ("?",))), c))
+    lines.append("-" * len(header))
+    lines.append(row("total", "", summary["total"]))
+    lines.append("(* = any STB code on the site's lines)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sites", type=Path, default=SITES_CSV, help="the labeled set (default: %(default)s)")
+    parser.add_argument("--family", action="append", help="score only this family (repeatable)")
+    parser.add_argument("--verbose", "-v", action="store_true",
+                        help="list missed hazards, flagged guarded sites and findings on no site")
+    parser.add_argument("--json", metavar="FILE", help="write the results as JSON (- for standard output only)")
+    parser.add_argument("--no-download", action="store_true", help="skip PyPI sources that are not unpacked")
+    args = parser.parse_args(argv)
+
+    json_only = args.json == "-"
+    out = sys.stderr if json_only else sys.stdout
+
+    def log(message: str) -> None:
+        print(message, file=out)
+
+    sites = load_sites(args.sites)
+    unknown = sorted({s.family for s in sites} - FAMILY_CODES.keys())
+    if unknown:
+        log(f"note: families without a code mapping (any STB code counts): {', '.join(unknown)}")
+    if args.family:
+        wanted = set(args.family)
+        bad = wanted - {s.family for s in sites}
+        if bad:
+            parser.error(f"unknown family: {', '.join(sorted(bad))}")
+        sites = [s for s in sites if s.family in wanted]
+
+    files = materialise(sites, download=not args.no_download, log=log)
+    scored = [s for s in sites if (s.source, s.path) in files]
+    skipped = len(sites) - len(scored)
+    findings, stats = run_engine(files, log)
+    unmatched = match(scored, findings)
+
+    try:
+        import stablelint
+        version = getattr(stablelint, "__version__", "?")
+        location = str(Path(stablelint.__file__).resolve().parent)
+    except Exception:  # pragma: no cover - the import already worked in run_engine
+        version, location = "?", "?"
+
+    summary = summarise(scored)
+    result = {
+        "stablelint": {"version": version, "path": location},
+        "sites": len(sites), "scored": len(scored), "skipped": skipped,
+        "files": stats["files"], "parse_errors": stats["parse_errors"], "crashes": stats["crashes"],
+        "engine_seconds": stats["seconds"], "findings": len(findings),
+        "findings_on_no_site": len(unmatched),
+        "summary": summary,
+        "missed_hazards": [s.id for s in scored if s.label == "hazard" and not s.flagged],
+        "flagged_guarded": [s.id for s in scored if s.label == "guarded" and s.flagged],
+        "sites_detail": [
+            {"id": s.id, "family": s.family, "label": s.label, "codes": sorted({f.code for f in s.flagged}),
+             "codes_any": sorted({f.code for f in s.flagged_any})}
+            for s in scored
+        ],
+    }
+
+    if not json_only:
+        print(f"stablelint {version} from {location}")
+        print(f"{len(scored)} of {len(sites)} sites scored ({skipped} skipped), {stats['files']} files, "
+              f"{len(findings)} findings, engine {stats['seconds']:.2f} s, "
+              f"{stats['parse_errors']} parse errors, {stats['crashes']} crashes")
+        print()
+        print(table(summary))
+        print()
+        print(f"findings on no labeled site: {len(unmatched)}")
+        if args.verbose:
+            missed = [s for s in scored if s.label == "hazard" and not s.flagged]
+            print(f"\nmissed hazards ({len(missed)}):")
+            for s in missed:
+                extra = f"  [other: {','.join(sorted({f.code for f in s.flagged_any}))}]" if s.flagged_any else ""
+                print(f"  {s.id} {s.family:<22} {s.source.split('@')[0]} {s.path}:{s.line}  {s.excerpt}{extra}")
+            flagged = [s for s in scored if s.label == "guarded" and s.flagged]
+            print(f"\nflagged guarded sites ({len(flagged)}):")
+            for s in flagged:
+                codes = ",".join(sorted({f.code for f in s.flagged}))
+                print(f"  {s.id} {s.family:<22} {codes:<8} {s.source.split('@')[0]} {s.path}:{s.line}  {s.excerpt}")
+            print(f"\nfindings on no labeled site ({len(unmatched)}):")
+            for f in unmatched:
+                print(f"  {f.code} {f.source.split('@')[0]} {f.where()}  {f.message[:100]}")
+    if args.json:
+        text = json.dumps(result, indent=2)
+        if json_only:
+            print(text)
+        else:
+            Path(args.json).write_text(text + "\n")
+    return 1 if stats["crashes"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
