@@ -126,6 +126,8 @@ class LogSoftmax(Rule):
             target = frameworks.LOG_SOFTMAX_OF.get(softmax.qualified_name)
             if target is None:
                 return None, ()
+            if softmax.qualified_name == "torch.special.softmax" and len(softmax.call.args) > 2:
+                return None, ()  # torch.special.log_softmax takes its dtype by keyword only
             function, imports = ctx.spell(target, like=softmax)
             content = function + arguments
         return content, imports
@@ -224,16 +226,26 @@ class LogSumExp(Rule):
         copied = [expr for expr in copied if expr is not None]
         if framework == "torch":
             source = operand(ctx.index, exp.input)
-            if args.axis is None:
-                if args.keepdims is not None:
-                    return None
+            # torch.sum reduces every element when its dim is missing, None, () or []; torch.logsumexp
+            # accepts none of those (`dim=None` is a TypeError, pytorch#144339): flatten, reduce dim 0.
+            every_element = (
+                args.axis is None
+                or (isinstance(args.axis, ast.Constant) and args.axis.value is None)
+                or (isinstance(args.axis, (ast.Tuple, ast.List)) and not args.axis.elts)
+            )
+            if every_element:
+                keeps_dims = args.keepdims is not None and not (
+                    isinstance(args.keepdims, ast.Constant) and args.keepdims.value is False
+                )
+                if keeps_dims:
+                    return None  # a 1 for each dim of x: no single call says that
                 source, axis = f"{source}.flatten()", ["0"]
             else:
                 axis = axis_arguments(ctx, args, framework)
             if exp.method or total.method:
                 content, imports = f"{source}.logsumexp({', '.join(axis)})", ()
             else:
-                inner = ctx.text(exp.input) if args.axis is not None else source
+                inner = source if every_element else ctx.text(exp.input)
                 content, imports = stable_call(ctx, "logsumexp", framework, [inner, *axis], like=log)
             return ctx.fix(node, content, imports=imports, via=via, copied=copied)
         if framework not in ("numpy", "tf", "keras", "jax"):
@@ -313,8 +325,13 @@ class NaiveSoftmax(Rule):
         sums_everything = args.axis is None and framework == "numpy"
         if not sums_everything and (args.axis is None or not is_true(args.keepdims)):
             return None
-        if framework in ("torch", "tf", "keras") and isinstance(args.axis, (ast.Tuple, ast.List)):
-            return None  # their softmax takes one axis; NumPy's and JAX's take several
+        several_axes = isinstance(args.axis, (ast.Tuple, ast.List)) or (
+            isinstance(args.axis, ast.Constant) and args.axis.value is None
+        )
+        if framework in ("torch", "tf", "keras") and several_axes:
+            # Their softmax takes one axis (torch's rejects None, TensorFlow's reads None as -1);
+            # NumPy's and JAX's take several, or None for all.
+            return None
         axis = axis_arguments(ctx, args, framework, keep=False)
         copied = [exp.input] + ([args.axis] if args.axis is not None else [])
         if framework == "torch" and exp.method:

@@ -1,0 +1,256 @@
+"""Every rule's fix, executed in the real framework with each legal spelling of the
+arguments it carries over: positional and keyword, explicit ``None``, tuple, list, empty
+and negative dims, ``keepdim`` positional, ``dtype=``, the function and the method form.
+
+A fix that type-checks as text can still call the stable function with an argument it
+does not take: ``torch.logsumexp(x, None)`` is a TypeError (pytorch#144339) where
+``torch.sum(torch.exp(x), None)`` is fine. So each spelling is run before and after the
+fix; where the original runs, the fix must run too and give the same value, shape and
+dtype. A new rule, or a new framework for a rule, must add its spellings here
+(`test_every_rule_with_an_executable_fix_has_spellings`).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import warnings
+
+import pytest
+
+from stablelint.engine import fix_source
+from stablelint.rules import ALL_RULES
+from stablelint.rules.base import IMPORTS_BY_FRAMEWORK
+
+torch = pytest.importorskip("torch")
+np = pytest.importorskip("numpy")
+scipy_special = pytest.importorskip("scipy.special")
+
+# The frameworks installed for the tests; TensorFlow, Keras and JAX fixes are proven by
+# the numeric harness where they are installed.
+EXECUTABLE = ("torch", "numpy", "math")
+
+
+def torch_reductions(exp: str) -> list[str]:
+    """``sum(exp)`` in every spelling torch.sum and Tensor.sum accept."""
+    functions = [
+        "", "1", "-1", "dim=1", "axis=-1", "None", "dim=None", "dim=None, keepdim=False", "None, False",
+        "None, True", "dim=None, keepdim=True", "(0, 1)", "(0, -1), True", "[0, 1]", "()", "dim=[]", "(1,)",
+        "1, True", "1, False", "1, keepdim=True", "-1, keepdims=True", "axis=1, keepdims=True", "dim=(1,), keepdim=True",
+        "1, dtype=torch.float32", "dim=1, dtype=torch.float64",
+    ]
+    methods = [
+        "", "1", "-1", "None", "dim=None", "-1, True", "(0, 1)", "dim=(0, 1), keepdim=True", "()",
+        "1, dtype=torch.float32", "axis=1, keepdims=True", "dim=-1, keepdim=False",
+    ]
+    spelled = [f"torch.sum({exp}{', ' + args if args else ''})" for args in functions]
+    spelled += [f"torch.sum(input={exp}, dim=1)"]
+    spelled += [f"{exp}.sum({args})" for args in methods]
+    return spelled
+
+
+def numpy_reductions(exp: str) -> list[str]:
+    functions = [
+        "", "1", "-1", "axis=1", "axis=None", "None", "axis=(0, 1)", "(0, -1)", "axis=()", "1, keepdims=True",
+        "axis=None, keepdims=True", "axis=-1, keepdims=False", "1, None, None, True", "1, np.float64",
+        "axis=1, dtype=np.float32",
+    ]
+    methods = ["", "1", "axis=None", "-1, keepdims=True", "axis=(0, 1)", "axis=1, dtype=np.float32"]
+    spelled = [f"np.sum({exp}{', ' + args if args else ''})" for args in functions]
+    spelled += [f"{exp}.sum({args})" for args in methods]
+    return spelled
+
+
+TORCH_EXPS = ["torch.exp(x)", "x.exp()"]
+NUMPY_EXPS = ["np.exp(x)"]
+TORCH_SOFTMAX_ARGS = ["1", "-1", "dim=1", "dim=-1", "0", "1, torch.float64", "dim=1, dtype=torch.float64"]
+
+SPELLINGS: dict[tuple[str, str], list[str]] = {
+    ("STB101", "torch"): [
+        f"{log}"
+        for args in TORCH_SOFTMAX_ARGS
+        for log in (
+            f"torch.log(torch.softmax(x, {args}))", f"torch.log(F.softmax(x, {args}))",
+            f"torch.log(torch.special.softmax(x, {args}))", f"x.softmax({args}).log()",
+            f"torch.log(x.softmax({args}))", f"torch.log(torch.nn.functional.softmax(x, {args}))",
+        )
+    ] + ["torch.log(F.softmax(x, None))", "torch.log(F.softmax(x, dim=None))", "torch.log(F.softmax(x))"],
+    ("STB101", "numpy"): [
+        f"np.log(scipy.special.softmax(x{args}))" for args in ("", ", 1", ", axis=-1", ", axis=None", ", axis=(0, 1)")
+    ],
+    ("STB102", "torch"): [
+        wrapped
+        for exp in TORCH_EXPS
+        for total in torch_reductions(exp)
+        for wrapped in (f"torch.log({total})", f"{total}.log()")
+    ],
+    ("STB102", "numpy"): [f"np.log({total})" for exp in NUMPY_EXPS for total in numpy_reductions(exp)],
+    ("STB103", "torch"): [
+        f"{exp} / {total}" for exp in TORCH_EXPS for total in torch_reductions(exp)
+    ],
+    ("STB103", "numpy"): [f"{exp} / {total}" for exp in NUMPY_EXPS for total in numpy_reductions(exp)],
+    ("STB104", "torch"): [
+        "torch.log(torch.sigmoid(x))", "x.sigmoid().log()", "torch.log(F.sigmoid(x))",
+        "torch.log(torch.special.expit(x))", "torch.log(x.sigmoid())", "torch.sigmoid(x).log()",
+    ],
+    ("STB104", "numpy"): ["np.log(scipy.special.expit(x))"],
+    ("STB105", "torch"): [
+        "torch.log(1 - torch.sigmoid(x))", "torch.log(1.0 - x.sigmoid())", "(1 - torch.sigmoid(x)).log()",
+        "torch.log(torch.ones_like(x) - torch.sigmoid(x))", "torch.log(1 - torch.sigmoid(-x))",
+        "torch.log(1 - F.sigmoid(2 * x))", "torch.log1p(-torch.sigmoid(x))",
+    ],
+    ("STB105", "numpy"): ["np.log(1 - scipy.special.expit(x))", "np.log1p(-scipy.special.expit(x))"],
+    ("STB106", "torch"): [
+        "torch.log(1 + x)", "torch.log(x + 1)", "torch.log(1.0 + x)", "(1 + x).log()", "(x + 1).log()",
+        "torch.log(1 + 2 * x)", "torch.log(input=1 + x)", "torch.log(1 + x.abs())",
+    ],
+    ("STB106", "numpy"): ["np.log(1 + x)", "np.log(x + 1.0)", "np.log(1 + np.abs(x))"],
+    ("STB106", "math"): ["math.log(1 + s)", "math.log(s + 1)", "math.log(1.0 + s)"],
+    ("STB107", "torch"): [
+        "torch.exp(x) - 1", "x.exp() - 1.0", "(x / 2).exp() - 1", "torch.exp(x) - torch.ones_like(x)",
+        "torch.exp(input=x) - 1", "1 - torch.exp(x)", "torch.exp(-x) - 1",
+    ],
+    ("STB107", "numpy"): ["np.exp(x) - 1", "np.exp(x) - 1.0", "1 - np.exp(x)"],
+    ("STB107", "math"): ["math.exp(s) - 1", "math.exp(s) - 1.0", "1 - math.exp(s)"],
+    ("STB108", "torch"): [
+        "torch.log(1 + torch.exp(x))", "(1 + x.exp()).log()", "torch.log(torch.exp(x) + 1)",
+        "torch.log1p(torch.exp(x))", "torch.log(1 + torch.exp(2 * x))",
+    ],
+    ("STB108", "numpy"): [
+        "np.log(1 + np.exp(x))", "np.log(np.exp(x) + 1)", "np.log(np.ones_like(x) + np.exp(x))",
+        "np.log1p(np.exp(x))",
+    ],
+    ("STB109", "torch"): [
+        "torch.log(torch.exp(x) + torch.exp(z))", "torch.log(x.exp() + z.exp())",
+        "(torch.exp(x) + torch.exp(z)).log()", "torch.log(torch.exp(x) + torch.exp(z[0]))",
+    ],
+    ("STB109", "numpy"): ["np.log(np.exp(x) + np.exp(z))", "np.log(np.exp(x) + np.exp(z[0]))"],
+    ("STB110", "torch"): [
+        wrapped
+        for exp in TORCH_EXPS
+        for args in ("1", "-1", "dim=1", "dim=-1", "0", "1, dtype=torch.float64", "dim=0, dtype=torch.float32")
+        for wrapped in (f"torch.log(torch.cumsum({exp}, {args}))", f"{exp}.cumsum({args}).log()")
+    ],
+}
+
+CASES = [
+    pytest.param(code, framework, id=f"{code}-{framework}")
+    for code, framework in SPELLINGS
+    if code in {rule.code for rule in ALL_RULES}
+]
+
+
+def inputs(framework: str) -> dict:
+    """Moderate values: every spelling's original is finite on them, so any difference
+    between the original and the fix is the fix's."""
+    if framework == "torch":
+        generator = torch.Generator().manual_seed(0)
+        return {
+            "x": torch.randn(3, 4, dtype=torch.float64, generator=generator) * 2,
+            "z": torch.randn(3, 4, dtype=torch.float64, generator=generator) * 2,
+        }
+    if framework == "numpy":
+        generator = np.random.default_rng(0)
+        return {"x": generator.normal(size=(3, 4)) * 2, "z": generator.normal(size=(3, 4)) * 2}
+    return {"s": 0.37}
+
+
+def module_of(framework: str, expressions: list[str]) -> str:
+    lines = [f"r{index} = {expression}" for index, expression in enumerate(expressions)]
+    return IMPORTS_BY_FRAMEWORK[framework] + "\n" + "\n".join(lines) + "\n"
+
+
+def assignments(source: str) -> tuple[str, dict[str, str]]:
+    """The module's import lines, and the expression assigned to each ``rN``."""
+    tree = ast.parse(source)
+    imports = "\n".join(ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom)))
+    assigned = {
+        node.targets[0].id: ast.get_source_segment(source, node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+    }
+    return imports, assigned
+
+
+def evaluate(imports: str, expression: str, framework: str):
+    namespace = dict(inputs(framework))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # F.softmax without dim says it is deprecated
+        exec(imports, namespace)
+        return eval(expression, namespace)
+
+
+def same_result(original, fixed) -> str | None:
+    """None when the two agree in value, shape and dtype; else what differs."""
+    if isinstance(original, float) or isinstance(fixed, float):
+        if not isinstance(fixed, float) or not math.isclose(original, fixed, rel_tol=1e-9, abs_tol=1e-12):
+            return f"{original!r} != {fixed!r}"
+        return None
+    if type(original) is not type(fixed):
+        return f"type {type(original).__name__} became {type(fixed).__name__}"
+    if tuple(original.shape) != tuple(fixed.shape):
+        return f"shape {tuple(original.shape)} became {tuple(fixed.shape)}"
+    if original.dtype != fixed.dtype:
+        return f"dtype {original.dtype} became {fixed.dtype}"
+    if isinstance(original, torch.Tensor):
+        close = torch.allclose(original, fixed, rtol=1e-6, atol=1e-9, equal_nan=True)
+    else:
+        close = np.allclose(original, fixed, rtol=1e-6, atol=1e-9, equal_nan=True)
+    return None if close else f"values differ: {original} vs {fixed}"
+
+
+@pytest.mark.parametrize(("code", "framework"), CASES)
+def test_every_fixed_spelling_runs_and_agrees(code, framework):
+    expressions = SPELLINGS[(code, framework)]
+    source = module_of(framework, expressions)
+    fixed = fix_source(source, "spellings.py", unsafe=True, keep=lambda text, found: [
+        diagnostic for diagnostic in found if diagnostic.code == code
+    ]).source
+    imports, before = assignments(source)
+    fixed_imports, after = assignments(fixed)
+    rewritten, problems = 0, []
+    for name, expression in before.items():
+        if after[name] == expression:
+            continue  # not fixed: nothing to prove
+        rewritten += 1
+        try:
+            original = evaluate(imports, expression, framework)
+        except Exception:  # noqa: BLE001 - not a legal spelling after all: the fix owes nothing
+            continue
+        try:
+            result = evaluate(fixed_imports, after[name], framework)
+        except Exception as error:  # noqa: BLE001
+            problems.append(f"{expression}  ->  {after[name]}  raises {type(error).__name__}: {error}")
+            continue
+        difference = same_result(original, result)
+        if difference:
+            problems.append(f"{expression}  ->  {after[name]}: {difference}")
+    assert not problems, "\n".join(problems)
+    assert rewritten, f"no spelling of {code} in {framework} got a fix: the table no longer exercises it"
+
+
+def test_every_rule_with_an_executable_fix_has_spellings():
+    missing = sorted(
+        {
+            (rule.code, example.framework)
+            for rule in ALL_RULES
+            for example in rule.invalid
+            if example.fixed is not None and example.framework in EXECUTABLE
+        }
+        - set(SPELLINGS)
+    )
+    assert not missing, f"add the legal spellings of these fixes to SPELLINGS: {missing}"
+
+
+def test_the_none_dims_of_pytorch_144339_get_a_fix_that_runs():
+    source = module_of("torch", [
+        "torch.log(torch.sum(torch.exp(x), None))",
+        "torch.log(torch.sum(torch.exp(x), dim=None, keepdim=False))",
+        "torch.exp(x).sum(None).log()",
+        "torch.exp(x).sum(dim=None).log()",
+    ])
+    imports, after = assignments(fix_source(source, "issue.py").source)
+    for expression in after.values():
+        assert "logsumexp" in expression and "None" not in expression
+        expected = torch.logsumexp(inputs("torch")["x"].flatten(), 0)
+        assert torch.allclose(evaluate(imports, expression, "torch"), expected)
