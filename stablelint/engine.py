@@ -25,8 +25,8 @@ class ParseError(Exception):
         self.col = col
 
 
-# Every rule starts at a log or exp call: a file without either word cannot match.
-_PREFILTER = re.compile(r"\b(?:log|exp)\b")
+# Every rule starts at a log, log1p or exp call: a file without these words cannot match.
+_PREFILTER = re.compile(r"\b(?:" + "|".join(sorted(frameworks.TRIGGER_OPS)) + r")\b")
 
 _RULES = [rule() for rule in ALL_RULES]
 # Rules by the canonical op of the value they start at, whatever its spelling:

@@ -46,7 +46,10 @@ def spell(qualified_name: str, imports: ImportTable, *, from_import: bool = Fals
         if module != best_module and module.split(".")[0] in frameworks.IMPORT_SUBMODULES_OF:
             return spelled, (Import(module),)
         return spelled, ()
-    if from_import and name not in imports.names:
+    # One import style per module: a file that already says ``from scipy.special import
+    # expit`` gets ``from scipy.special import log_expit``, never a second ``import``.
+    from_imports_module = any(bound.rpartition(".")[0] == module for bound in imports.names.values())
+    if (from_import or from_imports_module) and name not in imports.names:
         return name, (Import(module, name),)
     return qualified_name, (Import(module),)
 

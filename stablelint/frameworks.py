@@ -369,6 +369,11 @@ STABLE: dict[tuple[str, str], str] = {
     ("softplus", "keras"): "keras.ops.softplus",
     ("softplus", "jax"): "jax.nn.softplus",
     ("logaddexp", "numpy"): "numpy.logaddexp",
+    ("logaddexp", "torch"): "torch.logaddexp",
+    ("logaddexp", "jax"): "jax.numpy.logaddexp",
+    ("logaddexp", "keras"): "keras.ops.logaddexp",
+    ("logcumsumexp", "torch"): "torch.logcumsumexp",
+    ("logcumsumexp", "tf"): "tensorflow.math.cumulative_logsumexp",
 }
 
 # log_softmax is the same call with the function renamed: every softmax above has a

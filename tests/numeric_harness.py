@@ -950,6 +950,44 @@ for _name, _vector_kernel in {"softmax": _softmax_vector, "log_softmax": _log_so
     _register(f"keras.ops.{_name} keras.activations.{_name}", _keras_along(_vector_kernel))
 
 
+def _cumulative(kernel):
+    """A running reduction: element k is ``kernel`` of the first k + 1 items."""
+    return lambda items: [kernel(items[: index + 1]) for index in range(len(items))]
+
+
+def _torch_cumulative(kernel):
+    def cumulative(input, dim, *, dtype=None):
+        _unmodelled(dtype=dtype)
+        return _along_axis(input, dim, _cumulative(kernel))
+
+    return cumulative
+
+
+def _tf_cumulative(kernel):
+    def cumulative(x, axis=0, exclusive=False, reverse=False, name=None):
+        _unmodelled(exclusive=exclusive or None, reverse=reverse or None)
+        return _along_axis(x, axis, _cumulative(kernel))
+
+    return cumulative
+
+
+def _scaled(other, alpha):
+    return other if alpha == 1 else other * alpha
+
+
+_register("torch.add torch.Tensor.add", lambda input, other, *, alpha=1: input + _scaled(other, alpha))
+_register("torch.sub torch.subtract torch.Tensor.sub", lambda input, other, *, alpha=1: input - _scaled(other, alpha))
+_register("numpy.add jax.numpy.add tensorflow.add tensorflow.math.add keras.ops.add", lambda x1, x2, **_: x1 + x2)
+_register(
+    "numpy.subtract jax.numpy.subtract tensorflow.subtract tensorflow.math.subtract keras.ops.subtract",
+    lambda x1, x2, **_: x1 - x2,
+)
+_register("torch.cumsum torch.Tensor.cumsum", _torch_cumulative(_sum))
+_register("torch.logcumsumexp torch.Tensor.logcumsumexp", _torch_cumulative(_logsumexp))
+_register("tensorflow.math.cumsum tensorflow.cumsum", _tf_cumulative(_sum))
+_register("tensorflow.math.cumulative_logsumexp", _tf_cumulative(_logsumexp))
+
+
 def _api(path: str) -> Callable:
     try:
         return REFERENCE_API[path]

@@ -30,5 +30,8 @@ def test_fix_is_proven_by_execution(rule, example):
     dtypes = None
     if (rule.code, example.framework) in ROUNDING_ONLY_BELOW_FP64:
         dtypes = ("float16", "float32")
-    verify_fix(example.code, example.fixed, framework=example.framework, domain=example.domain, dtypes=dtypes)
+    verify_fix(
+        example.code, example.fixed, framework=example.framework, domain=example.domain, dtypes=dtypes,
+        variables=example.variables,
+    )
 

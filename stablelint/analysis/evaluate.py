@@ -412,7 +412,7 @@ class Evaluator:
         if spec.description.startswith(callee):
             origin = f"the output of {spec.description} on line {spec.line}"
         else:
-            origin = f"{callee} is {spec.description} on line {spec.line}"
+            origin = f"{callee}(...) is the output of {spec.description} (line {spec.line})"
         if spec.result is not None:
             return replace(spec.result, node=call).remote(origin)
         return Value(spec.output, spec.framework, (operand,), call, None, local=False, origin=origin)
@@ -559,9 +559,13 @@ def _fold(kind: str, left: float, right: float) -> float | None:
     return None
 
 
-def _short(text: str, limit: int = 40) -> str:
+def _short(text: str, limit: int = 48) -> str:
+    """Code quoted in a message: whole when short, else its callee with ``(...)``."""
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 5].rstrip() + " ...)"
+    if len(text) <= limit:
+        return text
+    callee = text.split("(", 1)[0]
+    return f"{callee}(...)" if "(" in text and len(callee) < limit else text[: limit - 3] + "..."
 
 
 def _named_like_a_count(expr: ast.expr, name: str) -> Value:

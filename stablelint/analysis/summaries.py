@@ -341,6 +341,8 @@ class FileFacts:
                     escaped.add("." + node.attr)
             inner = node if isinstance(node, _FUNCTIONS) else scope
             pending.extend((child, inner) for child in ast.iter_child_nodes(node))
+        for sites in calls.values():
+            sites.sort(key=lambda site: (site.call.lineno, site.call.col_offset))
         self._calls = calls
         self._escaped = escaped
 

@@ -11,7 +11,7 @@ from typing import ClassVar, Iterable
 
 from stablelint.analysis.evaluate import Evaluator
 from stablelint.analysis.values import Value
-from stablelint.diagnostics import Diagnostic, Fix, Import, Safety
+from stablelint.diagnostics import Diagnostic, Edit, Fix, Import, Safety
 from stablelint.fixes import replace, spell
 from stablelint.ir import ImportTable, Normalizer, Op, SourceIndex
 from stablelint.scopes import Env
@@ -34,6 +34,7 @@ class Invalid:
     framework: str = "torch"
     domain: str = "real"  # the inputs the numeric harness draws: real | gt_minus_one | ...
     unsafe: bool = False  # the fix is applied only with --unsafe-fixes
+    variables: tuple[str, ...] = ("x",)  # the inputs the harness feeds
 
 
 # Each example is linted below these imports; docs show the framework's own lines.
@@ -119,10 +120,29 @@ class Context:
             ast.parse(content, mode="eval")
         except SyntaxError:
             return None  # e.g. an unusual callee spelling the splice did not foresee
-        edit = replace(self.index, node, content)
+        edit = _without_redundant_parentheses(self.index.source, replace(self.index, node, content))
         if drops_comment(self.index.source[edit.start:edit.end], content):
             safety = "unsafe"
         return Fix(safety, (edit,), tuple(imports))
+
+
+def _without_redundant_parentheses(source: str, edit: Edit) -> Edit:
+    """``(exp(x) - 1)`` becomes ``expm1(x)``, not ``(expm1(x))``: grouping parentheses
+    around the replaced expression go when the replacement is an atom (a call, a name),
+    which needs none. Call parentheses (``f(exp(x) - 1)``) stay."""
+    start, end = edit.start, edit.end
+    if start == 0 or end >= len(source) or source[start - 1] != "(" or source[end] != ")":
+        return edit
+    before = source[: start - 1].rstrip()
+    if before and (before[-1].isalnum() or before[-1] in "_)]}\"'"):
+        return edit  # a call, a subscript's call, or a keyword such as ``not`` or ``in``
+    try:
+        expression = ast.parse(edit.content, mode="eval").body
+    except SyntaxError:
+        return edit
+    if not isinstance(expression, (ast.Call, ast.Name, ast.Attribute, ast.Subscript)):
+        return edit
+    return Edit(start - 1, end + 1, edit.content)
 
 
 def drops_comment(replaced: str, content: str) -> bool:

@@ -85,6 +85,8 @@ class LogSoftmax(Rule):
         Invalid("tf.math.log(tf.nn.softmax(x, axis=-1))", "tf.nn.log_softmax(x, axis=-1)", "tf"),
         Invalid("keras.ops.log(keras.ops.softmax(x))", "keras.ops.log_softmax(x)", "keras"),
         Invalid("jnp.log(jax.nn.softmax(x, axis=1))", "jax.nn.log_softmax(x, axis=1)", "jax"),
+        Invalid("torch.log(F.softmax(x, -1)[:, 0])", "F.log_softmax(x, -1)[:, 0]"),
+        Invalid("np.log(scipy.special.softmax(x, axis=1)[:, 1])", "scipy.special.log_softmax(x, axis=1)[:, 1]", "numpy"),
     ]
 
     def check(self, node: ast.Call, log: Value, ctx: Context) -> None:
@@ -450,6 +452,8 @@ class LogOneMinusSigmoid(Rule):
         Invalid("np.log(1 - scipy.special.expit(x))", "scipy.special.log_expit(-x)", "numpy"),
         Invalid("tf.math.log(1 - tf.sigmoid(x))", "tf.math.log_sigmoid(-x)", "tf"),
         Invalid("jnp.log(1 - jax.nn.sigmoid(x))", "jax.nn.log_sigmoid(-x)", "jax"),
+        Invalid("torch.log1p(-torch.sigmoid(x))", "F.logsigmoid(-x)"),
+        Invalid("np.log1p(-scipy.special.expit(x))", "scipy.special.log_expit(-x)", "numpy"),
     ]
 
     def check(self, node: ast.Call, log: Value, ctx: Context) -> None:
@@ -470,7 +474,10 @@ class LogOneMinusSigmoid(Rule):
         fix = None
         if fixable(sigmoid) and argument.local and sigmoid.op.input is not None:
             fix = log_sigmoid_fix(ctx, node, log.op, sigmoid.op, negated(ctx.index, sigmoid.op.input), via)
-        self.report(ctx, node, fix, via, origins=[argument, sigmoid])
+        message = None
+        if log.kind == "log1p":
+            message = "log1p(-sigmoid(x)) rounds to log(0) = -inf for large x; use logsigmoid(-x)"
+        self.report(ctx, node, fix, via, origins=[argument, sigmoid], message=message)
 
 
 class LogOnePlus(Rule):
@@ -528,6 +535,9 @@ class LogOnePlus(Rule):
         Invalid("tf.math.log(1 + x)", "tf.math.log1p(x)", "tf", domain="gt_minus_one"),
         Invalid("jnp.log(x + 1)", "jnp.log1p(x)", "jax", domain="gt_minus_one"),
         Invalid("torch.log(1 + torch.exp(-torch.abs(x)))", "torch.log1p(torch.exp(-torch.abs(x)))"),
+        Invalid("torch.log(1 - x)", "torch.log1p(-x)", domain="lt_one"),
+        Invalid("np.log(1.0 - x)", "np.log1p(-x)", "numpy", domain="lt_one"),
+        Invalid("torch.log(torch.add(x, 1))", "torch.log1p(x)", domain="gt_minus_one"),
     ]
 
     def check(self, node: ast.Call, log: Value, ctx: Context) -> None:
@@ -625,6 +635,9 @@ class ExpMinusOne(Rule):
         Invalid("math.exp(x) - 1", "math.expm1(x)", "math"),
         Invalid("tf.exp(x) - 1", "tf.math.expm1(x)", "tf"),
         Invalid("jnp.exp(x) - 1", "jnp.expm1(x)", "jax"),
+        Invalid("1 - torch.exp(x)", "-torch.expm1(x)"),
+        Invalid("torch.sub(torch.exp(x), 1)", "torch.expm1(x)"),
+        Invalid("1.0 - np.exp(-x)", "-np.expm1(-x)", "numpy"),
     ]
 
     def check(self, node: ast.AST, difference: Value, ctx: Context) -> None:
@@ -643,7 +656,8 @@ class ExpMinusOne(Rule):
         if exp.local and is_constant_expression(ctx, exp.op.input):
             return  # exp(2) - 1 is a number, computed once
         fix = self.fix(ctx, node, exp.op, list(exp.via), negative=exp_sign < 0) if fixable(exp) else None
-        self.report(ctx, node, fix, list(exp.via), origins=[exp])
+        message = "1 - exp(x) loses precision when |x| is small; use -expm1(x)" if exp_sign < 0 else None
+        self.report(ctx, node, fix, list(exp.via), origins=[exp], message=message)
 
     def fix(self, ctx: Context, node: ast.AST, exp: Op, via: list, negative: bool = False) -> Fix | None:
         if exp.method:
@@ -705,6 +719,8 @@ class NaiveSoftplus(Rule):
         Invalid("keras.ops.log(1 + keras.ops.exp(x))", "keras.ops.softplus(x)", "keras", unsafe=True),
         Invalid("tf.math.log(1 + tf.exp(x))", "tf.math.softplus(x)", "tf"),
         Invalid("jnp.log(1 + jnp.exp(x))", "jax.nn.softplus(x)", "jax"),
+        Invalid("np.log1p(np.exp(x))", "np.logaddexp(0, x)", "numpy"),
+        Invalid("torch.log1p(torch.exp(x))", "F.softplus(x)", unsafe=True),
     ]
 
     def check(self, node: ast.Call, log: Value, ctx: Context) -> None:
@@ -724,7 +740,8 @@ class NaiveSoftplus(Rule):
             return
         via = list(argument.via if log.kind == "log" else ()) + list(exp.via)
         fix = self.fix(ctx, node, log.op, exp.op, via) if fixable(exp) and local else None
-        self.report(ctx, node, fix, via, origins=[argument, exp])
+        message = "log1p(exp(x)) overflows to inf for large x; use softplus(x)" if log.kind == "log1p" else None
+        self.report(ctx, node, fix, via, origins=[argument, exp], message=message)
 
     def fix(self, ctx: Context, node: ast.Call, log: Op, exp: Op, via: list) -> Fix | None:
         framework = family(log, exp)
@@ -739,4 +756,171 @@ class NaiveSoftplus(Rule):
         return ctx.fix(node, content, imports=imports, safety=safety, via=via, copied=[exp.input])
 
 
-RULES = [LogSoftmax, LogSumExp, NaiveSoftmax, LogSigmoid, LogOneMinusSigmoid, LogOnePlus, ExpMinusOne, NaiveSoftplus]
+class NaiveLogAddExp(Rule):
+    """
+    ## What it does
+    Finds `log(exp(a) + exp(b))` — a two-term logsumexp written out — in every framework:
+    `torch.log(torch.exp(a) + torch.exp(b))`, `np.log(np.exp(a) + np.exp(b))`,
+    `jnp.log(jnp.exp(a) + jnp.exp(b))`, also through assignments. It also reports
+    `log(exp(a) - exp(b))`, without a fix.
+
+    ## Why is this bad?
+    Either `exp` overflows to `inf` for inputs above 88.7 in float32 (11.1 in float16,
+    709.8 in float64), and both underflow to 0 for very negative inputs, so the result is
+    `inf` or `-inf` where the true value is finite. `logaddexp(a, b)` computes
+    `max(a, b) + log1p(exp(-|a - b|))` and is exact everywhere. The difference form
+    also cancels when `a` is close to `b`; when `a > b` it equals `a + log(-expm1(b - a))`.
+
+    ## Fix safety
+    Safe: `torch.logaddexp`, `np.logaddexp`, `jnp.logaddexp` and `keras.ops.logaddexp`
+    broadcast their two arguments exactly as `+` does and return the same value wherever
+    the original is finite. TensorFlow has no `logaddexp` (use
+    `tf.math.reduce_logsumexp(tf.stack([a, b]), axis=0)`): reported without a fix, as is
+    the difference form, whose stable rewrite depends on which of `a` and `b` is larger.
+
+    ## References
+    - Goodfellow, Bengio, Courville, *Deep Learning*, §4.1.
+    - [torch.logaddexp](https://pytorch.org/docs/stable/generated/torch.logaddexp.html),
+      [numpy.logaddexp](https://numpy.org/doc/stable/reference/generated/numpy.logaddexp.html),
+      [jax.numpy.logaddexp](https://jax.readthedocs.io/en/latest/_autosummary/jax.numpy.logaddexp.html)
+    """
+
+    code = "STB109"
+    name = "naive-logaddexp"
+    message = "log(exp(a) + exp(b)) overflows for large a or b; use logaddexp(a, b)"
+    fix_safety = "sometimes"
+    on = ("log",)
+    valid = [
+        Valid("torch.logaddexp(a, b)"),
+        Valid("torch.log(torch.exp(a) + torch.exp(b) + 1e-8)"),
+        Valid("np.logaddexp(a, b)", "numpy"),
+        Valid("torch.log(torch.exp(a) * torch.exp(b))"),
+        Valid("torch.log(1 + torch.exp(b))"),
+    ]
+    invalid = [
+        Invalid("torch.log(torch.exp(a) + torch.exp(b))", "torch.logaddexp(a, b)", variables=("a", "b")),
+        Invalid("torch.log(a.exp() + b.exp())", "torch.logaddexp(a, b)", variables=("a", "b")),
+        Invalid("np.log(np.exp(a) + np.exp(b))", "np.logaddexp(a, b)", "numpy", variables=("a", "b")),
+        Invalid("jnp.log(jnp.exp(a) + jnp.exp(b))", "jnp.logaddexp(a, b)", "jax", variables=("a", "b")),
+        Invalid("keras.ops.log(keras.ops.exp(a) + keras.ops.exp(b))", "keras.ops.logaddexp(a, b)", "keras",
+                variables=("a", "b")),
+        Invalid("tf.math.log(tf.exp(a) + tf.exp(b))", None, "tf", variables=("a", "b")),
+        Invalid("torch.log(torch.exp(a) - torch.exp(b))", None, variables=("a", "b")),
+    ]
+
+    def check(self, node: ast.Call, log: Value, ctx: Context) -> None:
+        if not takes_only_input(log.op):
+            return
+        argument = log.operand()
+        found = sum_terms(argument)
+        if len(found) != 2 or any(term.value.kind != "exp" or term.value.op is None for term in found):
+            return
+        if found[0].sign < 0 or any(term.value.op.input is None for term in found):
+            return
+        first, second = found[0].value, found[1].value
+        via = list(argument.via + first.via + second.via)
+        if found[1].sign < 0:
+            message = "log(exp(a) - exp(b)) overflows and cancels; use a + log(-expm1(b - a)) where a > b"
+            self.report(ctx, node, None, via, origins=[argument, first, second], message=message)
+            return
+        fix = None
+        if fixable(first, second) and argument.local:
+            fix = self.fix(ctx, node, log.op, first.op, second.op, via)
+        self.report(ctx, node, fix, via, origins=[argument, first, second])
+
+    def fix(self, ctx: Context, node: ast.Call, log: Op, first: Op, second: Op, via: list) -> Fix | None:
+        framework = family(log, first, second)
+        if ("logaddexp", framework) not in frameworks.STABLE:
+            return None
+        arguments = [ctx.text(first.input), ctx.text(second.input)]
+        content, imports = stable_call(ctx, "logaddexp", framework, arguments, like=log)
+        return ctx.fix(node, content, imports=imports, via=via, copied=[first.input, second.input])
+
+
+class NaiveLogCumSumExp(Rule):
+    """
+    ## What it does
+    Finds `log(cumsum(exp(x)))` — a running logsumexp written out:
+    `torch.log(torch.cumsum(torch.exp(x), dim=1))`, `x.exp().cumsum(-1).log()`,
+    `tf.math.log(tf.math.cumsum(tf.exp(x), axis=1))`, and the NumPy and JAX forms.
+
+    ## Why is this bad?
+    `exp` overflows to `inf` for inputs above 88.7 in float32 (11.1 in float16, 709.8 in
+    float64), and every partial sum after it is `inf`; for very negative inputs the
+    partial sums underflow to 0 and their log is `-inf`. The fused cumulative logsumexp
+    keeps a running maximum and is exact over the whole range.
+
+    ## Fix safety
+    Safe for PyTorch (`torch.logcumsumexp(x, dim)`, which takes the same `dim`) and
+    TensorFlow (`tf.math.cumulative_logsumexp`, which takes the same `axis`, `exclusive`
+    and `reverse` as `tf.math.cumsum`). NumPy has no cumulative logsumexp, and JAX's
+    (`jax.lax.cumlogsumexp`) needs an explicit axis where `jnp.cumsum` flattens by
+    default: reported without a fix. A `cumsum` with a `dtype` is reported without a fix.
+
+    ## References
+    - [torch.logcumsumexp](https://pytorch.org/docs/stable/generated/torch.logcumsumexp.html),
+      [tf.math.cumulative_logsumexp](https://www.tensorflow.org/api_docs/python/tf/math/cumulative_logsumexp),
+      [jax.lax.cumlogsumexp](https://jax.readthedocs.io/en/latest/_autosummary/jax.lax.cumlogsumexp.html)
+    """
+
+    code = "STB110"
+    name = "naive-logcumsumexp"
+    message = "log(cumsum(exp(x))) overflows for large x; use logcumsumexp(x)"
+    fix_safety = "sometimes"
+    on = ("log",)
+    valid = [
+        Valid("torch.logcumsumexp(x, dim=1)"),
+        Valid("torch.log(torch.cumsum(torch.exp(x - x.max()), dim=1))"),
+        Valid("torch.log(torch.cumsum(x, dim=1))"),
+        Valid("np.log(np.cumsum(np.exp(-np.abs(x)), axis=0))", "numpy"),
+    ]
+    invalid = [
+        Invalid("torch.log(torch.cumsum(torch.exp(x), dim=1))", "torch.logcumsumexp(x, dim=1)"),
+        Invalid("torch.log(torch.cumsum(torch.exp(x), 1))", "torch.logcumsumexp(x, 1)"),
+        Invalid("x.exp().cumsum(-1).log()", "x.logcumsumexp(-1)"),
+        Invalid("torch.log(torch.exp(x).cumsum(dim=0))", "x.logcumsumexp(dim=0)"),
+        Invalid("tf.math.log(tf.math.cumsum(tf.exp(x), axis=1))", "tf.math.cumulative_logsumexp(x, axis=1)", "tf"),
+        Invalid("np.log(np.cumsum(np.exp(x), axis=1))", None, "numpy"),
+        Invalid("jnp.log(jnp.cumsum(jnp.exp(x), axis=1))", None, "jax"),
+    ]
+
+    def check(self, node: ast.Call, log: Value, ctx: Context) -> None:
+        if not takes_only_input(log.op):
+            return
+        total, exp = log.operand(), log.operand().operand()
+        if total.kind != "cumsum" or exp.kind != "exp" or exp.op is None or exp.op.input is None:
+            return
+        if exp.local and is_nonpositive(ctx, exp.op.input):
+            return
+        via = list(total.via + exp.via)
+        fix = self.fix(ctx, node, log.op, total.op, exp.op, via) if fixable(total, exp) else None
+        self.report(ctx, node, fix, via, origins=[total, exp])
+
+    def fix(self, ctx: Context, node: ast.Call, log: Op, total: Op, exp: Op, via: list) -> Fix | None:
+        framework = family(log, total, exp)
+        positional, keywords = total.other_args()
+        copied = [exp.input, *positional, *(keyword.value for keyword in keywords)]
+        rest = [ctx.text(value) for value in positional] + [f"{k.arg}={ctx.text(k.value)}" for k in keywords]
+        if framework == "torch":
+            allowed = len(positional) + len(keywords) == 1 and all(k.arg == "dim" for k in keywords)
+            if not allowed:
+                return None
+            if exp.method or total.method:
+                content, imports = f"{operand(ctx.index, exp.input)}.logcumsumexp({', '.join(rest)})", ()
+            else:
+                content, imports = stable_call(ctx, "logcumsumexp", framework, [ctx.text(exp.input), *rest], like=log)
+        elif framework == "tf" and not total.method and total.qualified_name in (
+            "tensorflow.math.cumsum", "tensorflow.cumsum"
+        ):
+            if any(k.arg not in ("axis", "exclusive", "reverse") for k in keywords) or len(positional) > 3:
+                return None
+            content, imports = stable_call(ctx, "logcumsumexp", framework, [ctx.text(exp.input), *rest], like=log)
+        else:
+            return None
+        return ctx.fix(node, content, imports=imports, via=via, copied=copied)
+
+
+RULES = [
+    LogSoftmax, LogSumExp, NaiveSoftmax, LogSigmoid, LogOneMinusSigmoid, LogOnePlus, ExpMinusOne, NaiveSoftplus,
+    NaiveLogAddExp, NaiveLogCumSumExp,
+]
