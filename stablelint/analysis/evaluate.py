@@ -45,6 +45,8 @@ _INTEGER_DTYPES = frozenset({
 # Calls whose arguments are whole numbers make whole numbers: ``arange(n)``, ``range(n)``.
 _RANGE_CALLS = frozenset({"arange", "range"})
 _ONES_LIKE = frozenset({"ones_like"})
+_MAGNITUDE = frozenset({"abs", "absolute", "fabs"})
+_NONNEGATIVE_KINDS = frozenset({"softmax", "sigmoid", "exp", "softplus", "relu"})
 # Calls that pick elements of their array operand: ``p.gather(1, y)``, ``take_along_axis(p, i, 1)``.
 _GATHERS = frozenset({"gather", "take_along_axis", "take", "index_select", "gather_nd", "masked_select", "diagonal"})
 _IDENTITY_ATTRIBUTES = frozenset({"data", "values"})
@@ -343,6 +345,10 @@ class Evaluator:
         """A call of something the tables do not model: only its whole-number-ness."""
         func = call.func
         receiver = func.value if isinstance(func, ast.Attribute) else None
+        if name in _MAGNITUDE and len(call.args) == 1 and not call.keywords:
+            inner = self.of(call.args[0], scope)
+            if inner.kind in _NONNEGATIVE_KINDS:
+                return inner  # abs(softmax(x)) is softmax(x)
         if name in _ONES_LIKE and call.args:
             return Value(v.CONST, node=call, const=1.0, integer=True, detail=("ones_like", call.args[0]))
         if name in _INTEGER_CALLS:
@@ -422,10 +428,14 @@ class Evaluator:
     def _helper_call(self, func: ast.expr, call: ast.Call, scope, callee: Value) -> Value | None:
         target = callee.detail if isinstance(callee.detail, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else None
         skip = 0
-        if target is None and isinstance(func, ast.Name) and not scope.is_local(func.id):
-            target = self.facts.functions.get(func.id) or self.facts.classes.get(func.id)
         owner = getattr(scope, "owner", None)
         function = getattr(scope, "function", None)
+        if target is None and isinstance(func, ast.Name) and scope.definition(func.id) is None:
+            # A function or class of the file, named where no local binding hides it (at
+            # module level the def statement is the binding).
+            at_module_level = isinstance(function, ast.Module) or (function is None and owner is None)
+            if not scope.is_local(func.id) or at_module_level:
+                target = self.facts.functions.get(func.id) or self.facts.classes.get(func.id)
         if (
             target is None
             and isinstance(func, ast.Attribute)

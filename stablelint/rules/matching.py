@@ -204,8 +204,22 @@ def looks_like_count(ctx: Context, expr: ast.expr) -> bool:
 
 
 def is_nonpositive(ctx: Context, expr: ast.expr | None) -> bool:
-    """``-abs(x)``, ``-x**2 / s``, ``x - max(x)``: exp of these cannot overflow."""
-    return expr is not None and (is_shifted_by_max(ctx, expr) or sign(ctx, expr) == NONPOSITIVE)
+    """``-abs(x)``, ``-x**2 / s``, ``x - max(x)``: exp of these cannot overflow.
+
+    A max-shift scaled by a factor (``r * (x - x_max)``, ``(x - m) / temperature``) counts
+    too: the scale is a temperature or a sharpness, positive by intent, and the code shows
+    the max-subtraction trick on purpose."""
+    if expr is None:
+        return False
+    if is_shifted_by_max(ctx, expr) or sign(ctx, expr) == NONPOSITIVE:
+        return True
+    resolved = ctx.resolve(expr)
+    if isinstance(resolved, ast.BinOp) and isinstance(resolved.op, (ast.Mult, ast.Div)):
+        sides = (resolved.left, resolved.right) if isinstance(resolved.op, ast.Mult) else (resolved.left,)
+        for side, other in zip(sides, (resolved.right, resolved.left)):
+            if is_shifted_by_max(ctx, side) and (constant_value(other) is None or constant_value(other) > 0):
+                return True
+    return False
 
 
 def is_constant_expression(ctx: Context, expr: ast.expr) -> bool:
