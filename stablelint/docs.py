@@ -25,6 +25,23 @@ COMMON_FIX_SAFETY = (
     " expression is unsafe; \"safe\" assumes floating-point inputs (the fused functions of"
     " PyTorch reject integer tensors that the written-out formula promotes to float)."
 )
+REACH = (
+    "### Where the values come from\n"
+    "The rule sees the formula however its pieces reach each other: through names in the"
+    " same function (`p = softmax(z)` … `log(p)`), method chains, functional arithmetic"
+    " (`torch.sub`, `np.subtract`, `.sub()`), import aliases (`flax.linen`,"
+    " `tensorflow.compat.v1`, `keras.backend`, `torch.special`, `jax.scipy.special`), and"
+    " from further away within the file: `self.<attr>` set in another method (when every"
+    " assignment of it is the same kind of value), a module object built in"
+    " `__init__`/`setup`/`build` (`nn.Softmax(dim=1)`, `nn.Sequential(..., nn.Sigmoid())`,"
+    " Keras `Dense(activation=\"sigmoid\")`, a class of the file whose `forward`/`__call__`"
+    " returns one), a helper function's return, and a parameter that every call site in"
+    " the file passes the same kind of value. The message says which. A value from"
+    " further away is reported **without a fix**: the code that computes it is not at the"
+    " use, and rewriting it there would change every other use. Not followed: other"
+    " files, values stored in containers, names rebound in a branch or a loop before the"
+    " use, and functions that are also passed around as values."
+)
 FRAMEWORK_NAMES = {
     "torch": "PyTorch", "numpy": "NumPy/SciPy", "math": "math", "tf": "TensorFlow", "keras": "Keras 3", "jax": "JAX",
 }
@@ -84,6 +101,11 @@ def render(rule: type[Rule]) -> str:
         sections["Fix safety"],
         "",
         COMMON_FIX_SAFETY,
+        "",
+        "### Under PyTorch autocast",
+        rule.autocast,
+        "",
+        REACH,
         "",
         "## References",
         sections["References"],

@@ -79,11 +79,12 @@ class RemoteScope:
 
 
 class Evaluator:
-    def __init__(self, normalizer: Normalizer, tree: ast.Module, text):
+    def __init__(self, normalizer: Normalizer, tree: ast.Module, text, source: str | None = None):
         self.normalizer = normalizer
         self.imports = normalizer.imports
         self.tree = tree
         self.text = text  # node -> its source text, for messages
+        self.source = source  # the file's text: cheap searches before walking the tree
         self._facts: FileFacts | None = None
         self._memo: dict[tuple, tuple] = {}
         self._depth = 0
@@ -93,7 +94,7 @@ class Evaluator:
     @property
     def facts(self) -> FileFacts:
         if self._facts is None:
-            self._facts = FileFacts.of(self.tree)
+            self._facts = FileFacts.of(self.tree, self.source)
         return self._facts
 
     # -- the entry point

@@ -18,6 +18,8 @@ different kinds of value, a function passed around as a value — unknown.
 from __future__ import annotations
 
 import ast
+import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from stablelint.scopes import bound_names
@@ -244,18 +246,18 @@ class FileFacts:
     """Functions, classes and call sites of one file, built once and only when asked."""
 
     tree: ast.Module
+    source: str | None = None
     functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)
     classes: dict[str, ast.ClassDef] = field(default_factory=dict)
     owner: dict[int, ast.ClassDef] = field(default_factory=dict)  # id(method) -> its class
     enclosing: dict[int, ast.AST] = field(default_factory=dict)  # id(function) -> enclosing scope
     _facts: dict[int, FunctionFacts] = field(default_factory=dict)
     _class_facts: dict[int, ClassFacts] = field(default_factory=dict)
-    _calls: dict[str, list[CallSite]] | None = None
-    _escaped: set[str] = field(default_factory=set)
+    _calls: dict[str, list[CallSite] | None] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, tree: ast.Module) -> "FileFacts":
-        facts = cls(tree)
+    def of(cls, tree: ast.Module, source: str | None = None) -> "FileFacts":
+        facts = cls(tree, source)
         seen_twice: set[str] = set()
         pending: list[tuple[ast.AST, ast.AST]] = [(statement, tree) for statement in tree.body]
         while pending:
@@ -299,52 +301,64 @@ class FileFacts:
     def call_sites(self, function: ast.AST) -> list[CallSite] | None:
         """Every call of ``function`` in the file, or None when it is also used as a value
         (passed as a callback, stored, decorated): then its callers are not all here."""
-        if self._calls is None:
-            self._index_calls()
         owner = self.owner.get(id(function))
         name = function.name
         if function.decorator_list and not all(_harmless_decorator(d) for d in function.decorator_list):
             return None
-        if owner is None:
-            if self.functions.get(name) is not function or name in self._escaped:
-                return None
-            return [site for site in self._calls.get(name, ()) if site.skip == 0]
-        if ("." + name) in self._escaped or name.startswith("__"):
+        if owner is None and self.functions.get(name) is not function:
             return None
-        return [site for site in self._calls.get("." + name, ()) if self.owner_of(site.scope) is owner]
+        if owner is not None and name.startswith("__"):
+            return None
+        key = ("." + name) if owner is not None else name
+        if key not in self._calls:
+            self._calls[key] = self._find_calls(name, method=owner is not None)
+        sites = self._calls[key]
+        if sites is None:
+            return None
+        if owner is None:
+            return [site for site in sites if site.skip == 0]
+        return [site for site in sites if self.owner_of(site.scope) is owner]
 
     def owner_of(self, scope: ast.AST) -> ast.ClassDef | None:
         return self.owner.get(id(scope))
 
-    def _index_calls(self) -> None:
-        calls: dict[str, list[CallSite]] = {}
-        escaped: set[str] = set()
+    def _find_calls(self, name: str, *, method: bool) -> list[CallSite] | None:
+        """The calls of ``name`` (``self.name`` for a method), found by a text search first:
+        only the statements on the lines that call it are walked. None when the name is
+        also used other than as a callee (passed, stored): its callers are not all here."""
+        source = self.source if self.source is not None else ast.unparse(self.tree)
+        prefix = r"\." if method else r"(?<![\w.])"
+        lines: list[int] = []
+        for match in re.finditer(prefix + re.escape(name) + r"\b", source):
+            if source.startswith("def ", max(0, match.start() - 4)) or source.startswith("class ", max(0, match.start() - 6)):
+                continue
+            if not re.match(r"\s*\(", source[match.end():match.end() + 64]):
+                return None  # used as a value
+            lines.append(source.count("\n", 0, match.start()) + 1)
+        if not lines:
+            return []
+        lines = sorted(set(lines))
+        sites: list[CallSite] = []
         pending: list[tuple[ast.AST, ast.AST]] = [(self.tree, self.tree)]
         while pending:
             node, scope = pending.pop()
+            start = getattr(node, "lineno", None)
+            if start is not None:
+                index = bisect_left(lines, start)
+                if index == len(lines) or lines[index] > node.end_lineno:
+                    continue  # no call of the name inside this node
             if isinstance(node, ast.Call):
                 func = node.func
-                if isinstance(func, ast.Name):
-                    calls.setdefault(func.id, []).append(CallSite(node, scope, 0))
-                elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+                if not method and isinstance(func, ast.Name) and func.id == name:
+                    sites.append(CallSite(node, scope, 0))
+                elif method and isinstance(func, ast.Attribute) and func.attr == name and isinstance(func.value, ast.Name):
                     owner_parameters = parameters(scope) if isinstance(scope, _FUNCTIONS) else []
                     if owner_parameters and func.value.id == owner_parameters[0].arg:
-                        calls.setdefault("." + func.attr, []).append(CallSite(node, scope, 1))
-                children = [node.func.value] if isinstance(node.func, ast.Attribute) else []
-                children += list(node.args) + [keyword.value for keyword in node.keywords]
-                pending.extend((child, scope) for child in children)
-                continue
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                escaped.add(node.id)  # used other than as a callee
-            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-                if isinstance(node.ctx, ast.Load):
-                    escaped.add("." + node.attr)
+                        sites.append(CallSite(node, scope, 1))
             inner = node if isinstance(node, _FUNCTIONS) else scope
             pending.extend((child, inner) for child in ast.iter_child_nodes(node))
-        for sites in calls.values():
-            sites.sort(key=lambda site: (site.call.lineno, site.call.col_offset))
-        self._calls = calls
-        self._escaped = escaped
+        sites.sort(key=lambda site: (site.call.lineno, site.call.col_offset))
+        return sites
 
 
 def _harmless_decorator(decorator: ast.expr) -> bool:

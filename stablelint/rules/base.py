@@ -57,7 +57,9 @@ class Context:
         self.index = index
         self.imports = imports
         self.normalizer = Normalizer(imports)
-        self.evaluator = Evaluator(self.normalizer, tree if tree is not None else ast.Module([], []), index.text)
+        self.evaluator = Evaluator(
+            self.normalizer, tree if tree is not None else ast.Module([], []), index.text, index.source
+        )
         self.env = Env()
         self.diagnostics: list[Diagnostic] = []
         self._imports_scipy = any(bound.startswith("scipy") for bound in imports.names.values())
@@ -164,6 +166,7 @@ class Rule:
     message: ClassVar[str]
     fix_safety: ClassVar[str]  # "safe", "unsafe", or "sometimes" (see the doc's Fix safety)
     on: ClassVar[tuple[str, ...]] = ()  # checked at every value computed by these canonical ops
+    autocast: ClassVar[str] = ""  # what torch.autocast does to the original and to the fix (docs)
     valid: ClassVar[list[Valid]] = []
     invalid: ClassVar[list[Invalid]] = []
 

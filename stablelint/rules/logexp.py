@@ -62,6 +62,10 @@ class LogSoftmax(Rule):
     """
 
     code = "STB101"
+    autocast = (
+        "`log`, `softmax` and `log_softmax` are all on autocast's float32 list (CUDA): the original and "
+        "the fix both compute in float32 and return float32. No change."
+    )
     name = "log-of-softmax"
     message = "log(softmax(x)) underflows to -inf when a probability rounds to 0; use log_softmax(x)"
     fix_safety = "safe"
@@ -169,6 +173,10 @@ class LogSumExp(Rule):
     """
 
     code = "STB102"
+    autocast = (
+        "`exp`, `sum`, `log` and (in current PyTorch) `logsumexp` are all on autocast's float32 list "
+        "(CUDA): both forms compute and return float32. No change."
+    )
     name = "naive-logsumexp"
     message = "log(sum(exp(x))) overflows for large x; use logsumexp(x)"
     fix_safety = "sometimes"
@@ -287,6 +295,10 @@ class NaiveSoftmax(Rule):
     """
 
     code = "STB103"
+    autocast = (
+        "`exp`, `sum` and `softmax` are all on autocast's float32 list (CUDA): both forms compute and "
+        "return float32. No change."
+    )
     name = "naive-softmax"
     message = "exp(x) / sum(exp(x)) overflows to inf / inf = nan for large x; use softmax(x)"
     fix_safety = "sometimes"
@@ -372,6 +384,11 @@ class LogSigmoid(Rule):
     """
 
     code = "STB104"
+    autocast = (
+        "`log` runs in float32 under CUDA autocast, `sigmoid` and `F.logsigmoid` in the input dtype: the "
+        "fused form returns float16 where the original returned float32 — exact in float16 where the "
+        "original had already lost the small probabilities."
+    )
     name = "log-of-sigmoid"
     message = "log(sigmoid(x)) underflows to -inf for very negative x; use logsigmoid(x)"
     fix_safety = "safe"
@@ -433,6 +450,10 @@ class LogOneMinusSigmoid(Rule):
     """
 
     code = "STB105"
+    autocast = (
+        "As for STB104: `log` runs in float32 under CUDA autocast, `F.logsigmoid` in the input dtype, so "
+        "the result can be float16 instead of float32."
+    )
     name = "log-one-minus-sigmoid"
     message = "log(1 - sigmoid(x)) rounds to log(0) = -inf for large x; use logsigmoid(-x)"
     fix_safety = "safe"
@@ -510,6 +531,9 @@ class LogOnePlus(Rule):
     """
 
     code = "STB106"
+    autocast = (
+        "`log` and `log1p` are both on autocast's float32 list (CUDA): no change."
+    )
     name = "log-of-one-plus"
     message = "log(1 + x) loses precision when |x| is small; use log1p(x)"
     fix_safety = "safe"
@@ -614,6 +638,9 @@ class ExpMinusOne(Rule):
     """
 
     code = "STB107"
+    autocast = (
+        "`exp` and `expm1` are both on autocast's float32 list (CUDA): no change."
+    )
     name = "exp-minus-one"
     message = "exp(x) - 1 loses precision when |x| is small; use expm1(x)"
     fix_safety = "safe"
@@ -700,6 +727,9 @@ class NaiveSoftplus(Rule):
     """
 
     code = "STB108"
+    autocast = (
+        "`log`, `exp` and `softplus` are all on autocast's float32 list (CUDA): no change."
+    )
     name = "naive-softplus"
     message = "log(1 + exp(x)) overflows to inf for large x; use softplus(x)"
     fix_safety = "sometimes"
@@ -786,6 +816,10 @@ class NaiveLogAddExp(Rule):
     """
 
     code = "STB109"
+    autocast = (
+        "`exp` and `log` run in float32 under CUDA autocast; `torch.logaddexp` is not on the float32 "
+        "list and runs in the promoted input dtype, so the result can be float16 instead of float32."
+    )
     name = "naive-logaddexp"
     message = "log(exp(a) + exp(b)) overflows for large a or b; use logaddexp(a, b)"
     fix_safety = "sometimes"
@@ -864,6 +898,10 @@ class NaiveLogCumSumExp(Rule):
     """
 
     code = "STB110"
+    autocast = (
+        "`exp`, `cumsum` and `log` run in float32 under CUDA autocast; `torch.logcumsumexp` is not on "
+        "the float32 list and runs in the input dtype, so the result can be float16 instead of float32."
+    )
     name = "naive-logcumsumexp"
     message = "log(cumsum(exp(x))) overflows for large x; use logcumsumexp(x)"
     fix_safety = "sometimes"

@@ -1,0 +1,210 @@
+"""Values that reach a formula from further away: what the message says, and that such
+findings carry no fix (the code computing the value is not at the use)."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from stablelint.engine import check_source, fix_source
+
+
+def findings(code: str):
+    return check_source(textwrap.dedent(code), "t.py")
+
+
+@pytest.mark.parametrize(
+    "code, expected_code, said",
+    [
+        (
+            """
+            import torch
+            import torch.nn.functional as F
+
+            class Model:
+                def build(self, x):
+                    self.probs = F.softmax(x, dim=-1)
+
+                def loss(self, y):
+                    return -(y * torch.log(self.probs)).sum()
+            """,
+            "STB101",
+            "self.probs is set on line 7 as F.softmax(x, dim=-1)",
+        ),
+        (
+            """
+            import torch
+            import torch.nn as nn
+
+            class Model(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.head = nn.Sequential(nn.Linear(4, 1), nn.Sigmoid())
+
+                def forward(self, x):
+                    h = self.head(x)
+                    return torch.log(h)
+            """,
+            "STB104",
+            "self.head(...) is the output of nn.Sequential(..., nn.Sigmoid()) (line 8)",
+        ),
+        (
+            """
+            import torch
+
+            def unsafe_softmax(z):
+                e = torch.exp(z)
+                return e / e.sum(-1, keepdim=True)
+
+            def log_probs(z):
+                return torch.log(unsafe_softmax(z))
+            """,
+            "STB101",
+            "unsafe_softmax() returns e / e.sum(-1, keepdim=True) on line 6",
+        ),
+        (
+            """
+            import jax.numpy as jnp
+            import flax.linen as nn
+
+            def bce(y_pred, y):
+                return -(y * jnp.log(y_pred)).mean()
+
+            def step(logits, y):
+                return bce(nn.sigmoid(logits), y)
+            """,
+            "STB104",
+            "y_pred receives nn.sigmoid(logits) at the call on line 9",
+        ),
+        (
+            """
+            import tensorflow.compat.v1 as tf
+
+            class Net:
+                def build(self, x, w):
+                    self.y_conv = tf.nn.softmax(tf.matmul(x, w))
+                    self.loss = -tf.reduce_sum(self.y_ * tf.log(self.y_conv))
+            """,
+            "STB101",
+            "self.y_conv is set on line 6",
+        ),
+    ],
+)
+def test_value_from_elsewhere_is_reported_with_its_origin_and_no_fix(code, expected_code, said):
+    found = [d for d in findings(code) if d.code == expected_code]
+    assert len(found) == 1, findings(code)
+    assert said in found[0].message
+    assert found[0].message.endswith("not fixed: the value is computed elsewhere")
+    assert found[0].fix is None
+    assert fix_source(textwrap.dedent(code), "t.py", unsafe=True).source.count("log_softmax") == 0
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        # the attribute holds two kinds of value
+        """
+        import torch
+        import torch.nn.functional as F
+        class M:
+            def a(self, x):
+                self.p = F.softmax(x, -1)
+            def b(self):
+                self.p = torch.ones(3)
+            def loss(self):
+                return torch.log(self.p)
+        """,
+        # the callers pass different kinds of value
+        """
+        import torch
+        def score(p):
+            return torch.log(p)
+        def f(z):
+            return score(torch.sigmoid(z)), score(torch.exp(z))
+        """,
+        # the function is also passed around: its callers are not all here
+        """
+        import torch
+        def score(p):
+            return torch.log(p)
+        def f(z, register):
+            register(score)
+            return score(torch.sigmoid(z))
+        """,
+        # the parameter is rebound inside the function
+        """
+        import torch
+        def score(p):
+            p = p.clamp(min=1e-6)
+            return torch.log(p)
+        def f(z):
+            return score(torch.sigmoid(z))
+        """,
+        # the attribute is changed in place in another method
+        """
+        import torch
+        class M:
+            def a(self, z):
+                self.p = torch.sigmoid(z)
+            def guard(self):
+                self.p.clamp_(min=1e-6)
+            def loss(self):
+                return torch.log(self.p)
+        """,
+        # a parameter nobody constrains
+        """
+        import torch
+        def f(p):
+            return torch.log(p)
+        """,
+    ],
+)
+def test_unknown_stays_unknown(code):
+    assert [d.code for d in findings(code)] == []
+
+
+def test_sum_terms_in_any_order_get_the_same_verdict_and_fix():
+    code = """
+    import numpy as np
+    def f(high, low):
+        return np.log(high - low + 1), np.log(high + 1 - low), np.log(1 + high - low)
+    """
+    assert [d.code for d in findings(code)] == ["STB106"] * 3
+    fixed = fix_source(textwrap.dedent(code), "t.py").source
+    assert "return np.log1p(high - low), np.log1p(high - low), np.log1p(high - low)" in fixed
+
+
+def test_whole_numbers_through_call_sites_are_counts():
+    code = """
+    import math
+    def smooth(count):
+        return math.log(1 + count)
+    def f(tokens, labels):
+        return smooth(len(tokens)) + smooth(labels.shape[0])
+    """
+    assert findings(code) == []
+
+
+def test_module_level_instance_of_a_class_of_the_file():
+    code = """
+    import torch
+    import torch.nn as nn
+
+    class Discriminator(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = nn.Sequential(nn.Linear(8, 1), nn.Sigmoid())
+
+        def forward(self, x):
+            validity = self.model(x)
+            return validity
+
+    def boundary_loss(y_pred):
+        return torch.mean(torch.log(y_pred) - torch.log(1 - y_pred))
+
+    discriminator = Discriminator()
+    for batch in range(3):
+        loss = boundary_loss(discriminator(batch))
+    """
+    assert [d.code for d in findings(code)] == ["STB104", "STB105"]
