@@ -75,7 +75,7 @@ class RemoteScope:
         return self.facts.definition(name)
 
     def is_local(self, name: str) -> bool:
-        return name in self.facts.bound
+        return self.facts.binds(name)
 
 
 class Evaluator:
@@ -203,7 +203,7 @@ class Evaluator:
         if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return fallback
         function_facts = self.facts.function_facts(function)
-        if name not in function_facts.unchanged_parameters or id(function) in self._active:
+        if not function_facts.unchanged_parameter(name) or id(function) in self._active:
             return fallback
         sites = self.facts.call_sites(function)
         if not sites:
@@ -447,7 +447,7 @@ class Evaluator:
             and parameters(function)[0].arg == func.value.id
         ):
             method = self.facts.class_facts(owner).methods.get(func.attr)
-            if method is not None and func.attr not in self.facts.class_facts(owner).attributes:
+            if method is not None and not self.facts.class_facts(owner).assigned(func.attr):
                 target, skip = method, 1
         if target is None:
             return None

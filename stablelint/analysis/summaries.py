@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ast
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from stablelint.scopes import bound_names
@@ -34,12 +34,20 @@ def parameters(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) ->
     return every + [arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None]
 
 
-def _walk_scope(statements: list[ast.stmt]):
+def _walk_scope(statements: list[ast.stmt], lines: list[int] | None = None):
     """Every node of a scope's body, not entering nested functions, classes or lambdas
-    (their names are theirs), but yielding the nested definition itself."""
+    (their names are theirs), but yielding the nested definition itself. With ``lines``
+    (sorted), only the nodes whose line range holds one of them: a name or attribute is
+    bound or changed only on a line that spells it, so the rest need not be walked."""
     pending: list[ast.AST] = list(reversed(statements))
     while pending:
         node = pending.pop()
+        if lines is not None:
+            start = getattr(node, "lineno", None)
+            if start is not None:
+                index = bisect_left(lines, start)
+                if index == len(lines) or lines[index] > node.end_lineno:
+                    continue
         yield node
         if isinstance(node, _NESTED_SCOPES):
             # Decorators and defaults are evaluated in this scope.
@@ -51,81 +59,133 @@ def _walk_scope(statements: list[ast.stmt]):
         pending.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
+class SourceLines:
+    """Where a word stands in the file's text, by line: the cheap test before a walk."""
+
+    def __init__(self, source: str | None):
+        self.source = source
+        self._starts: list[int] | None = None
+        self._patterns: dict[str, re.Pattern] = {}
+
+    def of(self, pattern: str, start: int, end: int) -> list[int] | None:
+        """Sorted lines in [start, end] matching ``pattern``; None without a source."""
+        source = self.source
+        if source is None:
+            return None
+        if self._starts is None:
+            self._starts = [0] + [match.end() for match in re.finditer("\n", source)]
+        starts = self._starts
+        regex = self._patterns.get(pattern)
+        if regex is None:
+            regex = self._patterns[pattern] = re.compile(pattern)
+        begin = starts[start - 1] if 0 < start <= len(starts) else 0
+        stop = starts[end] if end < len(starts) else len(source)
+        return sorted({bisect_right(starts, match.start()) for match in regex.finditer(source, begin, stop)})
+
+
+@dataclass
+class _NameFacts:
+    bindings: int = 0
+    definition: tuple[ast.expr, int] | None = None
+    changed: bool = False
+
+
 class FunctionFacts:
     """One scope's single-assignment names: ``definition(name)`` is (expression, line) for a
-    name bound once, by a plain assignment, and never changed in place."""
+    name bound once, by a plain assignment, and never changed in place. Computed per name
+    on demand, walking only the statements on the lines that spell the name."""
 
-    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Module | ast.ClassDef):
+    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Module | ast.ClassDef,
+                 text: SourceLines | None = None):
         self.node = node
+        self.text = text or SourceLines(None)
         self.parameters: dict[str, ast.arg] = {}
         if isinstance(node, _FUNCTIONS):
             self.parameters = {arg.arg: arg for arg in parameters(node)}
-        bindings: dict[str, int] = {}
-        single: dict[str, tuple[ast.expr, int]] = {}
-        changed: set[str] = set()
+        self._names: dict[str, _NameFacts] = {}
 
-        def bind(name: str, value: ast.expr | None, line: int) -> None:
-            bindings[name] = bindings.get(name, 0) + 1
-            if value is not None:
-                single[name] = (value, line)
+    def definition(self, name: str) -> tuple[ast.expr, int] | None:
+        facts = self._facts(name)
+        if facts.bindings == 1 and not facts.changed and name not in self.parameters:
+            return facts.definition
+        return None
 
-        for child in _walk_scope(node.body):
+    def binds(self, name: str) -> bool:
+        return name in self.parameters or self._facts(name).bindings > 0
+
+    def unchanged_parameter(self, name: str) -> bool:
+        if name not in self.parameters:
+            return False
+        facts = self._facts(name)
+        return facts.bindings == 0 and not facts.changed
+
+    def _facts(self, name: str) -> _NameFacts:
+        found = self._names.get(name)
+        if found is None:
+            found = self._names[name] = self._scan(name)
+        return found
+
+    def _scan(self, name: str) -> _NameFacts:
+        node = self.node
+        start = getattr(node, "lineno", 1)
+        end = getattr(node, "end_lineno", None) or 10**9
+        lines = self.text.of(r"\b" + re.escape(name) + r"\b", start, end)
+        facts = _NameFacts()
+
+        def bind(value: ast.expr | None, line: int) -> None:
+            facts.bindings += 1
+            facts.definition = (value, line) if value is not None else None
+
+        for child in _walk_scope(node.body, lines):
             kind = type(child)
             if kind is ast.Assign:
                 for target in child.targets:
                     if isinstance(target, ast.Name):
-                        bind(target.id, child.value, child.lineno)
-                    else:
-                        for name in bound_names(target):
-                            if isinstance(target, (ast.Subscript, ast.Attribute)):
-                                changed.add(name)
-                            else:
-                                bind(name, None, child.lineno)
+                        if target.id == name:
+                            bind(child.value, child.lineno)
+                    elif name in bound_names(target):
+                        if isinstance(target, (ast.Subscript, ast.Attribute)):
+                            facts.changed = True
+                        else:
+                            bind(None, child.lineno)
             elif kind is ast.AnnAssign:
                 if isinstance(child.target, ast.Name):
-                    bind(child.target.id, child.value, child.lineno)
-                else:
-                    changed.update(bound_names(child.target))
+                    if child.target.id == name:
+                        bind(child.value, child.lineno)
+                elif name in bound_names(child.target):
+                    facts.changed = True
             elif kind is ast.AugAssign:
-                for name in bound_names(child.target):
-                    bind(name, None, child.lineno)
-                    changed.add(name)
+                if name in bound_names(child.target):
+                    bind(None, child.lineno)
+                    facts.changed = True
             elif kind in (ast.For, ast.AsyncFor, ast.comprehension):
-                for name in bound_names(child.target):
-                    bind(name, None, getattr(child, "lineno", 0))
+                if name in bound_names(child.target):
+                    bind(None, getattr(child, "lineno", 0))
             elif kind in (ast.With, ast.AsyncWith):
                 for item in child.items:
-                    if item.optional_vars is not None:
-                        for name in bound_names(item.optional_vars):
-                            bind(name, None, child.lineno)
+                    if item.optional_vars is not None and name in bound_names(item.optional_vars):
+                        bind(None, child.lineno)
             elif kind is ast.NamedExpr and isinstance(child.target, ast.Name):
-                bind(child.target.id, None, child.lineno)
-            elif kind is ast.ExceptHandler and child.name:
-                bind(child.name, None, child.lineno)
+                if child.target.id == name:
+                    bind(None, child.lineno)
+            elif kind is ast.ExceptHandler and child.name == name:
+                bind(None, child.lineno)
             elif kind is ast.Delete:
-                for target in child.targets:
-                    changed.update(bound_names(target))
+                if any(name in bound_names(target) for target in child.targets):
+                    facts.changed = True
             elif kind in (ast.Import, ast.ImportFrom):
-                for alias in child.names:
-                    bind((alias.asname or alias.name).split(".")[0], None, child.lineno)
+                if any((alias.asname or alias.name).split(".")[0] == name for alias in child.names):
+                    bind(None, child.lineno)
             elif kind in (ast.Global, ast.Nonlocal):
-                changed.update(child.names)
+                if name in child.names:
+                    facts.changed = True
             elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-                bind(child.name, None, child.lineno)
+                if child.name == name:
+                    bind(None, child.lineno)
             elif kind is ast.Call:
-                changed.update(_mutated_by(child))
-        self.bound = set(bindings) | set(self.parameters)
-        self.definitions = {
-            name: definition
-            for name, definition in single.items()
-            if bindings[name] == 1 and name not in changed and name not in self.parameters
-        }
-        self.unchanged_parameters = {
-            name for name in self.parameters if name not in bindings and name not in changed
-        }
-
-    def definition(self, name: str) -> tuple[ast.expr, int] | None:
-        return self.definitions.get(name)
+                if name in _mutated_by(child):
+                    facts.changed = True
+        return facts
 
 
 def _mutated_by(call: ast.Call) -> list[str]:
@@ -152,67 +212,86 @@ class AttributeSet:
 
 
 class ClassFacts:
-    def __init__(self, node: ast.ClassDef):
+    """A class's methods, and per attribute (on demand) every ``self.<attr> = …`` of its
+    methods and class body — found on the lines that spell ``.attr``."""
+
+    def __init__(self, node: ast.ClassDef, text: SourceLines | None = None):
         self.node = node
+        self.text = text or SourceLines(None)
         self.methods: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
-        self.attributes: dict[str, list[AttributeSet]] = {}
-        self.changed: set[str] = set()  # attributes also changed some other way
+        self._class_level: dict[str, list[AttributeSet]] = {}
         for statement in node.body:
             if isinstance(statement, _FUNCTIONS):
                 self.methods[statement.name] = statement
             elif isinstance(statement, ast.Assign):
                 for target in statement.targets:
                     if isinstance(target, ast.Name):
-                        self._set(target.id, statement.value, statement.lineno, node)
+                        self._class_level.setdefault(target.id, []).append(
+                            AttributeSet(statement.value, statement.lineno, node))
             elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
                 if statement.value is not None:
-                    self._set(statement.target.id, statement.value, statement.lineno, node)
+                    self._class_level.setdefault(statement.target.id, []).append(
+                        AttributeSet(statement.value, statement.lineno, node))
+        self._attributes: dict[str, tuple[list[AttributeSet], bool]] = {}
+        self._setattr: bool | None = None
+
+    def sets_of(self, attr: str) -> list[AttributeSet] | None:
+        """Every assignment of the attribute, or None when it is also changed some other
+        way (augmented, in place, through ``setattr``, a subscript store)."""
+        sets, changed = self._scan(attr)
+        if changed or self._uses_setattr():
+            return None
+        return sets
+
+    def assigned(self, attr: str) -> bool:
+        sets, changed = self._scan(attr)
+        return bool(sets) or changed
+
+    def _uses_setattr(self) -> bool:
+        if self._setattr is None:
+            lines = self.text.of(r"\bsetattr\b", self.node.lineno, self.node.end_lineno)
+            self._setattr = bool(lines) if lines is not None else any(
+                isinstance(child, ast.Call) and isinstance(child.func, ast.Name) and child.func.id == "setattr"
+                for child in ast.walk(self.node)
+            )
+        return self._setattr
+
+    def _scan(self, attr: str) -> tuple[list[AttributeSet], bool]:
+        found = self._attributes.get(attr)
+        if found is not None:
+            return found
+        sets = list(self._class_level.get(attr, ()))
+        changed = False
+        lines = self.text.of(r"\." + re.escape(attr) + r"\b", self.node.lineno, self.node.end_lineno)
         for method in self.methods.values():
             arguments = parameters(method)
             if not arguments or _is_static(method):
                 continue
             me = arguments[0].arg
-            for child in _walk_scope(method.body):
-                self._scan(child, me, method)
-
-    def _set(self, attr: str, value: ast.expr, line: int, scope: ast.AST) -> None:
-        self.attributes.setdefault(attr, []).append(AttributeSet(value, line, scope))
-
-    def _scan(self, child: ast.AST, me: str, method: ast.AST) -> None:
-        kind = type(child)
-        if kind is ast.Assign:
-            for target in child.targets:
-                if _is_attribute_of(target, me):
-                    self._set(target.attr, child.value, child.lineno, method)
-                else:
-                    self._changed_in(target, me)
-        elif kind in (ast.AugAssign, ast.AnnAssign, ast.Delete, ast.For, ast.AsyncFor):
-            targets = child.targets if kind is ast.Delete else [child.target]
-            for target in targets:
-                if kind is ast.AnnAssign and _is_attribute_of(target, me) and child.value is not None:
-                    self._set(target.attr, child.value, child.lineno, method)
-                elif _is_attribute_of(target, me):
-                    self.changed.add(target.attr)
-                else:
-                    self._changed_in(target, me)
-        elif kind is ast.Call:
-            func = child.func
-            # ``setattr(self, "p", …)`` and ``self.p.clamp_()`` change an attribute unseen.
-            if isinstance(func, ast.Name) and func.id == "setattr":
-                self.changed.add("*")
-            elif isinstance(func, ast.Attribute) and func.attr.endswith("_") and _is_attribute_of(func.value, me):
-                self.changed.add(func.value.attr)
-
-    def _changed_in(self, target: ast.expr, me: str) -> None:
-        """``self.p[mask] = 0`` or ``(self.a, self.b) = …``: those attributes are unknown."""
-        for node in ast.walk(target):
-            if _is_attribute_of(node, me):
-                self.changed.add(node.attr)
-
-    def sets_of(self, attr: str) -> list[AttributeSet] | None:
-        if attr in self.changed or "*" in self.changed:
-            return None
-        return self.attributes.get(attr)
+            for child in _walk_scope(method.body, lines):
+                kind = type(child)
+                if kind is ast.Assign:
+                    for target in child.targets:
+                        if _is_attribute_of(target, me) and target.attr == attr:
+                            sets.append(AttributeSet(child.value, child.lineno, method))
+                        elif _changes(target, me, attr):
+                            changed = True
+                elif kind in (ast.AugAssign, ast.AnnAssign, ast.Delete, ast.For, ast.AsyncFor):
+                    targets = child.targets if kind is ast.Delete else [child.target]
+                    for target in targets:
+                        own = _is_attribute_of(target, me) and target.attr == attr
+                        if kind is ast.AnnAssign and own and child.value is not None:
+                            sets.append(AttributeSet(child.value, child.lineno, method))
+                        elif own or _changes(target, me, attr):
+                            changed = True
+                elif kind is ast.Call:
+                    func = child.func
+                    # ``self.p.clamp_()`` changes the attribute in place.
+                    if isinstance(func, ast.Attribute) and func.attr.endswith("_") and not func.attr.startswith("_"):
+                        if _is_attribute_of(func.value, me) and func.value.attr == attr:
+                            changed = True
+        found = self._attributes[attr] = (sets, changed)
+        return found
 
     @property
     def forward(self) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
@@ -221,6 +300,11 @@ class ClassFacts:
             if name in self.methods:
                 return self.methods[name]
         return None
+
+
+def _changes(target: ast.expr, me: str, attr: str) -> bool:
+    """``self.p[mask] = 0`` or ``(self.p, self.q) = …`` leave ``self.p`` unknown."""
+    return any(_is_attribute_of(node, me) and node.attr == attr for node in ast.walk(target))
 
 
 def _is_static(method: ast.AST) -> bool:
@@ -254,10 +338,12 @@ class FileFacts:
     _facts: dict[int, FunctionFacts] = field(default_factory=dict)
     _class_facts: dict[int, ClassFacts] = field(default_factory=dict)
     _calls: dict[str, list[CallSite] | None] = field(default_factory=dict)
+    text: SourceLines = field(default_factory=lambda: SourceLines(None))
 
     @classmethod
     def of(cls, tree: ast.Module, source: str | None = None) -> "FileFacts":
         facts = cls(tree, source)
+        facts.text = SourceLines(source)
         seen_twice: set[str] = set()
         pending: list[tuple[ast.AST, ast.AST]] = [(statement, tree) for statement in tree.body]
         while pending:
@@ -289,13 +375,13 @@ class FileFacts:
     def function_facts(self, node: ast.AST) -> FunctionFacts:
         facts = self._facts.get(id(node))
         if facts is None:
-            facts = self._facts[id(node)] = FunctionFacts(node)
+            facts = self._facts[id(node)] = FunctionFacts(node, self.text)
         return facts
 
     def class_facts(self, node: ast.ClassDef) -> ClassFacts:
         facts = self._class_facts.get(id(node))
         if facts is None:
-            facts = self._class_facts[id(node)] = ClassFacts(node)
+            facts = self._class_facts[id(node)] = ClassFacts(node, self.text)
         return facts
 
     def call_sites(self, function: ast.AST) -> list[CallSite] | None:
