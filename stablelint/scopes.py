@@ -116,6 +116,28 @@ def bound_names(target: ast.expr) -> list[str]:
     return []
 
 
+def unpacked(target: ast.Tuple | ast.List, value: ast.expr) -> list[tuple[str, ast.expr]]:
+    """(name, element) for ``a, b = value``: the element is ``value``'s own element when it
+    is a tuple written out, else ``value[i]`` (a synthetic subscript at value's place)."""
+    if any(isinstance(element, ast.Starred) for element in target.elts):
+        return []
+    written = value.elts if isinstance(value, (ast.Tuple, ast.List)) else None
+    if written is not None and len(written) != len(target.elts):
+        return []
+    pairs = []
+    for index, element in enumerate(target.elts):
+        if not isinstance(element, ast.Name):
+            continue
+        if written is not None:
+            if isinstance(written[index], ast.Starred):
+                return []
+            pairs.append((element.id, written[index]))
+        else:
+            subscript = ast.Subscript(value, ast.Constant(index), ast.Load())
+            pairs.append((element.id, ast.copy_location(subscript, value)))
+    return pairs
+
+
 def _bindings_in(statement: ast.stmt, walrus_lines: "LineSet") -> list[tuple[str, int]]:
     """(name, line) of every binding inside ``statement``, nested blocks included.
 
@@ -301,6 +323,10 @@ class ScopeWalker:
             first = target.elts[0] if target.elts else None
             if isinstance(first, ast.Name):
                 env.bind(first.id, value, line)
+        elif isinstance(target, (ast.Tuple, ast.List)) and value is not None:
+            # ``prob, logit = discriminator(x)``: each name is that element of the value.
+            for name, element in unpacked(target, value):
+                env.bind(name, element, line)
         if isinstance(target, (ast.Subscript, ast.Attribute)):
             for name in names:
                 env.mutated(name, line)

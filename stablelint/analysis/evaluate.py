@@ -46,6 +46,10 @@ _INTEGER_DTYPES = frozenset({
 _RANGE_CALLS = frozenset({"arange", "range"})
 _ONES_LIKE = frozenset({"ones_like"})
 _MAGNITUDE = frozenset({"abs", "absolute", "fabs"})
+_SHAPE_OPS = frozenset({
+    "view", "reshape", "squeeze", "unsqueeze", "expand_dims", "tile", "repeat", "broadcast_to", "expand",
+    "expand_as", "flatten", "ravel", "transpose", "permute", "swapaxes", "moveaxis", "contiguous", "clone",
+})
 _NONNEGATIVE_KINDS = frozenset({"softmax", "sigmoid", "exp", "softplus", "relu"})
 # Calls that pick elements of their array operand: ``p.gather(1, y)``, ``take_along_axis(p, i, 1)``.
 _GATHERS = frozenset({"gather", "take_along_axis", "take", "index_select", "gather_nd", "masked_select", "diagonal"})
@@ -146,8 +150,16 @@ class Evaluator:
             return self._call(expr, scope)
         if kind is ast.Attribute:
             return self._attribute(expr, scope)
+        if kind in (ast.Tuple, ast.List):
+            elements = tuple(self.of(element, scope) for element in expr.elts[:16])
+            return Value(v.TUPLE, None, elements, expr)
         if kind is ast.Subscript:
             base = self.of(expr.value, scope)
+            if base.kind == v.TUPLE and isinstance(expr.slice, ast.Constant) and type(expr.slice.value) is int:
+                index = expr.slice.value
+                if -len(base.operands) <= index < len(base.operands):
+                    element = base.operands[index]
+                    return replace(element, origin=element.origin or base.origin, local=element.local and base.local)
             if base.kind == v.ATTRIBUTE and base.detail == "shape":
                 return Value(v.UNKNOWN, node=expr, integer=True)
             return Value(v.INDEX, base.framework, (base,), expr, integer=base.integer, detail=expr.value)
@@ -289,6 +301,15 @@ class Evaluator:
         func = call.func
         name = identifier_of(func)
         qualified = self.imports.qualified_name(func, scope)
+        if name in _SHAPE_OPS and (call.args or isinstance(func, ast.Attribute)):
+            # ``p.view(-1)``, ``tf.tile(s, [1, 1, n])``: the same elements, rearranged.
+            base_expr = func.value if isinstance(func, ast.Attribute) and qualified is None else None
+            if base_expr is None and call.args:
+                base_expr = call.args[0]
+            if base_expr is not None and not isinstance(base_expr, ast.Starred):
+                base = self.of(base_expr, scope)
+                if base.known and base.kind not in (v.MODULE, v.TUPLE):
+                    return Value(v.INDEX, base.framework, (base,), call, integer=base.integer, detail=base_expr)
         if name in _GATHERS:
             base_expr = func.value if isinstance(func, ast.Attribute) and qualified is None else None
             if base_expr is None and call.args:

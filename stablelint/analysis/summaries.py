@@ -22,7 +22,7 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
-from stablelint.scopes import bound_names
+from stablelint.scopes import bound_names, unpacked
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
@@ -146,6 +146,9 @@ class FunctionFacts:
                     elif name in bound_names(target):
                         if isinstance(target, (ast.Subscript, ast.Attribute)):
                             facts.changed = True
+                        elif isinstance(target, (ast.Tuple, ast.List)):
+                            element = dict(unpacked(target, child.value)).get(name)
+                            bind(element, child.lineno)
                         else:
                             bind(None, child.lineno)
             elif kind is ast.AnnAssign:

@@ -27,6 +27,7 @@ MODULE = "module"  # an object that computes ``detail.output`` when called (nn.S
 INDEX = "index"  # ``v[...]``, ``v.gather(...)``, ``take_along_axis(v, ...)``: elements of v
 ATTRIBUTE = "attribute"  # ``v.name`` of an array: ``x.shape``, ``x.values`` …
 LINEAR = "linear"  # the output of an affine layer (Linear, Dense, conv): spans all of R
+TUPLE = "tuple"  # a tuple written out (``return prob, logit``): its elements are the operands
 
 # Binary arithmetic, whatever the spelling (``a - b``, ``a.sub(b)``, ``np.subtract(a, b)``).
 ADD, SUB, MUL, DIV, POW, NEG, FLOORDIV, MOD = "add", "sub", "mul", "div", "pow", "neg", "floordiv", "mod"

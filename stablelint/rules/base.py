@@ -203,6 +203,6 @@ class Rule:
                 said.append(value.origin)
         if said:
             message = f"{message} ({'; '.join(said)})"
-        if fix is None and any(not value.local for value in origins):
+        if fix is None and any(not value.local and value.origin for value in origins):
             message += "; not fixed: the value is computed elsewhere"
         ctx.diagnostics.append(Diagnostic(ctx.path, line, col, end_line, end_col, self.code, message, fix))

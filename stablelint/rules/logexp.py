@@ -24,6 +24,7 @@ from stablelint.rules.matching import (
     naive_softmax_parts,
     one_plus_terms,
     reduction_args,
+    rewrapped,
     softmax_of,
     stable_call,
     sum_terms,
@@ -90,6 +91,7 @@ class LogSoftmax(Rule):
         Invalid("keras.ops.log(keras.ops.softmax(x))", "keras.ops.log_softmax(x)", "keras"),
         Invalid("jnp.log(jax.nn.softmax(x, axis=1))", "jax.nn.log_softmax(x, axis=1)", "jax"),
         Invalid("torch.log(F.softmax(x, -1)[:, 0])", "F.log_softmax(x, -1)[:, 0]"),
+        Invalid("torch.log(torch.softmax(x, 1).reshape(-1))", "torch.log_softmax(x, 1).reshape(-1)"),
         Invalid("np.log(scipy.special.softmax(x, axis=1)[:, 1])", "scipy.special.log_softmax(x, axis=1)[:, 1]", "numpy"),
     ]
 
@@ -114,14 +116,9 @@ class LogSoftmax(Rule):
         copied = arguments_of(softmax)
         if indexed is not None:
             # ``log(softmax(x)[..., i])`` -> ``log_softmax(x)[..., i]``: index the log instead.
-            if indexed.node is None or indexed.detail is None:
+            content = rewrapped(ctx, indexed, content)
+            if content is None:
                 return None
-            base_start, base_end = ctx.index.span(indexed.detail)
-            start, end = ctx.index.span(indexed.node)
-            if not start <= base_start <= base_end <= end:
-                return None
-            text = ctx.index.source
-            content = text[start:base_start] + content + text[base_end:end]
         return ctx.fix(node, content, imports=imports, via=list(via), copied=copied)
 
     def log_softmax_call(self, ctx: Context, softmax: Op):
@@ -402,6 +399,7 @@ class LogSigmoid(Rule):
     invalid = [
         Invalid("torch.log(torch.sigmoid(x))", "F.logsigmoid(x)"),
         Invalid("x.sigmoid().log()", "F.logsigmoid(x)"),
+        Invalid("torch.log(torch.sigmoid(x).view(-1))", "F.logsigmoid(x).view(-1)"),
         Invalid("np.log(scipy.special.expit(x))", "scipy.special.log_expit(x)", "numpy"),
         Invalid("tf.math.log(tf.sigmoid(x))", "tf.math.log_sigmoid(x)", "tf"),
         Invalid("keras.ops.log(keras.ops.sigmoid(x))", "keras.ops.log_sigmoid(x)", "keras"),
@@ -411,20 +409,29 @@ class LogSigmoid(Rule):
     def check(self, node: ast.Call, log: Value, ctx: Context) -> None:
         if not takes_only_input(log.op):
             return
-        sigmoid = log.operand()
+        argument = log.operand()
+        indexed = argument if argument.kind == v.INDEX else None
+        sigmoid = indexed.operand() if indexed else argument
         if sigmoid.kind != "sigmoid":
             return
+        via = list((indexed.via if indexed else ()) + sigmoid.via)
         fix = None
-        if fixable(sigmoid) and sigmoid.op.input is not None:
-            fix = log_sigmoid_fix(ctx, node, log.op, sigmoid.op, ctx.text(sigmoid.op.input), list(sigmoid.via))
-        self.report(ctx, node, fix, list(sigmoid.via), origins=[sigmoid])
+        if fixable(sigmoid) and sigmoid.op.input is not None and (indexed is None or indexed.local):
+            fix = log_sigmoid_fix(ctx, node, log.op, sigmoid.op, ctx.text(sigmoid.op.input), via, indexed)
+        self.report(ctx, node, fix, via, origins=[indexed or sigmoid, sigmoid])
 
 
-def log_sigmoid_fix(ctx: Context, node: ast.AST, log: Op, sigmoid: Op, argument: str, via: list) -> Fix | None:
+def log_sigmoid_fix(
+    ctx: Context, node: ast.AST, log: Op, sigmoid: Op, argument: str, via: list, indexed: Value | None = None
+) -> Fix | None:
     framework = family(log, sigmoid)
     if (("log_sigmoid", framework)) not in frameworks.STABLE:
         return None
     content, imports = stable_call(ctx, "log_sigmoid", framework, [argument], like=sigmoid)
+    if indexed is not None:
+        content = rewrapped(ctx, indexed, content)  # log(sigmoid(x)[i]) -> logsigmoid(x)[i]
+        if content is None:
+            return None
     return ctx.fix(node, content, imports=imports, via=via, copied=[sigmoid.input])
 
 

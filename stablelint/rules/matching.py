@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from stablelint import frameworks
 from stablelint.analysis import values as v
@@ -360,7 +360,9 @@ def naive_softmax_parts(quotient: Value) -> tuple[Value, Value, Value] | None:
     if quotient.kind != v.DIV:
         return None
     exp, total = quotient.operand(0), quotient.operand(1)
-    if exp.kind != "exp" or total.kind != "sum" or exp.op is None or total.op is None:
+    if total.kind == v.INDEX and total.operand().kind == "sum":
+        total = replace(total.operand(), op=None)  # tile/broadcast of the sum: report, no fix
+    if exp.kind != "exp" or total.kind != "sum" or exp.op is None or total.operand().kind != "exp":
         return None
     denominator = total.operand()
     if denominator.kind != "exp" or denominator.op is None or exp.op.input is None:
@@ -376,3 +378,16 @@ def softmax_of(value: Value) -> Value | None:
     if value.kind == "softmax" or naive_softmax_parts(value) is not None:
         return value
     return None
+
+
+def rewrapped(ctx: Context, indexed: Value, content: str) -> str | None:
+    """The text of ``indexed`` (``p[..., i]``, ``p.gather(1, y)``, ``p.view(-1)``) with its
+    base ``p`` replaced by ``content``: log is elementwise, so it may go inside."""
+    if indexed.node is None or not isinstance(indexed.detail, ast.AST):
+        return None
+    base_start, base_end = ctx.index.span(indexed.detail)
+    start, end = ctx.index.span(indexed.node)
+    if not start <= base_start <= base_end <= end:
+        return None
+    text = ctx.index.source
+    return text[start:base_start] + content + text[base_end:end]
