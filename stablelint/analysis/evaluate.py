@@ -369,7 +369,8 @@ class Evaluator:
         receiver = func.value if isinstance(func, ast.Attribute) else None
         if name in _MAGNITUDE and len(call.args) == 1 and not call.keywords:
             inner = self.of(call.args[0], scope)
-            if inner.kind in _NONNEGATIVE_KINDS:
+            written_softmax = inner.kind == v.DIV and inner.operand(0).kind == "exp"
+            if inner.kind in _NONNEGATIVE_KINDS or written_softmax:
                 return inner  # abs(softmax(x)) is softmax(x)
         if name in _ONES_LIKE and call.args:
             return Value(v.CONST, node=call, const=1.0, integer=True, detail=("ones_like", call.args[0]))
