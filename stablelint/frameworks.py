@@ -88,6 +88,10 @@ _register("neg", "torch", "torch.neg", "torch.negative")
 _register("neg", "numpy", "numpy.negative")
 _register("neg", "tf", "tensorflow.negative", "tensorflow.math.negative", "keras.ops.negative")
 _register("neg", "jax", "jax.numpy.negative")
+_register("pow", "torch", "torch.pow")
+_register("pow", "numpy", "numpy.power")
+_register("pow", "tf", "tensorflow.pow", "tensorflow.math.pow", "keras.ops.power")
+_register("pow", "jax", "jax.numpy.power")
 
 _register(
     "softmax", "torch",
@@ -184,10 +188,11 @@ METHODS: dict[str, tuple[str, str | None]] = {
     "true_divide": ("div", "torch"),
     "neg": ("neg", "torch"),
     "negative": ("neg", "torch"),
+    "pow": ("pow", "torch"),
 }
 
 # Binary arithmetic ops and their operators; ``rsub`` is ``other - self``.
-ARITHMETIC = frozenset({"add", "sub", "rsub", "mul", "div", "neg"})
+ARITHMETIC = frozenset({"add", "sub", "rsub", "mul", "div", "neg", "pow"})
 
 # Ops whose call can start a finding; the text prefilter keys on these words.
 TRIGGER_OPS = frozenset({"log", "exp", "log1p"})

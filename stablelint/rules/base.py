@@ -123,6 +123,7 @@ class Context:
         except SyntaxError:
             return None  # e.g. an unusual callee spelling the splice did not foresee
         edit = _without_redundant_parentheses(self.index.source, replace(self.index, node, content))
+        edit = _without_own_parentheses(self.index.source, edit)
         if drops_comment(self.index.source[edit.start:edit.end], content):
             safety = "unsafe"
         return Fix(safety, (edit,), tuple(imports))
@@ -145,6 +146,29 @@ def _without_redundant_parentheses(source: str, edit: Edit) -> Edit:
     if not isinstance(expression, (ast.Call, ast.Name, ast.Attribute, ast.Subscript)):
         return edit
     return Edit(start - 1, end + 1, edit.content)
+
+
+def _without_own_parentheses(source: str, edit: Edit) -> Edit:
+    """A fix written as ``(a - b)`` loses its parentheses where the expression stands alone:
+    a whole right-hand side, a returned value, an argument or an element."""
+    content = edit.content
+    if not (content.startswith("(") and content.endswith(")")):
+        return edit
+    try:
+        inner = ast.parse(content[1:-1], mode="eval").body
+    except SyntaxError:
+        return edit  # the parentheses are not one pair around the whole
+    if not isinstance(inner, ast.BinOp):
+        return edit
+    before = source[: edit.start].rstrip(" \t")
+    after = source[edit.end:].lstrip(" \t")
+    alone_before = before.endswith(("(", ",", "[", "\n")) or (
+        before.endswith("=") and not before.endswith(("==", "<=", ">=", "!="))
+    ) or before.endswith("return") and not before[-7:-6].isidentifier()
+    alone_after = after == "" or after[0] in "),]\n\r#"
+    if alone_before and alone_after:
+        return Edit(edit.start, edit.end, content[1:-1])
+    return edit
 
 
 def drops_comment(replaced: str, content: str) -> bool:

@@ -9,7 +9,7 @@ from stablelint.diagnostics import Fix
 from stablelint.fixes import call_arguments, negated, operand
 from stablelint.analysis import values as v
 from stablelint.analysis.values import Value
-from stablelint.ir import Op, identifier_of
+from stablelint.ir import Op, constant_value, identifier_of
 from stablelint.rules.base import Context, Invalid, Rule, Valid
 from stablelint.rules.matching import (
     arguments_of,
@@ -202,6 +202,11 @@ class LogSumExp(Rule):
         Invalid("np.log(np.exp(x).sum(-1, keepdims=True))", "scipy.special.logsumexp(x, -1, keepdims=True)", "numpy"),
         Invalid("np.log(np.sum(np.exp(x)))", "scipy.special.logsumexp(x)", "numpy"),
         Invalid("np.log(sum(np.exp(x)))", None, "numpy"),
+        Invalid("torch.log(torch.exp(x).mean(1))", "x.logsumexp(1) - math.log(x.shape[1])"),
+        Invalid("torch.log(torch.mean(torch.exp(x), -1))", "torch.logsumexp(x, -1) - math.log(x.shape[-1])"),
+        Invalid("np.log(np.mean(np.exp(x), axis=0))", "scipy.special.logsumexp(x, 0) - math.log(x.shape[0])",
+                "numpy"),
+        Invalid("np.log(np.mean(np.exp(x)))", "scipy.special.logsumexp(x) - math.log(x.size)", "numpy"),
         Invalid("tf.math.log(tf.reduce_sum(tf.exp(x), axis=1))", "tf.math.reduce_logsumexp(x, axis=1)", "tf"),
         Invalid("keras.ops.log(keras.ops.sum(keras.ops.exp(x), axis=1))", "keras.ops.logsumexp(x, axis=1)", "keras"),
         Invalid("jnp.log(jnp.sum(jnp.exp(x), axis=1))", "jax.nn.logsumexp(x, axis=1)", "jax"),
@@ -219,7 +224,8 @@ class LogSumExp(Rule):
         via = list(total.via + exp.via)
         if total.kind == "mean":
             message = "log(mean(exp(x))) overflows for large x; use logsumexp(x) - log(n)"
-            self.report(ctx, node, None, via, origins=[total, exp], message=message)
+            fix = self.mean_fix(ctx, node, log.op, total.op, exp.op, via) if fixable(total, exp) else None
+            self.report(ctx, node, fix, via, origins=[total, exp], message=message)
             return
         fix = self.fix(ctx, node, log.op, total.op, exp.op, via) if fixable(total, exp) else None
         self.report(ctx, node, fix, via, origins=[total, exp])
@@ -262,6 +268,37 @@ class LogSumExp(Rule):
         )
         safety = "safe" if framework != "numpy" or ctx.imports_scipy else "unsafe"
         return ctx.fix(node, content, imports=imports, safety=safety, via=via, copied=copied)
+
+
+    def mean_fix(self, ctx: Context, node: ast.Call, log: Op, total: Op, exp: Op, via: list) -> Fix | None:
+        """``log(mean(exp(x), d))`` -> ``(logsumexp(x, d) - math.log(x.shape[d]))``, for one
+        literal axis (or every element, NumPy) and no kept dims."""
+        framework = family(log, total, exp)
+        if framework not in ("torch", "numpy", "jax"):
+            return None
+        args = reduction_args(total, framework)
+        if not args or exp.input is None or not (args.keepdims is None or constant_value(args.keepdims) == 0):
+            return None
+        axis = constant_value(args.axis) if args.axis is not None else None
+        every_element = args.axis is None or (isinstance(args.axis, ast.Constant) and args.axis.value is None)
+        if every_element and framework != "numpy":
+            return None
+        if not every_element and (axis is None or axis != int(axis)):
+            return None
+        source = operand(ctx.index, exp.input)
+        count = f"{source}.size" if every_element else f"{source}.shape[{int(axis)}]"
+        math_log, math_imports = ctx.spell("math.log")
+        if framework == "torch" and (exp.method or total.method):
+            lse, imports = f"{source}.logsumexp({ctx.text(args.axis)})", ()
+        else:
+            reduced = [] if every_element else [ctx.text(args.axis)]
+            lse, imports = stable_call(ctx, "logsumexp", framework, [ctx.text(exp.input), *reduced], like=log)
+        content = f"({lse} - {math_log}({count}))"
+        # x is now written twice: a call in it would run twice.
+        twice = any(isinstance(inner, ast.Call) for inner in ast.walk(exp.input))
+        safety = "unsafe" if twice or (framework == "numpy" and not ctx.imports_scipy) else "safe"
+        copied = [exp.input] + ([args.axis] if args.axis is not None else [])
+        return ctx.fix(node, content, imports=imports + math_imports, safety=safety, via=via, copied=copied)
 
 
 class NaiveSoftmax(Rule):
