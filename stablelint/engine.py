@@ -198,43 +198,74 @@ def fix_source(
     *,
     keep: Filter = lambda source, diagnostics: diagnostics,
     unsafe: bool = False,
-    max_rounds: int = 10,
+    max_rounds: int = 1000,
 ) -> FixOutcome:
-    """Apply the fixes of the findings ``keep`` lets through, round after round, until
-    none is left (a fix can expose another, e.g. inside its own arguments).
+    """Apply the fixes of the findings ``keep`` lets through, round after round, until a
+    round has nothing left to apply: a fix can expose another, e.g. in its own arguments,
+    and nested formulas take a round per level. So fixing the result again changes nothing.
 
     ``keep(source, diagnostics)`` applies select/ignore/noqa against the current text.
-    Every round's result must parse, or that round's fixes are tried one at a time.
+    Every round's result must parse; fixes that break it are left out (see
+    `_apply_verified`). ``max_rounds`` and the texts already seen only stop fixes that
+    would undo each other forever; real nesting stays far below it (Python's parser
+    stops at 200 nested brackets).
     """
     if source.startswith(_BOM):
         outcome = fix_source(source[1:], path, keep=keep, unsafe=unsafe, max_rounds=max_rounds)
         return FixOutcome(_BOM + outcome.source, outcome.applied, outcome.remaining)
     applied_count = 0
+    seen = {hash(source)}
     for _ in range(max_rounds):
         diagnostics = keep(source, check_source(source, path))
         fixes = [d.fix for d in diagnostics if d.fix and (unsafe or d.fix.safety == "safe")]
         if not fixes:
             return FixOutcome(source, applied_count, diagnostics)
         fixed, applied = _apply_verified(source, fixes)
-        if not applied:
+        if not applied or hash(fixed) in seen:
             return FixOutcome(source, applied_count, diagnostics)
+        seen.add(hash(fixed))
         source, applied_count = fixed, applied_count + len(applied)
     return FixOutcome(source, applied_count, keep(source, check_source(source, path)))
 
 
 def _apply_verified(source: str, fixes: list) -> tuple[str, list]:
+    """Apply the fixes that do not overlap (see `apply_fixes`), leaving out any that would
+    make the code not parse or whose imports cannot be added: ``(text, applied)``."""
     fixed, applied = _apply_with_imports(source, fixes)
     if fixed is not None:
         return fixed, applied
-    # One of them produced code that does not parse: keep the ones that do, one by one.
-    kept: list = []
-    for fix in fixes:
-        candidate, applied = _apply_with_imports(source, [fix])
-        if candidate is not None and applied:
-            source = candidate
-            kept.extend(applied)
-            break  # offsets of the other fixes refer to the old text; the next round redoes them
-    return source, kept
+    # A fix broke the code (a rule's bug) or libcst could not add an import. Halving finds
+    # the fixes that parse in a few parses per bad fix, not one parse of the file per fix.
+    _, candidates = apply_fixes(source, fixes)
+    parsing = _parsing_subset(source, candidates)
+    for subset in (parsing, [fix for fix in parsing if not fix.imports]):
+        if subset:
+            fixed, applied = _apply_with_imports(source, subset)
+            if fixed is not None:
+                return fixed, applied
+    return source, []
+
+
+def _parsing_subset(source: str, fixes: list) -> list:
+    """The largest subset found by halving whose edits, applied together, still parse
+    (imports aside). ``fixes`` do not overlap."""
+    if _parses(apply_fixes(source, fixes)[0]):
+        return fixes
+    if len(fixes) == 1:
+        return []
+    middle = len(fixes) // 2
+    first, second = _parsing_subset(source, fixes[:middle]), _parsing_subset(source, fixes[middle:])
+    if first and second and not _parses(apply_fixes(source, first + second)[0]):
+        return max(first, second, key=len)  # each parses, together they do not: keep one
+    return first + second
+
+
+def _parses(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 def _apply_with_imports(source: str, fixes: list) -> tuple[str | None, list]:

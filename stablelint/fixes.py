@@ -10,6 +10,7 @@ is re-parsed before anyone sees it.
 from __future__ import annotations
 
 import ast
+from bisect import bisect_right, insort
 
 from stablelint import frameworks
 from stablelint.diagnostics import Edit, Fix, Import
@@ -85,15 +86,20 @@ def replace(index: SourceIndex, node: ast.AST, content: str) -> Edit:
 
 
 def apply_fixes(source: str, fixes: list[Fix]) -> tuple[str, list[Fix]]:
-    """Apply fixes whose edits do not overlap an earlier fix's; returns (text, applied)."""
+    """Apply fixes whose edits do not overlap an earlier fix's; returns (text, applied).
+
+    O(n log n) in the number of fixes: each edit is checked against its neighbours among
+    the spans already taken (kept sorted), never against all of them.
+    """
     applied: list[Fix] = []
-    taken: list[tuple[int, int]] = []
+    taken = _TakenSpans()
     for fix in sorted(fixes, key=lambda fix: min(edit.start for edit in fix.edits)):
         spans = [(edit.start, edit.end) for edit in fix.edits]
-        if any(start < taken_end and taken_start < end for start, end in spans for taken_start, taken_end in taken):
+        if any(taken.overlaps(start, end) for start, end in spans):
             continue
         applied.append(fix)
-        taken.extend(spans)
+        for start, end in spans:
+            taken.add(start, end)
     edits = sorted((edit for fix in applied for edit in fix.edits), key=lambda edit: edit.start)
     pieces, cursor = [], 0
     for edit in edits:
@@ -102,6 +108,40 @@ def apply_fixes(source: str, fixes: list[Fix]) -> tuple[str, list[Fix]]:
         cursor = edit.end
     pieces.append(source[cursor:])
     return "".join(pieces), applied
+
+
+class _TakenSpans:
+    """Spans ``[start, end)`` already edited. Two spans overlap when
+    ``start < other_end and other_start < end``: touching spans do not, and an insertion
+    (``start == end``) overlaps only a span it falls strictly inside.
+
+    Replacements that do not overlap are disjoint, so sorted by start they are sorted by
+    end too, and the only one a new span can overlap first is the first that ends after
+    the new span starts; insertions are kept apart, as points.
+    """
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []  # of the replacements, sorted
+        self.ends: list[int] = []  # of the same replacements, in the same order
+        self.points: list[int] = []  # the insertions, sorted
+
+    def overlaps(self, start: int, end: int) -> bool:
+        index = bisect_right(self.ends, start)  # the first replacement ending after `start`
+        if index < len(self.starts) and self.starts[index] < end:
+            return True
+        if start == end:
+            return False  # an insertion never overlaps another insertion
+        index = bisect_right(self.points, start)  # the first insertion after `start`
+        return index < len(self.points) and self.points[index] < end
+
+    def add(self, start: int, end: int) -> None:
+        if start == end:
+            insort(self.points, start)
+            return
+        index = bisect_right(self.starts, start)
+        # Fixes come sorted by their first edit: this is nearly always an append.
+        self.starts.insert(index, start)
+        self.ends.insert(index, end)
 
 
 def add_imports(source: str, imports: set[Import]) -> str:
