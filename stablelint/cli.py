@@ -3,18 +3,28 @@
 Exit status: 0 nothing reported, 1 findings remain (or a file could not be read or
 parsed, as in flake8 and ruff), 2 a usage or configuration error, a missing path, or an
 internal error. ``--exit-zero`` turns 1 into 0, never 2.
+
+Only this process writes files. ``--jobs`` workers compute the fixed text and send it
+back; they ignore SIGINT and SIGTERM and die with this process, so nothing writes after
+it has gone. SIGINT and SIGTERM are deferred while a file is being replaced, so a file is
+always either the original or the fully fixed text, and no temporary file stays behind.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import errno
+import hashlib
 import io
 import os
+import signal
 import stat
 import sys
 import tempfile
+import threading
+import time
 import tokenize
 from collections import Counter
 from dataclasses import dataclass, field
@@ -35,23 +45,155 @@ STDIN_DISPLAY_NAME = "stdin"  # flake8's name for it
 
 def main(argv: list[str] | None = None) -> int:
     """Never a traceback: every failure is one ``stablelint: error:`` line and exit 2."""
+    _replace_closed_streams()
+    with _signals_handled():
+        try:
+            return run(sys.argv[1:] if argv is None else list(argv))
+        except StablelintError as error:
+            print(f"stablelint: error: {error}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("stablelint: interrupted", file=sys.stderr)
+            return 130
+        except Terminated as terminated:
+            print(f"stablelint: terminated by {signal.Signals(terminated.signum).name}", file=sys.stderr)
+            return 128 + terminated.signum
+        except BrokenPipeError:
+            # The reader went away (`stablelint . | head`): nothing left to say to it.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
+        except OSError as error:  # the environment, outside any one file (e.g. the cwd is gone)
+            print(f"stablelint: error: {describe_os_error(error)}", file=sys.stderr)
+            return 2
+        except MemoryError:
+            print("stablelint: error: out of memory", file=sys.stderr)
+            return 2
+        except Exception as error:  # noqa: BLE001 - the last line of defence
+            if os.environ.get("STABLELINT_DEBUG"):
+                raise
+            print(_internal_error(error), file=sys.stderr)
+            return 2
+
+
+def describe_os_error(error: OSError) -> str:
+    reason = error.strerror or str(error)
+    return f"{error.filename}: {reason}" if error.filename else reason
+
+
+def _replace_closed_streams() -> None:
+    """Started with standard output or error closed (``>&-``), Python has None there:
+    what would go to them is dropped, and the exit status still tells the outcome."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w"))
+
+
+# -- signals
+#
+# SIGINT, SIGTERM and SIGHUP end a run the same orderly way: the workers are killed, no
+# file is left half-replaced, no temporary file stays, and the exit status is 128 + the
+# signal's number (130 for Ctrl-C, 143 for SIGTERM). While a file is being replaced the
+# signal waits (see `signals_deferred`): it is honoured the moment the file is complete.
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived. A BaseException, like KeyboardInterrupt, so that the
+    per-file ``except Exception`` does not take it for a crash in that file."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+_ENDING_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+@dataclass
+class _SignalState:
+    deferring: int = 0  # depth of `signals_deferred` sections
+    pending: int | None = None  # a signal that arrived in one
+
+
+_signal_state = _SignalState()
+
+
+def _on_ending_signal(signum: int, frame) -> None:
+    if _signal_state.deferring:
+        _signal_state.pending = _signal_state.pending or signum
+        return
+    _raise_for(signum)
+
+
+def _raise_for(signum: int) -> None:
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def signals_deferred():
+    """A section no SIGINT/SIGTERM/SIGHUP interrupts: one that arrives in it is raised at
+    its end. Python runs signal handlers in the main thread whichever thread the signal
+    reached, so a flag the handler reads covers every thread, which a signal mask would not."""
+    _signal_state.deferring += 1
     try:
-        return run(sys.argv[1:] if argv is None else list(argv))
-    except StablelintError as error:
-        print(f"stablelint: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("stablelint: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        # The reader went away (`stablelint . | head`): nothing left to say to it.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
-    except Exception as error:  # noqa: BLE001 - the last line of defence
-        if os.environ.get("STABLELINT_DEBUG"):
-            raise
-        print(_internal_error(error), file=sys.stderr)
-        return 2
+        yield
+    finally:
+        _signal_state.deferring -= 1
+        if not _signal_state.deferring and _signal_state.pending is not None:
+            signum, _signal_state.pending = _signal_state.pending, None
+            _raise_for(signum)
+
+
+@contextlib.contextmanager
+def _signals_handled():
+    """Our handlers for the run, the previous ones back afterwards (``main`` is also called
+    in-process, by tests and by programs that embed stablelint). A signal ignored by
+    whoever started us (``nohup``) stays ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+    for signum in _ENDING_SIGNALS:
+        handler = signal.getsignal(signum)
+        if handler is signal.SIG_DFL or handler is signal.default_int_handler:
+            previous[signum] = signal.signal(signum, _on_ending_signal)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _worker_started(parent_pid: int) -> None:
+    """In each ``--jobs`` worker. Ctrl-C reaches the whole process group, but the parent
+    alone decides what a signal means (and kills the workers); a worker also dies with its
+    parent, so that none keeps running, or holds the caller's stdout, after it is gone."""
+    for signum in _ENDING_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _ENDING_SIGNALS)  # blocked while forking
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            pr_set_pdeathsig = 1
+            if libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0) == 0:
+                if os.getppid() != parent_pid:  # the parent died before prctl took effect
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass  # no prctl here: watch the parent instead
+
+    def exit_when_orphaned() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=exit_when_orphaned, name="stablelint-parent-watch", daemon=True).start()
 
 
 def run(argv: list[str]) -> int:
@@ -178,6 +320,7 @@ class FileResult:
     fixed: int = 0
     error: str | None = None  # one line for standard error: not read, not parsed, or not written
     crashed: bool = False  # the error is stablelint's own
+    read_digest: bytes = b""  # of the bytes read: the file is written only if it still has them
 
     @property
     def changed(self) -> bool:
@@ -210,34 +353,51 @@ def check_text(path: str, data: bytes, settings: Settings, mode: Mode) -> FileRe
         result.error = f"{path}: cannot decode: {getattr(error, 'msg', None) or error}"
         return result
     result.source = result.original
-    keep = keep_for(path, settings)
     try:
-        if not mode.fixing:
-            result.diagnostics = keep(result.source, engine.check_source(result.source, path))
-            return result
-        outcome = engine.fix_source(result.source, path, keep=keep, unsafe=mode.unsafe)
+        _check_decoded(result, settings, mode)
     except engine.ParseError as error:
         where = f"{path}:{error.line}:{error.col or 1}" if error.line else path
-        result.error = f"{where}: {error}"
-        return result
+        _not_checked(result, f"{where}: {error}")
+    except RecursionError:
+        # Python compiles ~1000 nested unary operators; the analysis recurses once per level.
+        _not_checked(result, f"{path}: cannot check: too deeply nested (beyond Python's recursion limit)")
+    except MemoryError:
+        _not_checked(result, f"{path}: cannot check: out of memory")
+    return result
+
+
+def _not_checked(result: FileResult, error: str) -> None:
+    result.source, result.diagnostics, result.fixed, result.error = result.original, [], 0, error
+
+
+def _check_decoded(result: FileResult, settings: Settings, mode: Mode) -> None:
+    path, keep = result.path, keep_for(result.path, settings)
+    if not mode.fixing:
+        result.diagnostics = keep(result.source, engine.check_source(result.source, path))
+        return
+    outcome = engine.fix_source(result.source, path, keep=keep, unsafe=mode.unsafe)
     result.diagnostics, result.fixed = outcome.remaining, outcome.applied
     if outcome.source != result.original:
         problem = _unwritable(outcome.source, result.encoding)
         if problem:
             # Leave the file as it was and report what it has, as if not fixing.
-            result.error = f"{path}: fixes not applied: {problem}"
-            result.diagnostics = keep(result.original, engine.check_source(result.original, path))
+            result.diagnostics = _original_diagnostics(result, settings)
             result.fixed = 0
+            result.error = f"{path}: fixes not applied: {problem}"
         else:
             result.source = outcome.source
-    return result
+
+
+def _original_diagnostics(result: FileResult, settings: Settings) -> list[Diagnostic]:
+    """The findings in the file as it was read (it stays so when fixing fails)."""
+    return keep_for(result.path, settings)(result.original, engine.check_source(result.original, result.path))
 
 
 def _unwritable(fixed: str, encoding: str) -> str | None:
     """The engine re-parses every fix; a file is still never written unchecked."""
     try:
         ast.parse(fixed.removeprefix("\ufeff"))  # the BOM is an encoding mark, not code
-    except (SyntaxError, ValueError) as error:
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         return f"the fixed code does not parse ({getattr(error, 'msg', error)})"
     try:
         fixed.encode(encoding)
@@ -247,8 +407,9 @@ def _unwritable(fixed: str, encoding: str) -> str | None:
 
 
 def check_file(path: str, settings: Settings, mode: Mode) -> FileResult:
-    """One file, start to end. A crash is that file's error line, and the run goes on
-    (and exits 2): one odd file should not hide the findings in the others."""
+    """One file, read and checked (and fixed in memory: `write_fixes` writes it). A crash
+    is that file's error line, and the run goes on (and exits 2): one odd file should not
+    hide the findings in the others. Runs in the ``--jobs`` workers."""
     try:
         return _check_file(path, settings, mode)
     except Exception as error:  # noqa: BLE001
@@ -272,23 +433,60 @@ def _check_file(path: str, settings: Settings, mode: Mode) -> FileResult:
     except OSError as error:
         return FileResult(path, error=f"{path}: cannot read: {error.strerror or error}")
     result = check_text(path, data, settings, mode)
-    if mode.fix and not mode.diff and result.changed:
-        try:
-            write_atomically(path, result.source.encode(result.encoding))
-        except OSError as error:
-            result.error = f"{path}: cannot write the fixes: {error.strerror or error}"
-            result.diagnostics = check_text(path, data, settings, Mode()).diagnostics
-            result.fixed, result.source = 0, result.original
+    if result.changed:
+        result.read_digest = _digest(data)
     return result
 
 
-def write_atomically(path: str, data: bytes) -> None:
-    """Write beside the file, keep its permissions, rename over it: a reader sees the old
-    file or the new one, never half of one, and a failure leaves the old one."""
+def write_fixes(result: FileResult, settings: Settings, mode: Mode) -> FileResult:
+    """Write one file's fixed text, in the main process only. A file that changed since it
+    was read is left alone: another program wrote it meanwhile, and its edit wins."""
+    if not (mode.fix and not mode.diff and result.changed):
+        return result
+    try:
+        write_atomically(result.path, result.source.encode(result.encoding), expected=result.read_digest or None)
+    except FileChanged:
+        # Its findings were in a text that is no longer there: report none.
+        result.error = f"{result.path}: not fixed: the file changed while stablelint ran"
+        result.diagnostics, result.fixed, result.source = [], 0, result.original
+    except OSError as error:
+        result.error = f"{result.path}: cannot write the fixes: {error.strerror or error}"
+        result.diagnostics = _original_diagnostics(result, settings)
+        result.fixed, result.source = 0, result.original
+    return result
+
+
+class FileChanged(Exception):
+    """The file no longer holds the bytes that were read: another program wrote it."""
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=20).digest()
+
+
+def write_atomically(path: str, data: bytes, *, expected: bytes | None = None) -> None:
+    """Replace the file's content with ``data``, unless it no longer holds the bytes whose
+    digest is ``expected`` (`FileChanged`): that is checked last, just before the rename.
+
+    The new text is written beside the file, given its owner, group and permissions, and
+    renamed over it: a reader sees the old file or the new one, never half of one, and a
+    failure leaves the old one. A file with several hard links is rewritten in place
+    instead, so that all its names keep naming one file. No signal interrupts this.
+    """
     target = os.path.realpath(path)  # through a symlink: replace the file, keep the link
+    if expected is not None and not os.path.lexists(target):
+        raise FileChanged(target)  # removed meanwhile
     if not os.access(target, os.W_OK):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
-    mode = stat.S_IMODE(os.stat(target).st_mode)
+    with signals_deferred():
+        status = os.stat(target)
+        if status.st_nlink > 1:
+            _rewrite_in_place(target, data, expected)
+        else:
+            _replace(target, data, status, expected)
+
+
+def _replace(target: str, data: bytes, status: os.stat_result, expected: bytes | None) -> None:
     folder, name = os.path.split(target)
     temporary = tempfile.NamedTemporaryFile(dir=folder, prefix=f".{name}.", suffix=".stablelint", delete=False)
     try:
@@ -296,20 +494,106 @@ def write_atomically(path: str, data: bytes) -> None:
             temporary.write(data)
             temporary.flush()
             os.fsync(temporary.fileno())
-        os.chmod(temporary.name, mode)
+        _give_owner(temporary.name, status)
+        os.chmod(temporary.name, stat.S_IMODE(status.st_mode))  # after chown, which clears set-id bits
+        _pause_for_tests(target)
+        if expected is not None and _current_digest(target) != expected:
+            raise FileChanged(target)
         os.replace(temporary.name, target)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(temporary.name)
-        except OSError:
-            pass
         raise
+
+
+def _give_owner(new_file: str, status: os.stat_result) -> None:
+    """The new file gets the old one's owner and group: root fixing a user's file must not
+    make it root's. Without the right to give a file away, the group alone may still be
+    set; without that either, the file is the writer's, as with any editor's save."""
+    if not hasattr(os, "chown"):
+        return
+    created = os.stat(new_file)
+    if (created.st_uid, created.st_gid) == (status.st_uid, status.st_gid):
+        return
+    try:
+        os.chown(new_file, status.st_uid, status.st_gid)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.chown(new_file, -1, status.st_gid)
+
+
+def _rewrite_in_place(target: str, data: bytes, expected: bytes | None) -> None:
+    descriptor = os.open(target, os.O_RDWR | getattr(os, "O_BINARY", 0))
+    try:
+        _pause_for_tests(target)
+        current = _read_all(descriptor)
+        if expected is not None and _digest(current) != expected:
+            raise FileChanged(target)
+        if len(data) > len(current) and hasattr(os, "posix_fallocate"):
+            # Reserve the space first, so that the write cannot run out of it half-way.
+            try:
+                os.posix_fallocate(descriptor, 0, len(data))
+            except OSError as error:
+                if error.errno == errno.ENOSPC:
+                    raise
+                # Not every file system can; the write below is then unprotected.
+        try:
+            _write_all(descriptor, data)
+            os.ftruncate(descriptor, len(data))
+            os.fsync(descriptor)
+        except OSError:
+            with contextlib.suppress(OSError):  # put the old text back
+                _write_all(descriptor, current)
+                os.ftruncate(descriptor, len(current))
+            raise
+    finally:
+        os.close(descriptor)
+
+
+def _current_digest(target: str) -> bytes | None:
+    try:
+        descriptor = os.open(target, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        return None  # removed meanwhile: changed too
+    try:
+        return _digest(_read_all(descriptor))
+    finally:
+        os.close(descriptor)
+
+
+def _read_all(descriptor: int) -> bytes:
+    os.lseek(descriptor, 0, os.SEEK_SET)
+    chunks = []
+    while chunk := os.read(descriptor, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    os.lseek(descriptor, 0, os.SEEK_SET)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view):]
+
+
+def _pause_for_tests(target: str) -> None:
+    """``STABLELINT_TEST_PAUSE_BEFORE_WRITE=SECONDS`` is a test hook, not a setting: it holds
+    each write between the new text being ready and the check that the file is unchanged,
+    and says so on standard error, so that a test can change the file, or send a signal,
+    at exactly that moment (tests/test_robustness.py)."""
+    pause = os.environ.get("STABLELINT_TEST_PAUSE_BEFORE_WRITE")
+    if not pause:
+        return
+    print(f"stablelint: test pause before writing {target}", file=sys.stderr, flush=True)
+    with contextlib.suppress(ValueError):
+        time.sleep(float(pause))
 
 
 # -- the check command
 
 
 def check_command(args: argparse.Namespace) -> int:
+    _require_cwd()
     mode = Mode(fix=args.fix, diff=args.diff, unsafe=args.unsafe_fixes)
     reading_stdin = STDIN in args.paths or (not args.paths and args.stdin_filename)
     if reading_stdin and args.paths not in ([STDIN], []):
@@ -321,6 +605,8 @@ def check_command(args: argparse.Namespace) -> int:
     discovery = discover(args.paths or ["."], settings)
     for missing in discovery.missing:
         print(f"{missing}: No such file or directory", file=sys.stderr)
+    for problem in discovery.unreadable:
+        print(problem, file=sys.stderr)
     results = check_files(discovery.files, settings, mode, args.jobs)
     for result in results:
         if result.error:
@@ -334,23 +620,83 @@ def check_command(args: argparse.Namespace) -> int:
         summary = summarize(results, mode)
         if summary:
             print(summary, file=sys.stderr)
-    return exit_status(results, mode, args, usage_error=bool(discovery.missing))
+    return exit_status(
+        results, mode, args, usage_error=bool(discovery.missing), read_error=bool(discovery.unreadable)
+    )
+
+
+def _require_cwd() -> None:
+    try:
+        os.getcwd()
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise StablelintError(f"cannot use the current directory: {reason} (was it removed?)") from None
 
 
 def check_files(paths: list[str], settings: Settings, mode: Mode, jobs: int) -> list[FileResult]:
+    """Check (and fix) the files; the fixes of each file are written as its result comes."""
     # Worker processes cost ~0.1 s to start: worth it only for a real tree.
     if jobs <= 1 or len(paths) < 8 * jobs:
-        return [check_file(path, settings, mode) for path in paths]
+        return [write_fixes(check_file(path, settings, mode), settings, mode) for path in paths]
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
+    # fork: the workers start at once, and their parent is this process (see _worker_started).
+    context = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
     chunk = max(1, len(paths) // (jobs * 16))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(check_file, paths, repeat(settings), repeat(mode), chunksize=chunk))
+    pool = ProcessPoolExecutor(jobs, context, initializer=_worker_started, initargs=(os.getpid(),))
+    try:
+        # The workers, and the pool's own threads, start with the ending signals blocked:
+        # the pool's threads keep them blocked, so those signals reach the main thread and
+        # wake it at once; a worker ignores them before it unblocks them.
+        with _signals_blocked():
+            checked = pool.map(check_file, paths, repeat(settings), repeat(mode), chunksize=chunk)
+        results = [write_fixes(result, settings, mode) for result in checked]
+    except BrokenProcessPool:
+        _kill_workers(pool)
+        raise StablelintError("a worker process died (out of memory?); try again with --jobs 1") from None
+    except BaseException:
+        _kill_workers(pool)
+        raise
+    pool.shutdown()
+    return results
+
+
+@contextlib.contextmanager
+def _signals_blocked():
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _ENDING_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _kill_workers(pool) -> None:
+    """Stop at once: a worker still checking has nothing to say that anyone will read."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    for worker in workers:
+        with contextlib.suppress(OSError, ValueError):
+            worker.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        with contextlib.suppress(OSError, ValueError, AssertionError):
+            worker.join(timeout=2)
 
 
 def check_stdin(args: argparse.Namespace, settings: Settings, mode: Mode) -> int:
     path = args.stdin_filename or STDIN_DISPLAY_NAME
-    data = sys.stdin.buffer.read()
+    try:
+        if sys.stdin is None:
+            raise OSError(errno.EBADF, "standard input is closed")
+        data = sys.stdin.buffer.read()
+    except (OSError, ValueError) as error:  # ValueError: closed in this process
+        reason = getattr(error, "strerror", None) or "standard input is closed"
+        print(f"{path}: cannot read: {reason}", file=sys.stderr)
+        return 0 if args.exit_zero else 1
     excluded = (
         args.stdin_filename
         and settings.force_exclude
@@ -431,12 +777,14 @@ def summarize(results: list[FileResult], mode: Mode) -> str:
     return "\n".join(lines)
 
 
-def exit_status(results: list[FileResult], mode: Mode, args: argparse.Namespace, *, usage_error: bool) -> int:
+def exit_status(
+    results: list[FileResult], mode: Mode, args: argparse.Namespace, *, usage_error: bool, read_error: bool = False
+) -> int:
     if usage_error or any(r.crashed for r in results):
         return 2
     if args.exit_zero:
         return 0
-    if any(r.error for r in results):
+    if read_error or any(r.error for r in results):
         return 1
     if mode.diff:
         return 1 if any(r.changed for r in results) else 0

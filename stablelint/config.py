@@ -188,7 +188,11 @@ def find_config(start: Path) -> Path | None:
     start = start.resolve()
     for folder in (start, *start.parents):
         candidate = folder / "pyproject.toml"
-        if candidate.is_file() and "stablelint" in _read_toml(candidate).get("tool", {}):
+        try:
+            present = candidate.is_file()
+        except OSError:
+            continue  # a folder that cannot be searched holds no config we could read
+        if present and "stablelint" in _read_toml(candidate).get("tool", {}):
             return candidate
     return None
 
@@ -214,6 +218,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(file)
     except tomllib.TOMLDecodeError as error:
         raise StablelintError(f"{path}: invalid TOML: {error}") from None
+    except UnicodeDecodeError as error:
+        raise StablelintError(
+            f"{path}: not UTF-8 (byte {error.object[error.start]:#04x} at offset {error.start}); TOML files are UTF-8"
+        ) from None
     except OSError as error:
         raise StablelintError(f"{path}: cannot read: {error.strerror or error}") from None
 

@@ -19,6 +19,7 @@ PYTHON_SUFFIXES = (".py", ".pyi")
 class Discovery:
     files: list[str] = field(default_factory=list)  # as they are printed: relative to the path given
     missing: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)  # one line each: the folders that could not be read
 
 
 class GitIgnores:
@@ -100,20 +101,38 @@ def discover(paths: Sequence[str], settings: Settings) -> Discovery:
         absolute = os.path.abspath(given)
         if os.path.isdir(given):
             ignores = GitIgnores.above(absolute) if settings.respect_gitignore else None
-            for display, file_absolute in _walk(given, absolute, excluded, ignores):
+            for display, file_absolute in _walk(given, absolute, excluded, ignores, result.unreadable):
                 found.setdefault(file_absolute, display)
         elif os.path.exists(given):
             if settings.force_exclude and _excluded_with_parents(absolute, excluded, settings.root):
                 continue
             found.setdefault(absolute, given)
         else:
-            result.missing.append(given)
+            problem = _stat_problem(given)
+            if problem is None:
+                result.missing.append(given)
+            else:  # there, perhaps, but behind a folder that cannot be searched
+                result.unreadable.append(f"{given}: cannot read: {problem}")
     result.files = sorted(found.values())
     return result
 
 
-def _walk(display_top: str, absolute_top: str, excluded: PathMatcher, ignores: GitIgnores | None):
+def _stat_problem(path: str) -> str | None:
+    """Why ``path`` cannot be looked at, unless it simply does not exist (None)."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        return error.strerror or str(error)
+    return None
+
+
+def _walk(
+    display_top: str, absolute_top: str, excluded: PathMatcher, ignores: GitIgnores | None, unreadable: list[str]
+):
     # The folder named on the command line is walked even if a pattern matches it.
+    shown_top = display_top
     display_top = "" if display_top in (".", "./") else display_top
     stack = [(display_top, absolute_top, ignores)]
     while stack:
@@ -121,8 +140,12 @@ def _walk(display_top: str, absolute_top: str, excluded: PathMatcher, ignores: G
         try:
             with os.scandir(absolute_folder) as scan:
                 entries = sorted(scan, key=lambda entry: entry.name)
-        except OSError:
-            continue  # unreadable or vanished folder: nothing to check there
+        except FileNotFoundError:
+            continue  # removed while we walked: nothing left to check there
+        except OSError as error:
+            # Said, as an unreadable file is: its files would otherwise go unchecked unseen.
+            unreadable.append(f"{display_folder or shown_top}: cannot read the folder: {error.strerror or error}")
+            continue
         if ignores is not None:
             ignores = ignores.entering(absolute_folder, {entry.name for entry in entries})
         folders = []

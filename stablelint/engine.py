@@ -47,7 +47,12 @@ def parse(source: str, path: str = "<stdin>") -> ast.Module:
         return ast.parse(source, filename=path)
     except SyntaxError as error:
         raise ParseError(f"syntax error: {error.msg}", error.lineno, error.offset) from None
-    except (ValueError, RecursionError, MemoryError) as error:
+    except RecursionError:
+        raise ParseError("cannot parse: too deeply nested (beyond Python's recursion limit)") from None
+    except MemoryError:
+        # CPython's parser says MemoryError, without a message, when its stack is exhausted.
+        raise ParseError("cannot parse: too deeply nested or too large (the parser ran out of memory)") from None
+    except ValueError as error:  # e.g. a NUL character
         raise ParseError(f"cannot parse: {error}") from None
 
 
