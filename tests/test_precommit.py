@@ -17,6 +17,26 @@ FIXED = "import torch\n\n\ndef loss(x):\n    return torch.log_softmax(x, dim=1)\
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="pre-commit needs git")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def package_index(tmp_path_factory):
+    """pre-commit installs the hook into a fresh environment with pip: without a package
+    index pip can reach (offline, behind a firewall) that cannot work, and is not ours to
+    test. A quick download of one small dependency, through pip's own configuration,
+    tells; a short timeout and no retries keep a dead network from stalling the suite."""
+    folder = tmp_path_factory.mktemp("index-probe")
+    command = [
+        sys.executable, "-m", "pip", "download", "--no-deps", "--timeout", "3", "--retries", "0",
+        "--disable-pip-version-check", "--dest", str(folder), "pathspec",
+    ]
+    try:
+        probe = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.skip("no package index answered within 60 s: pre-commit could not install the hook")
+    if probe.returncode != 0:
+        last = (probe.stderr.strip().splitlines() or ["pip failed"])[-1]
+        pytest.skip(f"no package index is reachable, so pre-commit cannot install the hook ({last})")
+
+
 def git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
