@@ -4,10 +4,12 @@ Exit status: 0 nothing reported, 1 findings remain (or a file could not be read 
 parsed, as in flake8 and ruff), 2 a usage or configuration error, a missing path, or an
 internal error. ``--exit-zero`` turns 1 into 0, never 2.
 
+A folder that cannot be read is reported as an unreadable file is (exit 1).
+
 Only this process writes files. ``--jobs`` workers compute the fixed text and send it
-back; they ignore SIGINT and SIGTERM and die with this process, so nothing writes after
-it has gone. SIGINT and SIGTERM are deferred while a file is being replaced, so a file is
-always either the original or the fully fixed text, and no temporary file stays behind.
+back; they ignore SIGINT, SIGTERM and SIGHUP and die with this process, so nothing writes
+after it has gone. Those signals are deferred while a file is being replaced, so a file
+is always either the original or the fully fixed text, and no temporary file stays behind.
 """
 
 from __future__ import annotations
@@ -523,9 +525,9 @@ def _give_owner(new_file: str, status: os.stat_result) -> None:
 
 
 def _rewrite_in_place(target: str, data: bytes, expected: bytes | None) -> None:
+    _pause_for_tests(target)
     descriptor = os.open(target, os.O_RDWR | getattr(os, "O_BINARY", 0))
     try:
-        _pause_for_tests(target)
         current = _read_all(descriptor)
         if expected is not None and _digest(current) != expected:
             raise FileChanged(target)
