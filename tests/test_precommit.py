@@ -17,24 +17,39 @@ FIXED = "import torch\n\n\ndef loss(x):\n    return torch.log_softmax(x, dim=1)\
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="pre-commit needs git")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def package_index(tmp_path_factory):
-    """pre-commit installs the hook into a fresh environment with pip: without a package
-    index pip can reach (offline, behind a firewall) that cannot work, and is not ours to
-    test. A quick download of one small dependency, through pip's own configuration,
-    tells; a short timeout and no retries keep a dead network from stalling the suite."""
-    folder = tmp_path_factory.mktemp("index-probe")
+def unreachable_index(folder: Path, env: dict[str, str] | None = None) -> str | None:
+    """Why pip cannot get packages here, or None when it can: a quick download of one small
+    dependency through pip's own configuration, with a short timeout and no retries so
+    that a dead network does not stall the suite."""
     command = [
         sys.executable, "-m", "pip", "download", "--no-deps", "--timeout", "3", "--retries", "0",
         "--disable-pip-version-check", "--dest", str(folder), "pathspec",
     ]
     try:
-        probe = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        probe = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
     except subprocess.TimeoutExpired:
-        pytest.skip("no package index answered within 60 s: pre-commit could not install the hook")
+        return "no package index answered within 60 s"
     if probe.returncode != 0:
-        last = (probe.stderr.strip().splitlines() or ["pip failed"])[-1]
-        pytest.skip(f"no package index is reachable, so pre-commit cannot install the hook ({last})")
+        return (probe.stderr.strip().splitlines() or ["pip failed"])[-1]
+    return None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def package_index(tmp_path_factory):
+    """pre-commit installs the hook into a fresh environment with pip: without a package
+    index pip can reach (offline, behind a firewall) that cannot work, and is not ours to
+    test."""
+    reason = unreachable_index(tmp_path_factory.mktemp("index-probe"))
+    if reason:
+        pytest.skip(f"no package index is reachable, so pre-commit cannot install the hook ({reason})")
+
+
+def test_the_probe_tells_when_no_index_is_reachable(tmp_path):
+    # pip with no configuration file and an index nobody listens on: what offline looks like.
+    offline = dict(os.environ, PIP_CONFIG_FILE=os.devnull, PIP_INDEX_URL="http://127.0.0.1:9/simple")
+    offline.pop("PIP_FIND_LINKS", None)
+    offline.pop("PIP_EXTRA_INDEX_URL", None)
+    assert unreachable_index(tmp_path, offline)
 
 
 def git(cwd: Path, *args: str) -> None:

@@ -186,7 +186,8 @@ def test_a_signal_during_a_write_completes_that_file_and_stops(tmp_path, signum,
     # section): it must wait until the file is complete, then stop the run.
     tree = make_tree(tmp_path, files=20, lines=40)
     run = Run("--fix", "--jobs", str(jobs), ".", cwd=tmp_path, pause=0.2)
-    being_written = Path(run.wait_for(ANNOUNCED).rstrip()[len(ANNOUNCED):])
+    announced = Path(run.wait_for(ANNOUNCED).rstrip()[len(ANNOUNCED):])  # the real path
+    (being_written,) = [path for path in tree if path.resolve() == announced]
     if jobs > 1:
         assert len(children(run.process.pid)) >= jobs  # the workers are running
     if to == "group":
@@ -213,7 +214,10 @@ def test_a_signal_at_any_moment_leaves_no_half_file(tmp_path, signum, to):
             path.write_text(original)
         run = Run("--fix", "--jobs", "2", ".", cwd=tmp_path)
         time.sleep(delay)
-        os.killpg(run.group, signum) if to == "group" else run.process.send_signal(signum)
+        if to == "group":
+            os.killpg(run.group, signum)
+        else:
+            run.process.send_signal(signum)
         code, _, err = run.finish()
         # 0/1: it had finished before the signal; -signum: it came as Python was exiting,
         # after the run (a shell sees 128 + signum either way).
