@@ -77,7 +77,9 @@ def _lines_matching(pattern: re.Pattern, source: str) -> list[int]:
     return lines
 
 
-_EXP_WORD = re.compile(r"\bexp\b")
+# Names assigned on a line that computes one of these are followed to the lines using them
+# (``e = torch.exp(x)`` … ``e - 1``; ``s = x.std(0)`` … ``x / s``).
+_EXP_WORD = re.compile(r"\b(?:exp|std|var|norm|relu|rand)\b")
 _ASSIGNED_NAME = re.compile(r"[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)")
 
 

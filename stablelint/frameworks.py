@@ -88,6 +88,57 @@ _register("neg", "torch", "torch.neg", "torch.negative")
 _register("neg", "numpy", "numpy.negative")
 _register("neg", "tf", "tensorflow.negative", "tensorflow.math.negative", "keras.ops.negative")
 _register("neg", "jax", "jax.numpy.negative")
+# Ops the interval engine models (their ranges, not a rule of their own).
+_register("sqrt", "torch", "torch.sqrt")
+_register("sqrt", "numpy", "numpy.sqrt")
+_register("sqrt", "math", "math.sqrt")
+_register("sqrt", "tf", "tensorflow.sqrt", "tensorflow.math.sqrt", "keras.ops.sqrt")
+_register("sqrt", "jax", "jax.numpy.sqrt")
+_register("abs", "torch", "torch.abs")
+_register("abs", "numpy", "numpy.abs", "numpy.absolute")
+_register("abs", "tf", "tensorflow.abs", "tensorflow.math.abs", "keras.ops.abs")
+_register("abs", "jax", "jax.numpy.abs")
+_register("tanh", "torch", "torch.tanh")
+_register("tanh", "numpy", "numpy.tanh")
+_register("tanh", "tf", "tensorflow.tanh", "tensorflow.math.tanh", "tensorflow.nn.tanh", "keras.ops.tanh")
+_register("tanh", "jax", "jax.numpy.tanh", "jax.nn.tanh")
+_register("square", "torch", "torch.square")
+_register("square", "numpy", "numpy.square")
+_register("square", "tf", "tensorflow.square", "tensorflow.math.square", "keras.ops.square")
+_register("square", "jax", "jax.numpy.square")
+_register("clamp", "torch", "torch.clamp", "torch.clip")
+_register("clamp", "numpy", "numpy.clip")
+_register("clamp", "tf", "tensorflow.clip_by_value", "keras.ops.clip")
+_register("clamp", "jax", "jax.numpy.clip")
+_register("maximum", "torch", "torch.maximum")
+_register("maximum", "numpy", "numpy.maximum")
+_register("maximum", "tf", "tensorflow.maximum", "tensorflow.math.maximum", "keras.ops.maximum")
+_register("maximum", "jax", "jax.numpy.maximum")
+_register("minimum", "torch", "torch.minimum")
+_register("minimum", "numpy", "numpy.minimum")
+_register("minimum", "tf", "tensorflow.minimum", "tensorflow.math.minimum", "keras.ops.minimum")
+_register("minimum", "jax", "jax.numpy.minimum")
+_register("spread", "torch", "torch.var", "torch.std")
+_register("spread", "numpy", "numpy.var", "numpy.std")
+_register("spread", "tf", "tensorflow.math.reduce_variance", "tensorflow.math.reduce_std", "keras.ops.var",
+          "keras.ops.std")
+_register("spread", "jax", "jax.numpy.var", "jax.numpy.std")
+_register("norm", "torch", "torch.norm", "torch.linalg.norm", "torch.linalg.vector_norm")
+_register("norm", "numpy", "numpy.linalg.norm")
+_register("norm", "tf", "tensorflow.norm", "tensorflow.linalg.norm", "keras.ops.norm")
+_register("norm", "jax", "jax.numpy.linalg.norm")
+_register("rand", "torch", "torch.rand", "torch.rand_like")
+_register("rand", "numpy", "numpy.random.rand", "numpy.random.random", "numpy.random.random_sample")
+_register("rand", "tf", "tensorflow.random.uniform")
+_register("rand", "jax", "jax.random.uniform")
+_register("randn", "torch", "torch.randn", "torch.randn_like")
+_register("randn", "numpy", "numpy.random.randn", "numpy.random.normal", "numpy.random.standard_normal")
+_register("randn", "tf", "tensorflow.random.normal")
+_register("randn", "jax", "jax.random.normal")
+_register("matmul", "torch", "torch.matmul", "torch.mm", "torch.bmm", "torch.nn.functional.linear")
+_register("matmul", "numpy", "numpy.matmul", "numpy.dot")
+_register("matmul", "tf", "tensorflow.matmul", "tensorflow.linalg.matmul", "keras.ops.matmul")
+_register("matmul", "jax", "jax.numpy.matmul", "jax.numpy.dot")
 _register("pow", "torch", "torch.pow")
 _register("pow", "numpy", "numpy.power")
 _register("pow", "tf", "tensorflow.pow", "tensorflow.math.pow", "keras.ops.power")
@@ -146,7 +197,7 @@ _register("relu", "jax", "jax.nn.relu")
 # Reductions that make a subtraction a max-subtraction (the stable logsumexp trick).
 _register("max", "torch", "torch.max", "torch.amax")
 _register("max", "numpy", "numpy.max", "numpy.amax", "numpy.nanmax")
-_register("max", "tf", "tensorflow.math.reduce_max", "tensorflow.reduce_max", "keras.ops.max")
+_register("max", "tf", "tensorflow.math.reduce_max", "tensorflow.reduce_max", "keras.ops.max", "keras.backend.max")
 _register("max", "jax", "jax.numpy.max", "jax.numpy.amax", "jax.numpy.nanmax")
 
 # Calls that return their argument's value unchanged for our purposes.
@@ -189,13 +240,24 @@ METHODS: dict[str, tuple[str, str | None]] = {
     "neg": ("neg", "torch"),
     "negative": ("neg", "torch"),
     "pow": ("pow", "torch"),
+    "sqrt": ("sqrt", "torch"),
+    "abs": ("abs", None),
+    "tanh": ("tanh", "torch"),
+    "square": ("square", "torch"),
+    "clamp": ("clamp", "torch"),
+    "clip": ("clamp", None),
+    "clamp_min": ("clamp", "torch"),
+    "var": ("spread", None),
+    "std": ("spread", None),
+    "norm": ("norm", "torch"),
+    "matmul": ("matmul", None),
 }
 
 # Binary arithmetic ops and their operators; ``rsub`` is ``other - self``.
 ARITHMETIC = frozenset({"add", "sub", "rsub", "mul", "div", "neg", "pow"})
 
 # Ops whose call can start a finding; the text prefilter keys on these words.
-TRIGGER_OPS = frozenset({"log", "exp", "log1p"})
+TRIGGER_OPS = frozenset({"log", "exp", "log1p", "sqrt", "std", "norm"})
 
 
 # Modules that re-export another module's functions under a second name: the canonical
@@ -215,6 +277,8 @@ MODULE_ALIASES: dict[str, str] = {
     "tensorflow.keras.backend": "keras.backend",
     "tf_keras.backend": "keras.backend",
     "keras.src.backend": "keras.backend",
+    "autograd.numpy": "numpy",
+    "autograd.scipy.special": "scipy.special",
     "flax.linen": "jax.nn",
     "flax.linen.activation": "jax.nn",
     "flax.nnx": "jax.nn",

@@ -172,7 +172,7 @@ class Normalizer:
         while seen < 8:
             seen += 1
             if isinstance(expr, ast.Name):
-                definition = env.definition(expr.id)
+                definition = _definition_around(env, expr)
                 if definition is None:
                     return expr
                 if via is not None:
@@ -219,6 +219,27 @@ class Normalizer:
                 # Python's own max/sum over an array reduce its first axis.
                 return Op(_BUILTIN_OPS[func.id], None, expr, f"builtins.{func.id}", expr.args[0], via)
         return None
+
+
+def _definition_around(env: "Env", name: ast.Name) -> tuple[ast.expr, int] | None:
+    """What ``name`` means where it stands: inside its own latest definition (``x =
+    np.exp(x)``) it is the definition before that one."""
+    if not hasattr(env, "definitions"):
+        return env.definition(name.id)  # a remote scope: single assignments only
+    definitions = env.definitions(name.id)
+    if not hasattr(name, "lineno"):
+        # A name the walker wrote itself (``x -= m`` as ``x = x - m``): the x before.
+        return definitions[1] if len(definitions) > 1 else None
+    for definition in definitions:
+        if definition is None:
+            return None
+        node = definition[0]
+        inside = (node.lineno, node.col_offset) <= (name.lineno, name.col_offset) and (
+            (name.end_lineno, name.end_col_offset) <= (node.end_lineno, node.end_col_offset)
+        )
+        if not inside:
+            return definition
+    return None
 
 
 def _keyword_value(call: ast.Call, names: tuple[str, ...]) -> ast.expr | None:

@@ -29,7 +29,7 @@ class Env:
     ``loops``: (first, last) lines of the loops around this point.
     """
 
-    __slots__ = ("defs", "binding_lines", "shadowed", "loops", "written", "function", "owner", "version")
+    __slots__ = ("defs", "binding_lines", "shadowed", "loops", "written", "function", "owner", "version", "earlier")
 
     remote = False  # the scope being walked (analysis.evaluate.RemoteScope is the other kind)
 
@@ -42,6 +42,9 @@ class Env:
         self.function = function  # the function whose body this is (None: module or class body)
         self.owner = owner  # the class of a method's body (or, with no function, of a class body)
         self.version = 0  # bumped at every change: values computed before it are stale
+        # The definitions a name had before its current one, for ``x = f(x)``: inside its
+        # own definition, x means the one before.
+        self.earlier: dict[str, tuple[tuple[ast.expr, int], ...]] = {}
 
     def branch(self) -> "Env":
         child = Env(self.function, self.owner)
@@ -49,6 +52,7 @@ class Env:
         child.binding_lines = self.binding_lines
         child.shadowed = self.shadowed
         child.loops = self.loops
+        child.earlier = dict(self.earlier)
         return child
 
     def definition(self, name: str) -> tuple[ast.expr, int] | None:
@@ -59,7 +63,19 @@ class Env:
         """Bound in this scope (so not the module-level import of the same name)."""
         return name in self.defs
 
+    def definitions(self, name: str) -> list[tuple[ast.expr, int]]:
+        """The current definition of ``name`` and the ones before it, newest first."""
+        current = self.defs.get(name)
+        if current is None:
+            return []
+        return [current, *reversed(self.earlier.get(name, ()))]
+
     def bind(self, name: str, value: ast.expr | None, line: int) -> None:
+        previous = self.defs.get(name)
+        if value is None or previous is None:
+            self.earlier[name] = ()
+        else:
+            self.earlier[name] = self.earlier.get(name, ())[-7:] + (previous,)
         self.defs[name] = None if value is None else (value, line)
         self.binding_lines.setdefault(name, []).append(line)
         self.written.add(name)
@@ -67,6 +83,7 @@ class Env:
 
     def forget(self, name: str) -> None:
         self.defs[name] = None
+        self.earlier[name] = ()
         self.written.add(name)
         self.version += 1
 
@@ -218,6 +235,8 @@ def _merge(env: Env, *branches: Env) -> None:
         first = branches[0].defs.get(key)
         agree = all(branch.defs.get(key) == first for branch in branches[1:])
         env.defs[key] = first if agree else None
+        if not agree:
+            env.earlier[key] = ()
         env.written.add(key)
     env.version += 1
 
@@ -315,6 +334,10 @@ class ScopeWalker:
             env.bind(target.id, value, line)
             return
         names = bound_names(target)
+        if isinstance(target, (ast.Subscript, ast.Attribute)):
+            # ``torch.backends.cudnn.benchmark = True`` sets a module's attribute: the name
+            # ``torch`` still means the module.
+            names = [name for name in names if env.is_local(name) or name not in self.imports.names]
         for name in names:
             env.bind(name, None, line)
         # ``m, _ = torch.max(x, dim=1)``: m is the max; nothing else is known.

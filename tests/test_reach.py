@@ -208,3 +208,73 @@ def test_module_level_instance_of_a_class_of_the_file():
         loss = boundary_loss(discriminator(batch))
     """
     assert [d.code for d in findings(code)] == ["STB104", "STB105"]
+
+
+def test_module_attribute_assignment_keeps_the_module():
+    code = """
+    import torch
+    def f(x):
+        torch.backends.cudnn.benchmark = True
+        return torch.log(torch.sigmoid(x))
+    """
+    assert [d.code for d in findings(code)] == ["STB104"]
+
+
+def test_written_out_sigmoid_is_a_sigmoid():
+    code = """
+    import numpy as np
+    def loss(z, y):
+        p = 1 / (1 + np.exp(-z))
+        return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    """
+    assert [d.code for d in findings(code)] == ["STB104", "STB105"]
+
+
+def test_a_named_eps_is_a_guard_for_log_one_minus():
+    code = """
+    import numpy as np
+    def f(prob, eps=1e-10):
+        return np.log(1 - prob + eps)
+    class C:
+        def g(self, p):
+            return np.log(1 - p + self.epsilon)
+    """
+    assert findings(code) == []
+
+
+def test_several_call_sites_are_not_quoted_as_one():
+    code = """
+    import numpy as np
+    def softmax(a):
+        e = np.exp(a - a.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+    def cross_entropy(Y, pY):
+        return -np.sum(Y * np.log(pY))
+    def run(Xtr, Xte, W, Ytr, Yte):
+        pYtrain = softmax(Xtr.dot(W))
+        pYtest = softmax(Xte.dot(W))
+        return cross_entropy(Ytr, pYtrain), cross_entropy(Yte, pYtest)
+    """
+    [finding] = findings(code)
+    assert "pY receives a softmax value at all 2 calls in this file (pYtrain, line 11, …)" in finding.message
+
+
+def test_a_name_reassigned_from_itself_keeps_its_earlier_guard():
+    code = """
+    import numpy as np
+    def f(x):
+        x = x - np.max(x)
+        x = np.exp(x)
+        return np.log(np.sum(x))
+    """
+    assert findings(code) == []
+
+
+def test_keras_backend_max_shift_is_a_guard():
+    code = """
+    import keras.backend as K
+    def s(x):
+        e = K.exp(x - K.max(x, axis=1, keepdims=True))
+        return e / K.sum(e, axis=1, keepdims=True)
+    """
+    assert findings(code) == []

@@ -13,6 +13,7 @@ it came from, but do not rewrite code they cannot see at the use.
 from __future__ import annotations
 
 import ast
+import math
 from dataclasses import replace
 
 from stablelint import frameworks
@@ -46,6 +47,13 @@ _INTEGER_DTYPES = frozenset({
 _RANGE_CALLS = frozenset({"arange", "range"})
 _ONES_LIKE = frozenset({"ones_like"})
 _MAGNITUDE = frozenset({"abs", "absolute", "fabs"})
+_FILLED = frozenset({"zeros", "ones", "zeros_like", "full", "full_like", "arange", "linspace"})
+
+
+def qualified_module(imports, func: ast.expr, scope) -> bool:
+    """``torch.zeros``/``np.arange``: a framework's function, not a method of some object."""
+    qualified = imports.qualified_name(func, scope)
+    return qualified is not None and qualified.split(".")[0] in ("torch", "numpy", "tensorflow", "jax", "keras")
 _SHAPE_OPS = frozenset({
     "view", "reshape", "squeeze", "unsqueeze", "expand_dims", "tile", "repeat", "broadcast_to", "expand",
     "expand_as", "flatten", "ravel", "transpose", "permute", "swapaxes", "moveaxis", "contiguous", "clone",
@@ -94,6 +102,8 @@ class Evaluator:
         self._depth = 0
         self._active: set[int] = set()  # functions being summarized (recursion guard)
         self._scopes: dict[int, RemoteScope] = {}
+        self._defining: set[int] = set()  # definitions being evaluated (``x = f(x)``)
+        self._truncated = 0  # how often the depth bound cut an evaluation short
 
     @property
     def facts(self) -> FileFacts:
@@ -111,7 +121,9 @@ class Evaluator:
         if cached is not None:
             return cached[2]
         if self._depth >= _MAX_DEPTH:
+            self._truncated += 1
             return Value(v.UNKNOWN, node=expr)
+        truncated = self._truncated
         self._depth += 1
         try:
             value = self._evaluate(expr, scope)
@@ -119,7 +131,9 @@ class Evaluator:
             self._depth -= 1
         if getattr(scope, "remote", False) and value.local:
             value = replace(value, local=False)
-        self._memo[key] = (expr, scope, value)  # keeps both alive: ids stay unique
+        if self._truncated == truncated:
+            # A value the depth bound cut short is not this expression's value: not kept.
+            self._memo[key] = (expr, scope, value)  # keeps both alive: ids stay unique
         return value
 
     def _evaluate(self, expr: ast.expr, scope) -> Value:
@@ -174,12 +188,22 @@ class Evaluator:
         name = expr.id
         if getattr(scope, "remote", False) and name in scope.arguments:
             return scope.arguments[name]
+        if not getattr(scope, "remote", False):
+            # ``x = np.exp(x)``: inside its own definition, x is the definition before it.
+            for definition in scope.definitions(name):
+                if id(definition[0]) in self._defining:
+                    continue
+                self._defining.add(id(definition[0]))
+                try:
+                    value = self.of(definition[0], scope)
+                finally:
+                    self._defining.discard(id(definition[0]))
+                return value.through(name, definition[1])
+            if scope.definition(name) is not None:
+                return _named_like_a_count(expr, name)  # only its own definition: the one before is unknown
         definition = scope.definition(name)
         if definition is not None:
-            value = self.of(definition[0], scope)
-            if getattr(scope, "remote", False):
-                return value
-            return value.through(name, definition[1])
+            return self.of(definition[0], scope)
         if scope.is_local(name):
             return self._parameter(name, expr, scope)
         qualified = self.imports.qualified_name(expr, scope)
@@ -241,10 +265,15 @@ class Evaluator:
             return fallback
         call = received[0][1]
         count = len(received)
-        where = f"at the call on line {call.lineno}" if count == 1 else f"at all {count} calls in this file"
-        argument_text = self.text(_argument_for(call, function, arg, position - sites[0].skip))
+        argument_text = _short(self.text(_argument_for(call, function, arg, position - sites[0].skip)))
+        if count == 1:
+            said = f"{name} receives {argument_text} at the call on line {call.lineno}"
+        else:
+            # Each call passes its own expression: say the kind, and where the first one is.
+            kind = "softmax" if first.kind == v.DIV and first.operand(0).kind == "exp" else first.kind
+            said = f"{name} receives a {kind} value at all {count} calls in this file ({argument_text}, line {call.lineno}, …)"
         value = replace(first, integer=all(value.integer for value, _ in received))
-        return value.remote(f"{name} receives {_short(argument_text)} {where}")
+        return value.remote(said)
 
     def _scope_of(self, node: ast.AST) -> RemoteScope:
         scope = self._scopes.get(id(node))
@@ -346,7 +375,18 @@ class Evaluator:
                 return self._arithmetic(v.SUB, (second, first), call, op, op.framework)
             return self._arithmetic(kind, (first, second), call, op, op.framework)
         operand = self.of(op.input, scope) if op.input is not None else UNKNOWN_VALUE
-        integer = operand.integer and kind in ("sum", "max", "cumsum") or kind in ("relu",) and operand.integer
+        integer = operand.integer and kind in ("sum", "max", "cumsum", "clamp", "abs", "square", "relu")
+        if kind == "clamp":
+            low, high = _clamp_bounds(op)
+            bounds = (self.of(low, scope) if low is not None else None, self.of(high, scope) if high is not None else None)
+            return Value(kind, op.framework, (operand,), call, op, integer=integer, detail=bounds)
+        if kind in ("maximum", "minimum", "matmul"):
+            positional, keywords = op.other_args()
+            other = positional[0] if positional else None
+            second = self.of(other, scope) if other is not None else UNKNOWN_VALUE
+            return Value(kind, op.framework, (operand, second), call, op, integer=integer and second.integer)
+        if kind == "rand" and call.keywords and any(k.arg in ("minval", "maxval", "low", "high") for k in call.keywords):
+            return Value(v.UNKNOWN, op.framework, node=call, op=op)  # drawn from another range
         return Value(kind, op.framework, (operand,), call, op, integer=integer)
 
     def _arithmetic(self, kind: str, operands: tuple[Value, Value], node, op, framework) -> Value:
@@ -357,6 +397,11 @@ class Evaluator:
             integer = True
         if kind == v.POW and left.integer and right.kind == v.CONST and right.const >= 0 and right.integer:
             integer = True
+        if kind == v.DIV and left.kind == v.CONST and left.const == 1.0:
+            written = _written_sigmoid(right)
+            if written is not None:
+                # 1 / (1 + exp(-x)): a sigmoid written out (no call to rewrite: op is None).
+                return Value("sigmoid", framework, (written,), node, None, detail="written out")
         if left.kind == v.CONST and right.kind == v.CONST:
             number = _fold(kind, left.const, right.const)
             if number is not None:
@@ -372,6 +417,14 @@ class Evaluator:
             written_softmax = inner.kind == v.DIV and inner.operand(0).kind == "exp"
             if inner.kind in _NONNEGATIVE_KINDS or written_softmax:
                 return inner  # abs(softmax(x)) is softmax(x)
+        if name in _FILLED and qualified_module(self.imports, func, scope):
+            filled = self._filled(name, call, scope)
+            if filled is not None:
+                whole = name in ("zeros", "ones", "zeros_like", "ones_like") or (
+                    name == "arange" and all(self.of(arg, scope).integer for arg in call.args)
+                    and not any(k.arg == "dtype" and not _dtype_is_integer(k.value) for k in call.keywords)
+                )
+                return Value(v.RANGED, None, (), call, detail=filled, integer=whole)
         if name in _ONES_LIKE and call.args:
             return Value(v.CONST, node=call, const=1.0, integer=True, detail=("ones_like", call.args[0]))
         if name in _INTEGER_CALLS:
@@ -394,6 +447,29 @@ class Evaluator:
             if inputs and all(self.of(expr, scope).integer for expr in inputs):
                 return Value(v.UNKNOWN, node=call, integer=True)
         return Value(v.UNKNOWN, node=call)
+
+    def _filled(self, name: str, call: ast.Call, scope):
+        """The range of ``zeros``/``ones``/``full``/``arange``/``linspace``/``*_like``."""
+        from stablelint.analysis import intervals
+
+        if name in ("zeros", "zeros_like"):
+            return intervals.point(0.0)
+        if name in ("ones", "ones_like"):
+            return intervals.point(1.0)
+        numbers = [self.of(arg, scope) for arg in call.args]
+        keywords = {keyword.arg: self.of(keyword.value, scope) for keyword in call.keywords}
+        if name in ("full", "full_like", "fill"):
+            fill = keywords.get("fill_value") or (numbers[1] if len(numbers) > 1 else None)
+            return intervals.point(fill.const) if fill is not None and fill.kind == v.CONST else None
+        if name in ("arange", "linspace"):
+            ends = [number.const for number in numbers[:2] if number.kind == v.CONST]
+            if len(ends) != min(2, len(numbers)) or not ends:
+                return None
+            if name == "arange" and len(ends) == 1:
+                ends = [0.0, ends[0]]
+            low, high = min(ends), max(ends)
+            return intervals.Interval(low, high)
+        return None
 
     # -- module objects
 
@@ -523,6 +599,40 @@ class Evaluator:
         return Value(v.MODULE, first.framework, node=call, detail=spec)
 
 
+_CLAMP_LOW = ("min", "a_min", "clip_value_min", "min_value", "lower")
+_CLAMP_HIGH = ("max", "a_max", "clip_value_max", "max_value", "upper")
+
+
+def _clamp_bounds(op) -> tuple[ast.expr | None, ast.expr | None]:
+    """The lower and upper bound of ``clamp(x, min, max)`` / ``clip(x, a_min, a_max)`` /
+    ``clip_by_value(t, lo, hi)`` / ``x.clamp_min(lo)``, by keyword or position."""
+    positional, keywords = op.other_args()
+    low = positional[0] if positional else None
+    high = positional[1] if len(positional) > 1 else None
+    for keyword in keywords:
+        if keyword.arg in _CLAMP_LOW:
+            low = keyword.value
+        elif keyword.arg in _CLAMP_HIGH:
+            high = keyword.value
+    if identifier_of(op.call.func) == "clamp_min":
+        high = None
+    if isinstance(low, ast.Constant) and low.value is None:
+        low = None
+    if isinstance(high, ast.Constant) and high.value is None:
+        high = None
+    return low, high
+
+
+def _written_sigmoid(denominator: Value) -> Value | None:
+    """x when ``denominator`` is ``1 + exp(-x)`` (in either order)."""
+    if denominator.kind != v.ADD or len(denominator.operands) != 2:
+        return None
+    for one, exp in (denominator.operands, reversed(denominator.operands)):
+        if one.kind == v.CONST and one.const == 1.0 and exp.kind == "exp" and exp.operand().kind == v.NEG:
+            return exp.operand().operand()
+    return None
+
+
 def _returns(function) -> list[ast.Return]:
     found = []
     pending = list(function.body)
@@ -605,3 +715,180 @@ def _named_like_a_count(expr: ast.expr, name: str) -> Value:
     from stablelint.analysis.counts import is_count_name
 
     return Value(v.UNKNOWN, node=expr, integer=is_count_name(name))
+
+
+# -- ranges: the interval each value can take (analysis.intervals), derived from the value
+
+
+_ESTABLISHED = {
+    # ops whose output range holds whatever their input: the code itself establishes it
+    "softmax": "UNIT", "rand": "UNIFORM", "log_softmax": "NONPOSITIVE", "spread": "NONNEGATIVE",
+    "norm": "NONNEGATIVE", "softplus": "NONNEGATIVE", v.LINEAR: "UNBOUNDED", "matmul": "UNBOUNDED",
+    "randn": "UNBOUNDED",
+}
+
+
+def dtype_of(value: Value) -> str:
+    """The float dtype a value computes in: NumPy and math default to float64, the deep
+    learning frameworks to float32."""
+    from stablelint.analysis import intervals
+
+    return "float64" if value.framework in ("numpy", "math") else intervals.DEFAULT_DTYPE
+
+
+class Ranges:
+    """Intervals of values, memoized: ``of(value)`` is an ``Interval`` or None (unknown)."""
+
+    def __init__(self) -> None:
+        self._memo: dict[int, tuple[Value, object]] = {}
+
+    def of(self, value: Value | None, depth: int = 0):
+        if value is None:
+            return None
+        cached = self._memo.get(id(value))
+        if cached is not None:
+            return cached[1]
+        result = self._compute(value, depth) if depth < 32 else None
+        self._memo[id(value)] = (value, result)
+        return result
+
+    def _compute(self, value: Value, depth: int):
+        from stablelint.analysis import intervals as iv
+
+        kind = value.kind
+        if kind == v.CONST:
+            return iv.point(value.const)
+        if kind == v.RANGED:
+            return value.detail
+        established = _ESTABLISHED.get(kind)
+        if established == "UNIT":
+            return iv.UNIT
+        if established == "UNIFORM":
+            return iv.Interval(0.0, 1.0 - 2.0 ** -24)  # rand draws from [0, 1): 0 included, 1 not
+        if established == "NONNEGATIVE":
+            return iv.NONNEGATIVE
+        if established == "NONPOSITIVE":
+            return iv.Interval(-iv.INF, 0.0)
+        if established == "UNBOUNDED":
+            return iv.UNBOUNDED
+        operands = [self.of(operand, depth + 1) for operand in value.operands]
+        first = operands[0] if operands else None
+        dtype = dtype_of(value)
+        if kind == "exp":
+            # exp(unknown) >= 0, but how large is as unknown as its input: no claim.
+            return iv.exp(first, dtype) if first is not None else None
+        if kind == "sigmoid":
+            return iv.sigmoid(first, dtype) if first is not None else iv.UNIT
+        if kind == "relu":
+            return iv.relu(first) if first is not None else iv.NONNEGATIVE
+        if kind == "tanh":
+            return iv.tanh(first) if first is not None else iv.Interval(-1.0, 1.0)
+        if kind == "clamp":
+            low, high = value.detail if isinstance(value.detail, tuple) else (None, None)
+            # The bounds are converted to the clamped tensor's dtype: 1 - 1e-8 is 1.0 in float32.
+            low_range = _rounded(self.of(low, depth + 1), dtype)
+            high_range = _rounded(self.of(high, depth + 1), dtype)
+            if (low is not None and low_range is None) or (high is not None and high_range is None):
+                return None  # a bound the code does not pin down
+            return iv.clamp(first if first is not None else iv.UNBOUNDED, low_range, high_range)
+        if kind in ("maximum", "minimum") and len(operands) == 2:
+            known = [operand if operand is not None else iv.UNBOUNDED for operand in operands]
+            if operands[0] is None and operands[1] is None:
+                return None
+            return iv.maximum(*known) if kind == "maximum" else iv.minimum(*known)
+        if first is None:
+            return None  # computed from something unknown: unknown (``abs(x)``, ``x ** 2`` too)
+        if kind == v.INDEX or kind == "max" or kind == "mean":
+            return first
+        if kind in ("sum", "cumsum"):
+            return iv.total(first)
+        if kind == "log":
+            return iv.log(first)
+        if kind == "log1p":
+            return iv.log1p(first)
+        if kind == "expm1":
+            return iv.expm1(first, dtype)
+        if kind == "sqrt":
+            return iv.sqrt(first)
+        if kind == "abs":
+            return iv.absolute(first)
+        if kind == "square":
+            return iv.power(first, 2)
+        if kind == v.NEG:
+            return iv.neg(first)
+        if kind in (v.ADD, v.SUB, v.MUL, v.DIV) and len(operands) == 2 and operands[1] is not None:
+            return {v.ADD: iv.add, v.SUB: iv.sub, v.MUL: iv.mul, v.DIV: iv.div}[kind](first, operands[1])
+        if kind == v.POW and len(value.operands) == 2 and value.operands[1].kind == v.CONST:
+            return iv.power(first, value.operands[1].const)
+        return None
+
+
+def _rounded(interval, dtype: str):
+    """The interval with its finite ends rounded to the nearest ``dtype`` number."""
+    if interval is None or dtype == "float64":
+        return interval
+    import numpy
+
+    from stablelint.analysis import intervals as iv
+
+    numpy_dtype = {"float16": numpy.float16, "float32": numpy.float32}.get(dtype, numpy.float32)
+
+    def near(x: float) -> float:
+        return x if math.isinf(x) else float(numpy_dtype(x))
+
+    with numpy.errstate(over="ignore"):
+        return iv.Interval(near(interval.lo), near(interval.hi), interval.nan)
+
+
+# Which end of a value's range the code establishes. ``clamp(x, min=0)`` of an unknown x
+# is >= 0 for sure, but how large it gets is as unknown as x: a hazard at the upper end
+# (exp overflowing) is not proven by it, one at the lower end (log of 0) is.
+_BOTH_ENDS = frozenset({
+    v.CONST, v.RANGED, v.LINEAR, "matmul", "randn", "rand", "softmax", "log_softmax", "tanh", "sigmoid",
+})
+_INCREASING = frozenset({"exp", "log", "log1p", "expm1", "sqrt", v.INDEX, "mean", "max", "cumsum", "relu"})
+
+
+def known_ends(ranges: "Ranges", value: Value | None, depth: int = 0) -> tuple[bool, bool]:
+    """(lower end established, upper end established) for ``ranges.of(value)``."""
+    if value is None or depth > 32 or ranges.of(value) is None:
+        return False, False
+    kind = value.kind
+    if kind in _BOTH_ENDS:
+        return True, True
+    operands = value.operands
+
+    def ends(index: int) -> tuple[bool, bool]:
+        return known_ends(ranges, operands[index], depth + 1) if len(operands) > index else (False, False)
+
+    if kind in _INCREASING:
+        lo, hi = ends(0)
+        return (True if kind == "relu" else lo), hi
+    if kind in ("spread", "norm", "softplus", "abs", "square"):
+        return True, ends(0)[1] and kind in ("abs", "square")
+    if kind == "clamp":
+        low, high = value.detail if isinstance(value.detail, tuple) else (None, None)
+        lo, hi = ends(0)
+        return lo or low is not None, hi or high is not None
+    if kind == v.NEG:
+        lo, hi = ends(0)
+        return hi, lo
+    if kind in (v.ADD, v.SUB) and len(operands) == 2:
+        (a_lo, a_hi), (b_lo, b_hi) = ends(0), ends(1)
+        if kind == v.SUB:
+            b_lo, b_hi = b_hi, b_lo
+        return a_lo and b_lo, a_hi and b_hi
+    if kind in ("sum",):
+        lo, hi = ends(0)
+        interval = ranges.of(operands[0]) if operands else None
+        return lo and interval is not None and interval.lo >= 0, hi and interval is not None and interval.hi <= 0
+    if kind in ("maximum", "minimum") and len(operands) == 2:
+        (a_lo, a_hi), (b_lo, b_hi) = ends(0), ends(1)
+        if kind == "maximum":
+            return a_lo or b_lo, a_hi and b_hi
+        return a_lo and b_lo, a_hi or b_hi
+    if kind in (v.MUL, v.DIV, v.POW):
+        every = [end for index in range(len(operands)) for end in ends(index)]
+        known = all(every) if every else False
+        return known, known
+    return False, False

@@ -28,6 +28,7 @@ INDEX = "index"  # ``v[...]``, ``v.gather(...)``, ``take_along_axis(v, ...)``: e
 ATTRIBUTE = "attribute"  # ``v.name`` of an array: ``x.shape``, ``x.values`` …
 LINEAR = "linear"  # the output of an affine layer (Linear, Dense, conv): spans all of R
 TUPLE = "tuple"  # a tuple written out (``return prob, logit``): its elements are the operands
+RANGED = "ranged"  # an array built with a known range of values (zeros, full, arange, linspace): detail
 
 # Binary arithmetic, whatever the spelling (``a - b``, ``a.sub(b)``, ``np.subtract(a, b)``).
 ADD, SUB, MUL, DIV, POW, NEG, FLOORDIV, MOD = "add", "sub", "mul", "div", "pow", "neg", "floordiv", "mod"

@@ -9,7 +9,7 @@ import tokenize
 from dataclasses import dataclass
 from typing import ClassVar, Iterable
 
-from stablelint.analysis.evaluate import Evaluator
+from stablelint.analysis.evaluate import Evaluator, Ranges, known_ends
 from stablelint.analysis.values import Value
 from stablelint.diagnostics import Diagnostic, Edit, Fix, Import, Safety
 from stablelint.fixes import replace, spell
@@ -61,13 +61,27 @@ class Context:
             self.normalizer, tree if tree is not None else ast.Module([], []), index.text, index.source
         )
         self.env = Env()
+        self.ranges = Ranges()
+        self.covered: set[int] = set()  # ids of nodes an STB1xx finding already explains
         self.diagnostics: list[Diagnostic] = []
         self._imports_scipy = any(bound.startswith("scipy") for bound in imports.names.values())
+        # float32 is what deep learning code computes in; NumPy/SciPy code in float64.
+        self.deep_learning = any(
+            bound.split(".")[0] in ("torch", "tensorflow", "jax", "keras", "flax") for bound in imports.names.values()
+        )
 
     # -- reading code
     def value(self, expr: ast.expr | None) -> Value:
         """The abstract value of ``expr`` at the node being checked."""
         return self.evaluator.of(expr, self.env)
+
+    def range(self, value: Value | None):
+        """The interval ``value`` can take (``analysis.intervals.Interval``), None if unknown."""
+        return self.ranges.of(value)
+
+    def known_ends(self, value: Value | None) -> tuple[bool, bool]:
+        """Whether the code establishes the lower and the upper end of ``range(value)``."""
+        return known_ends(self.ranges, value)
     def op(self, expr: ast.expr | None, kind: str | None = None) -> Op | None:
         """The canonical op computing ``expr`` (through definitions); ``op.via`` says how."""
         if expr is None:
@@ -229,4 +243,8 @@ class Rule:
             message = f"{message} ({'; '.join(said)})"
         if fix is None and any(not value.local and value.origin for value in origins):
             message += "; not fixed: the value is computed elsewhere"
+        if self.code.startswith("STB1") and self.code not in ("STB106", "STB107"):
+            # The interval rules (STB4xx) stay silent where this finding already explains the node.
+            ctx.covered.add(id(node))
+            ctx.covered.update(id(value.node) for value in origins if value.node is not None)
         ctx.diagnostics.append(Diagnostic(ctx.path, line, col, end_line, end_col, self.code, message, fix))

@@ -25,7 +25,10 @@ def family(*ops: Op | None) -> str | None:
     if len(found) != 1:
         return None
     (framework,) = found
-    if framework == "tf" and any(op is not None and (op.qualified_name or "").startswith("keras.") for op in ops):
+    names = [op.qualified_name or "" for op in ops if op is not None]
+    if framework == "tf" and any(name.startswith("keras.backend.") for name in names):
+        return None  # Keras 2's backend: its stable functions are not keras.ops' (Keras 3 only)
+    if framework == "tf" and any(name.startswith("keras.") for name in names):
         return "keras"
     return framework
 
@@ -331,9 +334,20 @@ def one_plus_terms(value: Value) -> tuple[v.Term, list[v.Term]] | None:
     if len(units) != 1:
         return None
     rest = [term for term in found if term is not units[0]]
-    if any(term.value.kind == v.CONST for term in rest):
-        return None  # ``1 + x - 0.5``: the constant part is not 1
+    if any(term.value.kind == v.CONST or _names_an_eps(term.node) for term in rest):
+        return None  # ``1 + x - 0.5``, ``1 - p + eps``: the constant part is not 1
     return units[0], rest
+
+
+_EPS_NAME = re.compile(r"(?:eps|epsilon|tiny|_?eps_?\w*|\w*_eps|\w*_epsilon|delta|jitter|smooth(?:ing)?)", re.I)
+
+
+def _names_an_eps(node: ast.expr | None) -> bool:
+    """``eps``, ``self.epsilon``, ``EPS``, ``K.epsilon()``: a small constant by its name."""
+    if isinstance(node, ast.Call) and not node.args:
+        node = node.func
+    name = identifier_of(node) if node is not None else ""
+    return bool(name) and _EPS_NAME.fullmatch(name) is not None
 
 
 def terms_text(ctx: Context, found: list[v.Term]) -> str | None:

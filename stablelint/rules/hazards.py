@@ -1,0 +1,354 @@
+"""STB4xx: hazards the interval engine proves reachable from what the code establishes.
+
+A finding needs an interval the code itself sets up (a relu, a ``rand``, a clamp with a
+lower bound of 0, a Linear layer's output, a std): ``log(x)`` of a parameter nobody
+constrains is unknown, and unknown is not a finding.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+
+from stablelint.analysis import intervals as iv
+from stablelint.analysis import values as v
+from stablelint.analysis.evaluate import dtype_of
+from stablelint.analysis.values import Value
+from stablelint.rules.base import Context, Invalid, Rule, Valid
+from stablelint.rules.matching import takes_only_input
+
+
+
+def _describe(ctx: Context, value: Value, interval) -> str:
+    """``relu(h) ranges over [0, inf]``: the value as written (shortened) and its range."""
+    written = " ".join(ctx.text(value.node).split()) if value.node is not None and value.local else "it"
+    if len(written) > 40:
+        written = written[:37] + "..."
+    return f"{written} ranges over {interval}"
+
+
+def sum_of_exp(value: Value) -> bool:
+    """``sum(exp(x))``: written out it is STB102's/STB103's; with the maximum subtracted one
+    term is exp(0) = 1, so it is >= 1 — a relation intervals alone do not see."""
+    if value.kind == v.INDEX:
+        value = value.operand()
+    return value.kind in ("sum", "mean", "cumsum") and value.operand().kind == "exp"
+
+
+def zero_only_at_a_point(ctx: Context, value: Value) -> bool:
+    """``abs(x)``, ``x ** 2``, ``sqrt(x)``: 0 only where x is exactly 0, a single point
+    that nothing here makes likely — not a proven hazard."""
+    if value.kind == v.INDEX:
+        value = value.operand()
+    return value.kind == v.POW or value.kind in ("square", "abs", "sqrt")
+
+
+class LogOfNonPositive(Rule):
+    """
+    ## What it does
+    Finds `log(x)` where the code itself lets `x` reach 0 or below: the output of a
+    `relu`, `rand()` (which can return exactly 0), a `clamp`/`clip` whose lower bound is
+    0, `1 - y` with `y` the output of a Linear/Dense layer or a matmul, a `std` or `norm`.
+    A log whose argument nobody constrains (a parameter) is not reported, nor one whose
+    argument carries an eps or a positive clamp (`log(p + 1e-8)`, `log(p.clamp(min=1e-6))`).
+    `log(softmax(x))`, `log(sigmoid(x))` and the like are STB101–STB110's.
+
+    ## Why is this bad?
+    `log(0)` is `-inf` and `log` of a negative number is NaN; both propagate through the
+    loss, and the gradient `1/x` at 0 is infinite. Such values are reachable here by
+    construction: relu is 0 on half its domain, `torch.rand` draws 0 with probability
+    2^-24 per element, and an affine output is any real number.
+
+    ## Fix safety
+    No fix is offered: the right floor (an eps, `finfo(dtype).tiny`, a clamp of the input)
+    depends on what the value means. RANUM's repair clamps the argument to the smallest
+    range that removes the hazard, e.g. `torch.log(x.clamp(min=torch.finfo(x.dtype).tiny))`.
+
+    ## References
+    - Zhang et al., *Detecting numerical bugs in neural network architectures* (DEBAR, FSE'20).
+    - Li et al., *Reliability assurance for deep neural network architectures against numerical defects* (RANUM, ICSE'23).
+    - Goodfellow, Bengio, Courville, *Deep Learning*, §4.1.
+    """
+
+    code = "STB401"
+    name = "log-of-nonpositive"
+    message = "log of a value that can be 0 or negative gives -inf or nan"
+    fix_safety = "unsafe"
+    on = ("log",)
+    autocast = "Not affected: the hazard is in the range of the argument, whatever the dtype."
+    valid = [
+        Valid("torch.log(x)"),
+        Valid("torch.log(torch.relu(x) + 1e-6)"),
+        Valid("torch.log(torch.clamp(x, min=1e-6))"),
+        Valid("torch.log(torch.rand(3) * 0.9 + 0.1)"),
+        Valid("torch.log(torch.exp(x))"),
+    ]
+    invalid = [
+        Invalid("torch.log(torch.relu(x))", None),
+        Invalid("torch.log(torch.clamp(x, min=0))", None),
+        Invalid("torch.log(torch.rand(3, 5))", None),
+        Invalid("np.log(np.clip(x, 0, 1))", None, "numpy"),
+        Invalid("torch.log(0.5 - x @ x.T)", None),
+    ]
+
+    def check(self, node: ast.Call, log: Value, ctx: Context) -> None:
+        if id(node) in ctx.covered or not takes_only_input(log.op):
+            return
+        argument = log.operand()
+        if argument.kind in _EXPLAINED_BY_STB1 or sum_of_exp(argument):
+            return
+        interval = ctx.range(argument)
+        if interval is None or interval.lo > 0 or zero_only_at_a_point(ctx, argument):
+            return
+        if not ctx.known_ends(argument)[0]:
+            return  # the low end comes from something unknown: no claim
+        reach = "0" if interval.lo == 0 else "negative values"
+        message = f"log of a value that can reach {reach} gives -inf or nan: {_describe(ctx, argument, interval)}"
+        self.report(ctx, node, None, list(argument.via), origins=[argument], message=message)
+
+
+class ExpOverflow(Rule):
+    """
+    ## What it does
+    Finds `exp(x)` where the code lets `x` pass the largest argument whose exponential
+    is finite in the dtype (88.72 in float32 and bfloat16, 11.09 in float16, 709.78 in
+    float64): the output of a Linear/Dense layer or a matmul used unclamped
+    (`torch.exp(0.5 * self.fc_logvar(h))`), or a constant range such as
+    `exp(linspace(0, 100))`. Exponentials inside a formula that STB102/STB103/STB108–STB110
+    rewrite are theirs.
+
+    ## Why is this bad?
+    Past the bound `exp` returns `inf`; the next subtraction or division makes it NaN, and
+    the gradient is `inf`. A VAE's `exp(0.5 * logvar)` with `logvar` straight from a
+    Linear layer overflows as soon as one logit drifts above 177 in float32 — in float16
+    (mixed precision) above 22.
+
+    ## Fix safety
+    No fix is offered: clamping the argument (`logvar.clamp(max=...)`, `softplus`
+    parameterisations) changes the model. Say what bound the value has, and the finding
+    goes away.
+
+    ## References
+    - Zhang et al., *Detecting numerical bugs in neural network architectures* (DEBAR, FSE'20).
+    - Li et al., *Reliability assurance for deep neural network architectures against numerical defects* (RANUM, ICSE'23).
+    - Goodfellow, Bengio, Courville, *Deep Learning*, §4.1.
+    """
+
+    code = "STB402"
+    name = "exp-overflow"
+    message = "exp of a value that can pass the dtype's overflow bound gives inf"
+    fix_safety = "unsafe"
+    on = ("exp",)
+    autocast = (
+        "`exp` runs in float32 under CUDA autocast, so the float32 bound (88.72) applies to autocast code; "
+        "outside autocast a float16 model overflows above 11.09."
+    )
+    valid = [
+        Valid("torch.exp(x)"),
+        Valid("torch.exp(torch.clamp(x @ x.T, max=20))"),
+        Valid("torch.exp(-torch.relu(x))"),
+        Valid("torch.exp(torch.linspace(0, 10, 5))"),
+    ]
+    invalid = [
+        Invalid("torch.exp(0.5 * (x @ x.T))", None),
+        Invalid("torch.exp(torch.linspace(0, 100, 5))", None),
+        Invalid("np.exp(np.arange(0, 1000))", None, "numpy"),
+    ]
+
+    def check(self, node: ast.Call, exp: Value, ctx: Context) -> None:
+        if id(node) in ctx.covered or not takes_only_input(exp.op):
+            return
+        argument = exp.operand()
+        interval = ctx.range(argument)
+        dtype = dtype_of(exp)
+        if interval is None or interval.hi <= iv.EXP_OVERFLOW[dtype] or not ctx.known_ends(argument)[1]:
+            return
+        message = (
+            f"exp overflows to inf past {iv.EXP_OVERFLOW[dtype]:.2f} in {dtype}: "
+            f"{_describe(ctx, argument, interval)}"
+        )
+        self.report(ctx, node, None, list(argument.via), origins=[argument], message=message)
+
+
+class DivisionByZero(Rule):
+    """
+    ## What it does
+    Finds `a / b` where the code lets the divisor reach 0: a `std`/`var` (0 when every
+    element is equal: `x / x.std(0)`), a `norm` (`1.0 / norm(x)`), a sum of non-negative
+    terms (`p / p.sum()` with `p = relu(...)`), a `clamp` whose lower bound is 0. A divisor
+    with an eps or a positive clamp (`x / (x.std(0) + 1e-8)`) is not reported, nor one the
+    code does not constrain. A softmax written out is STB103's.
+
+    ## Why is this bad?
+    `x / 0` is `±inf` and `0 / 0` is NaN. A constant feature column, an all-zero
+    gradient or an empty mask makes these divisors exactly 0 in ordinary training data.
+
+    ## Fix safety
+    No fix is offered: the eps to add (or the clamp) is a modelling choice; add it to the
+    divisor, not to the result.
+
+    ## References
+    - Zhang et al., *Detecting numerical bugs in neural network architectures* (DEBAR, FSE'20).
+    - Li et al., *Reliability assurance for deep neural network architectures against numerical defects* (RANUM, ICSE'23).
+    - Goodfellow, Bengio, Courville, *Deep Learning*, §4.1.
+    """
+
+    code = "STB403"
+    name = "division-by-zero"
+    message = "division by a value that can be 0 gives inf or nan"
+    fix_safety = "unsafe"
+    on = ("div",)
+    autocast = "Not affected: the hazard is in the range of the divisor, whatever the dtype."
+    valid = [
+        Valid("x / y"),
+        Valid("x / (x.std(0) + 1e-8)"),
+        Valid("x / torch.clamp(torch.norm(x), min=1e-12)"),
+        Valid("1 / (1 + torch.exp(-x))"),
+    ]
+    invalid = [
+        Invalid("x / x.std(0)", None),
+        Invalid("1.0 / torch.norm(x)", None),
+        Invalid("np.ones(3) / np.linalg.norm(x)", None, "numpy"),
+        Invalid("x / torch.norm(x, dim=-1, keepdim=True)", None),
+    ]
+
+    def check(self, node: ast.AST, quotient: Value, ctx: Context) -> None:
+        if id(node) in ctx.covered or len(quotient.operands) != 2:
+            return
+        divisor = quotient.operand(1)
+        if divisor.kind == v.CONST:
+            return
+        if sum_of_exp(divisor):
+            return  # a softmax's denominator: written out it is STB103's, max-shifted it is >= 1
+        interval = ctx.range(divisor)
+        if interval is None or not interval.reaches(0.0) or interval.unbounded or zero_only_at_a_point(ctx, divisor):
+            return
+        lo_known, hi_known = ctx.known_ends(divisor)
+        if not (lo_known if interval.lo == 0 else hi_known if interval.hi == 0 else lo_known and hi_known):
+            return  # the 0 comes from an end the code does not establish
+        message = f"division by a value that can be 0 gives inf or nan: {_describe(ctx, divisor, interval)}"
+        self.report(ctx, node, None, list(divisor.via), origins=[divisor], message=message)
+
+
+class SqrtOfNegative(Rule):
+    """
+    ## What it does
+    Finds `sqrt(x)` where the code lets `x` be negative: a variance computed as
+    `mean(x**2) - mean(x)**2` (rounding makes it slightly negative), `1 - y` with `y` an
+    affine output, `sqrt` of a difference the code does not bound.
+
+    ## Why is this bad?
+    `sqrt` of a negative number is NaN, and it propagates through everything after it;
+    the variance formula above loses all its digits when the mean is large next to the
+    spread, and its rounding error is as likely negative as positive.
+
+    ## Fix safety
+    No fix is offered: use the framework's `var`/`std` for variances, or clamp the
+    argument at 0 (`x.clamp(min=0)`) where a negative value is only rounding.
+
+    ## References
+    - Zhang et al., *Detecting numerical bugs in neural network architectures* (DEBAR, FSE'20).
+    - Li et al., *Reliability assurance for deep neural network architectures against numerical defects* (RANUM, ICSE'23).
+    - Goodfellow, Bengio, Courville, *Deep Learning*, §4.1.
+    """
+
+    code = "STB404"
+    name = "sqrt-of-negative"
+    message = "sqrt of a value that can be negative gives nan"
+    fix_safety = "unsafe"
+    on = ("sqrt",)
+    autocast = "Not affected: the hazard is in the range of the argument, whatever the dtype."
+    valid = [
+        Valid("torch.sqrt(x)"),
+        Valid("torch.sqrt(x.var(0) + 1e-5)"),
+        Valid("torch.sqrt(torch.clamp(1 - x @ x.T, min=0))"),
+        Valid("np.sqrt(np.square(x).sum())", "numpy"),
+    ]
+    invalid = [
+        Invalid("torch.sqrt(1 - x @ x.T)", None),
+        Invalid("torch.sqrt(torch.rand(3) - 0.5)", None),
+        Invalid("np.sqrt(0.5 - np.random.rand(3))", None, "numpy"),
+    ]
+
+    def check(self, node: ast.Call, root: Value, ctx: Context) -> None:
+        if id(node) in ctx.covered or not takes_only_input(root.op):
+            return
+        argument = root.operand()
+        interval = ctx.range(argument)
+        if interval is None or interval.lo >= 0 or not ctx.known_ends(argument)[0]:
+            return
+        message = f"sqrt of a value that can be negative gives nan: {_describe(ctx, argument, interval)}"
+        self.report(ctx, node, None, list(argument.via), origins=[argument], message=message)
+
+
+class AbsorbedEps(Rule):
+    """
+    ## What it does
+    Finds a small constant added to or subtracted from a larger one that the dtype rounds
+    it away from: `1e-10 + 1 - p` (the eps merges with the 1 before `p` is subtracted),
+    `clip(p, 1e-8, 1 - 1e-8)` (the upper bound is exactly 1.0 in float32). The dtype is
+    float32 where the file uses PyTorch, TensorFlow, Keras or JAX, float64 otherwise.
+
+    ## Why is this bad?
+    In float32, `1 + 1e-10` is exactly `1.0` (the eps is below half an ulp of 1, about
+    6e-8); in float16 anything below 4.9e-4 vanishes next to 1. The guard the code means
+    to add is not there: `log(1e-10 + 1 - p)` is `log(0)` when `p` rounds to 1, and a clip
+    to `1 - 1e-8` lets `log(1 - p)` reach `log(0)`. This exact line is in five of the
+    GRIST subjects.
+
+    ## Fix safety
+    No fix is offered: move the eps next to the value it guards (`1 - p + 1e-7`) or use an
+    eps the dtype holds (`torch.finfo(dtype).eps`).
+
+    ## References
+    - Zhang et al., *Detecting numerical bugs in neural network architectures* (DEBAR, FSE'20).
+    - Li et al., *Reliability assurance for deep neural network architectures against numerical defects* (RANUM, ICSE'23).
+    - Goodfellow, Bengio, Courville, *Deep Learning*, §4.1.
+    """
+
+    code = "STB405"
+    name = "absorbed-eps"
+    message = "a constant the dtype rounds away: the eps is lost"
+    fix_safety = "unsafe"
+    on = ("const",)
+    autocast = "In float16 (autocast) far larger constants are absorbed: anything below 4.9e-4 next to 1."
+    valid = [
+        Valid("torch.log(1 - x + 1e-7)"),
+        Valid("torch.clamp(x, 1e-7, 1 - 1e-7)"),
+        Valid("torch.log(1 + x)"),
+        Valid("y = 2 ** 31 - 1"),
+    ]
+    invalid = [
+        Invalid("loss = torch.log(1e-10 + 1 - x)", None),
+        Invalid("loss = torch.log(torch.clamp(x, 1e-8, 1 - 1e-8))", None),
+        Invalid("loss = np.log(np.clip(x, 1e-20, 1 - 1e-20))", None, "numpy"),
+        Invalid("loss = tf.math.log(1e-10 + 1.0 - x)", None, "tf"),
+    ]
+
+    def check(self, node: ast.AST, folded: Value, ctx: Context) -> None:
+        if not isinstance(node, ast.BinOp) or not isinstance(node.op, (ast.Add, ast.Sub)):
+            return
+        left, right = ctx.value(node.left), ctx.value(node.right)
+        if left.kind != v.CONST or right.kind != v.CONST:
+            return
+        if isinstance(node.left, ast.Constant) and isinstance(node.right, ast.Constant):
+            if type(node.left.value) is int and type(node.right.value) is int:
+                return  # Python ints are exact
+        small, large = sorted((left.const, right.const), key=abs)
+        if small == 0 or math.isinf(large) or abs(large) < 1e-3 or abs(small) > 1e-3:
+            return
+        dtype = "float32" if ctx.deep_learning else "float64"
+        if not iv.absorbed(small, large, dtype):
+            return
+        sign = "+" if isinstance(node.op, ast.Add) else "-"
+        message = (
+            f"{ctx.text(node.left)} {sign} {ctx.text(node.right)} is exactly {large:g} in {dtype}: "
+            "the eps is lost; add it to the value it guards"
+        )
+        self.report(ctx, node, None, message=message)
+
+
+# Arguments whose log a STB1xx rule already explains (with a better message and a fix).
+_EXPLAINED_BY_STB1 = frozenset({"softmax", "sigmoid", "exp", "log_softmax"})
+
+RULES = [LogOfNonPositive, ExpOverflow, DivisionByZero, SqrtOfNegative, AbsorbedEps]

@@ -1,0 +1,67 @@
+"""The ranges the analysis gives expressions (``Ranges``, read by the STB4xx rules): what
+the code establishes is a claim, what comes from something unknown is not."""
+
+from __future__ import annotations
+
+import ast
+import math
+import textwrap
+
+import pytest
+
+from stablelint.engine import check_source
+from stablelint.ir import ImportTable, SourceIndex
+from stablelint.rules.base import Context
+
+PRELUDE = "import torch\nimport torch.nn as nn\nimport numpy as np\n"
+
+
+def range_of(expression: str):
+    source = PRELUDE + f"y = {expression}\n"
+    tree = ast.parse(source)
+    ctx = Context("t.py", SourceIndex(source), ImportTable.from_tree(tree), tree)
+    value = ctx.value(tree.body[-1].value)
+    return ctx.range(value), ctx.known_ends(value)
+
+
+@pytest.mark.parametrize(
+    "expression, low, high, ends",
+    [
+        ("torch.relu(h)", 0.0, math.inf, (True, False)),
+        ("torch.rand(3)", 0.0, 1.0 - 2.0 ** -24, (True, True)),
+        ("1 - nn.Linear(3, 3)(h)", -math.inf, math.inf, (True, True)),
+        ("torch.softmax(h, 0) + 1e-8", 1e-8, 1.0 + 1e-8, (True, True)),
+        ("torch.clamp(h, min=1e-6)", 1e-6, math.inf, (True, False)),
+        ("torch.clamp(h, 0.0, 1.0)", 0.0, 1.0, (True, True)),
+        ("h.std(0)", 0.0, math.inf, (True, False)),
+        ("torch.exp(torch.linspace(0, 100, 5))", 1.0, math.inf, (True, True)),
+        ("torch.sigmoid(torch.full((3,), 20.0))", 1.0, 1.0, (True, True)),
+        ("torch.tanh(h) * 2", -2.0, 2.0, (True, True)),
+    ],
+)
+def test_established_ranges(expression, low, high, ends):
+    interval, known = range_of(expression)
+    assert interval is not None
+    assert interval.lo == pytest.approx(low, rel=1e-6, abs=1e-12)
+    assert interval.hi == pytest.approx(high, rel=1e-6) if math.isfinite(high) else interval.hi == high
+    assert known == ends
+
+
+@pytest.mark.parametrize("expression", ["h", "h + 1", "torch.exp(h)", "h ** 2", "torch.abs(h)", "h / 3", "h @ w - h"])
+def test_computed_from_unknown_is_unknown(expression):
+    interval, _ = range_of(expression)
+    assert interval is None
+
+
+def test_float32_rounds_a_clamp_bound_to_one():
+    interval, _ = range_of("1 - torch.clamp(h, 1e-8, 1 - 1e-8)")
+    assert interval.lo <= 0.0  # 1 - 1e-8 is 1.0 in float32: 1 - p reaches 0
+
+
+def test_unknown_is_never_a_hazard():
+    code = """
+    import torch
+    def f(x, y):
+        return torch.log(x), torch.exp(y), x / y, torch.sqrt(x - y), torch.log(torch.abs(x)), torch.exp(x) / (y @ x)
+    """
+    assert [d.code for d in check_source(textwrap.dedent(code), "t.py") if d.code.startswith("STB4")] == []
