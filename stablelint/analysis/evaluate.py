@@ -177,6 +177,14 @@ class Evaluator:
             if base.kind == v.ATTRIBUTE and base.detail == "shape":
                 return Value(v.UNKNOWN, node=expr, integer=True)
             return Value(v.INDEX, base.framework, (base,), expr, integer=base.integer, detail=expr.value)
+        if kind in (ast.GeneratorExp, ast.ListComp) and len(expr.generators) == 1:
+            # ``sum(math.exp(s) for s in xs)``: the elements; the loop names must not hide others.
+            targets = {node.id for node in ast.walk(expr.generators[0].target) if isinstance(node, ast.Name)}
+            if not any(scope.is_local(name) or scope.definition(name) is not None for name in targets):
+                element = self.of(expr.elt, scope)
+                if element.known:
+                    return Value(v.INDEX, element.framework, (element,), expr, detail=None)
+            return Value(v.UNKNOWN, node=expr)
         if kind is ast.IfExp:
             body, orelse = self.of(expr.body, scope), self.of(expr.orelse, scope)
             return _join(body, orelse, expr)

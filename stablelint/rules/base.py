@@ -63,6 +63,7 @@ class Context:
         self.env = Env()
         self.ranges = Ranges()
         self.covered: set[int] = set()  # ids of nodes an STB1xx finding already explains
+        self.inside_reported_sums: set[int] = set()  # nodes of a sum already reported whole
         self.diagnostics: list[Diagnostic] = []
         self._imports_scipy = any(bound.startswith("scipy") for bound in imports.names.values())
         # float32 is what deep learning code computes in; NumPy/SciPy code in float64.

@@ -100,12 +100,15 @@ class LogSoftmax(Rule):
             return
         argument = log.operand()
         indexed = argument if argument.kind == v.INDEX else None
-        softmax = softmax_of(indexed.operand() if indexed else argument)
+        inner, layers = argument, 0
+        while inner.kind == v.INDEX and layers < 4:  # tf.gather(tf.reshape(p, [-1]), i)
+            inner, layers = inner.operand(), layers + 1
+        softmax = softmax_of(inner)
         if softmax is None:
             return
         via = (indexed.via if indexed else ()) + softmax.via
         fix = None
-        if softmax.kind == "softmax" and fixable(softmax) and (indexed is None or indexed.local):
+        if softmax.kind == "softmax" and fixable(softmax) and layers <= 1 and (indexed is None or indexed.local):
             fix = self.fix(ctx, node, softmax.op, indexed, via)
         self.report(ctx, node, fix, via, origins=[indexed or softmax, softmax])
 
@@ -217,9 +220,12 @@ class LogSumExp(Rule):
             return
         total = log.operand()
         exp = total.operand()
+        generated = exp.kind == v.INDEX and isinstance(exp.node, (ast.GeneratorExp, ast.ListComp))
+        if generated:
+            exp = exp.operand()  # sum(exp(s) for s in xs): reported without a fix
         if total.kind not in ("sum", "mean") or exp.kind != "exp" or exp.op is None:
             return
-        if is_nonpositive(ctx, exp.op.input) if exp.local else False:
+        if exp.local and is_nonpositive(ctx, exp.op.input):
             return
         via = list(total.via + exp.via)
         if total.kind == "mean":
@@ -227,7 +233,8 @@ class LogSumExp(Rule):
             fix = self.mean_fix(ctx, node, log.op, total.op, exp.op, via) if fixable(total, exp) else None
             self.report(ctx, node, fix, via, origins=[total, exp], message=message)
             return
-        fix = self.fix(ctx, node, log.op, total.op, exp.op, via) if fixable(total, exp) else None
+        fixed = fixable(total, exp) and not generated
+        fix = self.fix(ctx, node, log.op, total.op, exp.op, via) if fixed else None
         self.report(ctx, node, fix, via, origins=[total, exp])
 
     def fix(self, ctx: Context, node: ast.Call, log: Op, total: Op, exp: Op, via: list) -> Fix | None:
@@ -713,6 +720,9 @@ class ExpMinusOne(Rule):
 
     def check(self, node: ast.AST, difference: Value, ctx: Context) -> None:
         found = v.terms(difference)
+        if len(found) > 2:
+            self.check_longer_sum(ctx, node, found)
+            return
         if len(found) != 2:
             return
         exps = [term for term in found if term.value.kind == "exp"]
@@ -729,6 +739,29 @@ class ExpMinusOne(Rule):
         fix = self.fix(ctx, node, exp.op, list(exp.via), negative=exp_sign < 0) if fixable(exp) else None
         message = "1 - exp(x) loses precision when |x| is small; use -expm1(x)" if exp_sign < 0 else None
         self.report(ctx, node, fix, list(exp.via), origins=[exp], message=message)
+
+    def check_longer_sum(self, ctx: Context, node: ast.AST, found: list) -> None:
+        """``-1.0 + b - a + exp(a - b)``: the exp and the -1 cancel inside a longer sum.
+        Reported at the whole sum (once: an inner sum of it is not a sum of its own)."""
+        if id(node) in ctx.inside_reported_sums:
+            return
+        exps = [term for term in found if term.value.kind == "exp"]
+        units = [term for term in found if is_unit(term, found)]
+        if len(exps) != 1 or len(units) != 1 or units[0].sign * units[0].value.const != -exps[0].sign:
+            return
+        exp = exps[0].value
+        if exp.op is None or exp.op.input is None or not takes_only_input(exp.op):
+            return
+        if exp.local and is_constant_expression(ctx, exp.op.input):
+            return
+        pair = {id(exps[0].node), id(units[0].node)}
+        if any(
+            isinstance(inner, ast.BinOp) and {id(inner.left), id(inner.right)} == pair for inner in ast.walk(node)
+        ):
+            return  # ``(ratio - 1) - x``: the inner exp(x) - 1 is reported, and fixed, on its own
+        ctx.inside_reported_sums.update(id(child) for child in ast.walk(node))
+        message = "exp(x) - 1 inside a sum loses precision when |x| is small; use expm1(x)"
+        self.report(ctx, node, None, list(exp.via), origins=[exp], message=message)
 
     def fix(self, ctx: Context, node: ast.AST, exp: Op, via: list, negative: bool = False) -> Fix | None:
         if exp.method:

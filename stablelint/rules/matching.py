@@ -107,7 +107,9 @@ def is_max_like(ctx: Context, expr: ast.expr, of: ast.expr | None = None) -> boo
             continue
         op = ctx.op(expr)
         if op is not None and op.kind == "max":
-            return of is None or op.input is None or _same_tensor(ctx, op.input, of)
+            # Python's max(xs) is the max of the elements a comprehension draws from xs.
+            builtin = op.qualified_name == "builtins.max"
+            return of is None or op.input is None or builtin or _same_tensor(ctx, op.input, of)
         if op is not None and op.kind == "identity" and op.input is not None:
             expr = op.input
             continue
