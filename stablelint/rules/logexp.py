@@ -759,6 +759,12 @@ class ExpMinusOne(Rule):
             isinstance(inner, ast.BinOp) and {id(inner.left), id(inner.right)} == pair for inner in ast.walk(node)
         ):
             return  # ``(ratio - 1) - x``: the inner exp(x) - 1 is reported, and fixed, on its own
+        argument = ctx.text(exp.op.input)
+        if any(term.node is not None and term is not exps[0] and term is not units[0]
+               and ctx.text(term.node) in argument for term in found):
+            # ``1 + logvar - exp(logvar)`` (a Gaussian KL): exp(x) - 1 - x cancels at x**2 / 2,
+            # and expm1(x) - x does too: expm1 alone is no fix there.
+            return
         ctx.inside_reported_sums.update(id(child) for child in ast.walk(node))
         message = "exp(x) - 1 inside a sum loses precision when |x| is small; use expm1(x)"
         self.report(ctx, node, None, list(exp.via), origins=[exp], message=message)
