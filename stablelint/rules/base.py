@@ -144,6 +144,18 @@ class Context:
         return Fix(safety, (edit,), tuple(imports))
 
 
+def _origin_within(value: Value, depth: int = 0) -> str | None:
+    """Where a value came from, or the first of its operands that says (``0.5 * logvar``
+    with ``logvar`` received from a call site)."""
+    if value.origin or depth > 3:
+        return value.origin
+    for operand in value.operands:
+        origin = _origin_within(operand, depth + 1)
+        if origin:
+            return origin
+    return None
+
+
 def _without_redundant_parentheses(source: str, edit: Edit) -> Edit:
     """``(exp(x) - 1)`` becomes ``expm1(x)``, not ``(expm1(x))``: grouping parentheses
     around the replaced expression go when the replacement is an atom (a call, a name),
@@ -238,8 +250,10 @@ class Rule:
             name, def_line = via[0]
             said.append(f"{name} is defined on line {def_line}")
         for value in origins:
-            if value.origin and value.origin not in said:
-                said.append(value.origin)
+            # A range comes from the operands too: the interval rules say where they came from.
+            origin = _origin_within(value) if self.code.startswith("STB4") else value.origin
+            if origin and origin not in said:
+                said.append(origin)
         if said:
             message = f"{message} ({'; '.join(said)})"
         if fix is None and any(not value.local and value.origin for value in origins):

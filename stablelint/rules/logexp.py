@@ -745,6 +745,8 @@ class ExpMinusOne(Rule):
         Reported at the whole sum (once: an inner sum of it is not a sum of its own)."""
         if id(node) in ctx.inside_reported_sums:
             return
+        # The sum is judged whole, once: its partial sums are not sums of their own.
+        ctx.inside_reported_sums.update(id(child) for child in ast.walk(node) if child is not node)
         exps = [term for term in found if term.value.kind == "exp"]
         units = [term for term in found if is_unit(term, found)]
         if len(exps) != 1 or len(units) != 1 or units[0].sign * units[0].value.const != -exps[0].sign:
@@ -765,7 +767,6 @@ class ExpMinusOne(Rule):
             # ``1 + logvar - exp(logvar)`` (a Gaussian KL): exp(x) - 1 - x cancels at x**2 / 2,
             # and expm1(x) - x does too: expm1 alone is no fix there.
             return
-        ctx.inside_reported_sums.update(id(child) for child in ast.walk(node))
         message = "exp(x) - 1 inside a sum loses precision when |x| is small; use expm1(x)"
         self.report(ctx, node, None, list(exp.via), origins=[exp], message=message)
 
