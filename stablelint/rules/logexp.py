@@ -14,6 +14,7 @@ from stablelint.rules.base import Context, Invalid, Rule, Valid
 from stablelint.rules.matching import (
     arguments_of,
     axis_arguments,
+    exp_cannot_overflow,
     family,
     fixable,
     is_constant_expression,
@@ -225,7 +226,7 @@ class LogSumExp(Rule):
             exp = exp.operand()  # sum(exp(s) for s in xs): reported without a fix
         if total.kind not in ("sum", "mean") or exp.kind != "exp" or exp.op is None:
             return
-        if exp.local and is_nonpositive(ctx, exp.op.input):
+        if exp.local and is_nonpositive(ctx, exp.op.input) or exp_cannot_overflow(ctx, exp):
             return
         via = list(total.via + exp.via)
         if total.kind == "mean":
@@ -458,6 +459,9 @@ class LogSigmoid(Rule):
         sigmoid = indexed.operand() if indexed else argument
         if sigmoid.kind != "sigmoid":
             return
+        interval = ctx.range(sigmoid)
+        if interval is not None and interval.lo > 0:
+            return  # its input is bounded below: the sigmoid cannot round to 0 (intervals)
         via = list((indexed.via if indexed else ()) + sigmoid.via)
         fix = None
         if fixable(sigmoid) and sigmoid.op.input is not None and (indexed is None or indexed.local):
@@ -542,6 +546,9 @@ class LogOneMinusSigmoid(Rule):
         if len(found) != 1 or found[0].sign != -1 or found[0].value.kind != "sigmoid":
             return
         sigmoid = found[0].value
+        interval = ctx.range(sigmoid)
+        if interval is not None and interval.hi < 1:
+            return  # its input is bounded above: the sigmoid cannot round to 1 (intervals)
         via = via + list(sigmoid.via)
         fix = None
         if fixable(sigmoid) and argument.local and sigmoid.op.input is not None:
@@ -850,7 +857,7 @@ class NaiveSoftplus(Rule):
             exp, local = split[1][0].value, argument.local
         if exp.kind != "exp" or exp.op is None or exp.op.input is None:
             return
-        if exp.local and is_nonpositive(ctx, exp.op.input):
+        if exp.local and is_nonpositive(ctx, exp.op.input) or exp_cannot_overflow(ctx, exp):
             return
         via = list(argument.via if log.kind == "log" else ()) + list(exp.via)
         fix = self.fix(ctx, node, log.op, exp.op, via) if fixable(exp) and local else None
@@ -1012,7 +1019,7 @@ class NaiveLogCumSumExp(Rule):
         total, exp = log.operand(), log.operand().operand()
         if total.kind != "cumsum" or exp.kind != "exp" or exp.op is None or exp.op.input is None:
             return
-        if exp.local and is_nonpositive(ctx, exp.op.input):
+        if exp.local and is_nonpositive(ctx, exp.op.input) or exp_cannot_overflow(ctx, exp):
             return
         via = list(total.via + exp.via)
         fix = self.fix(ctx, node, log.op, total.op, exp.op, via) if fixable(total, exp) else None

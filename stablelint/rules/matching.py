@@ -407,3 +407,16 @@ def rewrapped(ctx: Context, indexed: Value, content: str) -> str | None:
         return None
     text = ctx.index.source
     return text[start:base_start] + content + text[base_end:end]
+
+
+def exp_cannot_overflow(ctx: Context, exp: Value) -> bool:
+    """The interval engine shows exp's argument stays within the dtype's range on both
+    sides (``exp(torch.tanh(x))``, ``exp(torch.clamp(s, -20, 20))``): nothing to stabilise."""
+    from stablelint.analysis import intervals
+    from stablelint.analysis.evaluate import dtype_of
+
+    argument = ctx.range(exp.operand())
+    if argument is None:
+        return False
+    dtype = dtype_of(exp)
+    return intervals.EXP_UNDERFLOW[dtype] / 2 < argument.lo and argument.hi < intervals.EXP_OVERFLOW[dtype] - 1
