@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import math
+import struct
 from dataclasses import replace
 
 from stablelint import frameworks
@@ -279,7 +280,10 @@ class Evaluator:
         else:
             # Each call passes its own expression: say the kind, and where the first one is.
             kind = "softmax" if first.kind == v.DIV and first.operand(0).kind == "exp" else first.kind
-            said = f"{name} receives a {kind} value at all {count} calls in this file ({argument_text}, line {call.lineno}, …)"
+            said = (
+                f"{name} receives a {kind} value at all {count} calls in this file"
+                f" ({argument_text}, line {call.lineno}, …)"
+            )
         value = replace(first, integer=all(value.integer for value, _ in received))
         return value.remote(said)
 
@@ -326,7 +330,8 @@ class Evaluator:
         if not first.known or any(value.kind != first.kind for value in found[1:]):
             return Value(v.UNKNOWN, node=expr, integer=all(value.integer for value in found))
         self_name = self.text(expr)
-        where = f"set on line {sets[0].line}" if len(sets) == 1 else f"set on lines {', '.join(str(s.line) for s in sets)}"
+        lines = ", ".join(str(attribute_set.line) for attribute_set in sets)
+        where = f"set on line {lines}" if len(sets) == 1 else f"set on lines {lines}"
         return first.remote(f"{self_name} is {where} as {_short(self.text(sets[0].value))}")
 
     # -- calls
@@ -386,14 +391,14 @@ class Evaluator:
         integer = operand.integer and kind in ("sum", "max", "cumsum", "clamp", "abs", "square", "relu")
         if kind == "clamp":
             low, high = _clamp_bounds(op)
-            bounds = (self.of(low, scope) if low is not None else None, self.of(high, scope) if high is not None else None)
+            bounds = tuple(self.of(bound, scope) if bound is not None else None for bound in (low, high))
             return Value(kind, op.framework, (operand,), call, op, integer=integer, detail=bounds)
         if kind in ("maximum", "minimum", "matmul"):
             positional, keywords = op.other_args()
             other = positional[0] if positional else None
             second = self.of(other, scope) if other is not None else UNKNOWN_VALUE
             return Value(kind, op.framework, (operand, second), call, op, integer=integer and second.integer)
-        if kind == "rand" and call.keywords and any(k.arg in ("minval", "maxval", "low", "high") for k in call.keywords):
+        if kind == "rand" and any(k.arg in ("minval", "maxval", "low", "high") for k in call.keywords):
             return Value(v.UNKNOWN, op.framework, node=call, op=op)  # drawn from another range
         return Value(kind, op.framework, (operand,), call, op, integer=integer)
 
@@ -533,7 +538,8 @@ class Evaluator:
     # -- functions and classes of this file
 
     def _helper_call(self, func: ast.expr, call: ast.Call, scope, callee: Value) -> Value | None:
-        target = callee.detail if isinstance(callee.detail, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else None
+        definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+        target = callee.detail if isinstance(callee.detail, definitions) else None
         skip = 0
         owner = getattr(scope, "owner", None)
         function = getattr(scope, "function", None)
@@ -833,19 +839,22 @@ class Ranges:
 
 def _rounded(interval, dtype: str):
     """The interval with its finite ends rounded to the nearest ``dtype`` number."""
-    if interval is None or dtype == "float64":
+    if interval is None or dtype in ("float64", "bfloat16"):
         return interval
-    import numpy
-
     from stablelint.analysis import intervals as iv
 
-    numpy_dtype = {"float16": numpy.float16, "float32": numpy.float32}.get(dtype, numpy.float32)
+    code = "e" if dtype == "float16" else "f"
 
     def near(x: float) -> float:
-        return x if math.isinf(x) else float(numpy_dtype(x))
+        if math.isinf(x):
+            return x
+        try:
+            return struct.unpack(code, struct.pack(code, x))[0]
+        except (OverflowError, struct.error):
+            return math.copysign(math.inf, x)  # beyond the dtype's range
 
-    with numpy.errstate(over="ignore"):
-        return iv.Interval(near(interval.lo), near(interval.hi), interval.nan)
+    return iv.Interval(near(interval.lo), near(interval.hi), interval.nan)
+
 
 
 # Which end of a value's range the code establishes. ``clamp(x, min=0)`` of an unknown x

@@ -419,7 +419,8 @@ class FileFacts:
         prefix = r"\." if method else r"(?<![\w.])"
         lines: list[int] = []
         for match in re.finditer(prefix + re.escape(name) + r"\b", source):
-            if source.startswith("def ", max(0, match.start() - 4)) or source.startswith("class ", max(0, match.start() - 6)):
+            before = source[max(0, match.start() - 6):match.start()]
+            if before.endswith(("def ", "class ")):
                 continue
             if not re.match(r"\s*\(", source[match.end():match.end() + 64]):
                 return None  # used as a value
@@ -440,7 +441,9 @@ class FileFacts:
                 func = node.func
                 if not method and isinstance(func, ast.Name) and func.id == name:
                     sites.append(CallSite(node, scope, 0))
-                elif method and isinstance(func, ast.Attribute) and func.attr == name and isinstance(func.value, ast.Name):
+                elif method and isinstance(func, ast.Attribute) and func.attr == name and (
+                    isinstance(func.value, ast.Name)
+                ):
                     owner_parameters = parameters(scope) if isinstance(scope, _FUNCTIONS) else []
                     if owner_parameters and func.value.id == owner_parameters[0].arg:
                         sites.append(CallSite(node, scope, 1))

@@ -18,7 +18,6 @@ from stablelint.rules.base import Context, Invalid, Rule, Valid
 from stablelint.rules.matching import takes_only_input
 
 
-
 def _describe(ctx: Context, value: Value, interval) -> str:
     """``relu(h) ranges over [0, inf]``: the value as written (shortened) and its range."""
     written = " ".join(ctx.text(value.node).split()) if value.node is not None and value.local else "it"
@@ -66,7 +65,8 @@ class LogOfNonPositive(Rule):
 
     ## References
     - Zhang et al., *Detecting numerical bugs in neural network architectures* (DEBAR, FSE'20).
-    - Li et al., *Reliability assurance for deep neural network architectures against numerical defects* (RANUM, ICSE'23).
+    - Li et al., *Reliability assurance for deep neural network architectures against
+      numerical defects* (RANUM, ICSE'23).
     - Goodfellow, Bengio, Courville, *Deep Learning*, §4.1.
     """
 
@@ -130,7 +130,8 @@ class ExpOverflow(Rule):
 
     ## References
     - Zhang et al., *Detecting numerical bugs in neural network architectures* (DEBAR, FSE'20).
-    - Li et al., *Reliability assurance for deep neural network architectures against numerical defects* (RANUM, ICSE'23).
+    - Li et al., *Reliability assurance for deep neural network architectures against
+      numerical defects* (RANUM, ICSE'23).
     - Goodfellow, Bengio, Courville, *Deep Learning*, §4.1.
     """
 
@@ -189,7 +190,8 @@ class DivisionByZero(Rule):
 
     ## References
     - Zhang et al., *Detecting numerical bugs in neural network architectures* (DEBAR, FSE'20).
-    - Li et al., *Reliability assurance for deep neural network architectures against numerical defects* (RANUM, ICSE'23).
+    - Li et al., *Reliability assurance for deep neural network architectures against
+      numerical defects* (RANUM, ICSE'23).
     - Goodfellow, Bengio, Courville, *Deep Learning*, §4.1.
     """
 
@@ -248,7 +250,8 @@ class SqrtOfNegative(Rule):
 
     ## References
     - Zhang et al., *Detecting numerical bugs in neural network architectures* (DEBAR, FSE'20).
-    - Li et al., *Reliability assurance for deep neural network architectures against numerical defects* (RANUM, ICSE'23).
+    - Li et al., *Reliability assurance for deep neural network architectures against
+      numerical defects* (RANUM, ICSE'23).
     - Goodfellow, Bengio, Courville, *Deep Learning*, §4.1.
     """
 
@@ -302,7 +305,8 @@ class AbsorbedEps(Rule):
 
     ## References
     - Zhang et al., *Detecting numerical bugs in neural network architectures* (DEBAR, FSE'20).
-    - Li et al., *Reliability assurance for deep neural network architectures against numerical defects* (RANUM, ICSE'23).
+    - Li et al., *Reliability assurance for deep neural network architectures against
+      numerical defects* (RANUM, ICSE'23).
     - Goodfellow, Bengio, Courville, *Deep Learning*, §4.1.
     """
 

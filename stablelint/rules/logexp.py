@@ -5,10 +5,10 @@ from __future__ import annotations
 import ast
 
 from stablelint import frameworks
-from stablelint.diagnostics import Fix
-from stablelint.fixes import call_arguments, negated, operand
 from stablelint.analysis import values as v
 from stablelint.analysis.values import Value
+from stablelint.diagnostics import Fix
+from stablelint.fixes import call_arguments, negated, operand
 from stablelint.ir import Op, constant_value, identifier_of
 from stablelint.rules.base import Context, Invalid, Rule, Valid
 from stablelint.rules.matching import (
@@ -93,7 +93,9 @@ class LogSoftmax(Rule):
         Invalid("jnp.log(jax.nn.softmax(x, axis=1))", "jax.nn.log_softmax(x, axis=1)", "jax"),
         Invalid("torch.log(F.softmax(x, -1)[:, 0])", "F.log_softmax(x, -1)[:, 0]"),
         Invalid("torch.log(torch.softmax(x, 1).reshape(-1))", "torch.log_softmax(x, 1).reshape(-1)"),
-        Invalid("np.log(scipy.special.softmax(x, axis=1)[:, 1])", "scipy.special.log_softmax(x, axis=1)[:, 1]", "numpy"),
+        Invalid(
+            "np.log(scipy.special.softmax(x, axis=1)[:, 1])", "scipy.special.log_softmax(x, axis=1)[:, 1]", "numpy"
+        ),
     ]
 
     def check(self, node: ast.Call, log: Value, ctx: Context) -> None:
