@@ -15,6 +15,9 @@ from bisect import bisect_left
 from stablelint.ir import identifier_of
 
 _EXPRESSION_SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+# NumPy's functions and methods that write into their first argument (or receiver) in place:
+# ``np.add.at(total, idx, v)``, ``np.copyto(a, b)``, ``a.fill(0)``, ``np.put(a, i, v)``.
+_NUMPY_IN_PLACE = frozenset({"at", "put", "copyto", "place", "putmask", "fill_diagonal", "fill", "itemset", "sort"})
 _MAX_FUNCTIONS = frozenset({"max", "amax", "reduce_max", "nanmax"})
 
 
@@ -317,7 +320,8 @@ class ScopeWalker:
         if not isinstance(func, ast.Attribute):
             return
         attr = func.attr
-        if not attr.endswith("_") or attr.startswith("_"):
+        in_place = attr.endswith("_") and not attr.startswith("_")
+        if not in_place and attr not in _NUMPY_IN_PLACE:
             return
         root = func.value
         while isinstance(root, (ast.Attribute, ast.Subscript)):

@@ -65,3 +65,27 @@ def test_unknown_is_never_a_hazard():
         return torch.log(x), torch.exp(y), x / y, torch.sqrt(x - y), torch.log(torch.abs(x)), torch.exp(x) / (y @ x)
     """
     assert [d.code for d in check_source(textwrap.dedent(code), "t.py") if d.code.startswith("STB4")] == []
+
+
+def test_an_array_filled_in_place_has_no_constant_range():
+    code = """
+    import numpy as np
+    def merge(unique_inverse, scores):
+        scores_max = np.max(scores)
+        new_scores = np.zeros_like(scores)
+        np.add.at(new_scores, unique_inverse, np.exp(scores - scores_max))
+        return np.log(new_scores) + scores_max
+    """
+    assert check_source(textwrap.dedent(code), "t.py") == []
+
+
+def test_a_quotient_of_bounded_values_proves_no_negative_sqrt():
+    code = """
+    import torch
+    def step(t):
+        a = torch.clamp(torch.cos(t), 0.0001, 0.9999)
+        b = torch.clamp(torch.cos(t + 1), 0.0001, 0.9999)
+        alpha = a / b
+        return ((1 - alpha) * (1.0 - b) / (1.0 - a)).sqrt()
+    """
+    assert [d.code for d in check_source(textwrap.dedent(code), "t.py")] == []

@@ -22,7 +22,7 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
-from stablelint.scopes import bound_names, unpacked
+from stablelint.scopes import _NUMPY_IN_PLACE, bound_names, unpacked
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
@@ -198,7 +198,8 @@ def _mutated_by(call: ast.Call) -> list[str]:
         if keyword.arg == "out":
             names.extend(bound_names(keyword.value))
     func = call.func
-    if isinstance(func, ast.Attribute) and func.attr.endswith("_") and not func.attr.startswith("_"):
+    in_place = isinstance(func, ast.Attribute) and func.attr.endswith("_") and not func.attr.startswith("_")
+    if in_place or isinstance(func, ast.Attribute) and func.attr in _NUMPY_IN_PLACE:
         names.extend(bound_names(func.value))
         if call.args:
             names.extend(bound_names(call.args[0]))

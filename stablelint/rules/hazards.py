@@ -34,6 +34,17 @@ def sum_of_exp(value: Value) -> bool:
     return value.kind in ("sum", "mean", "cumsum") and value.operand().kind == "exp"
 
 
+def through_division(value: Value, depth: int = 0) -> bool:
+    """Is a finite range a quotient's? Interval division forgets how numerator and
+    divisor relate (``(1 - a) / (1 - b)`` with a <= b is <= 1), so its bounds are too wide
+    to prove a hazard with."""
+    if depth > 8:
+        return False
+    if value.kind == v.DIV:
+        return True
+    return any(through_division(operand, depth + 1) for operand in value.operands)
+
+
 def zero_only_at_a_point(ctx: Context, value: Value) -> bool:
     """``abs(x)``, ``x ** 2``, ``sqrt(x)``: 0 only where x is exactly 0, a single point
     that nothing here makes likely — not a proven hazard."""
@@ -102,6 +113,8 @@ class LogOfNonPositive(Rule):
             return
         if not ctx.known_ends(argument)[0]:
             return  # the low end comes from something unknown: no claim
+        if interval.lo < 0 and math.isfinite(interval.lo) and through_division(argument):
+            return
         reach = "0" if interval.lo == 0 else "negative values"
         message = f"log of a value that can reach {reach} gives -inf or nan: {_describe(ctx, argument, interval)}"
         self.report(ctx, node, None, list(argument.via), origins=[argument], message=message)
@@ -279,6 +292,8 @@ class SqrtOfNegative(Rule):
         argument = root.operand()
         interval = ctx.range(argument)
         if interval is None or interval.lo >= 0 or not ctx.known_ends(argument)[0]:
+            return
+        if math.isfinite(interval.lo) and through_division(argument):
             return
         message = f"sqrt of a value that can be negative gives nan: {_describe(ctx, argument, interval)}"
         self.report(ctx, node, None, list(argument.via), origins=[argument], message=message)
