@@ -581,6 +581,14 @@ class Evaluator:
                 arguments[arg.arg] = self.of(argument, scope)
         facts = self.facts
         remote = RemoteScope(facts.function_facts(function), function, facts.owner_of(function), arguments)
+        found = self._summarized(function, returns, remote)
+        if not found.known:
+            return Value(v.UNKNOWN, node=call, integer=found.integer)
+        origin = f"{function.name}() returns {_short(self.text(returns[0]))} on line {returns[0].lineno}"
+        return found.remote(origin)
+
+    def _summarized(self, function, returns: list[ast.expr], remote: RemoteScope) -> Value:
+        """The value ``function`` returns: one kind on every ``return``, or unknown."""
         self._active.add(id(function))
         try:
             found = [self.of(expr, remote) for expr in returns]
@@ -588,9 +596,8 @@ class Evaluator:
             self._active.discard(id(function))
         first = found[0]
         if not first.known or any(value.kind != first.kind for value in found[1:]):
-            return Value(v.UNKNOWN, node=call, integer=all(value.integer for value in found))
-        origin = f"{function.name}() returns {_short(self.text(returns[0]))} on line {returns[0].lineno}"
-        return first.remote(origin)
+            return Value(v.UNKNOWN, integer=all(value.integer for value in found))
+        return first
 
     def _instance(self, cls: ast.ClassDef, call: ast.Call) -> Value | None:
         """``Head(...)``: a module of this file; calling it computes what its forward returns."""
@@ -600,14 +607,8 @@ class Evaluator:
         returns = [node.value for node in _returns(forward)]
         if not returns or any(value is None for value in returns):
             return None
-        remote = RemoteScope(self.facts.function_facts(forward), forward, cls)
-        self._active.add(id(forward))
-        try:
-            found = [self.of(expr, remote) for expr in returns]
-        finally:
-            self._active.discard(id(forward))
-        first = found[0]
-        if not first.known or any(value.kind != first.kind for value in found[1:]):
+        first = self._summarized(forward, returns, RemoteScope(self.facts.function_facts(forward), forward, cls))
+        if not first.known:
             return None
         spec = ModuleSpec(first.kind, first.framework, f"{cls.name}(...)", cls.lineno, result=first)
         return Value(v.MODULE, first.framework, node=call, detail=spec)
