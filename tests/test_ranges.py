@@ -89,3 +89,18 @@ def test_a_quotient_of_bounded_values_proves_no_negative_sqrt():
         return ((1 - alpha) * (1.0 - b) / (1.0 - a)).sqrt()
     """
     assert [d.code for d in check_source(textwrap.dedent(code), "t.py")] == []
+
+
+@pytest.mark.parametrize(
+    "code, reported",
+    [
+        ("torch.exp(torch.linspace(0, 20, 5, dtype=torch.float16))", True),  # 20 > 11.09 in float16
+        ("torch.exp(torch.linspace(0, 20, 5, dtype=torch.float16).float())", False),
+        ("torch.exp(torch.linspace(0, 20, 5).half())", True),
+        ("torch.exp(torch.linspace(0, 20, 5).to(torch.float16))", True),
+        ("torch.exp(torch.linspace(0, 20, 5))", False),
+    ],
+)
+def test_the_dtype_the_code_gives_sets_the_overflow_bound(code, reported):
+    source = f"import torch\ny = {code}\n"
+    assert [d.code for d in check_source(source, "t.py")] == (["STB402"] if reported else [])

@@ -343,6 +343,13 @@ class Evaluator:
         func = call.func
         name = identifier_of(func)
         qualified = self.imports.qualified_name(func, scope)
+        cast = self._cast(name, call, func, qualified)
+        if cast is not None:
+            base_expr, dtype = cast
+            base = self.of(base_expr, scope)
+            if base.known and base.kind not in (v.MODULE, v.TUPLE):
+                return Value(v.INDEX, base.framework, (base,), call, integer=base.integer, detail=base_expr, dtype=dtype)
+            return Value(v.UNKNOWN, node=call, integer=base.integer, dtype=dtype)
         if name in _SHAPE_OPS and (call.args or isinstance(func, ast.Attribute)):
             # ``p.view(-1)``, ``tf.tile(s, [1, 1, n])``: the same elements, rearranged.
             base_expr = func.value if isinstance(func, ast.Attribute) and qualified is None else None
@@ -437,7 +444,8 @@ class Evaluator:
                     name == "arange" and all(self.of(arg, scope).integer for arg in call.args)
                     and not any(k.arg == "dtype" and not _dtype_is_integer(k.value) for k in call.keywords)
                 )
-                return Value(v.RANGED, None, (), call, detail=filled, integer=whole)
+                dtype = next((_float_dtype(k.value) for k in call.keywords if k.arg == "dtype"), None)
+                return Value(v.RANGED, None, (), call, detail=filled, integer=whole, dtype=dtype)
         if name in _ONES_LIKE and call.args:
             return Value(v.CONST, node=call, const=1.0, integer=True, detail=("ones_like", call.args[0]))
         if name in _INTEGER_CALLS:
@@ -460,6 +468,21 @@ class Evaluator:
             if inputs and all(self.of(expr, scope).integer for expr in inputs):
                 return Value(v.UNKNOWN, node=call, integer=True)
         return Value(v.UNKNOWN, node=call)
+
+    def _cast(self, name: str, call: ast.Call, func: ast.expr, qualified: str | None):
+        """(the cast expression, its float dtype) for ``x.half()``, ``x.to(torch.float16)``,
+        ``x.astype(np.float16)``, ``tf.cast(x, tf.float16)``; None for anything else."""
+        method = isinstance(func, ast.Attribute) and qualified is None
+        if method and name in _CAST_METHODS and not call.args and not call.keywords:
+            return func.value, _CAST_METHODS[name]
+        if method and name in ("to", "type", "astype"):
+            dtype = next((_float_dtype(arg) for arg in call.args if _float_dtype(arg)), None)
+            dtype = dtype or next((_float_dtype(k.value) for k in call.keywords if k.arg == "dtype"), None)
+            if dtype is not None:
+                return func.value, dtype
+        if qualified is not None and name == "cast" and len(call.args) >= 2 and _float_dtype(call.args[1]):
+            return call.args[0], _float_dtype(call.args[1])
+        return None
 
     def _filled(self, name: str, call: ast.Call, scope):
         """The range of ``zeros``/``ones``/``full``/``arange``/``linspace``/``*_like``."""
@@ -743,12 +766,43 @@ _ESTABLISHED = {
 }
 
 
-def dtype_of(value: Value) -> str:
-    """The float dtype a value computes in: NumPy and math default to float64, the deep
-    learning frameworks to float32."""
+def dtype_of(value: Value, depth: int = 0) -> str:
+    """The float dtype a value computes in: the one the code gives it or its operands (a
+    cast, ``dtype=``), else float64 for NumPy and math and float32 for the deep learning
+    frameworks."""
     from stablelint.analysis import intervals
 
+    said = _said_dtype(value)
+    if said is not None:
+        return said
     return "float64" if value.framework in ("numpy", "math") else intervals.DEFAULT_DTYPE
+
+
+def _said_dtype(value: Value, depth: int = 0) -> str | None:
+    if value.dtype is not None or depth > 6:
+        return value.dtype
+    for operand in value.operands:
+        found = _said_dtype(operand, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+_CAST_METHODS = {"half": "float16", "float": "float32", "double": "float64", "bfloat16": "bfloat16"}
+_FLOAT_DTYPES = {
+    "float16": "float16", "half": "float16", "bfloat16": "bfloat16", "float32": "float32", "float": "float32",
+    "float64": "float64", "double": "float64", "single": "float32",
+}
+
+
+def _float_dtype(expr: ast.expr | None) -> str | None:
+    """``torch.float16``, ``np.float16``, ``"float16"``, ``tf.half`` as a dtype name."""
+    if expr is None:
+        return None
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return _FLOAT_DTYPES.get(expr.value)
+    name = identifier_of(expr)
+    return _FLOAT_DTYPES.get(name) if isinstance(expr, ast.Attribute) else None
 
 
 class Ranges:

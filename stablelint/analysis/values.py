@@ -58,6 +58,7 @@ class Value:
     via: tuple[tuple[str, int], ...] = ()  # the names followed from the use, with their lines
     origin: str | None = None  # how a non-local value reached the use, said in messages
     detail: object = None  # kind-specific: a ModuleSpec, an attribute name …
+    dtype: str | None = None  # float16/bfloat16/float32/float64 where the code says so (a cast, dtype=)
 
     @property
     def known(self) -> bool:
