@@ -644,8 +644,10 @@ def check_files(paths: list[str], settings: Settings, mode: Mode, jobs: int) -> 
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    # fork: the workers start at once, and their parent is this process (see _worker_started).
-    context = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
+    # spawn, not fork: a worker forked while one of the pool's threads holds a lock can hang
+    # on that lock before it ever runs _worker_started, and then outlives a killed parent.
+    # A spawned worker starts clean, and its parent is still this process.
+    context = multiprocessing.get_context("spawn")
     chunk = max(1, len(paths) // (jobs * 16))
     pool = ProcessPoolExecutor(jobs, context, initializer=_worker_started, initargs=(os.getpid(),))
     try:
