@@ -295,7 +295,8 @@ def spread(a: Interval) -> Interval:
     element can be infinite (inf - inf in the deviations)."""
     if _infinite(a):
         return Interval(0.0, INF, True)
-    # A population var is at most d^2 / 4, a sample var (n - 1) d^2 / 2, a std d / sqrt(2).
+    # For d = hi - lo: a population var is at most d^2 / 4, a sample var (over n - 1) d^2 / 2,
+    # a std d / sqrt(2); max(d, d^2) bounds them all.
     width = _up(a.hi - a.lo)
     return Interval(0.0, _up(max(width, width * width)), a.nan)
 
