@@ -30,7 +30,6 @@ import time
 import tokenize
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import repeat
 from pathlib import Path
 from typing import Callable
 
@@ -408,6 +407,11 @@ def _unwritable(fixed: str, encoding: str) -> str | None:
     return None
 
 
+def check_chunk(paths: list[str], settings: Settings, mode: Mode) -> list[FileResult]:
+    """A worker's share of the files (one task for many files: less to send back and forth)."""
+    return [check_file(path, settings, mode) for path in paths]
+
+
 def check_file(path: str, settings: Settings, mode: Mode) -> FileResult:
     """One file, read and checked (and fixed in memory: `write_fixes` writes it). A crash
     is that file's error line, and the run goes on (and exits 2): one odd file should not
@@ -642,6 +646,7 @@ def check_files(paths: list[str], settings: Settings, mode: Mode, jobs: int) -> 
         return [write_fixes(check_file(path, settings, mode), settings, mode) for path in paths]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import TimeoutError as WaitTimeout  # not the builtin before 3.11
     from concurrent.futures.process import BrokenProcessPool
 
     # spawn, not fork: a worker forked while one of the pool's threads holds a lock can hang
@@ -651,12 +656,27 @@ def check_files(paths: list[str], settings: Settings, mode: Mode, jobs: int) -> 
     chunk = max(1, len(paths) // (jobs * 16))
     pool = ProcessPoolExecutor(jobs, context, initializer=_worker_started, initargs=(os.getpid(),))
     try:
-        # The workers, and the pool's own threads, start with the ending signals blocked:
-        # the pool's threads keep them blocked, so those signals reach the main thread and
-        # wake it at once; a worker ignores them before it unblocks them.
-        with _signals_blocked():
-            checked = pool.map(check_file, paths, repeat(settings), repeat(mode), chunksize=chunk)
-        results = [write_fixes(result, settings, mode) for result in checked]
+        # While the pool runs, a signal is only recorded (the main thread is never
+        # interrupted inside the pool's locks: "cannot release un-acquired lock"), and this
+        # loop acts on it between two waits. The workers, and the pool's own threads, start
+        # with the ending signals blocked; a worker ignores them before it unblocks them.
+        results: list[FileResult] = []
+        with signals_deferred():
+            with _signals_blocked():
+                chunks = [pool.submit(check_chunk, paths[start:start + chunk], settings, mode)
+                          for start in range(0, len(paths), chunk)]
+            for future in chunks:
+                while True:
+                    if _signal_state.pending is not None:
+                        break  # leaving the deferred section raises it
+                    try:
+                        checked = future.result(timeout=0.1)
+                    except WaitTimeout:
+                        continue
+                    results.extend(write_fixes(result, settings, mode) for result in checked)
+                    break
+                if _signal_state.pending is not None:
+                    break
     except BrokenProcessPool:
         _kill_workers(pool)
         raise StablelintError("a worker process died (out of memory?); try again with --jobs 1") from None

@@ -348,7 +348,9 @@ class Evaluator:
             base_expr, dtype = cast
             base = self.of(base_expr, scope)
             if base.known and base.kind not in (v.MODULE, v.TUPLE):
-                return Value(v.INDEX, base.framework, (base,), call, integer=base.integer, detail=base_expr, dtype=dtype)
+                return Value(
+                    v.INDEX, base.framework, (base,), call, integer=base.integer, detail=base_expr, dtype=dtype
+                )
             return Value(v.UNKNOWN, node=call, integer=base.integer, dtype=dtype)
         if name in _SHAPE_OPS and (call.args or isinstance(func, ast.Attribute)):
             # ``p.view(-1)``, ``tf.tile(s, [1, 1, n])``: the same elements, rearranged.

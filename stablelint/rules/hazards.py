@@ -353,7 +353,9 @@ class AbsorbedEps(Rule):
         if isinstance(node.left, ast.Constant) and isinstance(node.right, ast.Constant):
             if type(node.left.value) is int and type(node.right.value) is int:
                 return  # Python ints are exact
-        small, large = sorted((left.const, right.const), key=abs)
+        # The signed values as they are combined: ``1 - 5e-8`` is not ``1 + 5e-8``.
+        signed_right = right.const if isinstance(node.op, ast.Add) else -right.const
+        small, large = sorted((left.const, signed_right), key=abs)
         if small == 0 or math.isinf(large) or abs(large) < 1e-3 or abs(small) > 1e-3:
             return
         dtype = "float32" if ctx.deep_learning else "float64"
