@@ -148,6 +148,13 @@ def signals_deferred():
             _raise_for(signum)
 
 
+def _is_start_up_handler(handler) -> bool:
+    """The handler ``stablelint.__main__`` sets while the modules load."""
+    return getattr(handler, "__module__", None) == "stablelint.__main__" or (
+        getattr(handler, "__qualname__", None) == "_quietly"
+    )
+
+
 @contextlib.contextmanager
 def _signals_handled():
     """Our handlers for the run, the previous ones back afterwards (``main`` is also called
@@ -159,7 +166,7 @@ def _signals_handled():
     previous = {}
     for signum in _ENDING_SIGNALS:
         handler = signal.getsignal(signum)
-        if handler is signal.SIG_DFL or handler is signal.default_int_handler:
+        if handler is signal.SIG_DFL or handler is signal.default_int_handler or _is_start_up_handler(handler):
             previous[signum] = signal.signal(signum, _on_ending_signal)
     try:
         yield
