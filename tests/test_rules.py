@@ -58,7 +58,9 @@ def test_valid_example_is_silent(rule, example):
 @pytest.mark.parametrize("rule", ALL_RULES, ids=lambda rule: rule.code)
 def test_rule_is_complete(rule):
     assert re.fullmatch(r"STB\d{3}", rule.code)
-    assert rule.fix_safety in ("safe", "unsafe", "sometimes")
+    assert rule.fix_safety in ("safe", "unsafe", "sometimes", "none")
+    if rule.fix_safety == "none":
+        assert all(example.fixed is None for example in rule.invalid), "a rule without fixes has an example fix"
     sections = re.findall(r"^## (.+)$", rule.doc(), flags=re.M)
     assert sections == ["What it does", "Why is this bad?", "Fix safety", "References"]
     assert len(rule.valid) >= 3 and len(rule.invalid) >= 3

@@ -215,7 +215,7 @@ class Rule:
     code: ClassVar[str]
     name: ClassVar[str]
     message: ClassVar[str]
-    fix_safety: ClassVar[str]  # "safe", "unsafe", or "sometimes" (see the doc's Fix safety)
+    fix_safety: ClassVar[str]  # "safe", "unsafe", "sometimes" (see the doc's Fix safety), or "none"
     on: ClassVar[tuple[str, ...]] = ()  # checked at every value computed by these canonical ops
     autocast: ClassVar[str] = ""  # what torch.autocast does to the original and to the fix (docs)
     valid: ClassVar[list[Valid]] = []

@@ -84,7 +84,7 @@ class LogOfNonPositive(Rule):
     code = "STB401"
     name = "log-of-nonpositive"
     message = "log of a value that can be 0 or negative gives -inf or nan"
-    fix_safety = "unsafe"
+    fix_safety = "none"
     on = ("log",)
     autocast = "Not affected: the hazard is in the range of the argument, whatever the dtype."
     valid = [
@@ -151,7 +151,7 @@ class ExpOverflow(Rule):
     code = "STB402"
     name = "exp-overflow"
     message = "exp of a value that can pass the dtype's overflow bound gives inf"
-    fix_safety = "unsafe"
+    fix_safety = "none"
     on = ("exp",)
     autocast = (
         "`exp` runs in float32 under CUDA autocast, so the float32 bound (88.72) applies to autocast code; "
@@ -211,7 +211,7 @@ class DivisionByZero(Rule):
     code = "STB403"
     name = "division-by-zero"
     message = "division by a value that can be 0 gives inf or nan"
-    fix_safety = "unsafe"
+    fix_safety = "none"
     on = ("div",)
     autocast = "Not affected: the hazard is in the range of the divisor, whatever the dtype."
     valid = [
@@ -271,7 +271,7 @@ class SqrtOfNegative(Rule):
     code = "STB404"
     name = "sqrt-of-negative"
     message = "sqrt of a value that can be negative gives nan"
-    fix_safety = "unsafe"
+    fix_safety = "none"
     on = ("sqrt",)
     autocast = "Not affected: the hazard is in the range of the argument, whatever the dtype."
     valid = [
@@ -328,7 +328,7 @@ class AbsorbedEps(Rule):
     code = "STB405"
     name = "absorbed-eps"
     message = "a constant the dtype rounds away: the eps is lost"
-    fix_safety = "unsafe"
+    fix_safety = "none"
     on = ("const",)
     autocast = "In float16 (autocast) far larger constants are absorbed: anything below 4.9e-4 next to 1."
     valid = [
