@@ -35,7 +35,7 @@ from typing import Callable
 
 from stablelint import __version__, engine
 from stablelint import format as output
-from stablelint.config import Settings, load_settings, parse_per_file_ignores, split_codes
+from stablelint.config import DTYPES, Settings, load_settings, parse_per_file_ignores, split_codes
 from stablelint.diagnostics import Diagnostic, StablelintError
 from stablelint.discover import discover
 from stablelint.noqa import filter_noqa
@@ -252,6 +252,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--force-exclude", action="store_true", default=None,
         help="exclude files named on the command line too (pre-commit names every file)",
     )
+    option(
+        "--assume-dtype", choices=DTYPES, metavar="DTYPE",
+        help="what tensors compute in where the code does not say (float16, bfloat16, float32, float64)",
+    )
     option("--config", metavar="PATH", type=Path, help="read [tool.stablelint] from this file")
     option("--isolated", action="store_true", help="ignore every config file")
 
@@ -301,6 +305,7 @@ def settings_for(args: argparse.Namespace) -> Settings:
         exclude=patterns(args.exclude),
         extend_exclude=patterns(args.extend_exclude),
         force_exclude=args.force_exclude,
+        assume_dtype=args.assume_dtype,
     )
 
 
@@ -381,9 +386,9 @@ def _not_checked(result: FileResult, error: str) -> None:
 def _check_decoded(result: FileResult, settings: Settings, mode: Mode) -> None:
     path, keep = result.path, keep_for(result.path, settings)
     if not mode.fixing:
-        result.diagnostics = keep(result.source, engine.check_source(result.source, path))
+        result.diagnostics = keep(result.source, engine.check_source(result.source, path, dtype=settings.assume_dtype))
         return
-    outcome = engine.fix_source(result.source, path, keep=keep, unsafe=mode.unsafe)
+    outcome = engine.fix_source(result.source, path, keep=keep, unsafe=mode.unsafe, dtype=settings.assume_dtype)
     result.diagnostics, result.fixed = outcome.remaining, outcome.applied
     if outcome.source != result.original:
         problem = _unwritable(outcome.source, result.encoding)
@@ -398,7 +403,8 @@ def _check_decoded(result: FileResult, settings: Settings, mode: Mode) -> None:
 
 def _original_diagnostics(result: FileResult, settings: Settings) -> list[Diagnostic]:
     """The findings in the file as it was read (it stays so when fixing fails)."""
-    return keep_for(result.path, settings)(result.original, engine.check_source(result.original, result.path))
+    found = engine.check_source(result.original, result.path, dtype=settings.assume_dtype)
+    return keep_for(result.path, settings)(result.original, found)
 
 
 def _unwritable(fixed: str, encoding: str) -> str | None:

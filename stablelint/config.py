@@ -105,6 +105,7 @@ class Settings:
     extend_exclude: tuple[str, ...] = ()
     respect_gitignore: bool = True
     force_exclude: bool = False
+    assume_dtype: str | None = None  # what tensors compute in where the code does not say
     _selected: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def is_selected(self, code: str) -> bool:
@@ -147,6 +148,7 @@ class Settings:
         exclude: list[str] | None = None,
         extend_exclude: list[str] | None = None,
         force_exclude: bool | None = None,
+        assume_dtype: str | None = None,
     ) -> Settings:
         """Command-line options: a selection layer on top, other settings replaced or
         extended. Their relative patterns start at the current directory."""
@@ -168,6 +170,8 @@ class Settings:
             changes["extend_exclude"] = self.extend_exclude + tuple(_anchored(p, cwd) for p in extend_exclude)
         if force_exclude is not None:
             changes["force_exclude"] = force_exclude
+        if assume_dtype is not None:
+            changes["assume_dtype"] = assume_dtype
         return replace(self, **changes)
 
 
@@ -179,7 +183,7 @@ def _anchored(pattern: str, folder: Path) -> str:
 
 _KEYS = (
     "select", "extend-select", "ignore", "extend-ignore", "per-file-ignores",
-    "exclude", "extend-exclude", "respect-gitignore", "force-exclude",
+    "exclude", "extend-exclude", "respect-gitignore", "force-exclude", "assume-dtype",
 )
 
 
@@ -256,6 +260,7 @@ def settings_from_table(table: Any, config_file: Path) -> Settings:
         extend_exclude=values.get("extend-exclude", ()),
         respect_gitignore=values.get("respect-gitignore", True),
         force_exclude=values.get("force-exclude", False),
+        assume_dtype=values.get("assume-dtype"),
     )
 
 
@@ -272,7 +277,15 @@ def _validated(key: str, value: Any, where: str) -> Any:
         )
     if key in ("exclude", "extend-exclude"):
         return _strings(value, where, 'a list of glob patterns like ["third_party/**"]')
+    if key == "assume-dtype":
+        if value not in DTYPES:
+            raise StablelintError(f"{where}: expected one of {', '.join(DTYPES)}, got {_describe(value)}")
+        return value
     return codes_from_list(value, where)
+
+
+# The float dtypes ``assume-dtype`` takes (``--assume-dtype``, ``[tool.stablelint]``).
+DTYPES = ("float16", "bfloat16", "float32", "float64")
 
 
 def codes_from_list(value: Any, where: str) -> tuple[str, ...]:

@@ -139,14 +139,16 @@ def might_match(source: str) -> bool:
     return any(_has_word(source, word) for word in frameworks.TRIGGER_OPS)
 
 
-def check_source(source: str, path: str = "<stdin>", *, tree: ast.Module | None = None) -> list[Diagnostic]:
+def check_source(
+    source: str, path: str = "<stdin>", *, tree: ast.Module | None = None, dtype: str | None = None
+) -> list[Diagnostic]:
     """All findings of all rules in ``source`` (no select/ignore/noqa filtering), sorted."""
     if not might_match(source):
         return []
     if source.startswith(_BOM):
         # The byte-order mark is not code: check what follows, then move the fixes'
         # offsets back onto the text as given.
-        return [_shift(diagnostic, 1) for diagnostic in check_source(source[1:], path, tree=tree)]
+        return [_shift(diagnostic, 1) for diagnostic in check_source(source[1:], path, tree=tree, dtype=dtype)]
     if tree is None:
         tree = parse(source, path)
     imports = ImportTable.from_tree(tree)
@@ -154,7 +156,7 @@ def check_source(source: str, path: str = "<stdin>", *, tree: ast.Module | None 
     lines = candidate_lines(source, aliases)
     if not lines:
         return []
-    ctx = Context(path, SourceIndex(source), imports, tree)
+    ctx = Context(path, SourceIndex(source), imports, tree, dtype=dtype)
     callee_names = _CALLEE_NAMES | imports.local_aliases(_DISPATCHED_OPS)
     value_of = ctx.evaluator.of
 
@@ -206,6 +208,7 @@ def fix_source(
     keep: Filter = lambda source, diagnostics: diagnostics,
     unsafe: bool = False,
     max_rounds: int = 1000,
+    dtype: str | None = None,
 ) -> FixOutcome:
     """Apply the fixes of the findings ``keep`` lets through, round after round, until a
     round has nothing left to apply: a fix can expose another, e.g. in its own arguments,
@@ -218,12 +221,12 @@ def fix_source(
     stops at 200 nested brackets).
     """
     if source.startswith(_BOM):
-        outcome = fix_source(source[1:], path, keep=keep, unsafe=unsafe, max_rounds=max_rounds)
+        outcome = fix_source(source[1:], path, keep=keep, unsafe=unsafe, max_rounds=max_rounds, dtype=dtype)
         return FixOutcome(_BOM + outcome.source, outcome.applied, outcome.remaining)
     applied_count = 0
     seen = {hash(source)}
     for _ in range(max_rounds):
-        diagnostics = keep(source, check_source(source, path))
+        diagnostics = keep(source, check_source(source, path, dtype=dtype))
         fixes = [d.fix for d in diagnostics if d.fix and (unsafe or d.fix.safety == "safe")]
         if not fixes:
             return FixOutcome(source, applied_count, diagnostics)
@@ -232,7 +235,7 @@ def fix_source(
             return FixOutcome(source, applied_count, diagnostics)
         seen.add(hash(fixed))
         source, applied_count = fixed, applied_count + len(applied)
-    return FixOutcome(source, applied_count, keep(source, check_source(source, path)))
+    return FixOutcome(source, applied_count, keep(source, check_source(source, path, dtype=dtype)))
 
 
 def _apply_verified(source: str, fixes: list) -> tuple[str, list]:

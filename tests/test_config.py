@@ -95,6 +95,7 @@ def test_underscore_spellings_are_accepted(tmp_path):
         ('per-file-ignores = ["tests/*"]', ["per-file-ignores", "expected a table"]),
         ('per-file-ignores = { "tests/*" = "STB1" }', ["per-file-ignores", "tests/*", "expected a list"]),
         ('exclude = "build"', ["exclude", "glob patterns"]),
+        ('assume-dtype = "fp16"', ["assume-dtype", "float16, bfloat16, float32, float64", "'fp16'"]),
         ('select = ["STB"]\nselect_ = 1', ["select_"]),
         ('ignore = ["STB1"]\nextend-ignore = ["STB2"]\nextend_ignore = ["STB3"]', ["given twice"]),
     ],
@@ -224,3 +225,11 @@ def test_parse_per_file_ignores_flake8_format():
         parse_per_file_ignores("STB1")
     with pytest.raises(StablelintError):
         parse_per_file_ignores("a.py:")
+
+
+def test_assume_dtype_from_the_config_and_the_command_line(tmp_path):
+    write_config(tmp_path, '[tool.stablelint]\nassume-dtype = "float16"\n')
+    settings = load_settings(start=tmp_path)
+    assert settings.assume_dtype == "float16"
+    assert settings.with_overrides(assume_dtype="bfloat16").assume_dtype == "bfloat16"
+    assert load_settings(start=tmp_path, isolated=True).assume_dtype is None

@@ -104,3 +104,11 @@ def test_a_quotient_of_bounded_values_proves_no_negative_sqrt():
 def test_the_dtype_the_code_gives_sets_the_overflow_bound(code, reported):
     source = f"import torch\ny = {code}\n"
     assert [d.code for d in check_source(source, "t.py")] == (["STB402"] if reported else [])
+
+
+def test_assume_dtype_sets_the_bound_where_the_code_says_nothing():
+    source = "import torch\nimport numpy as np\ny = torch.exp(torch.linspace(0, 20, 5))\nz = np.exp(np.linspace(0, 20, 5))\n"
+    assert check_source(source, "t.py") == []
+    found = check_source(source, "t.py", dtype="float16")
+    assert [(d.line, d.code) for d in found] == [(3, "STB402")]  # NumPy stays float64
+    assert "float16" in found[0].message

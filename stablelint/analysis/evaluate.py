@@ -768,16 +768,18 @@ _ESTABLISHED = {
 }
 
 
-def dtype_of(value: Value, depth: int = 0) -> str:
+def dtype_of(value: Value, assumed: str | None = None) -> str:
     """The float dtype a value computes in: the one the code gives it or its operands (a
-    cast, ``dtype=``), else float64 for NumPy and math and float32 for the deep learning
-    frameworks."""
+    cast, ``dtype=``), else float64 for NumPy and math, and for the deep learning
+    frameworks the ``assume-dtype`` setting or float32."""
     from stablelint.analysis import intervals
 
     said = _said_dtype(value)
     if said is not None:
         return said
-    return "float64" if value.framework in ("numpy", "math") else intervals.DEFAULT_DTYPE
+    if value.framework in ("numpy", "math"):
+        return "float64"
+    return assumed or intervals.DEFAULT_DTYPE
 
 
 def _said_dtype(value: Value, depth: int = 0) -> str | None:
@@ -810,8 +812,9 @@ def _float_dtype(expr: ast.expr | None) -> str | None:
 class Ranges:
     """Intervals of values, memoized: ``of(value)`` is an ``Interval`` or None (unknown)."""
 
-    def __init__(self) -> None:
+    def __init__(self, assumed_dtype: str | None = None) -> None:
         self._memo: dict[int, tuple[Value, object]] = {}
+        self.assumed_dtype = assumed_dtype
 
     def of(self, value: Value | None, depth: int = 0):
         if value is None:
@@ -844,7 +847,7 @@ class Ranges:
             return iv.UNBOUNDED
         operands = [self.of(operand, depth + 1) for operand in value.operands]
         first = operands[0] if operands else None
-        dtype = dtype_of(value)
+        dtype = dtype_of(value, self.assumed_dtype)
         if kind == "exp":
             # exp(unknown) >= 0, but how large is as unknown as its input: no claim.
             return iv.exp(first, dtype) if first is not None else None

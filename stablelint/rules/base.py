@@ -9,7 +9,7 @@ import tokenize
 from dataclasses import dataclass
 from typing import ClassVar, Iterable
 
-from stablelint.analysis.evaluate import Evaluator, Ranges, known_ends
+from stablelint.analysis.evaluate import Evaluator, Ranges, dtype_of, known_ends
 from stablelint.analysis.values import Value
 from stablelint.diagnostics import Diagnostic, Edit, Fix, Import, Safety
 from stablelint.fixes import replace, spell
@@ -52,7 +52,10 @@ EXAMPLE_PRELUDE = "".join(IMPORTS_BY_FRAMEWORK.values())
 class Context:
     """One file's shared facts; ``env`` is the scope at the node being checked."""
 
-    def __init__(self, path: str, index: SourceIndex, imports: ImportTable, tree: ast.Module | None = None):
+    def __init__(
+        self, path: str, index: SourceIndex, imports: ImportTable, tree: ast.Module | None = None,
+        dtype: str | None = None,
+    ):
         self.path = path
         self.index = index
         self.imports = imports
@@ -61,7 +64,8 @@ class Context:
             self.normalizer, tree if tree is not None else ast.Module([], []), index.text, index.source
         )
         self.env = Env()
-        self.ranges = Ranges()
+        self.assumed_dtype = dtype  # ``assume-dtype``: what the frameworks' tensors compute in here
+        self.ranges = Ranges(dtype)
         self.covered: set[int] = set()  # ids of nodes an STB1xx finding already explains
         self.inside_reported_sums: set[int] = set()  # nodes of a sum already reported whole
         self.diagnostics: list[Diagnostic] = []
@@ -79,6 +83,9 @@ class Context:
     def range(self, value: Value | None):
         """The interval ``value`` can take (``analysis.intervals.Interval``), None if unknown."""
         return self.ranges.of(value)
+
+    def dtype_of(self, value: Value) -> str:
+        return dtype_of(value, self.assumed_dtype)
 
     def known_ends(self, value: Value | None) -> tuple[bool, bool]:
         """Whether the code establishes the lower and the upper end of ``range(value)``."""

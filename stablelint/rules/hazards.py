@@ -12,7 +12,6 @@ import math
 
 from stablelint.analysis import intervals as iv
 from stablelint.analysis import values as v
-from stablelint.analysis.evaluate import dtype_of
 from stablelint.analysis.values import Value
 from stablelint.rules.base import Context, Invalid, Rule, Valid
 from stablelint.rules.matching import takes_only_input
@@ -174,7 +173,7 @@ class ExpOverflow(Rule):
             return
         argument = exp.operand()
         interval = ctx.range(argument)
-        dtype = dtype_of(exp)
+        dtype = ctx.dtype_of(exp)
         if interval is None or interval.hi <= iv.EXP_OVERFLOW[dtype] or not ctx.known_ends(argument)[1]:
             return
         message = (
@@ -358,7 +357,7 @@ class AbsorbedEps(Rule):
         small, large = sorted((left.const, signed_right), key=abs)
         if small == 0 or math.isinf(large) or abs(large) < 1e-3 or abs(small) > 1e-3:
             return
-        dtype = "float32" if ctx.deep_learning else "float64"
+        dtype = (ctx.assumed_dtype or "float32") if ctx.deep_learning else "float64"
         if not iv.absorbed(small, large, dtype):
             return
         sign = "+" if isinstance(node.op, ast.Add) else "-"

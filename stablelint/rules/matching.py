@@ -413,10 +413,9 @@ def exp_cannot_overflow(ctx: Context, exp: Value) -> bool:
     """The interval engine shows exp's argument stays within the dtype's range on both
     sides (``exp(torch.tanh(x))``, ``exp(torch.clamp(s, -20, 20))``): nothing to stabilise."""
     from stablelint.analysis import intervals
-    from stablelint.analysis.evaluate import dtype_of
 
     argument = ctx.range(exp.operand())
     if argument is None:
         return False
-    dtype = dtype_of(exp)
+    dtype = ctx.dtype_of(exp)
     return intervals.EXP_UNDERFLOW[dtype] / 2 < argument.lo and argument.hi < intervals.EXP_OVERFLOW[dtype] - 1
