@@ -6,20 +6,33 @@ import ast
 from typing import Iterator
 
 from stablelint import __version__
+from stablelint.config import DTYPES
 from stablelint.engine import check_source
 
 
 class Plugin:
     name = "stablelint"
     version = __version__
+    assume_dtype: str | None = None  # flake8's --stablelint-assume-dtype (or the config's)
 
     def __init__(self, tree: ast.Module, lines: list[str], filename: str = "<stdin>"):
         self.tree = tree
         self.lines = lines
         self.filename = filename
 
+    @classmethod
+    def add_options(cls, manager) -> None:
+        manager.add_option(
+            "--stablelint-assume-dtype", choices=DTYPES, default=None, parse_from_config=True,
+            help="stablelint: what tensors compute in where the code does not say (as stablelint's --assume-dtype)",
+        )
+
+    @classmethod
+    def parse_options(cls, options) -> None:
+        cls.assume_dtype = getattr(options, "stablelint_assume_dtype", None)
+
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         source = "".join(self.lines)
-        for diagnostic in check_source(source, self.filename, tree=self.tree):
+        for diagnostic in check_source(source, self.filename, tree=self.tree, dtype=self.assume_dtype):
             # flake8 wants a 0-based column and prints it 1-based, as stablelint does.
             yield diagnostic.line, diagnostic.col - 1, f"{diagnostic.code} {diagnostic.message}", type(self)
