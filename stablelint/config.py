@@ -94,6 +94,15 @@ class RuleSelection:
 
 DEFAULT_SELECTION = RuleSelection(select=("STB",))
 
+# Rule families that run only when a selection names them (``--extend-select STB4``):
+# their precision on real code is not yet what the default set promises.
+OPT_IN_PREFIXES = ("STB4",)
+
+
+def names_opt_in(prefixes) -> set[str]:
+    """The opt-in families that these selected prefixes name explicitly."""
+    return {family for family in OPT_IN_PREFIXES for prefix in prefixes if prefix.startswith(family)}
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -111,6 +120,13 @@ class Settings:
     def is_selected(self, code: str) -> bool:
         selected = self._selected.get(code)
         if selected is None:
+            opt_in = [family for family in OPT_IN_PREFIXES if code.startswith(family)]
+            named = names_opt_in(
+                prefix for layer in self.selections for prefix in (*(layer.select or ()), *layer.extend_select)
+            )
+            if opt_in and not set(opt_in) <= named:
+                self._selected[code] = False
+                return False
             selected = False
             for layer in self.selections:
                 verdict = layer.decide(code)

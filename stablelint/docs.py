@@ -14,6 +14,7 @@ import re
 import sys
 from pathlib import Path
 
+from stablelint.config import OPT_IN_PREFIXES
 from stablelint.rules import ALL_RULES
 from stablelint.rules.base import IMPORTS_BY_FRAMEWORK, Rule
 
@@ -45,6 +46,12 @@ REACH = (
     " files, values stored in containers, names rebound in a branch or a loop before the"
     " use, and functions that are also passed around as values."
 )
+_OPT_IN = [
+    "**Opt-in:** the STB4xx rules run only when a selection names them (`--extend-select STB4`,"
+    " `extend-select = [\"STB4\"]`, flake8's `--select STB,STB4`): on real code they do not yet"
+    " reach the precision of the default rules (see `benchmarks/findings_audit/`).",
+    "",
+]
 FRAMEWORK_NAMES = {
     "torch": "PyTorch", "numpy": "NumPy/SciPy", "math": "math", "tf": "TensorFlow", "keras": "Keras 3", "jax": "JAX",
 }
@@ -71,6 +78,7 @@ def render(rule: type[Rule]) -> str:
         "",
         f"**Message:** `{rule.message}`",
         "",
+        *(_OPT_IN if rule.code.startswith(OPT_IN_PREFIXES) else []),
         "## What it does",
         sections["What it does"],
         "",

@@ -6,7 +6,7 @@ import ast
 from typing import Iterator
 
 from stablelint import __version__
-from stablelint.config import DTYPES
+from stablelint.config import DTYPES, OPT_IN_PREFIXES, names_opt_in
 from stablelint.engine import check_source
 
 
@@ -14,6 +14,7 @@ class Plugin:
     name = "stablelint"
     version = __version__
     assume_dtype: str | None = None  # flake8's --stablelint-assume-dtype (or the config's)
+    opt_in: tuple[str, ...] = ()  # opt-in families flake8's --select / --extend-select name
 
     def __init__(self, tree: ast.Module, lines: list[str], filename: str = "<stdin>"):
         self.tree = tree
@@ -30,9 +31,14 @@ class Plugin:
     @classmethod
     def parse_options(cls, options) -> None:
         cls.assume_dtype = getattr(options, "stablelint_assume_dtype", None)
+        # The opt-in families (STB4xx) report only when flake8's selection names them.
+        selected = [*(getattr(options, "select", None) or ()), *(getattr(options, "extend_select", None) or ())]
+        cls.opt_in = tuple(names_opt_in(selected))
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         source = "".join(self.lines)
         for diagnostic in check_source(source, self.filename, tree=self.tree, dtype=self.assume_dtype):
+            if diagnostic.code.startswith(OPT_IN_PREFIXES) and not diagnostic.code.startswith(self.opt_in or ("-",)):
+                continue
             # flake8 wants a 0-based column and prints it 1-based, as stablelint does.
             yield diagnostic.line, diagnostic.col - 1, f"{diagnostic.code} {diagnostic.message}", type(self)

@@ -233,3 +233,14 @@ def test_assume_dtype_from_the_config_and_the_command_line(tmp_path):
     assert settings.assume_dtype == "float16"
     assert settings.with_overrides(assume_dtype="bfloat16").assume_dtype == "bfloat16"
     assert load_settings(start=tmp_path, isolated=True).assume_dtype is None
+
+
+def test_the_interval_rules_are_opt_in(tmp_path):
+    default = load_settings(start=tmp_path, isolated=True)
+    assert default.is_selected("STB101") and not default.is_selected("STB402")
+    assert not default.with_overrides(select=["STB"]).is_selected("STB402")
+    assert default.with_overrides(extend_select=["STB4"]).is_selected("STB402")
+    assert default.with_overrides(select=["STB402"]).is_selected("STB402")
+    assert not default.with_overrides(select=["STB402"]).is_selected("STB401")
+    write_config(tmp_path, '[tool.stablelint]\nextend-select = ["STB4"]\n')
+    assert load_settings(start=tmp_path).is_selected("STB405")

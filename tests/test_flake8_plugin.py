@@ -66,5 +66,7 @@ def test_flake8_without_select_still_runs_the_plugin(tmp_path):
 def test_assume_dtype_is_a_flake8_option_too(tmp_path):
     (tmp_path / "m.py").write_text("import torch\ny = torch.exp(torch.linspace(0, 20, 5))\n")
     assert flake8("--select", "STB", "m.py", cwd=tmp_path) == []
-    [line] = flake8("--select", "STB", "--stablelint-assume-dtype", "float16", "m.py", cwd=tmp_path)
+    # STB4xx is opt-in: named by flake8's selection, as by stablelint's.
+    assert flake8("--select", "STB", "--stablelint-assume-dtype", "float16", "m.py", cwd=tmp_path) == []
+    [line] = flake8("--select", "STB,STB4", "--stablelint-assume-dtype", "float16", "m.py", cwd=tmp_path)
     assert line.startswith("m.py:2:5: STB402") and "float16" in line
