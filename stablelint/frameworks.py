@@ -372,10 +372,6 @@ def callee_names(ops: frozenset[str]) -> frozenset[str]:
     return frozenset(names)
 
 
-def names_of_op(op: str) -> list[str]:
-    return [name for name, (known_op, _) in _FUNCTIONS.items() if known_op == op]
-
-
 @dataclass(frozen=True)
 class Reduction:
     """Where a reduction's axis and keep-dims arguments sit in one framework's signature."""

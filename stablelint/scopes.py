@@ -17,7 +17,7 @@ from stablelint.ir import identifier_of
 _EXPRESSION_SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 # NumPy's functions and methods that write into their first argument (or receiver) in place:
 # ``np.add.at(total, idx, v)``, ``np.copyto(a, b)``, ``a.fill(0)``, ``np.put(a, i, v)``.
-_NUMPY_IN_PLACE = frozenset({"at", "put", "copyto", "place", "putmask", "fill_diagonal", "fill", "itemset", "sort"})
+NUMPY_IN_PLACE = frozenset({"at", "put", "copyto", "place", "putmask", "fill_diagonal", "fill", "itemset", "sort"})
 _MAX_FUNCTIONS = frozenset({"max", "amax", "reduce_max", "nanmax"})
 
 
@@ -218,18 +218,15 @@ class LineSet:
 def _scope_names(node: ast.expr) -> list[str]:
     """Names a lambda or comprehension binds for its own body."""
     if isinstance(node, ast.Lambda):
-        arguments = node.args
-        every = arguments.posonlyargs + arguments.args + arguments.kwonlyargs
-        every += [arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None]
-        return [arg.arg for arg in every]
+        return [arg.arg for arg in parameters(node)]
     return [name for generator in node.generators for name in bound_names(generator.target)]
 
 
-def _parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+def parameters(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> list[ast.arg]:
+    """Every parameter of a function or lambda, in order, ``*args`` and ``**kwargs`` last."""
     arguments = function.args
     every = arguments.posonlyargs + arguments.args + arguments.kwonlyargs
-    every += [arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None]
-    return [arg.arg for arg in every]
+    return every + [arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None]
 
 
 def _merge(env: Env, *branches: Env) -> None:
@@ -321,7 +318,7 @@ class ScopeWalker:
             return
         attr = func.attr
         in_place = attr.endswith("_") and not attr.startswith("_")
-        if not in_place and attr not in _NUMPY_IN_PLACE:
+        if not in_place and attr not in NUMPY_IN_PLACE:
             return
         root = func.value
         while isinstance(root, (ast.Attribute, ast.Subscript)):
@@ -397,7 +394,7 @@ class ScopeWalker:
             env.bind(statement.name, None, line)
             # A def in a class body is a method: ``owner`` of the class body's env is the class.
             body_env = Env(statement, env.owner if env.function is None else None)
-            for name in _parameters(statement):
+            for name in (arg.arg for arg in parameters(statement)):
                 body_env.bind(name, None, line)
             self.block(statement.body, body_env)
         elif kind is ast.ClassDef:

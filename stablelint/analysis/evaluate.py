@@ -19,9 +19,10 @@ from dataclasses import replace
 
 from stablelint import frameworks
 from stablelint.analysis import values as v
-from stablelint.analysis.summaries import FileFacts, FunctionFacts, parameters
+from stablelint.analysis.summaries import FileFacts, FunctionFacts
 from stablelint.analysis.values import UNKNOWN_VALUE, ModuleSpec, Value
 from stablelint.ir import Normalizer, identifier_of
+from stablelint.scopes import parameters
 
 _MAX_DEPTH = 24
 _OPERATORS = {
@@ -442,7 +443,7 @@ class Evaluator:
         if name in _FILLED and qualified_module(self.imports, func, scope):
             filled = self._filled(name, call, scope)
             if filled is not None:
-                whole = name in ("zeros", "ones", "zeros_like", "ones_like") or (
+                whole = name in ("zeros", "ones", "zeros_like") or (
                     name == "arange" and all(self.of(arg, scope).integer for arg in call.args)
                     and not any(k.arg == "dtype" and not _dtype_is_integer(k.value) for k in call.keywords)
                 )
@@ -487,16 +488,17 @@ class Evaluator:
         return None
 
     def _filled(self, name: str, call: ast.Call, scope):
-        """The range of ``zeros``/``ones``/``full``/``arange``/``linspace``/``*_like``."""
+        """The range of ``zeros``/``ones``/``full``/``arange``/``linspace`` (``ones_like`` is the
+        constant 1, see ``_other_call``)."""
         from stablelint.analysis import intervals
 
         if name in ("zeros", "zeros_like"):
             return intervals.point(0.0)
-        if name in ("ones", "ones_like"):
+        if name == "ones":
             return intervals.point(1.0)
         numbers = [self.of(arg, scope) for arg in call.args]
         keywords = {keyword.arg: self.of(keyword.value, scope) for keyword in call.keywords}
-        if name in ("full", "full_like", "fill"):
+        if name in ("full", "full_like"):
             fill = keywords.get("fill_value") or (numbers[1] if len(numbers) > 1 else None)
             return intervals.point(fill.const) if fill is not None and fill.kind == v.CONST else None
         if name in ("arange", "linspace"):

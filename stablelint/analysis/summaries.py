@@ -22,16 +22,10 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
-from stablelint.scopes import _NUMPY_IN_PLACE, bound_names, unpacked
+from stablelint.scopes import NUMPY_IN_PLACE, bound_names, parameters, unpacked
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
-
-
-def parameters(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> list[ast.arg]:
-    arguments = function.args
-    every = arguments.posonlyargs + arguments.args + arguments.kwonlyargs
-    return every + [arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None]
 
 
 def _walk_scope(statements: list[ast.stmt], lines: list[int] | None = None):
@@ -199,7 +193,7 @@ def _mutated_by(call: ast.Call) -> list[str]:
             names.extend(bound_names(keyword.value))
     func = call.func
     in_place = isinstance(func, ast.Attribute) and func.attr.endswith("_") and not func.attr.startswith("_")
-    if in_place or isinstance(func, ast.Attribute) and func.attr in _NUMPY_IN_PLACE:
+    if in_place or isinstance(func, ast.Attribute) and func.attr in NUMPY_IN_PLACE:
         names.extend(bound_names(func.value))
         if call.args:
             names.extend(bound_names(call.args[0]))

@@ -130,7 +130,3 @@ def _written_operands(value: Value) -> list[tuple[Value, ast.expr | None]] | Non
         if value.op is not None and value.op.input is not None:
             return [(value.operands[0], value.op.input)]
     return None
-
-
-def is_one(value: Value) -> bool:
-    return value.kind == CONST and value.const == 1.0

@@ -28,7 +28,6 @@ from stablelint.rules.matching import (
     rewrapped,
     softmax_of,
     stable_call,
-    sum_terms,
     takes_only_input,
     terms_text,
 )
@@ -539,7 +538,7 @@ class LogOneMinusSigmoid(Rule):
             return
         argument = log.operand()
         if log.kind == "log1p":
-            found = sum_terms(argument)  # log1p(-sigmoid(x))
+            found = v.terms(argument)  # log1p(-sigmoid(x))
             via = list(argument.via)
         else:
             split = one_plus_terms(argument)
@@ -939,7 +938,7 @@ class NaiveLogAddExp(Rule):
         if not takes_only_input(log.op):
             return
         argument = log.operand()
-        found = sum_terms(argument)
+        found = v.terms(argument)
         if len(found) != 2 or any(term.value.kind != "exp" or term.value.op is None for term in found):
             return
         if found[0].sign < 0 or any(term.value.op.input is None for term in found):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 
 from stablelint import frameworks
 from stablelint.analysis import values as v
+from stablelint.analysis.counts import is_count_name
 from stablelint.analysis.values import Value
 from stablelint.fixes import ATOMS
 from stablelint.ir import Op, constant_value, identifier_of, same_expression
@@ -42,32 +43,6 @@ def arguments_of(op: Op) -> list[ast.expr]:
     """Every sub-expression a fix copies out of ``op``'s call."""
     copied = [op.input] if op.method and op.input is not None else []
     return copied + list(op.call.args) + [keyword.value for keyword in op.call.keywords]
-
-
-def is_one(expr: ast.expr, beside: ast.expr | None = None, ctx: Context | None = None) -> bool:
-    """``1``, ``1.0``, or ``ones_like(x)`` next to ``x`` or ``f(x)``, whose shape it has
-    (so that dropping it keeps the result's shape)."""
-    if isinstance(expr, ast.Call) and identifier_of(expr.func) == "ones_like" and len(expr.args) == 1:
-        like = expr.args[0] if ctx is None else ctx.resolve(expr.args[0])
-        if beside is None:
-            return False
-        inner = beside
-        if isinstance(beside, ast.Call):
-            receiver = beside.func.value if isinstance(beside.func, ast.Attribute) else None
-            inner = beside.args[0] if beside.args else receiver
-        return same_expression(like, beside) or (inner is not None and same_expression(like, inner))
-    return constant_value(expr) == 1.0
-
-
-def one_plus(ctx: Context, expr: ast.expr, via: list) -> ast.expr | None:
-    """``y`` when ``expr`` is ``1 + y`` or ``y + 1`` (through definitions)."""
-    expr = ctx.resolve(expr, via)
-    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
-        if is_one(expr.left, expr.right) and constant_value(expr.right) is None:
-            return expr.right
-        if is_one(expr.right, expr.left) and constant_value(expr.left) is None:
-            return expr.left
-    return None
 
 
 # Calls that change a tensor's shape or bookkeeping, not its values.
@@ -176,13 +151,6 @@ def is_shifted_by_max(ctx: Context, expr: ast.expr | None) -> bool:
     return difference is not None and is_max_like(ctx, difference[1], of=difference[0])
 
 
-# Names real code gives to counts: ``log(1 + n)`` of a count >= 1 loses nothing.
-_COUNT_NAME = re.compile(
-    r"(n|m|k|i|j|idx|index|depth|level|count|counts|length|size|len|dim|ndim|epoch|epochs|step|steps"
-    r"|global_step|iteration|iterations|num_\w+|n_\w+|\w+_count|\w+_len|\w+_length|\w+_dim|\w+_steps"
-    r"|\w+_epochs|(?:batch|hidden|vocab|window|kernel|patch|image|seq|sequence|embed|feature|input|output"
-    r"|block|chunk|group|head|sample|population|corpus|dataset|buffer|memory|pool|grid)_size)"
-)
 _COUNT_CALLS = frozenset({
     "len", "int", "numel", "size", "dim", "nelement", "count_nonzero", "range", "arange",
     "floor", "ceil", "round", "trunc",  # integer-valued: log(1 + floor(t)) is exact enough
@@ -191,9 +159,9 @@ _COUNT_CALLS = frozenset({
 
 def looks_like_count(ctx: Context, expr: ast.expr) -> bool:
     """``n``, ``len(x)``, ``x.shape[0]``, ``x.numel()``: integers, where log(1 + x) is exact."""
-    if isinstance(expr, ast.Name) and _COUNT_NAME.fullmatch(expr.id):
+    if isinstance(expr, ast.Name) and is_count_name(expr.id):
         return True
-    if isinstance(expr, ast.Attribute) and _COUNT_NAME.fullmatch(expr.attr):
+    if isinstance(expr, ast.Attribute) and is_count_name(expr.attr):
         return True
     if isinstance(expr, ast.Call) and identifier_of(expr.func) in _COUNT_CALLS:
         return True
@@ -304,11 +272,6 @@ def fixable(*values: Value) -> bool:
     return all(value.local and value.op is not None for value in values)
 
 
-def sum_terms(value: Value) -> list[v.Term]:
-    """The signed terms of a sum written at the use or in the definition it names."""
-    return v.terms(value)
-
-
 def is_unit(term: v.Term, others: list[v.Term]) -> bool:
     """``1``/``1.0``, or ``ones_like(t)`` beside a term computed from t (same shape)."""
     value = term.value
@@ -329,7 +292,7 @@ def is_unit(term: v.Term, others: list[v.Term]) -> bool:
 def one_plus_terms(value: Value) -> tuple[v.Term, list[v.Term]] | None:
     """``1 + rest`` in any order (``x + 1``, ``1 - x``, ``a - b + 1``, ``a + 1 - b``): the
     unit term and the rest; None when there is not exactly one +1 and nothing else constant."""
-    found = sum_terms(value)
+    found = v.terms(value)
     if len(found) < 2:
         return None
     units = [term for term in found if term.sign * (term.value.const or 0) == 1 and is_unit(term, found)]
