@@ -754,7 +754,8 @@ class ExpMinusOne(Rule):
         if id(node) in ctx.inside_reported_sums:
             return
         # The sum is judged whole, once: its partial sums are not sums of their own.
-        ctx.inside_reported_sums.update(id(child) for child in ast.walk(node) if child is not node)
+        inside = [child for child in ast.walk(node) if child is not node]
+        ctx.inside_reported_sums.update(id(child) for child in inside)
         exps = [term for term in found if term.value.kind == "exp"]
         units = [term for term in found if is_unit(term, found)]
         if len(exps) != 1 or len(units) != 1 or units[0].sign * units[0].value.const != -exps[0].sign:
@@ -766,7 +767,7 @@ class ExpMinusOne(Rule):
             return
         pair = {id(exps[0].node), id(units[0].node)}
         if any(
-            isinstance(inner, ast.BinOp) and {id(inner.left), id(inner.right)} == pair for inner in ast.walk(node)
+            isinstance(inner, ast.BinOp) and {id(inner.left), id(inner.right)} == pair for inner in inside
         ):
             return  # ``(ratio - 1) - x``: the inner exp(x) - 1 is reported, and fixed, on its own
         argument = ctx.text(exp.op.input)
