@@ -1,6 +1,6 @@
 """Score stablelint on the hand-labeled set of real numerical-stability sites.
 
-``benchmarks/labeled/sites.csv`` lists sites (source, path, line range, family, label
+``benchmarks/labeled/sites*.csv`` list sites (source, path, line range, family, label
 hazard|guarded); see ``benchmarks/labeled/README.md``. This script
 
 1. materialises each source: a PyPI pin is the wheel ``benchmarks/corpus.py`` unpacks
@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SITES_CSV = HERE / "labeled" / "sites.csv"
+SITES_DIR = HERE / "labeled"  # sites.csv, and one sites-<family>.csv per rule family added later
 MIRROR = Path("/work/.mirror")
 
 # Which stablelint code prefixes should report each family (DESIGN.md, "Rule codes").
@@ -60,6 +60,11 @@ FAMILY_CODES: dict[str, tuple[str, ...]] = {
     "std-eps": ("STB2",),
     "cross-entropy": ("STB3",),
     "linalg": ("STB6",),
+    "log-exp-misc": ("STB1",),  # log(exp(x)), log(1 - exp(x)), x*log(x), atan(y/x), hand-written tanh
+    "norm-eps": ("STB2", "STB4"),  # x / norm(x), cosine similarity without eps
+    "mask-constant": ("STB5",),  # -1e9 / -1e4 masks that overflow or vanish in float16
+    "nan-compare": ("STB5",),
+    "loss-probabilities": ("STB3",),  # a loss object or call fed probabilities
 }
 
 
@@ -84,13 +89,21 @@ class Site:
         return code.startswith(FAMILY_CODES.get(self.family, ("STB",)))
 
 
-def load_sites(path: Path = SITES_CSV) -> list[Site]:
-    with path.open(newline="", encoding="utf-8") as stream:
-        return [
-            Site(row["id"], row["source"], row["path"], int(row["line"]), int(row["end_line"]),
-                 row["family"], row["label"], row["reason"], row["excerpt"])
-            for row in csv.DictReader(stream)
-        ]
+def load_sites(path: Path = SITES_DIR) -> list[Site]:
+    """The sites of one CSV file, or of every ``sites*.csv`` in a folder (ids must be unique)."""
+    files = sorted(path.glob("sites*.csv")) if path.is_dir() else [path]
+    sites: list[Site] = []
+    for file in files:
+        with file.open(newline="", encoding="utf-8") as stream:
+            sites += [
+                Site(row["id"], row["source"], row["path"], int(row["line"]), int(row["end_line"]),
+                     row["family"], row["label"], row["reason"], row["excerpt"])
+                for row in csv.DictReader(stream)
+            ]
+    duplicated = sorted({s.id for s in sites if [t.id for t in sites].count(s.id) > 1})
+    if duplicated:
+        raise SystemExit(f"labeled.py: site ids used twice: {', '.join(duplicated[:5])}")
+    return sites
 
 
 # ---------------------------------------------------------------- sources
@@ -296,7 +309,8 @@ def table(summary: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sites", type=Path, default=SITES_CSV, help="the labeled set (default: %(default)s)")
+    parser.add_argument("--sites", type=Path, default=SITES_DIR,
+                        help="a sites CSV, or a folder of sites*.csv (default: %(default)s)")
     parser.add_argument("--family", action="append", help="score only this family (repeatable)")
     parser.add_argument("--verbose", "-v", action="store_true",
                         help="list missed hazards, flagged guarded sites and findings on no site")
