@@ -19,6 +19,9 @@ from dataclasses import replace
 
 from stablelint import frameworks
 from stablelint.analysis import values as v
+from stablelint.analysis.autocast import FLOAT32 as AUTOCAST_FLOAT32
+from stablelint.analysis.autocast import LOWER as AUTOCAST_LOWER
+from stablelint.analysis.autocast import OFF, Autocast
 from stablelint.analysis.summaries import FileFacts, FunctionFacts
 from stablelint.analysis.values import UNKNOWN_VALUE, ModuleSpec, Value
 from stablelint.ir import Normalizer, identifier_of
@@ -106,6 +109,7 @@ class Evaluator:
         self._scopes: dict[int, RemoteScope] = {}
         self._defining: set[int] = set()  # definitions being evaluated (``x = f(x)``)
         self._truncated = 0  # how often the depth bound cut an evaluation short
+        self.autocast = Autocast(tree, self.imports, source)
 
     @property
     def facts(self) -> FileFacts:
@@ -770,13 +774,13 @@ _ESTABLISHED = {
 }
 
 
-def dtype_of(value: Value, assumed: str | None = None) -> str:
+def dtype_of(value: Value, assumed: str | None = None, autocast: Autocast | None = None) -> str:
     """The float dtype a value computes in: the one the code gives it or its operands (a
-    cast, ``dtype=``), else float64 for NumPy and math, and for the deep learning
-    frameworks the ``assume-dtype`` setting or float32."""
+    cast, ``dtype=``, an autocast block), else float64 for NumPy and math, and for the deep
+    learning frameworks the ``assume-dtype`` setting or float32."""
     from stablelint.analysis import intervals
 
-    said = _said_dtype(value)
+    said = _said_dtype(value, autocast)
     if said is not None:
         return said
     if value.framework in ("numpy", "math"):
@@ -784,11 +788,18 @@ def dtype_of(value: Value, assumed: str | None = None) -> str:
     return assumed or intervals.DEFAULT_DTYPE
 
 
-def _said_dtype(value: Value, depth: int = 0) -> str | None:
+def _said_dtype(value: Value, autocast: Autocast | None = None, depth: int = 0) -> str | None:
     if value.dtype is not None or depth > 6:
         return value.dtype
+    if autocast is not None and value.framework in (None, "torch"):
+        region = autocast.at(value.node)
+        if region is not None and region != OFF:
+            if value.kind in AUTOCAST_LOWER:
+                return region
+            if value.kind in AUTOCAST_FLOAT32:
+                return "float32"
     for operand in value.operands:
-        found = _said_dtype(operand, depth + 1)
+        found = _said_dtype(operand, autocast, depth + 1)
         if found is not None:
             return found
     return None
@@ -814,9 +825,10 @@ def _float_dtype(expr: ast.expr | None) -> str | None:
 class Ranges:
     """Intervals of values, memoized: ``of(value)`` is an ``Interval`` or None (unknown)."""
 
-    def __init__(self, assumed_dtype: str | None = None) -> None:
+    def __init__(self, assumed_dtype: str | None = None, autocast: Autocast | None = None) -> None:
         self._memo: dict[int, tuple[Value, object]] = {}
         self.assumed_dtype = assumed_dtype
+        self.autocast = autocast
 
     def of(self, value: Value | None, depth: int = 0):
         if value is None:
@@ -849,7 +861,7 @@ class Ranges:
             return iv.UNBOUNDED
         operands = [self.of(operand, depth + 1) for operand in value.operands]
         first = operands[0] if operands else None
-        dtype = dtype_of(value, self.assumed_dtype)
+        dtype = dtype_of(value, self.assumed_dtype, self.autocast)
         if kind == "exp":
             # exp(unknown) >= 0, but how large is as unknown as its input: no claim.
             return iv.exp(first, dtype) if first is not None else None

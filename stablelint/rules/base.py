@@ -65,7 +65,7 @@ class Context:
         )
         self.env = Env()
         self.assumed_dtype = dtype  # ``assume-dtype``: what the frameworks' tensors compute in here
-        self.ranges = Ranges(dtype)
+        self.ranges = Ranges(dtype, self.evaluator.autocast)
         self.covered: set[int] = set()  # ids of nodes an STB1xx finding already explains
         self.inside_reported_sums: set[int] = set()  # nodes of a sum already reported whole
         self.diagnostics: list[Diagnostic] = []
@@ -85,7 +85,7 @@ class Context:
         return self.ranges.of(value)
 
     def dtype_of(self, value: Value) -> str:
-        return dtype_of(value, self.assumed_dtype)
+        return dtype_of(value, self.assumed_dtype, self.evaluator.autocast)
 
     def known_ends(self, value: Value | None) -> tuple[bool, bool]:
         """Whether the code establishes the lower and the upper end of ``range(value)``."""
