@@ -414,6 +414,11 @@ class Evaluator:
             return Value(kind, op.framework, (operand, second), call, op, integer=integer and second.integer)
         if kind == "rand" and any(k.arg in ("minval", "maxval", "low", "high") for k in call.keywords):
             return Value(v.UNKNOWN, op.framework, node=call, op=op)  # drawn from another range
+        if kind == "randn" and (
+            any(k.arg in ("loc", "scale", "mean", "stddev") for k in call.keywords)
+            or (op.framework == "numpy" and call.args) or (op.framework == "tf" and len(call.args) > 1)
+        ):
+            return Value(v.UNKNOWN, op.framework, node=call, op=op)  # another mean or spread
         return Value(kind, op.framework, (operand,), call, op, integer=integer)
 
     def _arithmetic(self, kind: str, operands: tuple[Value, Value], node, op, framework) -> Value:
@@ -769,9 +774,12 @@ def _named_like_a_count(expr: ast.expr, name: str) -> Value:
 _ESTABLISHED = {
     # ops whose output range holds whatever their input: the code itself establishes it
     "softmax": "UNIT", "rand": "UNIFORM", "log_softmax": "NONPOSITIVE", "spread": "NONNEGATIVE",
-    "norm": "NONNEGATIVE", "softplus": "NONNEGATIVE", v.LINEAR: "UNBOUNDED", "matmul": "UNBOUNDED",
-    "randn": "UNBOUNDED",
+    "norm": "NONNEGATIVE", "softplus": "NONNEGATIVE", v.LINEAR: "UNBOUNDED", "randn": "NORMAL",
 }
+# Standard normal draws are unbounded in theory, not in the generators: a draw is a function
+# of uniform draws of at most 64 bits (Box-Muller, inverse erf, the ziggurat's tail), which
+# no generator in use takes past 16 in magnitude (about 8.6 for Box-Muller on doubles).
+NORMAL_DRAW_BOUND = 16.0
 
 
 def dtype_of(value: Value, assumed: str | None = None, autocast: Autocast | None = None) -> str:
@@ -859,7 +867,11 @@ class Ranges:
             return iv.Interval(-iv.INF, 0.0)
         if established == "UNBOUNDED":
             return iv.UNBOUNDED
+        if established == "NORMAL":
+            return iv.Interval(-NORMAL_DRAW_BOUND, NORMAL_DRAW_BOUND)
         operands = [self.of(operand, depth + 1) for operand in value.operands]
+        if kind == "matmul":
+            return _matmul_range(value.operands, operands)
         first = operands[0] if operands else None
         dtype = dtype_of(value, self.assumed_dtype, self.autocast)
         if kind == "exp":
@@ -909,6 +921,28 @@ class Ranges:
         if kind == v.POW and len(value.operands) == 2 and value.operands[1].kind == v.CONST:
             return iv.power(first, value.operands[1].const)
         return None
+
+
+def _matmul_range(factors: tuple[Value, ...], ranges: list):
+    """A matmul spans all of R, unless the signs of both factors are known: a product of
+    non-negative matrices is non-negative (``mm(a ** 2, b ** 2)``)."""
+    from stablelint.analysis import intervals as iv
+
+    def sign(factor: Value, interval) -> int:
+        if interval is not None:
+            return 1 if interval.lo >= 0 else -1 if interval.hi <= 0 else 0
+        even_power = factor.kind == v.POW and len(factor.operands) == 2 and factor.operands[1].kind == v.CONST \
+            and factor.operands[1].const % 2 == 0
+        return 1 if factor.kind in _NONNEGATIVE_WHATEVER_THE_INPUT or even_power else 0
+
+    if len(factors) == 2 and len(ranges) == 2:
+        signs = [sign(factor, interval) for factor, interval in zip(factors, ranges)]
+        if 0 not in signs:
+            return iv.Interval(0.0, iv.INF) if signs[0] == signs[1] else iv.Interval(-iv.INF, 0.0)
+    return iv.UNBOUNDED
+
+
+_NONNEGATIVE_WHATEVER_THE_INPUT = frozenset({"square", "abs", "exp", "norm", "spread", "softplus", "relu", "sigmoid"})
 
 
 def _rounded(interval, dtype: str):

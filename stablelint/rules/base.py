@@ -9,6 +9,7 @@ import tokenize
 from dataclasses import dataclass
 from typing import ClassVar, Iterable
 
+from stablelint.analysis import conditions
 from stablelint.analysis.evaluate import Evaluator, Ranges, dtype_of, known_ends
 from stablelint.analysis.values import Value
 from stablelint.diagnostics import Diagnostic, Edit, Fix, Import, Safety
@@ -90,6 +91,14 @@ class Context:
     def known_ends(self, value: Value | None) -> tuple[bool, bool]:
         """Whether the code establishes the lower and the upper end of ``range(value)``."""
         return known_ends(self.ranges, value)
+
+    def branch_rules_out(self, node: ast.AST, written: ast.expr | None, hazard: str) -> bool:
+        """Does an ``if``/conditional expression/``where`` around ``node`` (or an early exit
+        before it) rule ``hazard`` out for the expression ``written`` at ``node``?"""
+        if written is None:
+            return False
+        return conditions.guarded(self.env.function or self.evaluator.tree, node, written, hazard)
+
     def op(self, expr: ast.expr | None, kind: str | None = None) -> Op | None:
         """The canonical op computing ``expr`` (through definitions); ``op.via`` says how."""
         if expr is None:

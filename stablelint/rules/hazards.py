@@ -52,6 +52,18 @@ def zero_only_at_a_point(ctx: Context, value: Value) -> bool:
     return value.kind == v.POW or value.kind in ("square", "abs", "sqrt")
 
 
+def _written_divisor(node: ast.AST) -> ast.expr | None:
+    """The divisor as written at the division: ``b`` in ``a / b``, ``tf.div(a, b)``, ``a.div(b)``."""
+    if isinstance(node, ast.BinOp):
+        return node.right
+    if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Attribute) and len(node.args) == 1:
+            return node.args[0]
+        if len(node.args) >= 2:
+            return node.args[1]
+    return None
+
+
 class LogOfNonPositive(Rule):
     """
     ## What it does
@@ -92,6 +104,7 @@ class LogOfNonPositive(Rule):
         Valid("torch.log(torch.clamp(x, min=1e-6))"),
         Valid("torch.log(torch.rand(3) * 0.9 + 0.1)"),
         Valid("torch.log(torch.exp(x))"),
+        Valid("torch.where(torch.relu(x) > 0, torch.log(torch.relu(x)), x)"),
     ]
     invalid = [
         Invalid("torch.log(torch.relu(x))", None),
@@ -114,6 +127,8 @@ class LogOfNonPositive(Rule):
             return  # the low end comes from something unknown: no claim
         if interval.lo < 0 and math.isfinite(interval.lo) and through_division(argument):
             return
+        if ctx.branch_rules_out(node, log.op.input, "nonpositive"):
+            return
         reach = "0" if interval.lo == 0 else "negative values"
         message = f"log of a value that can reach {reach} gives -inf or nan: {_describe(ctx, argument, interval)}"
         self.report(ctx, node, None, list(argument.via), origins=[argument], message=message)
@@ -127,7 +142,10 @@ class ExpOverflow(Rule):
     float64): the output of a Linear/Dense layer or a matmul used unclamped
     (`torch.exp(0.5 * self.fc_logvar(h))`), or a constant range such as
     `exp(linspace(0, 100))`. Exponentials inside a formula that STB102/STB103/STB108–STB110
-    rewrite are theirs.
+    rewrite are theirs. Normal draws (`randn`, `random.normal`) are taken to lie within ±16:
+    every generator in use makes them from uniform draws of at most 64 bits, which bounds
+    the tail (Box-Muller on doubles stops near 8.6), so `exp(randn(n))` is not reported and
+    `exp(100 * randn(n))` is.
 
     ## Why is this bad?
     Past the bound `exp` returns `inf`; the next subtraction or division makes it NaN, and
@@ -190,7 +208,9 @@ class DivisionByZero(Rule):
     element is equal: `x / x.std(0)`), a `norm` (`1.0 / norm(x)`), a sum of non-negative
     terms (`p / p.sum()` with `p = relu(...)`), a `clamp` whose lower bound is 0. A divisor
     with an eps or a positive clamp (`x / (x.std(0) + 1e-8)`) is not reported, nor one the
-    code does not constrain. A softmax written out is STB103's.
+    code does not constrain, nor one a branch around the division tests: `np.nan if s == 0
+    else x / s`, `if s == 0: continue` (or `return`, `raise`, `assert s > 0`) before it,
+    `where(s > 0, x / s, 1.0)`. A softmax written out is STB103's.
 
     ## Why is this bad?
     `x / 0` is `±inf` and `0 / 0` is NaN. A constant feature column, an all-zero
@@ -218,6 +238,8 @@ class DivisionByZero(Rule):
         Valid("x / (x.std(0) + 1e-8)"),
         Valid("x / torch.clamp(torch.norm(x), min=1e-12)"),
         Valid("1 / (1 + torch.exp(-x))"),
+        Valid("np.nan if x.std() == 0 else x / x.std()", "numpy"),
+        Valid("torch.where(torch.norm(x) > 0, x / torch.norm(x), x)"),
     ]
     invalid = [
         Invalid("x / x.std(0)", None),
@@ -240,6 +262,8 @@ class DivisionByZero(Rule):
         lo_known, hi_known = ctx.known_ends(divisor)
         if not (lo_known if interval.lo == 0 else hi_known if interval.hi == 0 else lo_known and hi_known):
             return  # the 0 comes from an end the code does not establish
+        if ctx.branch_rules_out(node, _written_divisor(node), "zero"):
+            return
         message = f"division by a value that can be 0 gives inf or nan: {_describe(ctx, divisor, interval)}"
         self.report(ctx, node, None, list(divisor.via), origins=[divisor], message=message)
 
@@ -249,7 +273,9 @@ class SqrtOfNegative(Rule):
     ## What it does
     Finds `sqrt(x)` where the code lets `x` be negative: a variance computed as
     `mean(x**2) - mean(x)**2` (rounding makes it slightly negative), `1 - y` with `y` an
-    affine output, `sqrt` of a difference the code does not bound.
+    affine output, `sqrt` of a difference the code does not bound. A matmul of factors
+    whose signs are known has a known sign (`mm(a ** 2, b ** 2) >= 0`), and a branch that
+    tests the argument (`sqrt(v) if v >= 0 else 0`) rules the negative values out.
 
     ## Why is this bad?
     `sqrt` of a negative number is NaN, and it propagates through everything after it;
@@ -278,6 +304,7 @@ class SqrtOfNegative(Rule):
         Valid("torch.sqrt(x.var(0) + 1e-5)"),
         Valid("torch.sqrt(torch.clamp(1 - x @ x.T, min=0))"),
         Valid("np.sqrt(np.square(x).sum())", "numpy"),
+        Valid("torch.sqrt(torch.mm(x ** 2, x.T ** 2))"),
     ]
     invalid = [
         Invalid("torch.sqrt(1 - x @ x.T)", None),
@@ -293,6 +320,8 @@ class SqrtOfNegative(Rule):
         if interval is None or interval.lo >= 0 or not ctx.known_ends(argument)[0]:
             return
         if math.isfinite(interval.lo) and through_division(argument):
+            return
+        if ctx.branch_rules_out(node, root.op.input, "negative"):
             return
         message = f"sqrt of a value that can be negative gives nan: {_describe(ctx, argument, interval)}"
         self.report(ctx, node, None, list(argument.via), origins=[argument], message=message)
