@@ -13,6 +13,7 @@ import math
 from stablelint.analysis import intervals as iv
 from stablelint.analysis import values as v
 from stablelint.analysis.values import Value
+from stablelint.diagnostics import Fix
 from stablelint.rules.base import Context, Invalid, Rule, Valid
 from stablelint.rules.matching import takes_only_input
 
@@ -64,6 +65,29 @@ def _written_divisor(node: ast.AST) -> ast.expr | None:
     return None
 
 
+_MAXIMUM = {"numpy": "numpy.maximum", "tf": "tensorflow.maximum", "jax": "jax.numpy.maximum",
+            "keras": "keras.ops.maximum"}
+
+
+def _floored(ctx: Context, argument: ast.expr, framework: str | None, floor: str) -> Fix | None:
+    """RANUM's repair: the argument clipped to the smallest range that removes the hazard,
+    ``torch.clamp(a, min=floor)`` or the framework's ``maximum(a, floor)``; unsafe, since it
+    turns what was -inf or nan into a finite number."""
+    text = ctx.text(argument)
+    if framework == "torch":
+        name, imports = ctx.spell("torch.clamp")
+        content = f"{name}({text}, min={floor})"
+    elif framework in _MAXIMUM:
+        name, imports = ctx.spell(_MAXIMUM[framework])
+        content = f"{name}({text}, {floor})"
+    elif framework == "math":
+        name, imports = "max", ()
+        content = f"max({text}, {floor})"
+    else:
+        return None
+    return ctx.fix(argument, content, imports=imports, safety="unsafe")
+
+
 class LogOfNonPositive(Rule):
     """
     ## What it does
@@ -83,7 +107,9 @@ class LogOfNonPositive(Rule):
     ## Fix safety
     No fix is offered: the right floor (an eps, `finfo(dtype).tiny`, a clamp of the input)
     depends on what the value means. RANUM's repair clamps the argument to the smallest
-    range that removes the hazard, e.g. `torch.log(x.clamp(min=torch.finfo(x.dtype).tiny))`.
+    range that removes the hazard, e.g. `torch.log(x.clamp(min=torch.finfo(x.dtype).tiny))`,
+    but that changes the log of every subnormal argument (`log(1e-40)` becomes
+    `log(1.2e-38)`), so the numeric harness rejects it as a rewrite, even an unsafe one.
 
     ## References
     - Zhang et al., *Detecting numerical bugs in neural network architectures* (DEBAR, FSE'20).
@@ -283,8 +309,12 @@ class SqrtOfNegative(Rule):
     spread, and its rounding error is as likely negative as positive.
 
     ## Fix safety
-    No fix is offered: use the framework's `var`/`std` for variances, or clamp the
-    argument at 0 (`x.clamp(min=0)`) where a negative value is only rounding.
+    The fix is RANUM's repair, the argument clipped at 0 (`torch.clamp(a, min=0)`,
+    `np.maximum(a, 0)`, `tf.maximum`, `jnp.maximum`): wherever the original is defined it
+    gives the same value, and where it was NaN it now gives 0. It is **unsafe**: a
+    negative argument that is more than rounding (a sign error, a wrong formula) is hidden
+    instead of surfacing as NaN. For a variance, the framework's `var`/`std` is the better
+    rewrite; the gradient of `sqrt` at 0 is still infinite.
 
     ## References
     - Zhang et al., *Detecting numerical bugs in neural network architectures* (DEBAR, FSE'20).
@@ -296,7 +326,7 @@ class SqrtOfNegative(Rule):
     code = "STB404"
     name = "sqrt-of-negative"
     message = "sqrt of a value that can be negative gives nan"
-    fix_safety = "none"
+    fix_safety = "unsafe"
     on = ("sqrt",)
     autocast = "Not affected: the hazard is in the range of the argument, whatever the dtype."
     valid = [
@@ -307,9 +337,13 @@ class SqrtOfNegative(Rule):
         Valid("torch.sqrt(torch.mm(x ** 2, x.T ** 2))"),
     ]
     invalid = [
-        Invalid("torch.sqrt(1 - x @ x.T)", None),
-        Invalid("torch.sqrt(torch.rand(3) - 0.5)", None),
-        Invalid("np.sqrt(0.5 - np.random.rand(3))", None, "numpy"),
+        Invalid("torch.sqrt(torch.sigmoid(x) - 0.25)", "torch.sqrt(torch.clamp(torch.sigmoid(x) - 0.25, min=0))",
+                unsafe=True),
+        Invalid("np.sqrt(scipy.special.expit(x) - 0.25)", "np.sqrt(np.maximum(scipy.special.expit(x) - 0.25, 0))",
+                "numpy", unsafe=True),
+        Invalid("jnp.sqrt(jax.nn.sigmoid(x) - 0.25)", "jnp.sqrt(jnp.maximum(jax.nn.sigmoid(x) - 0.25, 0))", "jax",
+                unsafe=True),
+        Invalid("tf.sqrt(tf.sigmoid(x) - 0.25)", "tf.sqrt(tf.maximum(tf.sigmoid(x) - 0.25, 0))", "tf", unsafe=True),
     ]
 
     def check(self, node: ast.Call, root: Value, ctx: Context) -> None:
@@ -324,7 +358,9 @@ class SqrtOfNegative(Rule):
         if ctx.branch_rules_out(node, root.op.input, "negative"):
             return
         message = f"sqrt of a value that can be negative gives nan: {_describe(ctx, argument, interval)}"
-        self.report(ctx, node, None, list(argument.via), origins=[argument], message=message)
+        written = root.op.input
+        fix = _floored(ctx, written, root.op.framework, "0") if written is not None else None
+        self.report(ctx, node, fix, list(argument.via), origins=[argument], message=message)
 
 
 class AbsorbedEps(Rule):
