@@ -194,6 +194,40 @@ _register("relu", "torch", "torch.relu", "torch.nn.functional.relu")
 _register("relu", "tf", "tensorflow.nn.relu", "keras.ops.relu", "keras.activations.relu")
 _register("relu", "jax", "jax.nn.relu")
 
+# Activations and reciprocals whose range the interval engine knows.
+_register("rsqrt", "torch", "torch.rsqrt", "torch.special.rsqrt")
+_register("rsqrt", "tf", "tensorflow.math.rsqrt", "tensorflow.rsqrt", "keras.ops.rsqrt")
+_register("rsqrt", "jax", "jax.lax.rsqrt")
+_register("reciprocal", "torch", "torch.reciprocal")
+_register("reciprocal", "numpy", "numpy.reciprocal")
+_register("reciprocal", "tf", "tensorflow.math.reciprocal", "tensorflow.reciprocal", "keras.ops.reciprocal")
+_register("reciprocal", "jax", "jax.numpy.reciprocal")
+_register("relu6", "torch", "torch.nn.functional.relu6")
+_register("relu6", "tf", "tensorflow.nn.relu6", "keras.ops.relu6", "keras.activations.relu6")
+_register("relu6", "jax", "jax.nn.relu6")
+_register("elu", "torch", "torch.nn.functional.elu")
+_register("elu", "tf", "tensorflow.nn.elu", "keras.ops.elu", "keras.activations.elu")
+_register("elu", "jax", "jax.nn.elu")
+_register("gelu", "torch", "torch.nn.functional.gelu")
+_register("gelu", "tf", "tensorflow.nn.gelu", "keras.ops.gelu", "keras.activations.gelu")
+_register("gelu", "jax", "jax.nn.gelu")
+_register("silu", "torch", "torch.nn.functional.silu")
+_register("silu", "tf", "tensorflow.nn.silu", "tensorflow.nn.swish", "keras.ops.silu", "keras.activations.silu",
+          "keras.activations.swish")
+_register("silu", "jax", "jax.nn.silu", "jax.nn.swish")
+_register("softsign", "torch", "torch.nn.functional.softsign")
+_register("softsign", "tf", "tensorflow.nn.softsign", "keras.ops.softsign", "keras.activations.softsign")
+_register("softsign", "jax", "jax.nn.soft_sign")
+_register("log_sigmoid", "torch", "torch.nn.functional.logsigmoid")
+_register("log_sigmoid", "tf", "tensorflow.math.log_sigmoid", "keras.ops.log_sigmoid")
+_register("log_sigmoid", "jax", "jax.nn.log_sigmoid")
+_register("hardsigmoid", "torch", "torch.nn.functional.hardsigmoid")
+_register("hardsigmoid", "jax", "jax.nn.hard_sigmoid")
+_register("where", "torch", "torch.where")
+_register("where", "numpy", "numpy.where")
+_register("where", "tf", "tensorflow.where", "tensorflow.compat.v1.where_v2", "keras.ops.where")
+_register("where", "jax", "jax.numpy.where")
+
 # Reductions that make a subtraction a max-subtraction (the stable logsumexp trick).
 _register("max", "torch", "torch.max", "torch.amax")
 _register("max", "numpy", "numpy.max", "numpy.amax", "numpy.nanmax")
@@ -241,6 +275,8 @@ METHODS: dict[str, tuple[str, str | None]] = {
     "negative": ("neg", "torch"),
     "pow": ("pow", "torch"),
     "sqrt": ("sqrt", "torch"),
+    "rsqrt": ("rsqrt", "torch"),
+    "reciprocal": ("reciprocal", "torch"),
     "abs": ("abs", None),
     "tanh": ("tanh", "torch"),
     "square": ("square", "torch"),
@@ -257,7 +293,7 @@ METHODS: dict[str, tuple[str, str | None]] = {
 ARITHMETIC = frozenset({"add", "sub", "rsub", "mul", "div", "neg", "pow"})
 
 # Ops whose call can start a finding; the text prefilter keys on these words.
-TRIGGER_OPS = frozenset({"log", "exp", "log1p", "sqrt", "std", "norm"})
+TRIGGER_OPS = frozenset({"log", "exp", "log1p", "sqrt", "std", "norm", "rsqrt", "reciprocal"})
 
 
 # Modules that re-export another module's functions under a second name: the canonical
@@ -321,7 +357,9 @@ _module("sequential", "jax", "flax.linen.Sequential", "flax.nnx.Sequential")
 # Keras activation names (``Dense(1, activation="sigmoid")``) and the op each computes.
 ACTIVATIONS = {
     "sigmoid": "sigmoid", "softmax": "softmax", "relu": "relu", "softplus": "softplus",
-    "exponential": "exp", "linear": "linear", "log_softmax": "log_softmax",
+    "exponential": "exp", "linear": "linear", "log_softmax": "log_softmax", "tanh": "tanh", "relu6": "relu6",
+    "elu": "elu", "gelu": "gelu", "silu": "silu", "swish": "silu", "softsign": "softsign",
+    "hard_sigmoid": "hardsigmoid", "log_sigmoid": "log_sigmoid",
 }
 
 

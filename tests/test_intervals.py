@@ -426,6 +426,58 @@ def test_relu(a, seed):
     unary(a, concrete_points(a, seed), iv.relu, lambda x: np.maximum(x, 0), torch.relu if torch else None, mode=EXACT)
 
 
+@PROPERTY
+@given(intervals(), SEEDS)
+def test_rsqrt(a, seed):
+    unary(a, concrete_points(a, seed), iv.rsqrt, lambda x: 1 / np.sqrt(x), torch.rsqrt if torch else None)
+
+
+@PROPERTY
+@given(intervals(), SEEDS)
+def test_reciprocal(a, seed):
+    unary(a, concrete_points(a, seed), iv.reciprocal, np.reciprocal, torch.reciprocal if torch else None)
+
+
+@PROPERTY
+@given(intervals(), SEEDS)
+def test_relu6(a, seed):
+    unary(a, concrete_points(a, seed), iv.relu6, lambda x: np.clip(x, 0, 6),
+          torch.nn.functional.relu6 if torch else None, mode=EXACT)
+
+
+def _gelu(x):
+    # erf has no float16 kernel: computed in float64, rounded to the input's dtype.
+    erf = special.erf if special is not None else np.vectorize(math.erf)
+    return (0.5 * x * (1 + erf(x.astype(np.float64) / np.sqrt(2)))).astype(x.dtype)
+
+
+def _gelu_tanh(x):
+    return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+
+
+@PROPERTY
+@given(intervals(), SEEDS)
+def test_activations_bounded_below(a, seed):
+    xs = concrete_points(a, seed)
+    functional = torch.nn.functional if torch else None
+    unary(a, xs, iv.elu, lambda x: np.where(x >= 0, x, np.expm1(np.minimum(x, 0))),
+          functional.elu if torch else None)
+    unary(a, xs, iv.gelu, _gelu, functional.gelu if torch else None)
+    unary(a, xs, iv.gelu, _gelu_tanh, (lambda x: functional.gelu(x, approximate="tanh")) if torch else None)
+    unary(a, xs, iv.silu, lambda x: x / (1 + np.exp(-x)), functional.silu if torch else None)
+
+
+@PROPERTY
+@given(intervals(), SEEDS)
+def test_bounded_activations(a, seed):
+    xs = concrete_points(a, seed)
+    functional = torch.nn.functional if torch else None
+    unary(a, xs, iv.softsign, lambda x: x / (1 + np.abs(x)), functional.softsign if torch else None)
+    unary(a, xs, iv.hardsigmoid, lambda x: np.clip(x / 6 + 0.5, 0, 1), functional.hardsigmoid if torch else None)
+    unary(a, xs, iv.log_sigmoid, lambda x: -np.logaddexp(0, -x), functional.logsigmoid if torch else None,
+          mode=IN_DTYPE)
+
+
 # A clamp bound: none, a literal (a point), or an interval (a tensor bound), never NaN.
 BOUNDS = st.builds(lambda b, kind: (None, iv.point(b.lo), Interval(b.lo, b.hi))[kind], intervals(), st.integers(0, 2))
 

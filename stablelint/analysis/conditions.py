@@ -56,13 +56,48 @@ def _number(expr: ast.expr) -> float | None:
 
 
 def facts(test: ast.expr, target: ast.expr, holds: bool) -> set[str]:
-    """What ``test`` being ``holds`` says about ``target``."""
+    """What ``test`` being ``holds`` says about ``target``; for ``k - e``, what it says
+    about ``e`` turned around (``p < 1`` makes ``1 - p`` positive)."""
+    found = _facts(test, target, holds)
+    if isinstance(target, ast.BinOp) and isinstance(target.op, ast.Sub) and _number(target.left) is not None:
+        k = _number(target.left)
+        for op, bound in _bounds(test, target.right, holds):
+            if isinstance(op, ast.Lt) and k - bound >= 0 or isinstance(op, ast.LtE) and k - bound > 0:
+                found |= {"positive", "nonzero", "nonnegative"}
+            elif isinstance(op, ast.LtE) and k - bound == 0:
+                found.add("nonnegative")
+    return found
+
+
+def _bounds(test: ast.expr, target: ast.expr, holds: bool) -> list[tuple[ast.cmpop, float]]:
+    """``(op, c)`` with ``target op c`` known where ``test`` is ``holds``."""
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        return facts(test.operand, target, not holds)
+        return _bounds(test.operand, target, not holds)
+    if isinstance(test, ast.BoolOp):
+        if isinstance(test.op, ast.And) == holds:
+            return [bound for value in test.values for bound in _bounds(value, target, holds)]
+        return []
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return []
+    left, op, right = test.left, test.ops[0], test.comparators[0]
+    if _number(left) is not None and _number(right) is None:
+        left, right = right, left
+        op = {ast.Lt: ast.Gt(), ast.Gt: ast.Lt(), ast.LtE: ast.GtE(), ast.GtE: ast.LtE()}.get(type(op), op)
+    bound = _number(right)
+    if bound is None or not _same(left, target):
+        return []
+    if not holds:
+        op = {ast.Lt: ast.GtE(), ast.GtE: ast.Lt(), ast.Gt: ast.LtE(), ast.LtE: ast.Gt()}.get(type(op))
+    return [(op, bound)] if op is not None else []
+
+
+def _facts(test: ast.expr, target: ast.expr, holds: bool) -> set[str]:
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _facts(test.operand, target, not holds)
     if isinstance(test, ast.BoolOp):
         # ``a and b`` true: both hold; ``a or b`` false: neither holds.
         if isinstance(test.op, ast.And) == holds:
-            return set().union(*(facts(value, target, holds) for value in test.values))
+            return set().union(*(_facts(value, target, holds) for value in test.values))
         return set()
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
         left, op, right = test.left, test.ops[0], test.comparators[0]

@@ -412,6 +412,12 @@ class Evaluator:
             other = positional[0] if positional else None
             second = self.of(other, scope) if other is not None else UNKNOWN_VALUE
             return Value(kind, op.framework, (operand, second), call, op, integer=integer and second.integer)
+        if kind == "where":
+            positional, _ = op.other_args()
+            if len(positional) != 2:
+                return Value(v.UNKNOWN, op.framework, node=call, op=op)  # ``where(c)``: indices
+            chosen = tuple(self.of(branch, scope) for branch in positional)
+            return Value(kind, op.framework, chosen, call, op, integer=all(b.integer for b in chosen))
         if kind == "rand" and any(k.arg in ("minval", "maxval", "low", "high") for k in call.keywords):
             return Value(v.UNKNOWN, op.framework, node=call, op=op)  # drawn from another range
         if kind == "randn" and (
@@ -883,6 +889,13 @@ class Ranges:
             return iv.relu(first) if first is not None else iv.NONNEGATIVE
         if kind == "tanh":
             return iv.tanh(first) if first is not None else iv.Interval(-1.0, 1.0)
+        if kind in _ACTIVATION_RANGES:
+            transfer, whatever = _ACTIVATION_RANGES[kind]
+            if first is None:
+                return whatever
+            return transfer(first, dtype) if kind == "log_sigmoid" else transfer(first)
+        if kind == "where" and len(operands) == 2:
+            return iv.join(*_where_branches(value, operands))
         if kind == "clamp":
             low, high = value.detail if isinstance(value.detail, tuple) else (None, None)
             # The bounds are converted to the clamped tensor's dtype: 1 - 1e-8 is 1.0 in float32.
@@ -896,7 +909,7 @@ class Ranges:
             if operands[0] is None and operands[1] is None:
                 return None
             return iv.maximum(*known) if kind == "maximum" else iv.minimum(*known)
-        if first is None:
+        if first is None and not _is_affine(value, operands):
             return None  # computed from something unknown: unknown (``abs(x)``, ``x ** 2`` too)
         if kind == v.INDEX or kind == "max" or kind == "mean":
             return first
@@ -910,17 +923,125 @@ class Ranges:
             return iv.expm1(first, dtype)
         if kind == "sqrt":
             return iv.sqrt(first)
+        if kind == "rsqrt":
+            return iv.rsqrt(first)
+        if kind == "reciprocal":
+            return iv.reciprocal(first)
         if kind == "abs":
             return iv.absolute(first)
         if kind == "square":
             return iv.power(first, 2)
         if kind == v.NEG:
             return iv.neg(first)
+        if _is_affine(value, operands):
+            return iv.UNBOUNDED  # x @ w + b: whatever b is, the sum spans all of R
         if kind in (v.ADD, v.SUB, v.MUL, v.DIV) and len(operands) == 2 and operands[1] is not None:
             return {v.ADD: iv.add, v.SUB: iv.sub, v.MUL: iv.mul, v.DIV: iv.div}[kind](first, operands[1])
         if kind == v.POW and len(value.operands) == 2 and value.operands[1].kind == v.CONST:
             return iv.power(first, value.operands[1].const)
         return None
+
+
+def _where_branches(value: Value, ranges: list) -> list:
+    """The ranges of ``where(c, a, b)``'s branches where they are chosen: ``a`` where ``c``
+    holds, ``b`` where it does not (``where(p > 0, p, 1.0)`` is never 0)."""
+    from stablelint.analysis import conditions
+    from stablelint.analysis import intervals as iv
+
+    call = value.node
+    if not isinstance(call, ast.Call) or len(call.args) != 3:
+        return ranges
+    refined = []
+    for branch, interval, holds in zip(call.args[1:], ranges, (True, False)):
+        said = conditions.facts(call.args[0], branch, holds) if interval is not None else set()
+        if interval is not None and interval.lo <= 0 <= interval.hi:
+            if "positive" in said or ("nonzero" in said and interval.lo == 0):
+                interval = iv.Interval(min(5e-324, interval.hi), interval.hi, interval.nan)
+            elif "nonnegative" in said:
+                interval = iv.Interval(0.0, interval.hi, interval.nan)
+        refined.append(interval)
+    return refined
+
+
+def _is_affine(value: Value, ranges: list) -> bool:
+    """``x @ w + b`` written as one expression (``tf.matmul(h, w) + b``, ``tf.add(x @ w, b)``):
+    the matmul spans all of R, and a bias that does not depend on it shifts it."""
+    if value.kind != v.ADD or len(value.operands) != 2 or value.node is None:
+        return False
+    node = value.node
+    written = [node.left, node.right] if isinstance(node, ast.BinOp) else list(getattr(node, "args", []))
+    inline = [operand.kind in ("matmul", v.LINEAR) and any(operand.node is w for w in written)
+              for operand in value.operands]
+    return any(inline) and _shifts_an_unbounded(value.operands, ranges)
+
+
+def _shifts_an_unbounded(values: tuple[Value, ...], ranges: list) -> bool:
+    """One term spans all of R and the other shifts it by an amount that does not depend
+    on it: ``x @ w + b``, but not ``z - logsumexp(z)`` (which is <= 0)."""
+    if len(values) != 2 or len(ranges) != 2:
+        return False
+    pairs = list(zip(values, ranges))
+    for (term, term_range), (shift, shift_range) in ((pairs[0], pairs[1]), (pairs[1], pairs[0])):
+        if term_range is None or not term_range.unbounded or term_range.nan:
+            continue
+        bounded = shift_range is not None and not shift_range.nan and math.isfinite(shift_range.lo) \
+            and math.isfinite(shift_range.hi)
+        if (shift_range is None or bounded) and not _shares_an_input(term, shift):
+            return True
+    return False
+
+
+def _leaves(value: Value, depth: int = 0, found: set | None = None) -> set:
+    """The nodes of the values ``value`` is computed from (operands, a few levels deep)."""
+    found = set() if found is None else found
+    if value.node is not None:
+        found.add(id(value.node))
+    if depth < 8:
+        for operand in value.operands:
+            _leaves(operand, depth + 1, found)
+    return found
+
+
+def _shares_an_input(a: Value, b: Value) -> bool:
+    if b.kind == v.CONST:
+        return False
+    mine = _leaves(a)
+    if b.kind == v.UNKNOWN:
+        return b.node is None or id(b.node) in mine or _mentions_names_of(a, b)
+    return bool(mine & _leaves(b))
+
+
+def _mentions_names_of(a: Value, b: Value) -> bool:
+    """An unknown shift written with a name the term is also computed from (``z - lse(z)``)."""
+    names = {node.id for node in ast.walk(b.node) if isinstance(node, ast.Name)} if b.node is not None else set()
+    term_names = set()
+    stack = [a]
+    for _ in range(64):
+        if not stack:
+            break
+        value = stack.pop()
+        if value.node is not None:
+            term_names |= {node.id for node in ast.walk(value.node) if isinstance(node, ast.Name)}
+        stack.extend(value.operands)
+    return bool(names & term_names)
+
+
+def _activation_ranges() -> dict:
+    from stablelint.analysis import intervals as iv
+
+    # kind: (transfer function, the range whatever the input)
+    return {
+        "relu6": (iv.relu6, iv.Interval(0.0, 6.0)),
+        "softsign": (iv.softsign, iv.Interval(-1.0, 1.0)),
+        "hardsigmoid": (iv.hardsigmoid, iv.UNIT),
+        "log_sigmoid": (iv.log_sigmoid, iv.Interval(-iv.INF, 0.0)),
+        "elu": (iv.elu, iv.Interval(-1.0, iv.INF)),
+        "gelu": (iv.gelu, iv.gelu(iv.UNBOUNDED)),
+        "silu": (iv.silu, iv.silu(iv.UNBOUNDED)),
+    }
+
+
+_ACTIVATION_RANGES = _activation_ranges()
 
 
 def _matmul_range(factors: tuple[Value, ...], ranges: list):
@@ -971,7 +1092,11 @@ def _rounded(interval, dtype: str):
 _BOTH_ENDS = frozenset({
     v.CONST, v.RANGED, v.LINEAR, "matmul", "randn", "rand", "softmax", "log_softmax", "tanh", "sigmoid",
 })
-_INCREASING = frozenset({"exp", "log", "log1p", "expm1", "sqrt", v.INDEX, "mean", "max", "cumsum", "relu"})
+_INCREASING = frozenset({
+    "exp", "log", "log1p", "expm1", "sqrt", v.INDEX, "mean", "max", "cumsum", "relu", "elu", "gelu", "silu",
+    "log_sigmoid",
+})
+_BOUNDED_WHATEVER_THE_INPUT = frozenset({"relu6", "softsign", "hardsigmoid"})
 
 
 def known_ends(ranges: "Ranges", value: Value | None, depth: int = 0) -> tuple[bool, bool]:
@@ -986,9 +1111,17 @@ def known_ends(ranges: "Ranges", value: Value | None, depth: int = 0) -> tuple[b
     def ends(index: int) -> tuple[bool, bool]:
         return known_ends(ranges, operands[index], depth + 1) if len(operands) > index else (False, False)
 
+    if kind in _BOUNDED_WHATEVER_THE_INPUT:
+        return True, True
     if kind in _INCREASING:
         lo, hi = ends(0)
-        return (True if kind == "relu" else lo), hi
+        return (True if kind in ("relu", "elu", "gelu", "silu") else lo), (True if kind == "log_sigmoid" else hi)
+    if kind in ("rsqrt", "reciprocal"):
+        lo, hi = ends(0)
+        return hi, lo  # decreasing
+    if kind == "where" and len(operands) == 2:
+        (a_lo, a_hi), (b_lo, b_hi) = ends(0), ends(1)
+        return a_lo and b_lo, a_hi and b_hi
     if kind in ("spread", "norm", "softplus", "abs", "square"):
         return True, ends(0)[1] and kind in ("abs", "square")
     if kind == "clamp":
@@ -999,6 +1132,8 @@ def known_ends(ranges: "Ranges", value: Value | None, depth: int = 0) -> tuple[b
         lo, hi = ends(0)
         return hi, lo
     if kind in (v.ADD, v.SUB) and len(operands) == 2:
+        if _is_affine(value, [ranges.of(operand) for operand in operands]):
+            return True, True  # x @ w + b spans all of R, as x @ w does
         (a_lo, a_hi), (b_lo, b_hi) = ends(0), ends(1)
         if kind == v.SUB:
             b_lo, b_hi = b_hi, b_lo

@@ -246,6 +246,88 @@ def relu(a: Interval) -> Interval:
     return Interval(max(0.0, a.lo), max(0.0, a.hi), a.nan)
 
 
+def rsqrt(a: Interval) -> Interval:
+    """1 / sqrt(x): inf at 0, NaN below."""
+    root = sqrt(a)
+    if a.reaches(0.0):
+        return Interval(-INF, INF, root.nan)  # 1 / sqrt(-0.0) is 1 / -0.0 = -inf
+    if root.hi == 0:
+        return Interval(INF, INF, root.nan)
+    lo = 0.0 if math.isinf(root.hi) else 1.0 / root.hi
+    hi = INF if root.lo == 0 else 1.0 / root.lo
+    return _outward(lo, hi, root.nan)
+
+
+def reciprocal(a: Interval) -> Interval:
+    return div(point(1.0), a)
+
+
+def _monotone(a: Interval, f, lowest: float | None = None, at: float | None = None) -> Interval:
+    """f over [lo, hi] for f increasing, or decreasing then increasing with its minimum
+    ``lowest`` at ``at``; widened by the library's error (a few eps relative). The
+    libraries compute these as products and quotients (x / (1 + |x|), x * sigmoid(x)),
+    which are NaN at ±inf."""
+    lo, hi = f(a.lo), f(a.hi)
+    if at is not None and a.lo <= at <= a.hi:
+        lo = lowest
+    lo, hi = min(lo, hi), max(lo, hi)
+    slack = 8 * EPS["float32"]
+    return Interval(lo - abs(lo) * slack - TINY["float64"], hi + abs(hi) * slack + TINY["float64"],
+                    a.nan or _infinite(a))
+
+
+def _finite_or(x: float, f, at_minus_inf: float, at_inf: float) -> float:
+    return at_minus_inf if x == -INF else at_inf if x == INF else f(x)
+
+
+def relu6(a: Interval) -> Interval:
+    return Interval(min(max(0.0, a.lo), 6.0), min(max(0.0, a.hi), 6.0), a.nan)
+
+
+def elu(a: Interval) -> Interval:
+    """x for x >= 0, exp(x) - 1 below (alpha = 1): [-1, inf)."""
+    out = _monotone(a, lambda x: _finite_or(x, lambda y: y if y >= 0 else math.expm1(y), -1.0, INF))
+    return Interval(out.lo, out.hi, a.nan)  # a select, not a product: finite at ±inf
+
+
+_GELU_MIN, _GELU_AT = -0.16997120747990983, -0.7517915246935103  # x * Phi(x) is least there
+_SILU_MIN, _SILU_AT = -0.27846454276107376, -1.2784645427610738  # x * sigmoid(x)
+
+
+def gelu(a: Interval) -> Interval:
+    """x * Phi(x), exact or with the tanh approximation (JAX's default), which differs from
+    it by less than 1e-3 anywhere."""
+    def f(x: float) -> float:
+        return 0.5 * x * (1 + math.erf(x / math.sqrt(2)))
+
+    out = _monotone(a, lambda x: _finite_or(x, f, 0.0, INF), _GELU_MIN, _GELU_AT)
+    return Interval(out.lo - 1e-3, out.hi + 1e-3, out.nan)
+
+
+def silu(a: Interval) -> Interval:
+    def f(x: float) -> float:
+        return x / (1 + math.exp(-x)) if x > -700 else 0.0
+
+    return _monotone(a, lambda x: _finite_or(x, f, 0.0, INF), _SILU_MIN, _SILU_AT)
+
+
+def softsign(a: Interval) -> Interval:
+    return _monotone(a, lambda x: _finite_or(x, lambda y: y / (1 + abs(y)), -1.0, 1.0))
+
+
+def log_sigmoid(a: Interval, dtype: str = DEFAULT_DTYPE) -> Interval:
+    """-softplus(-x): at most 0, and 0 exactly where sigmoid rounds to 1."""
+    return neg(softplus(neg(a), dtype))
+
+
+def hardsigmoid(a: Interval) -> Interval:
+    """relu6(x + 3) / 6 (PyTorch, JAX; Keras' hard_sigmoid is the same since Keras 3)."""
+    def f(x: float) -> float:
+        return min(max(x / 6 + 0.5, 0.0), 1.0)
+
+    return Interval(_finite_or(a.lo, f, 0.0, 1.0), _finite_or(a.hi, f, 0.0, 1.0), a.nan)
+
+
 def softplus(a: Interval, dtype: str = DEFAULT_DTYPE) -> Interval:
     """log(1 + exp(x)); it underflows to 0 in ``dtype`` where exp(x) does (float32: below -103.97)."""
 

@@ -257,7 +257,7 @@ class DivisionByZero(Rule):
     name = "division-by-zero"
     message = "division by a value that can be 0 gives inf or nan"
     fix_safety = "none"
-    on = ("div",)
+    on = ("div", "reciprocal", "rsqrt")
     autocast = "Not affected: the hazard is in the range of the divisor, whatever the dtype."
     valid = [
         Valid("x / y"),
@@ -272,12 +272,23 @@ class DivisionByZero(Rule):
         Invalid("1.0 / torch.norm(x)", None),
         Invalid("np.ones(3) / np.linalg.norm(x)", None, "numpy"),
         Invalid("x / torch.norm(x, dim=-1, keepdim=True)", None),
+        Invalid("torch.rsqrt(torch.relu(x).sum(-1))", None),
+        Invalid("tf.math.reciprocal(tf.nn.relu(x))", None, "tf"),
     ]
 
     def check(self, node: ast.AST, quotient: Value, ctx: Context) -> None:
-        if id(node) in ctx.covered or len(quotient.operands) != 2:
+        if id(node) in ctx.covered:
             return
-        divisor = quotient.operand(1)
+        if quotient.kind == "div":
+            if len(quotient.operands) != 2:
+                return
+            divisor, written = quotient.operand(1), _written_divisor(node)
+        elif quotient.operands and takes_only_input(quotient.op):
+            divisor, written = quotient.operand(), quotient.op.input  # 1 / x, 1 / sqrt(x)
+            if quotient.kind == "rsqrt" and (ctx.range(divisor) or iv.NONNEGATIVE).lo < 0:
+                return  # negative too: STB404's
+        else:
+            return
         if divisor.kind == v.CONST:
             return
         if sum_of_exp(divisor):
@@ -288,7 +299,7 @@ class DivisionByZero(Rule):
         lo_known, hi_known = ctx.known_ends(divisor)
         if not (lo_known if interval.lo == 0 else hi_known if interval.hi == 0 else lo_known and hi_known):
             return  # the 0 comes from an end the code does not establish
-        if ctx.branch_rules_out(node, _written_divisor(node), "zero"):
+        if ctx.branch_rules_out(node, written, "zero"):
             return
         message = f"division by a value that can be 0 gives inf or nan: {_describe(ctx, divisor, interval)}"
         self.report(ctx, node, None, list(divisor.via), origins=[divisor], message=message)
@@ -327,7 +338,7 @@ class SqrtOfNegative(Rule):
     name = "sqrt-of-negative"
     message = "sqrt of a value that can be negative gives nan"
     fix_safety = "unsafe"
-    on = ("sqrt",)
+    on = ("sqrt", "rsqrt")
     autocast = "Not affected: the hazard is in the range of the argument, whatever the dtype."
     valid = [
         Valid("torch.sqrt(x)"),
@@ -344,6 +355,7 @@ class SqrtOfNegative(Rule):
         Invalid("jnp.sqrt(jax.nn.sigmoid(x) - 0.25)", "jnp.sqrt(jnp.maximum(jax.nn.sigmoid(x) - 0.25, 0))", "jax",
                 unsafe=True),
         Invalid("tf.sqrt(tf.sigmoid(x) - 0.25)", "tf.sqrt(tf.maximum(tf.sigmoid(x) - 0.25, 0))", "tf", unsafe=True),
+        Invalid("torch.rsqrt(torch.tanh(x))", None),
     ]
 
     def check(self, node: ast.Call, root: Value, ctx: Context) -> None:
@@ -357,9 +369,11 @@ class SqrtOfNegative(Rule):
             return
         if ctx.branch_rules_out(node, root.op.input, "negative"):
             return
-        message = f"sqrt of a value that can be negative gives nan: {_describe(ctx, argument, interval)}"
+        message = f"{root.kind} of a value that can be negative gives nan: {_describe(ctx, argument, interval)}"
         written = root.op.input
-        fix = _floored(ctx, written, root.op.framework, "0") if written is not None else None
+        fix = None  # rsqrt(0) is inf: clipping at 0 would trade the nan for an inf
+        if written is not None and root.kind == "sqrt":
+            fix = _floored(ctx, written, root.op.framework, "0")
         self.report(ctx, node, fix, list(argument.via), origins=[argument], message=message)
 
 
