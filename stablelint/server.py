@@ -331,35 +331,50 @@ def fix_title(finding: Diagnostic) -> str:
     return title if finding.fix.safety == "safe" else f"{title} (unsafe fix)"
 
 
-def code_actions(ls: StablelintServer, uri: str, checked: Checked, params: types.CodeActionParams):
+def code_actions(ls: StablelintServer, uri: str, checked: Checked, params: types.CodeActionParams, lazy: bool):
+    """The actions for the findings in ``params.range``, and fix-all. ``lazy``: the client
+    asks for an action's edit when the user picks it (codeAction/resolve), so none is
+    computed for the lists an editor requests at every cursor move."""
     lines = ls.lines(uri, checked.source)
     only = params.context.only
     actions = []
-    for finding in checked.findings:
-        diagnostic = lsp_diagnostic(finding, lines)
-        if not _overlaps(diagnostic.range, params.range):
-            continue
-        if finding.fix is not None and _wanted(types.CodeActionKind.QuickFix, only):
-            fixed = engine.apply_fix(checked.source, finding.fix)
-            if fixed is not None and fixed != checked.source:
-                actions.append(types.CodeAction(
-                    fix_title(finding), types.CodeActionKind.QuickFix, [diagnostic],
-                    is_preferred=finding.fix.safety == "safe",
-                    edit=ls.workspace_edit(uri, checked, lines, fixed),
-                ))
-        if _wanted(types.CodeActionKind.QuickFix, only):
-            actions.append(types.CodeAction(
-                f"{finding.code}: add `# noqa: {finding.code}` on this line", types.CodeActionKind.QuickFix,
-                [diagnostic], edit=ls.workspace_edit(uri, checked, lines, with_noqa(checked.source, finding)),
-            ))
+
+    def offer(title: str, kind: str, what: str, index: int = -1, diagnostic=None, preferred=None) -> None:
+        data = [uri, checked.version, what, index]  # what codeAction/resolve needs to make the edit
+        actions.append(types.CodeAction(title, kind, diagnostic and [diagnostic], is_preferred=preferred, data=data))
+
+    if _wanted(types.CodeActionKind.QuickFix, only):
+        for index, finding in enumerate(checked.findings):
+            diagnostic = lsp_diagnostic(finding, lines)
+            if not _overlaps(diagnostic.range, params.range):
+                continue
+            if finding.fix is not None:
+                safe = finding.fix.safety == "safe"
+                offer(fix_title(finding), types.CodeActionKind.QuickFix, "fix", index, diagnostic, safe)
+            noqa = f"{finding.code}: add `# noqa: {finding.code}` on this line"
+            offer(noqa, types.CodeActionKind.QuickFix, "noqa", index, diagnostic)
     safe_fixes = any(finding.fix is not None and finding.fix.safety == "safe" for finding in checked.findings)
     if safe_fixes and _wanted(FIX_ALL, only):
-        fixed = fix_all(checked)
-        if fixed != checked.source:
-            actions.append(types.CodeAction(
-                "Fix all stablelint issues", FIX_ALL, edit=ls.workspace_edit(uri, checked, lines, fixed)
-            ))
-    return actions
+        offer("Fix all stablelint issues", FIX_ALL, "fix-all")
+    if lazy:
+        return actions
+    for action in actions:
+        action.edit = action_edit(ls, checked, action.data)
+    return [action for action in actions if action.edit is not None]
+
+
+def action_edit(ls: StablelintServer, checked: Checked, data) -> types.WorkspaceEdit | None:
+    """The edit of the action that ``data`` (``[uri, version, what, finding]``) names."""
+    uri, _, what, index = data
+    if what == "fix-all":
+        new_text = fix_all(checked)
+    elif what == "fix":
+        new_text = engine.apply_fix(checked.source, checked.findings[index].fix)
+    else:
+        new_text = with_noqa(checked.source, checked.findings[index])
+    if new_text is None or new_text == checked.source:
+        return None
+    return ls.workspace_edit(uri, checked, ls.lines(uri, checked.source), new_text)
 
 
 def hover(ls: StablelintServer, uri: str, checked: Checked, position: types.Position) -> types.Hover | None:
@@ -409,7 +424,7 @@ def build_server(change_delay: float = CHANGE_DELAY) -> StablelintServer:
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL]),
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL], resolve_provider=True),
     )
     async def code_action(ls: StablelintServer, params: types.CodeActionParams):
         uri = params.text_document.uri
@@ -418,8 +433,19 @@ def build_server(change_delay: float = CHANGE_DELAY) -> StablelintServer:
         checked = await ls.current(uri)
         if checked is None:
             return None
+        support = ls.client_capabilities.text_document and ls.client_capabilities.text_document.code_action
+        lazy = bool(support and support.resolve_support and "edit" in support.resolve_support.properties)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(ls.engine_thread, code_actions, ls, uri, checked, params)
+        return await loop.run_in_executor(ls.engine_thread, code_actions, ls, uri, checked, params, lazy)
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    async def resolve_code_action(ls: StablelintServer, action: types.CodeAction) -> types.CodeAction:
+        uri, version = action.data[0], action.data[1]
+        checked = await ls.current(uri)
+        if checked is not None and checked.version == version:  # else the text changed: no edit
+            loop = asyncio.get_running_loop()
+            action.edit = await loop.run_in_executor(ls.engine_thread, action_edit, ls, checked, action.data)
+        return action
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def on_hover(ls: StablelintServer, params: types.HoverParams):

@@ -76,11 +76,12 @@ def project(tmp_path_factory) -> Path:
     return folder
 
 
-async def _start(client: LanguageClient, project: Path, editor: str) -> None:
+async def _start(client: LanguageClient, project: Path, editor: str, resolve: bool = True) -> None:
     client.diagnostics = Published()
-    await client.initialize_session(
-        types.InitializeParams(capabilities=client_capabilities(editor), root_uri=project.as_uri())
-    )
+    capabilities = client_capabilities(editor)
+    if not resolve:
+        capabilities.text_document.code_action.resolve_support = None
+    await client.initialize_session(types.InitializeParams(capabilities=capabilities, root_uri=project.as_uri()))
 
 
 @pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=SERVER))
@@ -177,6 +178,13 @@ async def actions(client, uri, range_, diagnostics=(), only=None) -> list[types.
     )
 
 
+async def edit_of(client: LanguageClient, action: types.CodeAction) -> types.WorkspaceEdit | None:
+    """The action's edit, asked for as an editor asks when the user picks it."""
+    if action.edit is not None:
+        return action.edit
+    return (await client.code_action_resolve_async(action)).edit
+
+
 def _at(line: int, character: int) -> types.Range:
     return types.Range(types.Position(line, character), types.Position(line, character))
 
@@ -213,7 +221,8 @@ async def test_quick_fix_is_what_fix_writes(client: LanguageClient, project: Pat
     (fix,) = [a for a in found if a.kind == types.CodeActionKind.QuickFix and "noqa" not in a.title]
     assert fix.is_preferred and "unsafe" not in fix.title
     assert fix.diagnostics[0].code == "STB101"
-    fixed = apply(ONE, fix.edit, uri)
+    assert fix.edit is None  # VS Code resolves the edit when the fix is picked
+    fixed = apply(ONE, await edit_of(client, fix), uri)
     assert fixed == cli_fixed(project, "one.py", ONE) != ONE
     close_file(client, uri)
 
@@ -226,7 +235,7 @@ async def test_unsafe_quick_fix_says_so(client: LanguageClient, project: Path):
     (fix,) = [a for a in found if "noqa" not in a.title]
     assert "unsafe" in fix.title and not fix.is_preferred
     # The fix adds `import scipy.special`: the edit carries it too.
-    assert apply(UNSAFE, fix.edit, uri) == cli_fixed(project, "unsafe.py", UNSAFE, "--unsafe-fixes") != UNSAFE
+    assert apply(UNSAFE, await edit_of(client, fix), uri) == cli_fixed(project, "unsafe.py", UNSAFE, "--unsafe-fixes") != UNSAFE
     # Fix-all applies only safe fixes, and there are none here.
     assert list(await actions(client, uri, diagnostic.range, only=["source.fixAll"])) == []
     close_file(client, uri)
@@ -240,7 +249,7 @@ async def test_fix_all_is_what_fix_writes(client: LanguageClient, project: Path)
     assert fix_all.kind == "source.fixAll.stablelint"
     assert fix_all.title == "Fix all stablelint issues"
     expected = cli_fixed(project, "all.py", THREE)
-    assert apply(THREE, fix_all.edit, uri) == expected
+    assert apply(THREE, await edit_of(client, fix_all), uri) == expected
     assert "log_softmax" in expected and "log1p" in expected and "torch.log(1 + torch.exp(x))" in expected
     close_file(client, uri)
 
@@ -254,7 +263,7 @@ async def test_add_noqa(client: LanguageClient, project: Path):
     for code in ("STB101", "STB108"):
         found = await actions(client, uri, by_code[code].range, [by_code[code]])
         (noqa,) = [a for a in found if "noqa" in a.title and a.diagnostics[0].code == code]
-        texts[code] = apply(THREE, noqa.edit, uri)
+        texts[code] = apply(THREE, await edit_of(client, noqa), uri)
     assert texts["STB101"].splitlines()[4].endswith("dim=-1))  # noqa: STB101")
     # Merged with the codes already there, not a second comment.
     assert texts["STB108"].splitlines()[5] == "    q = torch.log(1 + torch.exp(x))  # noqa: E501, STB108"
@@ -283,9 +292,12 @@ async def test_hover_shows_the_rule_page(client: LanguageClient, project: Path):
 @in_session
 async def test_change_to_clean_text_clears(client: LanguageClient, project: Path):
     uri = open_file(client, project, "change.py", ONE)
-    assert len(await published(client, uri)) == 1
+    (diagnostic,) = await published(client, uri)
+    offered = await actions(client, uri, diagnostic.range, [diagnostic])
     change(client, uri, 2, CLEAN)
     assert await published(client, uri, 2) == []
+    # An action offered for the old text has no edit for the new one.
+    assert offered and all([(await client.code_action_resolve_async(a)).edit is None for a in offered])
     close_file(client, uri)
 
 
@@ -351,19 +363,20 @@ async def test_a_bad_config_is_one_message(client: LanguageClient, project: Path
 
 
 @in_session
-async def test_utf8_positions_and_plain_changes(project: Path):
-    """A client that prefers UTF-8 columns and takes edits without document versions
-    (neovim's capabilities)."""
+async def test_utf8_positions_and_eager_edits(project: Path):
+    """A client that prefers UTF-8 columns, takes edits without document versions and
+    cannot resolve an action's edit later (neovim's capabilities, without resolve)."""
     config = ClientServerConfig(server_command=SERVER)
     client = await config.start()
     try:
-        await _start(client, project, "neovim")
+        await _start(client, project, "neovim", resolve=False)
         uri = open_file(client, project, "utf8.py", THREE)
         first = (await published(client, uri))[0]
         line = THREE.splitlines()[4]
         assert first.range.start.character == units(line[: line.index("torch.log(")], "utf-8")
         found = await actions(client, uri, first.range, [first])
         (fix,) = [a for a in found if a.kind == types.CodeActionKind.QuickFix and "noqa" not in a.title]
+        assert all(action.edit is not None for action in found)
         assert fix.edit.document_changes is None
         fixed = apply(THREE, fix.edit, uri, "utf-8")
         assert fixed == THREE.replace("torch.log(torch.softmax(z, dim=-1))", "torch.log_softmax(z, dim=-1)")
