@@ -62,7 +62,7 @@ def rule_page(code: str) -> str | None:
 
 
 class Lines:
-    """Character offsets <-> LSP positions. Lines break where Python's do (\\r\\n, \\r,
+    """Character offsets -> LSP positions. Lines break where Python's do (\\r\\n, \\r,
     \\n); columns are counted in the client's units (UTF-16 unless negotiated)."""
 
     def __init__(self, text: str, codec):
@@ -73,19 +73,6 @@ class Lines:
     def position(self, offset: int) -> types.Position:
         line = bisect_right(self.starts, offset) - 1
         return types.Position(line, self.codec.client_num_units(self.text[self.starts[line]:offset]))
-
-    def offset(self, position: types.Position) -> int:
-        if position.line >= len(self.starts):
-            return len(self.text)
-        start = self.starts[position.line]
-        end = self.starts[position.line + 1] if position.line + 1 < len(self.starts) else len(self.text)
-        line = self.text[start:end].rstrip("\r\n")
-        units = 0
-        for index, char in enumerate(line):
-            if units >= position.character:
-                return start + index
-            units += self.codec.client_num_units(char)
-        return start + len(line)
 
     def range(self, start: int, end: int) -> types.Range:
         return types.Range(self.position(start), self.position(end))

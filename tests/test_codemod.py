@@ -4,7 +4,6 @@ codemod ...`` in a project with a .libcst.codemod.yaml); every file must come ou
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -42,7 +41,7 @@ def project(tmp_path: Path) -> Path:
 def codemod(project: Path, name: str, *args: str) -> subprocess.CompletedProcess:
     # The command's name comes first: libcst takes the first word it does not know for it.
     command = [sys.executable, "-m", "libcst.tool", "codemod", name, "--no-format", "-j", "1", "--hide-progress", *args]
-    return subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=300, env=os.environ.copy())
+    return subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=300)
 
 
 def fixed_by_cli(project: Path, *options: str) -> dict[str, str]:
@@ -91,3 +90,4 @@ def test_the_dotted_name_needs_x(project: Path):
     assert done.returncode == 1
     assert "Could not find stablelint.codemod in any configured modules" in done.stderr
     assert contents(project / "src") == FILES
+

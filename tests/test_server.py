@@ -394,3 +394,49 @@ def test_without_pygls_one_line_and_exit_2():
         "stablelint: error: the language server needs pygls: pip install 'stablelint[lsp]'"
     ]
 
+
+
+# -- the pieces the actions are made of, without a client
+
+BACKSLASH = "import torch\n\ny = torch.log(1 + \\\n    torch.exp(x))  # softplus\nz = torch.log(1 + x)\r\n"
+
+
+@pytest.mark.parametrize(
+    "text, code, line",
+    [
+        (BACKSLASH, "STB108", 3),  # the comment goes on the statement's last line, after the one there
+        (BACKSLASH, "STB106", 4),  # \r\n stays
+        ('import torch\ns = """\n""" + str(torch.log(1 + x))  # noqa:E501,\n', "STB106", 2),
+        ("\ufeffimport torch\ny = torch.log(1 + x)  # noqa: E501 \n", "STB106", 1),
+    ],
+)
+def test_noqa_goes_where_flake8_reads_it(text, code, line):
+    from stablelint.server import with_noqa
+
+    (finding,) = [d for d in check_source(text, "t.py") if d.code == code]
+    noted = with_noqa(text, finding)
+    assert code not in {d.code for d in filter_noqa(noted, check_source(noted, "t.py"))}
+    old_lines, new_lines = text.splitlines(keepends=True), noted.splitlines(keepends=True)
+    changed = [i for i, (a, b) in enumerate(zip(old_lines, new_lines)) if a != b]
+    assert changed == [line] and len(old_lines) == len(new_lines)
+    assert new_lines[line].endswith(old_lines[line][len(old_lines[line].rstrip("\r\n")):])
+    assert new_lines[line].count("noqa") == 1
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("a = 1\r\nb = f(x)\r\nc = 3\r\n", "import m\r\na = 1\r\nb = g(x)\r\nc = 3\r\n"),
+        ("x = '\U0001F642'; y = f(x)\n", "x = '\U0001F642'; y = g(x, 1)\n"),
+        ("a\rb\rc", "a\rB\rc\rd\n"),
+        ("one\ntwo\n", ""),
+        ("", "new\n"),
+    ],
+)
+def test_edits_turn_the_text_into_the_new_one(old, new):
+    from pygls.workspace.position_codec import PositionCodec
+
+    from stablelint.server import Lines
+
+    edits = Lines(old, PositionCodec()).edits_to(new)
+    assert apply(old, types.WorkspaceEdit(changes={"u": edits}), "u") == new
