@@ -207,6 +207,8 @@ def _worker_started(parent_pid: int) -> None:
 def run(argv: list[str]) -> int:
     if argv[:1] == ["rules"]:
         return rules_command(argv[1:])
+    if argv[:1] == ["server"]:
+        return server_command(argv[1:])
     if argv[:1] == ["check"]:
         argv = argv[1:]
     args = build_parser().parse_args(argv)
@@ -224,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
         usage=(
             "stablelint [check] [options] [PATH ...]\n"
             "       stablelint rules [CODE]\n"
+            "       stablelint server       (the language server)\n"
             "       stablelint --explain CODE"
         ),
         description="Find numerically unstable formulas in PyTorch, TensorFlow/Keras, JAX and NumPy/SciPy "
@@ -826,6 +829,19 @@ def exit_status(
     if mode.diff:
         return 1 if any(r.changed for r in results) else 0
     return 1 if any(r.diagnostics for r in results) else 0
+
+
+# -- the language server
+
+
+def server_command(argv: list[str]) -> int:
+    try:
+        from stablelint.server import serve
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] not in ("pygls", "lsprotocol"):
+            raise
+        raise StablelintError("the language server needs pygls: pip install 'stablelint[lsp]'") from None
+    return serve(argv)
 
 
 # -- rules and --explain

@@ -238,6 +238,12 @@ def fix_source(
     return FixOutcome(source, applied_count, keep(source, check_source(source, path, dtype=dtype)))
 
 
+def apply_fix(source: str, fix) -> str | None:
+    """``source`` with this one fix applied and its imports added (an editor's quick
+    fix); None when the result would not parse or the imports cannot be added."""
+    return _apply_with_imports(source, [fix])[0]
+
+
 def _apply_verified(source: str, fixes: list) -> tuple[str, list]:
     """Apply the fixes that do not overlap (see `apply_fixes`), leaving out any that would
     make the code not parse or whose imports cannot be added: ``(text, applied)``."""

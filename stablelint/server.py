@@ -1,0 +1,462 @@
+"""``stablelint server``: the language server (LSP over standard input and output).
+
+Diagnostics as you type, a quick fix per finding that has one, "Fix all stablelint
+issues" (``source.fixAll.stablelint``, the safe fixes through the engine's own fix loop),
+"add noqa" per finding, and the rule's page on hover. Settings are read as the CLI reads
+them, from the pyproject.toml of the document's project.
+
+The engine runs in one worker thread, so the event loop keeps reading messages while a
+file is checked; a check is started a moment after the last change (debounced), and the
+result of a check whose text has since changed is dropped: only the newest version of a
+document is ever published.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import difflib
+import io
+import logging
+import re
+import tokenize
+from bisect import bisect_right
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from stablelint import __version__, engine
+from stablelint.cli import keep_for
+from stablelint.config import Settings, load_settings
+from stablelint.diagnostics import Diagnostic, StablelintError
+from stablelint.docs import HEADER, render
+from stablelint.noqa import NOQA_INLINE, NoqaIndex
+from stablelint.rules import RULES_BY_CODE
+
+SOURCE = "stablelint"
+FIX_ALL = f"{types.CodeActionKind.SourceFixAll.value}.{SOURCE}"  # source.fixAll.stablelint
+CHANGE_DELAY = 0.3  # seconds of quiet after an edit before the document is checked again
+_DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules"
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+_PYTHON_SUFFIXES = (".py", ".pyi")
+
+log = logging.getLogger(__name__)
+
+
+def rule_docs_url(code: str) -> str | None:
+    """The rule's page, docs/rules/<CODE>.md, where this installation has it."""
+    page = _DOCS / f"{code}.md"
+    return page.as_uri() if page.is_file() else None
+
+
+def rule_page(code: str) -> str | None:
+    """The rule's page as ``--explain`` prints it (Markdown)."""
+    rule = RULES_BY_CODE.get(code)
+    return None if rule is None else render(rule).replace(HEADER + "\n", "", 1).strip()
+
+
+# -- positions
+
+
+class Lines:
+    """Character offsets -> LSP positions. Lines break where Python's do (\\r\\n, \\r,
+    \\n); columns are counted in the client's units (UTF-16 unless negotiated)."""
+
+    def __init__(self, text: str, codec):
+        self.text = text
+        self.codec = codec
+        self.starts = [0] + [match.end() for match in _NEWLINE.finditer(text)]
+
+    def position(self, offset: int) -> types.Position:
+        line = bisect_right(self.starts, offset) - 1
+        return types.Position(line, self.codec.client_num_units(self.text[self.starts[line]:offset]))
+
+    def range(self, start: int, end: int) -> types.Range:
+        return types.Range(self.position(start), self.position(end))
+
+    def finding_range(self, finding: Diagnostic) -> types.Range:
+        start = self._offset_of(finding.line, finding.col)
+        return self.range(start, self._offset_of(finding.end_line, finding.end_col))
+
+    def _offset_of(self, line: int, col: int) -> int:
+        # The engine counts columns after a byte-order mark, which is not code.
+        bom = 1 if line == 1 and self.text.startswith("\ufeff") else 0
+        return self.starts[min(line, len(self.starts)) - 1] + col - 1 + bom
+
+    def edits_to(self, new_text: str) -> list[types.TextEdit]:
+        """The edits that turn this text into ``new_text``: one per changed run of lines,
+        trimmed to the characters that differ (an editor keeps its cursor and marks)."""
+        old_lines, new_lines = _split_lines(self.text), _split_lines(new_text)
+        matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+        edits = []
+        for tag, old_start, old_end, new_start, new_end in matcher.get_opcodes():
+            if tag == "equal":
+                continue
+            start = self.starts[old_start] if old_start < len(self.starts) else len(self.text)
+            old = "".join(old_lines[old_start:old_end])
+            new = "".join(new_lines[new_start:new_end])
+            prefix = len(_common_prefix(old, new))
+            suffix = len(_common_prefix(old[prefix:][::-1], new[prefix:][::-1]))
+            edits.append(
+                types.TextEdit(
+                    self.range(start + prefix, start + len(old) - suffix), new[prefix:len(new) - suffix]
+                )
+            )
+        return edits
+
+
+def _split_lines(text: str) -> list[str]:
+    return io.StringIO(text, newline="").readlines()
+
+
+def _common_prefix(a: str, b: str) -> str:
+    length = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        length += 1
+    return a[:length]
+
+
+# -- checking a document
+
+
+@dataclass
+class Checked:
+    version: int | None
+    source: str
+    path: str
+    settings: Settings
+    findings: list[Diagnostic]  # after select/ignore, per-file-ignores and noqa
+    fixed_all: str | None = None  # what `fix_all` made of this text, once asked
+
+
+
+def check(path: str, source: str) -> Checked:
+    """Findings as the CLI would report them for this file (raises `StablelintError`
+    for a bad config, `engine.ParseError` for code that does not parse)."""
+    settings = load_settings(start=Path(path).parent)
+    found = engine.check_source(source, path, dtype=settings.assume_dtype)
+    return Checked(None, source, path, settings, keep_for(path, settings)(source, found))
+
+
+def fix_all(checked: Checked) -> str:
+    """The text ``stablelint --fix`` would write (editors ask on every cursor move)."""
+    if checked.fixed_all is None:
+        keep = keep_for(checked.path, checked.settings)
+        outcome = engine.fix_source(checked.source, checked.path, keep=keep, dtype=checked.settings.assume_dtype)
+        checked.fixed_all = outcome.source
+    return checked.fixed_all
+
+
+def with_noqa(source: str, finding: Diagnostic) -> str:
+    """``source`` with ``# noqa: CODE`` for this finding: added to the codes of a
+    ``# noqa:`` already on the line, else as a comment at the line's end (the last line
+    of a statement continued with a backslash or of a string spanning lines, where flake8
+    looks for it)."""
+    index = NoqaIndex(source)
+    row = index.noqa_row(finding.line)
+    lines = _split_lines(source)
+    if row > len(lines):
+        return source
+    line = lines[row - 1]
+    body = line.rstrip("\r\n")
+    comment_start = _comment_column(source, row)
+    if comment_start is not None:
+        match = NOQA_INLINE.search(body, comment_start)
+        if match is not None and match.group("codes"):
+            codes_end = match.start("codes") + len(match.group("codes").rstrip(", \t"))
+            lines[row - 1] = f"{body[:codes_end]}, {finding.code}{body[codes_end:]}{line[len(body):]}"
+            return "".join(lines)
+    kept = body.rstrip()
+    lines[row - 1] = f"{kept}  # noqa: {finding.code}{body[len(kept):]}{line[len(body):]}"
+    return "".join(lines)
+
+
+def _comment_column(source: str, row: int) -> int | None:
+    """Where the comment on line ``row`` starts (a ``#`` inside a string is not one)."""
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source.removeprefix("\ufeff"), newline="").readline):
+            if token.type == tokenize.COMMENT and token.start[0] == row:
+                return token.start[1] + (1 if row == 1 and source.startswith("\ufeff") else 0)
+            if token.start[0] > row:
+                break
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return None
+
+
+# -- the server
+
+
+class StablelintServer(LanguageServer):
+    def __init__(self, change_delay: float = CHANGE_DELAY):
+        # Full text on every change: pygls applies incremental changes with
+        # str.splitlines, which also breaks lines at \f and \x1c, where editors do not.
+        super().__init__(SOURCE, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full)
+        self.change_delay = change_delay
+        self.engine_thread = ThreadPoolExecutor(1, thread_name_prefix="stablelint-engine")
+        self.pending: dict[str, asyncio.Task] = {}
+        self.checked: dict[str, Checked] = {}
+        self.shown_errors: set[str] = set()
+
+    def is_python(self, uri: str) -> bool:
+        document = self.workspace.get_text_document(uri)
+        return document.language_id == "python" or (document.path or "").endswith(_PYTHON_SUFFIXES)
+
+    def schedule(self, uri: str, delay: float) -> None:
+        """Check the document after ``delay`` seconds; a check still waiting or running
+        for an older version is cancelled (its result would be dropped anyway)."""
+        if not self.is_python(uri):
+            return
+        previous = self.pending.pop(uri, None)
+        if previous is not None:
+            previous.cancel()
+        self.pending[uri] = asyncio.get_running_loop().create_task(self._check_later(uri, delay))
+
+    async def _check_later(self, uri: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        checked = await self.current(uri)
+        if checked is None or self.pending.get(uri) is not asyncio.current_task():
+            return
+        del self.pending[uri]
+        self.publish(uri, checked)
+
+    async def current(self, uri: str) -> Checked | None:
+        """The findings in the document's current version (None: it could not be
+        checked, or it changed while it was being checked)."""
+        document = self.workspace.get_text_document(uri)
+        version, source = document.version, document.source
+        cached = self.checked.get(uri)
+        if cached is not None and cached.version == version and cached.source == source:
+            return cached
+        path = document.path or uri
+        loop = asyncio.get_running_loop()
+        try:
+            checked = await loop.run_in_executor(self.engine_thread, check, path, source)
+        except StablelintError as error:
+            self.show_error(str(error))
+            checked = Checked(version, source, path, Settings(root=Path.cwd()), [])
+        except engine.ParseError:
+            return None  # being typed: the last findings stay until it parses again
+        except Exception as error:  # noqa: BLE001 - one odd file must not end the server
+            log.exception("checking %s", uri)
+            self.show_error(f"internal error while checking {path}: {type(error).__name__}: {error}")
+            return None
+        if self.workspace.get_text_document(uri).version != version:
+            return None  # a newer text arrived meanwhile; its own check publishes
+        checked.version = version
+        self.checked[uri] = checked
+        return checked
+
+    def show_error(self, message: str) -> None:
+        if message in self.shown_errors:
+            return
+        self.shown_errors.add(message)
+        self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"stablelint: {message}"))
+
+    def publish(self, uri: str, checked: Checked) -> None:
+        lines = self.lines(uri, checked.source)
+        diagnostics = [lsp_diagnostic(finding, lines) for finding in checked.findings]
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, diagnostics, checked.version))
+
+    def forget(self, uri: str) -> None:
+        pending = self.pending.pop(uri, None)
+        if pending is not None:
+            pending.cancel()
+        self.checked.pop(uri, None)
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, []))
+
+    def lines(self, uri: str, source: str) -> Lines:
+        return Lines(source, self.workspace.get_text_document(uri).position_codec)
+
+    def workspace_edit(self, uri: str, checked: Checked, lines: Lines, new_text: str) -> types.WorkspaceEdit:
+        edits = lines.edits_to(new_text)
+        capabilities = self.client_capabilities.workspace
+        versioned = capabilities and capabilities.workspace_edit and capabilities.workspace_edit.document_changes
+        if versioned and checked.version is not None:
+            # The client then refuses the edit if the document has changed since.
+            document = types.OptionalVersionedTextDocumentIdentifier(uri, checked.version)
+            return types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(document, edits)])
+        return types.WorkspaceEdit(changes={uri: edits})
+
+
+def lsp_diagnostic(finding: Diagnostic, lines: Lines) -> types.Diagnostic:
+    url = rule_docs_url(finding.code)
+    return types.Diagnostic(
+        range=lines.finding_range(finding),
+        message=finding.message,
+        severity=types.DiagnosticSeverity.Warning,
+        code=finding.code,
+        code_description=types.CodeDescription(url) if url else None,
+        source=SOURCE,
+    )
+
+
+def _overlaps(a: types.Range, b: types.Range) -> bool:
+    def key(position: types.Position) -> tuple[int, int]:
+        return position.line, position.character
+
+    return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)
+
+
+def _wanted(kind: str, only: list[str] | None) -> bool:
+    """``context.only`` names kinds hierarchically: "source.fixAll" asks for ours too."""
+    return not only or any(kind == prefix or kind.startswith(prefix + ".") for prefix in only)
+
+
+def fix_title(finding: Diagnostic) -> str:
+    edits = finding.fix.edits
+    rule = RULES_BY_CODE.get(finding.code)
+    if len(edits) == 1 and "\n" not in edits[0].content and len(edits[0].content) <= 60:
+        title = f"{finding.code}: replace with `{edits[0].content}`"
+    else:
+        title = f"{finding.code}: fix {rule.name if rule else 'the formula'}"
+    return title if finding.fix.safety == "safe" else f"{title} (unsafe fix)"
+
+
+def code_actions(ls: StablelintServer, uri: str, checked: Checked, params: types.CodeActionParams, lazy: bool):
+    """The actions for the findings in ``params.range``, and fix-all. ``lazy``: the client
+    asks for an action's edit when the user picks it (codeAction/resolve), so none is
+    computed for the lists an editor requests at every cursor move."""
+    lines = ls.lines(uri, checked.source)
+    only = params.context.only
+    actions = []
+
+    def offer(title: str, kind: str, what: str, index: int = -1, diagnostic=None, preferred=None) -> None:
+        data = [uri, checked.version, what, index]  # what codeAction/resolve needs to make the edit
+        actions.append(types.CodeAction(title, kind, diagnostic and [diagnostic], is_preferred=preferred, data=data))
+
+    if _wanted(types.CodeActionKind.QuickFix, only):
+        for index, finding in enumerate(checked.findings):
+            diagnostic = lsp_diagnostic(finding, lines)
+            if not _overlaps(diagnostic.range, params.range):
+                continue
+            if finding.fix is not None:
+                safe = finding.fix.safety == "safe"
+                offer(fix_title(finding), types.CodeActionKind.QuickFix, "fix", index, diagnostic, safe)
+            noqa = f"{finding.code}: add `# noqa: {finding.code}` on this line"
+            offer(noqa, types.CodeActionKind.QuickFix, "noqa", index, diagnostic)
+    safe_fixes = any(finding.fix is not None and finding.fix.safety == "safe" for finding in checked.findings)
+    if safe_fixes and _wanted(FIX_ALL, only):
+        offer("Fix all stablelint issues", FIX_ALL, "fix-all")
+    if lazy:
+        return actions
+    for action in actions:
+        action.edit = action_edit(ls, checked, action.data)
+    return [action for action in actions if action.edit is not None]
+
+
+def action_edit(ls: StablelintServer, checked: Checked, data) -> types.WorkspaceEdit | None:
+    """The edit of the action that ``data`` (``[uri, version, what, finding]``) names."""
+    uri, _, what, index = data
+    if what == "fix-all":
+        new_text = fix_all(checked)
+    elif what == "fix":
+        new_text = engine.apply_fix(checked.source, checked.findings[index].fix)
+    else:
+        new_text = with_noqa(checked.source, checked.findings[index])
+    if new_text is None or new_text == checked.source:
+        return None
+    return ls.workspace_edit(uri, checked, ls.lines(uri, checked.source), new_text)
+
+
+def hover(ls: StablelintServer, uri: str, checked: Checked, position: types.Position) -> types.Hover | None:
+    lines = ls.lines(uri, checked.source)
+    at = types.Range(position, position)
+    pages: dict[str, str] = {}
+    first_range = None
+    for finding in checked.findings:
+        found_range = lines.finding_range(finding)
+        page = rule_page(finding.code) if _overlaps(found_range, at) else None
+        if page:
+            pages.setdefault(finding.code, page)
+            first_range = first_range or found_range
+    if not pages:
+        return None
+    return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, "\n\n---\n\n".join(pages.values())), first_range)
+
+
+def build_server(change_delay: float = CHANGE_DELAY) -> StablelintServer:
+    server = StablelintServer(change_delay)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    async def did_open(ls: StablelintServer, params: types.DidOpenTextDocumentParams) -> None:
+        # As a change, so that an open followed at once by an edit is checked once.
+        ls.schedule(params.text_document.uri, ls.change_delay)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    async def did_change(ls: StablelintServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri, ls.change_delay)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    async def did_save(ls: StablelintServer, params: types.DidSaveTextDocumentParams) -> None:
+        saved = params.text_document.uri
+        if saved.endswith("/pyproject.toml"):
+            # The settings may have changed: check every open file again.
+            ls.checked.clear()
+            ls.shown_errors.clear()
+            for uri in list(ls.workspace.text_documents):
+                ls.schedule(uri, 0)
+        else:
+            ls.checked.pop(saved, None)
+            ls.schedule(saved, 0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    async def did_close(ls: StablelintServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.forget(params.text_document.uri)
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL], resolve_provider=True),
+    )
+    async def code_action(ls: StablelintServer, params: types.CodeActionParams):
+        uri = params.text_document.uri
+        if not ls.is_python(uri):
+            return None
+        checked = await ls.current(uri)
+        if checked is None:
+            return None
+        support = ls.client_capabilities.text_document and ls.client_capabilities.text_document.code_action
+        lazy = bool(support and support.resolve_support and "edit" in support.resolve_support.properties)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(ls.engine_thread, code_actions, ls, uri, checked, params, lazy)
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    async def resolve_code_action(ls: StablelintServer, action: types.CodeAction) -> types.CodeAction:
+        uri, version = action.data[0], action.data[1]
+        checked = await ls.current(uri)
+        if checked is not None and checked.version == version:  # else the text changed: no edit
+            loop = asyncio.get_running_loop()
+            action.edit = await loop.run_in_executor(ls.engine_thread, action_edit, ls, checked, action.data)
+        return action
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    async def on_hover(ls: StablelintServer, params: types.HoverParams):
+        uri = params.text_document.uri
+        if not ls.is_python(uri):
+            return None
+        checked = await ls.current(uri)
+        return None if checked is None else hover(ls, uri, checked, params.position)
+
+    return server
+
+
+def serve(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="stablelint server",
+        description="Run the language server on standard input and output (the Language Server Protocol).",
+    )
+    parser.add_argument("--stdio", action="store_true", help="accepted for clients that pass it; stdio is the default")
+    parser.add_argument(
+        "--change-delay", type=float, default=CHANGE_DELAY, metavar="SECONDS",
+        help=f"quiet time after an edit before checking again (default {CHANGE_DELAY})",
+    )
+    args = parser.parse_args(argv)
+    if args.change_delay < 0:
+        raise StablelintError("--change-delay: expected a number of seconds >= 0")
+    build_server(args.change_delay).start_io()
+    return 0
