@@ -452,7 +452,9 @@ def _gelu(x):
 
 
 def _gelu_tanh(x):
-    return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+    with np.errstate(all="ignore"):  # x ** 3 overflows in float16 long before tanh saturates
+        wide = x.astype(np.float64)
+        return (0.5 * wide * (1 + np.tanh(np.sqrt(2 / np.pi) * (wide + 0.044715 * wide ** 3)))).astype(x.dtype)
 
 
 @PROPERTY
@@ -476,6 +478,25 @@ def test_bounded_activations(a, seed):
     unary(a, xs, iv.hardsigmoid, lambda x: np.clip(x / 6 + 0.5, 0, 1), functional.hardsigmoid if torch else None)
     unary(a, xs, iv.log_sigmoid, lambda x: -np.logaddexp(0, -x), functional.logsigmoid if torch else None,
           mode=IN_DTYPE)
+
+
+@PROPERTY
+@given(intervals(), SEEDS, st.integers(1, 64))
+def test_softmax(a, seed, n):
+    """Every probability of a softmax over n inputs inside ``a`` lies in iv.softmax(a)."""
+    rng = np.random.default_rng(seed)
+    points = np.array(concrete_points(a, seed))
+    for dtype in ("float32", "float64"):
+        inputs = inside(list(rng.choice(points, size=n)), a, dtype) if points.size else np.array([])
+        if not inputs.size or not np.isfinite(inputs).all():
+            continue
+        out = iv.softmax(a, dtype)
+        results = [run_numpy(lambda x: special.softmax(x) if special else np.exp(x - x.max()) / np.exp(x - x.max()).sum(),
+                             dtype, inputs)]
+        if torch is not None:
+            results.append(torch.softmax(torch.tensor(inputs, dtype=getattr(torch, dtype)), 0).numpy())
+        for result in results:
+            assert_inside(out, result, (inputs,), f"softmax {dtype} of {a}")
 
 
 # A clamp bound: none, a literal (a point), or an interval (a tensor bound), never NaN.

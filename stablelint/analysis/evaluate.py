@@ -863,6 +863,9 @@ class Ranges:
         if kind == v.RANGED:
             return value.detail
         established = _ESTABLISHED.get(kind)
+        if kind == "softmax":
+            given = self.of(value.operands[0], depth + 1) if value.operands else None
+            return iv.softmax(given, dtype_of(value, self.assumed_dtype, self.autocast)) if given else iv.UNIT
         if established == "UNIT":
             return iv.UNIT
         if established == "UNIFORM":

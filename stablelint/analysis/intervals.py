@@ -31,6 +31,7 @@ EXP_UNDERFLOW = {"float16": -17.328679513998633, "bfloat16": -92.88172219503267,
 SIGMOID_ONE = {"float16": 8.317766166719343, "bfloat16": 6.238324625039508, "float32": 17.328679513998633,
                "float64": 37.42994775023705}
 EPS = {"float16": 2.0 ** -10, "bfloat16": 2.0 ** -7, "float32": 2.0 ** -23, "float64": 2.0 ** -52}
+SMALLEST_NORMAL = {"float16": 2.0 ** -14, "bfloat16": 2.0 ** -126, "float32": 2.0 ** -126, "float64": 2.0 ** -1022}
 TINY = {"float16": 2.0 ** -24, "bfloat16": 2.0 ** -133, "float32": 2.0 ** -149, "float64": 5e-324}
 MAX = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38, "float32": 3.4028234663852886e38,
        "float64": 1.7976931348623157e308}
@@ -267,10 +268,9 @@ def _monotone(a: Interval, f, lowest: float | None = None, at: float | None = No
     ``lowest`` at ``at``; widened by the library's error (a few eps relative). The
     libraries compute these as products and quotients (x / (1 + |x|), x * sigmoid(x)),
     which are NaN at ±inf."""
-    lo, hi = f(a.lo), f(a.hi)
+    lo, hi = min(f(a.lo), f(a.hi)), max(f(a.lo), f(a.hi))
     if at is not None and a.lo <= at <= a.hi:
-        lo = lowest
-    lo, hi = min(lo, hi), max(lo, hi)
+        lo = min(lo, lowest)
     slack = 8 * EPS["float32"]
     return Interval(lo - abs(lo) * slack - TINY["float64"], hi + abs(hi) * slack + TINY["float64"],
                     a.nan or _infinite(a))
@@ -326,6 +326,23 @@ def hardsigmoid(a: Interval) -> Interval:
         return min(max(x / 6 + 0.5, 0.0), 1.0)
 
     return Interval(_finite_or(a.lo, f, 0.0, 1.0), _finite_or(a.hi, f, 0.0, 1.0), a.nan)
+
+
+# The most elements a softmax normalises over: 2^40 float32 numbers are 4 TiB along one axis.
+SOFTMAX_MAX_ELEMENTS = 2.0 ** 40
+
+
+def softmax(a: Interval, dtype: str = DEFAULT_DTYPE) -> Interval:
+    """Each probability of a softmax over inputs in ``a``: at least
+    1 / (1 + (n - 1) e^(hi - lo)) for n <= 2^40 elements, computed with the maximum
+    subtracted (as every framework does), so it is 0 only where that bound underflows."""
+    if a.nan or _infinite(a):
+        return Interval(0.0, 1.0, a.nan or (a.lo == -INF and a.hi == INF))
+    width = a.hi - a.lo
+    if width > min(-EXP_UNDERFLOW[dtype], 700.0):
+        return Interval(0.0, 1.0)
+    lowest = 1.0 / (1.0 + (SOFTMAX_MAX_ELEMENTS - 1) * math.exp(width))
+    return Interval(max(0.0, _below(lowest, dtype) / 4), 1.0)
 
 
 def softplus(a: Interval, dtype: str = DEFAULT_DTYPE) -> Interval:

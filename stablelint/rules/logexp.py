@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from stablelint import frameworks
+from stablelint.analysis import intervals as iv
 from stablelint.analysis import values as v
 from stablelint.analysis.values import Value
 from stablelint.diagnostics import Fix
@@ -108,6 +109,10 @@ class LogSoftmax(Rule):
         softmax = softmax_of(inner)
         if softmax is None:
             return
+        interval = ctx.range(softmax)
+        dtypes = (ctx.dtype_of(softmax), ctx.dtype_of(argument))  # a cast after the softmax counts too
+        if interval is not None and all(interval.lo >= iv.SMALLEST_NORMAL[dtype] for dtype in dtypes):
+            return  # its inputs are bounded: no probability can round to 0 (intervals)
         via = (indexed.via if indexed else ()) + softmax.via
         fix = None
         if softmax.kind == "softmax" and fixable(softmax) and layers <= 1 and (indexed is None or indexed.local):
