@@ -85,8 +85,9 @@ def _object(text: str, at: int, read_value: ValueReader) -> tuple[dict, int]:
             raise json.JSONDecodeError("Expecting ',' delimiter", text, at)
 
 
-def _read_json(text: str, start: int) -> tuple[dict, list[tuple[int, int] | None]]:
-    """The notebook's top-level object, and the span of each cell's ``source`` value."""
+def _source_spans(text: str) -> list[tuple[int, int] | None]:
+    """Where each cell's ``source`` value is in the notebook's ``text`` (json.loads has
+    read it: this is asked only when fixes are written)."""
     spans: list[tuple[int, int] | None] = []
 
     def cell_member(key: str, text: str, at: int) -> tuple[object, int]:
@@ -118,14 +119,10 @@ def _read_json(text: str, start: int) -> tuple[dict, list[tuple[int, int] | None
             else:
                 raise json.JSONDecodeError("Expecting ',' delimiter", text, at)
 
-    at = _skip(text, start)
-    if not text.startswith("{", at):
-        _DECODER.raw_decode(text, at)  # the reason it is not JSON, if it is not
-        raise NotebookError("not a Jupyter notebook (the file is JSON, but not an object)")
-    top, end = _object(text, at, top_member)
+    _, end = _object(text, _skip(text, 1 if text.startswith("\ufeff") else 0), top_member)
     if _skip(text, end) != len(text):
         raise json.JSONDecodeError("Extra data", text, _skip(text, end))
-    return top, spans
+    return spans
 
 
 # -- IPython syntax
@@ -251,7 +248,6 @@ def _marker_pattern(token: str) -> re.Pattern:
 @dataclass
 class _CodeCell:
     number: int  # 1-based among all cells
-    span: tuple[int, int]  # of its "source" value in the file's text
     as_list: bool  # the source is a list of lines (else one string)
     text: str  # the source, joined
     masked: str = ""  # what is analysed: IPython lines masked, ending in a line break
@@ -263,17 +259,21 @@ class Notebook:
     def __init__(self, text: str, path: str):
         self.text = text
         self.path = path
-        self.token = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=5).hexdigest()
         self.problems: list[str] = []  # one line each: cells not checked
         self.cells = self._code_cells()
+        # Markers and placeholders carry a digest of the code: the code cannot contain them.
+        code = "".join(cell.text for cell in self.cells).encode("utf-8", "surrogatepass")
+        self.token = hashlib.blake2b(code, digest_size=5).hexdigest()
 
     def _code_cells(self) -> list[_CodeCell]:
         try:
-            top, spans = _read_json(self.text, 1 if self.text.startswith("\ufeff") else 0)
+            top = json.loads(self.text.removeprefix("\ufeff"))
         except json.JSONDecodeError as error:
             raise NotebookError(f"not a Jupyter notebook: invalid JSON: {error}") from None
         except RecursionError:
             raise NotebookError("not a Jupyter notebook: invalid JSON: nested too deeply") from None
+        if not isinstance(top, dict):
+            raise NotebookError("not a Jupyter notebook (the file is JSON, but not an object)")
         if not isinstance(top.get("cells"), list):
             if isinstance(top.get("worksheets"), list):
                 raise NotebookError("nbformat 3 notebooks are not supported (`jupyter nbconvert --to notebook`)")
@@ -282,16 +282,16 @@ class Notebook:
         if version != 4:
             raise NotebookError(f"not a Jupyter notebook of format 4 (nbformat is {version!r})")
         cells = []
-        for number, (cell, span) in enumerate(zip(top["cells"], spans), start=1):
+        for number, cell in enumerate(top["cells"], start=1):
             if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
                 raise NotebookError(f'not a Jupyter notebook: cell {number} has no "cell_type"')
             if cell["cell_type"] != "code":
                 continue
             source = cell.get("source")
             if isinstance(source, list) and all(isinstance(line, str) for line in source):
-                cells.append(_CodeCell(number, span, True, "".join(source)))
+                cells.append(_CodeCell(number, True, "".join(source)))
             elif isinstance(source, str):
-                cells.append(_CodeCell(number, span, False, source))
+                cells.append(_CodeCell(number, False, source))
             else:
                 raise NotebookError(f"not a Jupyter notebook: the source of cell {number} is not text")
         return cells if _is_python(top.get("metadata")) else []
@@ -329,6 +329,12 @@ class Notebook:
         if fixed.numbers != [cell.number for cell in self.analysed]:
             raise NotebookError("the fixes moved a cell boundary")
         replacements = []
+        try:
+            spans = _source_spans(self.text)
+        except (json.JSONDecodeError, RecursionError):  # json.loads read it: not expected
+            spans = []
+        if len(spans) < max((cell.number for cell in self.analysed), default=0):
+            raise NotebookError("the cells' sources could not be found in the file")
         for cell, new in zip(self.analysed, fixed.texts):
             if new == cell.masked:
                 continue
@@ -338,20 +344,20 @@ class Notebook:
                 if new.count(placeholder) != 1:
                     raise NotebookError(f"the fixes touched IPython syntax in cell {cell.number}")
                 new = new.replace(placeholder, original)
-            start, end = cell.span
-            replacements.append((start, end, self._serialized(cell, new)))
+            start, end = spans[cell.number - 1]
+            replacements.append((start, end, self._serialized(cell, new, start, end)))
         pieces, cursor = [], 0
         for start, end, content in replacements:
             pieces += [self.text[cursor:start], content]
             cursor = end
         return "".join(pieces) + self.text[cursor:]
 
-    def _serialized(self, cell: _CodeCell, text: str) -> str:
+    def _serialized(self, cell: _CodeCell, text: str, start: int, end: int) -> str:
         ensure_ascii = self.text.isascii()  # escaped non-ASCII stays escaped
         if not cell.as_list:
             return json.dumps(text, ensure_ascii=ensure_ascii)
-        opening, separator, closing, items = _list_layout(self.text, *cell.span)
-        lines = text.splitlines(keepends=True) if "\r" in text else re.findall(r"[^\n]*\n|[^\n]+$", text)
+        opening, separator, closing, items = _list_layout(self.text, start, end)
+        lines = re.findall(r"[^\n]*\n|[^\n]+$", text)  # as Jupyter splits them: after each "\n"
         # A line the cell already had keeps its own spelling (escapes included).
         encoded = [items.get(line) or json.dumps(line, ensure_ascii=ensure_ascii) for line in lines]
         if not encoded:
