@@ -55,73 +55,62 @@ def _expect(text: str, at: int, char: str, what: str) -> None:
         raise json.JSONDecodeError(f"Expecting {what}", text, at)
 
 
-ValueReader = Callable[[str, str, int], tuple[object, int]]
+def _after_item(text: str, at: int, closing: str) -> tuple[int, bool]:
+    """After an array item or object member: where the next starts, or (just past the
+    ``closing`` bracket, True)."""
+    at = _skip(text, at)
+    if text.startswith(",", at):
+        return _skip(text, at + 1), False
+    if text.startswith(closing, at):
+        return at + 1, True
+    raise json.JSONDecodeError("Expecting ',' delimiter", text, at)
 
 
-def _any_value(key: str, text: str, at: int) -> tuple[object, int]:
-    return _DECODER.raw_decode(text, at)
-
-
-def _object(text: str, at: int, read_value: ValueReader) -> tuple[dict, int]:
-    """A JSON object at ``at`` (as json.loads reads it: the last of duplicate keys wins),
-    each member's value read by ``read_value(key, text, start)``; and where it ends."""
+def _object(text: str, at: int, skip_value: Callable[[str, int], int]) -> int:
+    """Walks the JSON object at ``at``; each member's value is passed over by
+    ``skip_value(key, start)``, which returns where it ends. Returns where the object ends."""
     _expect(text, at, "{", "'{'")
-    members: dict = {}
     at = _skip(text, at + 1)
     if text.startswith("}", at):
-        return members, at + 1
+        return at + 1
     while True:
         _expect(text, at, '"', "property name enclosed in double quotes")
         key, at = json.decoder.scanstring(text, at + 1)
         at = _skip(text, at)
         _expect(text, at, ":", "':' delimiter")
-        members[key], at = read_value(key, text, _skip(text, at + 1))
-        at = _skip(text, at)
-        if text.startswith(",", at):
-            at = _skip(text, at + 1)
-        elif text.startswith("}", at):
-            return members, at + 1
-        else:
-            raise json.JSONDecodeError("Expecting ',' delimiter", text, at)
+        at, closed = _after_item(text, skip_value(key, _skip(text, at + 1)), "}")
+        if closed:
+            return at
 
 
 def _source_spans(text: str) -> list[tuple[int, int] | None]:
-    """Where each cell's ``source`` value is in the notebook's ``text`` (json.loads has
-    read it: this is asked only when fixes are written)."""
+    """Where each cell's ``source`` value is in the notebook's ``text`` (as json.loads
+    reads it: the last of duplicate keys wins). Asked only when fixes are written."""
     spans: list[tuple[int, int] | None] = []
 
-    def cell_member(key: str, text: str, at: int) -> tuple[object, int]:
-        value, end = _DECODER.raw_decode(text, at)
+    def cell_member(key: str, at: int) -> int:
+        end = _DECODER.raw_decode(text, at)[1]
         if key == "source":
             spans[-1] = (at, end)
-        return value, end
+        return end
 
-    def top_member(key: str, text: str, at: int) -> tuple[object, int]:
+    def top_member(key: str, at: int) -> int:
         if key != "cells" or not text.startswith("[", at):
-            return _DECODER.raw_decode(text, at)
+            return _DECODER.raw_decode(text, at)[1]
         spans.clear()
-        cells: list = []
         at = _skip(text, at + 1)
         if text.startswith("]", at):
-            return cells, at + 1
+            return at + 1
         while True:
             spans.append(None)
-            if text.startswith("{", at):
-                cell, at = _object(text, at, cell_member)
-            else:
-                cell, at = _DECODER.raw_decode(text, at)
-            cells.append(cell)
-            at = _skip(text, at)
-            if text.startswith(",", at):
-                at = _skip(text, at + 1)
-            elif text.startswith("]", at):
-                return cells, at + 1
-            else:
-                raise json.JSONDecodeError("Expecting ',' delimiter", text, at)
+            end = _object(text, at, cell_member) if text.startswith("{", at) else _DECODER.raw_decode(text, at)[1]
+            at, closed = _after_item(text, end, "]")
+            if closed:
+                return at
 
-    _, end = _object(text, _skip(text, 1 if text.startswith("\ufeff") else 0), top_member)
-    if _skip(text, end) != len(text):
-        raise json.JSONDecodeError("Extra data", text, _skip(text, end))
+    end = _skip(text, _object(text, _skip(text, 1 if text.startswith("\ufeff") else 0), top_member))
+    if end != len(text):
+        raise json.JSONDecodeError("Extra data", text, end)
     return spans
 
 

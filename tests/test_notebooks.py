@@ -340,3 +340,20 @@ def test_a_notebook_changed_while_being_fixed_is_left_to_the_other_writer(projec
     code, _, err = run(capsys, "--fix", "nb.ipynb")
     assert code == 1 and "nb.ipynb: not fixed: the file changed while stablelint ran" in err
     assert path.read_text(encoding="utf-8") == theirs
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        handwritten('{"metadata": {"source": "not this"}, "cell_type": "code", "sou\\u0072ce": ["a\\n", "b"]}'),
+        handwritten('{"source": "first", "cell_type": "code", "source": "the last wins"}, '
+                    '{"cell_type": "markdown", "source": [], "attachments": {"x": {"source": 1}}}'),
+        "\ufeff" + json.dumps({"cells": [{"cell_type": "raw", "source": "é"}], "nbformat": 4}, indent=3) + "\r\n",
+    ],
+)
+def test_the_sources_are_found_where_json_reads_them(text):
+    from stablelint.notebook import _source_spans
+
+    cells = json.loads(text.removeprefix("\ufeff"))["cells"]
+    spans = _source_spans(text)
+    assert [json.loads(text[start:end]) for start, end in spans] == [cell["source"] for cell in cells]
