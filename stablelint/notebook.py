@@ -142,7 +142,9 @@ def _is_ipython_line(line: str) -> bool:
 
 
 def _has_cell_magic(text: str) -> bool:
-    return any(line.lstrip().startswith("%%") for line in text.splitlines())
+    """IPython takes a cell magic on the cell's first line that is not blank."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    return first.lstrip().startswith("%%")
 
 
 class _CellSyntaxError(Exception):

@@ -137,6 +137,7 @@ MAGICS = (
     "    y = torch.log(torch.softmax(x, 1))\n"
     'doc = """Is this a question?\n'
     '%not a magic, a string\n'
+    '%%nor a cell magic\n'
     '"""\n'
     f"{LOG_SOFTMAX}  # after the magics"
 )
@@ -147,7 +148,7 @@ def test_ipython_syntax_is_masked_and_kept_byte_for_byte(project, capsys):
     before = write(path, [v4.new_code_cell("import torch"), v4.new_code_cell(MAGICS)])
     code, out, err = run(capsys, "nb.ipynb")
     assert code == 1 and err.count("not checked") == 0, err
-    assert [line.split(": ")[0] for line in out.splitlines()] == ["nb.ipynb:cell 2:13:9", "nb.ipynb:cell 2:17:5"]
+    assert [line.split(": ")[0] for line in out.splitlines()] == ["nb.ipynb:cell 2:13:9", "nb.ipynb:cell 2:18:5"]
 
     code, out, err = run(capsys, "--fix", "nb.ipynb")
     assert code == 0, out + err
@@ -164,7 +165,7 @@ def test_a_cell_magic_cell_is_not_python_and_is_left_alone(project, capsys):
     path = project / "nb.ipynb"
     before = write(path, [
         v4.new_code_cell("%%bash\necho 'torch.log(torch.softmax(x, 1))'"),
-        v4.new_code_cell("%%time\nimport torch\n" + LOG_SOFTMAX),
+        v4.new_code_cell("\n%%time\nimport torch\n" + LOG_SOFTMAX),
     ])
     assert run(capsys, "nb.ipynb")[:2] == (0, "")
     assert run(capsys, "--fix", "nb.ipynb")[0] == 0
