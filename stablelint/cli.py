@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from stablelint import __version__, engine
+from stablelint import __version__, engine, notebook
 from stablelint import format as output
 from stablelint.config import DTYPES, Settings, load_settings, parse_per_file_ignores, split_codes
 from stablelint.diagnostics import Diagnostic, StablelintError
@@ -337,6 +337,7 @@ class FileResult:
     error: str | None = None  # one line for standard error: not read, not parsed, or not written
     crashed: bool = False  # the error is stablelint's own
     read_digest: bytes = b""  # of the bytes read: the file is written only if it still has them
+    cells: notebook.Cells | None = None  # a notebook: its code cells, which the findings are on
 
     @property
     def changed(self) -> bool:
@@ -388,6 +389,9 @@ def _not_checked(result: FileResult, error: str) -> None:
 
 def _check_decoded(result: FileResult, settings: Settings, mode: Mode) -> None:
     path, keep = result.path, keep_for(result.path, settings)
+    if notebook.is_notebook(path):
+        _check_notebook(result, settings, mode, fix=mode.fixing)
+        return
     if not mode.fixing:
         result.diagnostics = keep(result.source, engine.check_source(result.source, path, dtype=settings.assume_dtype))
         return
@@ -404,8 +408,28 @@ def _check_decoded(result: FileResult, settings: Settings, mode: Mode) -> None:
             result.source = outcome.source
 
 
+def _check_notebook(result: FileResult, settings: Settings, mode: Mode, *, fix: bool) -> None:
+    try:
+        outcome = notebook.check(
+            result.original, result.path, keep=keep_for(result.path, settings), fix=fix, unsafe=mode.unsafe,
+            dtype=settings.assume_dtype,
+        )
+    except notebook.NotebookError as error:
+        _not_checked(result, f"{result.path}: {error}")
+        return
+    result.source, result.cells, result.diagnostics, result.fixed = (
+        outcome.text, outcome.cells, outcome.diagnostics, outcome.fixed
+    )
+    result.error = "\n".join(outcome.problems) or None
+
+
 def _original_diagnostics(result: FileResult, settings: Settings) -> list[Diagnostic]:
     """The findings in the file as it was read (it stays so when fixing fails)."""
+    if notebook.is_notebook(result.path):
+        original = FileResult(result.path, source=result.original, original=result.original)
+        _check_notebook(original, settings, Mode(), fix=False)
+        result.cells = original.cells
+        return original.diagnostics
     found = engine.check_source(result.original, result.path, dtype=settings.assume_dtype)
     return keep_for(result.path, settings)(result.original, found)
 
@@ -773,7 +797,11 @@ def check_stdin(args: argparse.Namespace, settings: Settings, mode: Mode) -> int
 
 
 def render(results: list[FileResult], args: argparse.Namespace) -> str:
-    reports = [output.FileReport(r.path, r.source, r.diagnostics) for r in results if r.diagnostics]
+    reports = [
+        output.FileReport(r.path, r.cells.code if r.cells else r.source, r.diagnostics, r.cells)
+        for r in results
+        if r.diagnostics
+    ]
     if args.statistics:
         diagnostics = [d for report in reports for d in report.diagnostics]
         rows = output.statistics(diagnostics)

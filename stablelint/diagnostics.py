@@ -46,9 +46,10 @@ class Diagnostic:
     code: str
     message: str
     fix: Fix | None = field(default=None, compare=False)
+    cell: int | None = None  # in a notebook: the cell (1-based among all cells); line and col are in it
 
     def sort_key(self) -> tuple:
-        return (self.path, self.line, self.col, self.code)
+        return (self.path, self.cell or 0, self.line, self.col, self.code)
 
 
 class StablelintError(Exception):

@@ -1,5 +1,5 @@
-"""Which files a run checks: the paths given, folders walked for ``*.py``/``*.pyi``,
-minus the excludes and whatever ``.gitignore`` files ignore."""
+"""Which files a run checks: the paths given, folders walked for ``*.py``/``*.pyi`` and
+Jupyter notebooks (``*.ipynb``), minus the excludes and whatever ``.gitignore`` files ignore."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pathspec
 from stablelint.config import PathMatcher, Settings
 
 PYTHON_SUFFIXES = (".py", ".pyi")
+WALKED_SUFFIXES = (*PYTHON_SUFFIXES, ".ipynb")
 
 
 @dataclass
@@ -153,7 +154,7 @@ def _walk(
             absolute = os.path.join(absolute_folder, entry.name)
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
-                if not is_dir and not (entry.name.endswith(PYTHON_SUFFIXES) and entry.is_file()):
+                if not is_dir and not (entry.name.endswith(WALKED_SUFFIXES) and entry.is_file()):
                     continue
             except OSError:
                 continue

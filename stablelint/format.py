@@ -10,10 +10,13 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from stablelint.diagnostics import Diagnostic, Edit, Fix
 from stablelint.noqa import NoqaIndex
+
+if TYPE_CHECKING:
+    from stablelint.notebook import Cells
 
 FORMATS = ("text", "json")
 
@@ -26,11 +29,14 @@ class FileReport:
     path: str
     source: str
     diagnostics: list[Diagnostic]
+    cells: Cells | None = None  # a notebook: `source` is its code cells joined, the findings are in cells
 
 
 def text_line(diagnostic: Diagnostic) -> str:
-    """Exactly flake8's line, so `stablelint` and `flake8 --select STB` print the same."""
-    return f"{diagnostic.path}:{diagnostic.line}:{diagnostic.col}: {diagnostic.code} {diagnostic.message}"
+    """Exactly flake8's line, so `stablelint` and `flake8 --select STB` print the same; in a
+    notebook, ruff's: ``nb.ipynb:cell 3:2:5: STB101 ...``."""
+    cell = f"cell {diagnostic.cell}:" if diagnostic.cell is not None else ""
+    return f"{diagnostic.path}:{cell}{diagnostic.line}:{diagnostic.col}: {diagnostic.code} {diagnostic.message}"
 
 
 def text_report(reports: Iterable[FileReport]) -> str:
@@ -45,12 +51,14 @@ class Positions:
 
     _BREAK = re.compile(r"\r\n|\r|\n")
 
-    def __init__(self, source: str):
+    def __init__(self, source: str, cells: Cells | None = None):
         self.line_starts = [0] + [match.end() for match in self._BREAK.finditer(source)]
+        self.cells = cells
 
     def location(self, offset: int) -> dict[str, int]:
         row = bisect.bisect_right(self.line_starts, offset)
-        return {"row": row, "column": offset - self.line_starts[row - 1] + 1}
+        column = offset - self.line_starts[row - 1] + 1
+        return {"row": self.cells.locate(row)[1] if self.cells else row, "column": column}
 
 
 def _rule_names() -> dict[str, str]:
@@ -67,13 +75,13 @@ def json_report(reports: Iterable[FileReport]) -> str:
     for report in reports:
         if not report.diagnostics:
             continue
-        positions = Positions(report.source)
+        positions = Positions(report.source, report.cells)
         noqa = NoqaIndex(report.source)
         filename = os.path.abspath(report.path) if report.path != "stdin" else report.path
         for diagnostic in report.diagnostics:
             items.append(
                 {
-                    "cell": None,
+                    "cell": diagnostic.cell,
                     "code": diagnostic.code,
                     "end_location": {"row": diagnostic.end_line, "column": diagnostic.end_col},
                     "filename": filename,
@@ -81,11 +89,17 @@ def json_report(reports: Iterable[FileReport]) -> str:
                     "location": {"row": diagnostic.line, "column": diagnostic.col},
                     "message": diagnostic.message,
                     "name": names.get(diagnostic.code),
-                    "noqa_row": noqa.noqa_row(diagnostic.line),
+                    "noqa_row": _noqa_row(noqa, diagnostic, report.cells),
                     "url": None,
                 }
             )
     return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
+
+
+def _noqa_row(noqa: NoqaIndex, diagnostic: Diagnostic, cells: Cells | None) -> int:
+    if cells is None or diagnostic.cell is None:
+        return noqa.noqa_row(diagnostic.line)
+    return cells.locate(noqa.noqa_row(cells.code_line(diagnostic.cell, diagnostic.line)))[1]
 
 
 def _json_fix(fix: Fix | None, source: str, positions: Positions) -> dict | None:

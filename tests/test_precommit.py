@@ -101,3 +101,27 @@ def test_fix_hook_rewrites_the_file(tmp_path, hook_home):
     assert (project / "model.py").read_text() == FIXED
     again = run_hook("stablelint-fix", project, hook_home)
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_hooks_check_and_fix_a_notebook(tmp_path, hook_home):
+    nbformat = pytest.importorskip("nbformat")
+    v4 = nbformat.v4
+    project = tmp_path / "project"
+    project.mkdir()
+    git(project, "init", "-q")
+    cells = [
+        v4.new_code_cell("import torch"),
+        v4.new_markdown_cell("The loss"),
+        v4.new_code_cell("%matplotlib inline\nq = torch.log(torch.softmax(x, 1))"),
+    ]
+    nbformat.write(v4.new_notebook(cells=cells), str(project / "nb.ipynb"))
+    git(project, "add", ".")
+    result = run_hook("stablelint", project, hook_home)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "nb.ipynb:cell 3:2:5: STB101" in result.stdout
+    fixed = run_hook("stablelint-fix", project, hook_home)
+    assert fixed.returncode == 1, fixed.stdout + fixed.stderr
+    notebook = nbformat.read(str(project / "nb.ipynb"), as_version=4)
+    nbformat.validate(notebook)
+    assert notebook.cells[2].source == "%matplotlib inline\nq = torch.log_softmax(x, 1)"
+    assert run_hook("stablelint-fix", project, hook_home).returncode == 0
