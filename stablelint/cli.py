@@ -814,7 +814,7 @@ def render(results: list[FileResult], args: argparse.Namespace) -> str:
 
 
 def _fixable(diagnostic: Diagnostic, unsafe: bool) -> bool:
-    return diagnostic.fix is not None and (unsafe or diagnostic.fix.safety == "safe")
+    return output.fixable(diagnostic, unsafe)
 
 
 def _errors(count: int) -> str:
@@ -880,8 +880,11 @@ def rules_command(argv: list[str]) -> int:
     if args.format == "json":
         import json
 
+        from stablelint import rule_url
+
         items = [
-            {"code": r.code, "name": r.name, "fix_safety": r.fix_safety, "message": r.message} for r in rules
+            {"code": r.code, "name": r.name, "fix_safety": r.fix_safety, "message": r.message, "url": rule_url(r.code)}
+            for r in rules
         ]
         print(json.dumps(items, indent=2, ensure_ascii=False))
         return 0

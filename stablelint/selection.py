@@ -36,13 +36,15 @@ def known(codes: Iterable[str], where: str, *, empty_ok: bool = True) -> list[st
 
 
 def _hint(code: str) -> str:
-    """The nearest code or prefix of the same length: difflib's close matches, the one
-    fewest typing slips away first (``STB016`` -> ``STB106``, a swap, not ``STB401``)."""
+    """The nearest code or prefix of the same length, among difflib's close matches
+    (``STB016`` -> ``STB106``, one swap away, not difflib's first, ``STB401``)."""
     candidates = sorted({rule[: len(code)] for rule in rule_codes()})
     close = difflib.get_close_matches(code, candidates, n=len(candidates), cutoff=0.6)
     if not close:
         return ""
-    best = min(close, key=lambda candidate: _slips(code, candidate))  # min keeps difflib's order on ties
+    # Fewest slips first; among those, the same digits in another order (a swap is the
+    # likelier slip); then difflib's order (min keeps it).
+    best = min(close, key=lambda candidate: (_slips(code, candidate), sorted(candidate) != sorted(code)))
     return f" (did you mean {best}?)"
 
 
