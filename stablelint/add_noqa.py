@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import io
 import sys
 import tokenize
 
@@ -69,13 +68,13 @@ def _with_directive(body: str, comment: tuple[int, str] | None, codes: set[str])
         match = NOQA_INLINE.search(text)
         if match is not None:
             if match.group("codes") is None:
-                return body  # a bare ``# noqa`` already silences every code
+                return body  # a blanket directive already silences every code
             present = [code for code in match.group("codes").replace(",", " ").split() if code]
             merged = sorted(set(present) | codes)
             if set(merged) == set(present):
                 return body
-            rest = text[match.end():]
-            new_text = text[: match.start()] + "# noqa: " + ", ".join(merged) + ("  " + rest.lstrip() if rest.strip() else "")
+            rest = text[match.end():].strip()  # the match took the spaces before it
+            new_text = f"{text[:match.start()]}# noqa: {', '.join(merged)}" + (f"  {rest}" if rest else "")
             return body[:column] + new_text + body[column + len(text):]
     return body.rstrip() + "  # noqa: " + ", ".join(sorted(codes))
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from stablelint import __version__, engine, selection
+from stablelint import __version__, engine, rule_url, selection
 from stablelint import format as output
 from stablelint.config import DTYPES, Settings, load_settings, parse_per_file_ignores, split_codes
 from stablelint.diagnostics import Diagnostic, StablelintError
@@ -880,8 +880,6 @@ def rules_command(argv: list[str]) -> int:
     if args.format == "json":
         import json
 
-        from stablelint import rule_url
-
         items = [
             {"code": r.code, "name": r.name, "fix_safety": r.fix_safety, "message": r.message, "url": rule_url(r.code)}
             for r in rules
@@ -899,7 +897,6 @@ def explain(code: str) -> int:
     rule = rules.get(code.strip().upper())
     if rule is None:
         raise StablelintError(f"unknown rule {code!r}; `stablelint rules` lists them")
-    from stablelint import rule_url
     from stablelint.docs import page_text
 
     print(page_text(rule))

@@ -116,8 +116,11 @@ def _full_entry(diagnostic: Diagnostic, lines: list[str], marked: bool) -> str:
     width = len(str(after))
     gutter = " " * width + " |"
     mark = "[*] " if marked else ""
-    out = [f"{diagnostic.code} {mark}{diagnostic.message}", f"{' ' * width}--> {diagnostic.path}:{first}:{diagnostic.col}",
-           gutter]
+    out = [
+        f"{diagnostic.code} {mark}{diagnostic.message}",
+        f"{' ' * width}--> {diagnostic.path}:{first}:{diagnostic.col}",
+        gutter,
+    ]
     for row in range(before, after + 1):
         text = lines[row - 1] if row <= len(lines) else ""
         out.append(f"{row:>{width}} | {text}".rstrip())

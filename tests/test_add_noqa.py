@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+from test_cli import run
 
 from stablelint import cli
 
@@ -60,12 +61,6 @@ def project(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("STABLELINT_DEBUG", raising=False)
     return tmp_path
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = cli.main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_adds_one_directive_per_line_on_the_line_flake8_reads(project, capsys):

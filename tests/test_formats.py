@@ -1,7 +1,10 @@
 """The output formats through the real command on real files: concise/text with ruff's
 [*], full with the source underlined, GitHub workflow commands, SARIF 2.1.0 (validated
 against the official schema, vendored here), JSON's docs URL and fix message, and
---show-fixes."""
+--show-fixes.
+
+tests/sarif-schema-2.1.0.json is the OASIS schema (2.1.0 errata 01) as published in
+oasis-tcs/sarif-spec, sarif-2.1/schema/sarif-schema-2.1.0.json: no network at test time."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+from test_cli import run
 
 from stablelint import cli, rule_url
 from stablelint.rules import ALL_RULES
@@ -40,12 +44,6 @@ def project(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "model.py").write_text(MODEL, encoding="utf-8")
     return tmp_path
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = cli.main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def findings(capsys) -> list[dict]:

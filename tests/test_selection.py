@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from test_cli import run
 
 from stablelint import cli, selection
 from stablelint.rules import ALL_RULES
@@ -21,12 +22,6 @@ def project(tmp_path, monkeypatch):
     monkeypatch.delenv("STABLELINT_DEBUG", raising=False)
     (tmp_path / "model.py").write_text(UNSTABLE)
     return tmp_path
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = cli.main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.mark.parametrize(
