@@ -164,11 +164,9 @@ def github_report(reports: Iterable[FileReport]) -> str:
 
 def _workspace_path(path: str) -> str:
     """GitHub resolves an annotation's file against the checkout: a path below the current
-    directory is given relative to it, as the workflow runs there."""
-    if not os.path.isabs(path):
-        return path
+    directory is given relative to it (``./a.py`` as ``a.py``), as the workflow runs there."""
     relative = os.path.relpath(path)
-    return path if relative.startswith("..") else relative
+    return (path if relative.startswith("..") else relative).replace(os.sep, "/")
 
 
 def _escape_data(text: str) -> str:

@@ -149,6 +149,14 @@ def test_github_has_one_annotation_per_finding_at_the_json_positions(project, ca
         assert annotation["message"].endswith("%0A  help: " + item["fix"]["message"])
 
 
+def test_github_names_files_relative_to_the_checkout(project, capsys):
+    (project / "pkg").mkdir()
+    (project / "pkg" / "m.py").write_text("import torch\ny = torch.log(torch.softmax(x, 1))\n")
+    for spelled in ("./pkg/m.py", "pkg//m.py", str(project / "pkg" / "m.py")):
+        [annotation] = annotations(run(capsys, "--format", "github", spelled)[1])
+        assert annotation["file"] == "pkg/m.py", spelled
+
+
 def test_github_escapes_what_would_end_a_property(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a,b:c%.py").write_text("import torch\ny = torch.log(torch.softmax(x, 1))\n")
