@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from stablelint import __version__, engine, notebook
+from stablelint import __version__, engine, notebook, rule_url, selection
 from stablelint import format as output
 from stablelint.config import DTYPES, Settings, load_settings, parse_per_file_ignores, split_codes
 from stablelint.diagnostics import Diagnostic, StablelintError
@@ -242,6 +242,12 @@ def build_parser() -> argparse.ArgumentParser:
     fixing.add_argument(
         "--diff", action="store_true", help="print what --fix would change, write nothing; exit 1 if anything"
     )
+    fixing.add_argument(
+        "--show-fixes", action="store_true", help="list the fixes applied (with --fix) or available, on standard error"
+    )
+    fixing.add_argument(
+        "--add-noqa", action="store_true", help="append '# noqa: CODE' to every line with a finding, in place"
+    )
 
     selecting = parser.add_argument_group("choosing codes and files (these override the config file)")
     option = selecting.add_argument
@@ -266,7 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     option = reporting.add_argument
     option(
         "--format", "--output-format", dest="format", choices=output.FORMATS, default="text",
-        help="text (flake8's lines) or json (ruff's shape)",
+        help="text or concise (flake8's lines, [*] where --fix fixes), full (with the source underlined), "
+        "json (ruff's shape), github (workflow annotations), sarif (2.1.0, for code scanning)",
     )
     option("--statistics", action="store_true", help="print the count of each code instead of the findings")
     option("--exit-zero", action="store_true", help="exit 0 even when there are findings")
@@ -289,6 +296,10 @@ def _jobs(text: str) -> int:
     return jobs
 
 
+def codes(text: str, option: str, *, empty_ok: bool = True) -> list[str]:
+    return selection.known(split_codes(text, option), option, empty_ok=empty_ok)
+
+
 def settings_for(args: argparse.Namespace) -> Settings:
     first = args.stdin_filename if args.paths == [STDIN] or not args.paths and args.stdin_filename else None
     first = first or (args.paths[0] if args.paths else ".")
@@ -296,15 +307,19 @@ def settings_for(args: argparse.Namespace) -> Settings:
     if not start.is_dir():
         start = Path.cwd()
     settings = load_settings(start=start, config_file=args.config, isolated=args.isolated)
+    selection.check_config(settings)  # codes that match no rule are errors, not silence
 
     def patterns(text: str | None) -> list[str] | None:
         return None if text is None else [item for item in text.replace(",", " ").split() if item]
 
     return settings.with_overrides(
-        select=None if args.select is None else split_codes(args.select, "--select"),
-        extend_select=split_codes(args.extend_select, "--extend-select") if args.extend_select else None,
-        ignore=split_codes(args.ignore, "--ignore") if args.ignore else None,
-        per_file_ignores=None if args.per_file_ignores is None else parse_per_file_ignores(args.per_file_ignores),
+        select=None if args.select is None else codes(args.select, "--select", empty_ok=False),
+        extend_select=codes(args.extend_select, "--extend-select") if args.extend_select else None,
+        ignore=codes(args.ignore, "--ignore") if args.ignore else None,
+        per_file_ignores=None if args.per_file_ignores is None else [
+            (pattern, tuple(selection.known(found, "--per-file-ignores")))
+            for pattern, found in parse_per_file_ignores(args.per_file_ignores)
+        ],
         exclude=patterns(args.exclude),
         extend_exclude=patterns(args.extend_exclude),
         force_exclude=args.force_exclude,
@@ -334,6 +349,7 @@ class FileResult:
     encoding: str = "utf-8"
     diagnostics: list[Diagnostic] = field(default_factory=list)
     fixed: int = 0
+    fixed_codes: tuple[str, ...] = ()  # the code of each fix applied (valid while ``fixed``)
     error: str | None = None  # one line for standard error: not read, not parsed, or not written
     crashed: bool = False  # the error is stablelint's own
     read_digest: bytes = b""  # of the bytes read: the file is written only if it still has them
@@ -396,7 +412,7 @@ def _check_decoded(result: FileResult, settings: Settings, mode: Mode) -> None:
         result.diagnostics = keep(result.source, engine.check_source(result.source, path, dtype=settings.assume_dtype))
         return
     outcome = engine.fix_source(result.source, path, keep=keep, unsafe=mode.unsafe, dtype=settings.assume_dtype)
-    result.diagnostics, result.fixed = outcome.remaining, outcome.applied
+    result.diagnostics, result.fixed, result.fixed_codes = outcome.remaining, outcome.applied, outcome.applied_codes
     if outcome.source != result.original:
         problem = _unwritable(outcome.source, result.encoding)
         if problem:
@@ -645,6 +661,10 @@ def check_command(args: argparse.Namespace) -> int:
     if reading_stdin and args.paths not in ([STDIN], []):
         raise StablelintError("'-' (standard input) cannot be combined with other paths")
     settings = settings_for(args)
+    if args.add_noqa:
+        from stablelint.add_noqa import add_noqa_command
+
+        return add_noqa_command(args, settings, reading_stdin)
     if reading_stdin:
         return check_stdin(args, settings, mode)
 
@@ -662,6 +682,8 @@ def check_command(args: argparse.Namespace) -> int:
         sys.stdout.write("".join(output.unified_diff(r.path, r.original, r.source) for r in results if r.changed))
     else:
         sys.stdout.write(render(results, args))
+    if args.show_fixes:
+        sys.stderr.write(show_fixes(results, mode))
     if not args.quiet:
         summary = summarize(results, mode)
         if summary:
@@ -669,6 +691,14 @@ def check_command(args: argparse.Namespace) -> int:
     return exit_status(
         results, mode, args, usage_error=bool(discovery.missing), read_error=bool(discovery.unreadable)
     )
+
+
+def show_fixes(results: list[FileResult], mode: Mode) -> str:
+    """``--show-fixes``: what --fix fixed (or --diff would fix), or what it could fix."""
+    if mode.fixing:
+        return output.fixes_applied([(r.path, r.fixed_codes) for r in results if r.fixed], would=mode.diff)
+    reports = [output.FileReport(r.path, r.source, r.diagnostics) for r in results if r.diagnostics]
+    return output.fixes_available(reports, unsafe=mode.unsafe)
 
 
 def _require_cwd() -> None:
@@ -789,6 +819,8 @@ def check_stdin(args: argparse.Namespace, settings: Settings, mode: Mode) -> int
         sys.stderr.write(render([result], args))
     else:
         sys.stdout.write(render([result], args))
+    if args.show_fixes:
+        sys.stderr.write(show_fixes([result], mode))
     if not args.quiet and not excluded:
         summary = summarize([result], mode)
         if summary:
@@ -809,13 +841,11 @@ def render(results: list[FileResult], args: argparse.Namespace) -> str:
             fixable = Counter(d.code for d in diagnostics if _fixable(d, args.unsafe_fixes))
             return output.statistics_json(rows, fixable)
         return output.statistics_text(rows)
-    if args.format == "json":
-        return output.json_report(reports)
-    return output.text_report(reports)
+    return output.report(args.format, reports, unsafe=args.unsafe_fixes)
 
 
 def _fixable(diagnostic: Diagnostic, unsafe: bool) -> bool:
-    return diagnostic.fix is not None and (unsafe or diagnostic.fix.safety == "safe")
+    return output.fixable(diagnostic, unsafe)
 
 
 def _errors(count: int) -> str:
@@ -886,7 +916,7 @@ def _registry():
 def rules_command(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="stablelint rules", description="List the rules, or explain one.")
     parser.add_argument("code", nargs="?", help="explain this rule")
-    parser.add_argument("--format", "--output-format", dest="format", choices=output.FORMATS, default="text")
+    parser.add_argument("--format", "--output-format", dest="format", choices=("text", "json"), default="text")
     args = parser.parse_args(argv)
     if args.code:
         return explain(args.code)
@@ -895,7 +925,8 @@ def rules_command(argv: list[str]) -> int:
         import json
 
         items = [
-            {"code": r.code, "name": r.name, "fix_safety": r.fix_safety, "message": r.message} for r in rules
+            {"code": r.code, "name": r.name, "fix_safety": r.fix_safety, "message": r.message, "url": rule_url(r.code)}
+            for r in rules
         ]
         print(json.dumps(items, indent=2, ensure_ascii=False))
         return 0
@@ -910,9 +941,8 @@ def explain(code: str) -> int:
     rule = rules.get(code.strip().upper())
     if rule is None:
         raise StablelintError(f"unknown rule {code!r}; `stablelint rules` lists them")
-    from stablelint.docs import render
+    from stablelint.docs import page_text
 
-    page = render(rule)
-    lines = [line for line in page.splitlines() if not line.startswith("<!--")]
-    print("\n".join(lines).strip())
+    print(page_text(rule))
+    print(f"\nOnline: {rule_url(rule.code)}")
     return 0

@@ -125,16 +125,42 @@ def render(rule: type[Rule]) -> str:
     return "\n".join(lines)
 
 
+def rule_sections(rule: type[Rule]) -> dict[str, str]:
+    """The sections of the rule's doc: "What it does", "Why is this bad?", ..."""
+    return _sections(rule.doc())
+
+
+def page_text(rule: type[Rule]) -> str:
+    """The rule's page as `--explain` prints it and SARIF carries it: without the header."""
+    return "\n".join(line for line in render(rule).splitlines() if not line.startswith("<!--")).strip()
+
+
 def render_index() -> str:
-    lines = [HEADER, "# Rules", "", "| code | name | message | fix |", "|---|---|---|---|"]
+    """docs/rules/index.md: every rule, family by family."""
+    lines = [
+        HEADER, "# Rules", "",
+        "Each code links to its page; `stablelint --explain CODE` prints the same page.",
+        "Fix safety: **safe** fixes are applied by `--fix`, **unsafe** ones only with `--unsafe-fixes`.",
+    ]
+    family = None
     for rule in ALL_RULES:
-        lines.append(f"| [{rule.code}]({rule.code}.md) | `{rule.name}` | {rule.message} | {SAFETY[rule.fix_safety]} |")
+        if rule.code[3] != family:
+            family = rule.code[3]
+            title = FAMILIES.get(family, f"STB{family}xx")
+            opt_in = " (opt-in: `--extend-select STB{}`)".format(family) if f"STB{family}" in OPT_IN_PREFIXES else ""
+            lines += ["", f"## {title[:1].upper()}{title[1:]}{opt_in}", "",
+                      "| code | name | what it finds | use instead | fix safety |", "|---|---|---|---|---|"]
+        finds, _, instead = (part.replace("|", "\\|") for part in rule.message.partition("; use "))
+        instead = f"`{instead}`" if instead else "-"
+        lines.append(
+            f"| [{rule.code}]({rule.code}.md) | `{rule.name}` | {finds} | {instead} | {SAFETY[rule.fix_safety]} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def pages() -> dict[str, str]:
     rendered = {f"{rule.code}.md": render(rule) for rule in ALL_RULES}
-    rendered["README.md"] = render_index()
+    rendered["index.md"] = render_index()
     return rendered
 
 

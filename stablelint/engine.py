@@ -196,6 +196,7 @@ class FixOutcome:
     source: str  # the fixed source (== input when nothing was fixed)
     applied: int  # how many fixes were applied
     remaining: list[Diagnostic]  # findings still in the fixed source (after filtering)
+    applied_codes: tuple[str, ...] = ()  # the code of each applied fix (``--show-fixes``)
 
 
 Filter = Callable[[str, list[Diagnostic]], list[Diagnostic]]
@@ -222,20 +223,25 @@ def fix_source(
     """
     if source.startswith(_BOM):
         outcome = fix_source(source[1:], path, keep=keep, unsafe=unsafe, max_rounds=max_rounds, dtype=dtype)
-        return FixOutcome(_BOM + outcome.source, outcome.applied, outcome.remaining)
+        return FixOutcome(_BOM + outcome.source, outcome.applied, outcome.remaining, outcome.applied_codes)
     applied_count = 0
+    applied_codes: list[str] = []
     seen = {hash(source)}
     for _ in range(max_rounds):
         diagnostics = keep(source, check_source(source, path, dtype=dtype))
         fixes = [d.fix for d in diagnostics if d.fix and (unsafe or d.fix.safety == "safe")]
         if not fixes:
-            return FixOutcome(source, applied_count, diagnostics)
+            return FixOutcome(source, applied_count, diagnostics, tuple(applied_codes))
         fixed, applied = _apply_verified(source, fixes)
         if not applied or hash(fixed) in seen:
-            return FixOutcome(source, applied_count, diagnostics)
+            return FixOutcome(source, applied_count, diagnostics, tuple(applied_codes))
         seen.add(hash(fixed))
         source, applied_count = fixed, applied_count + len(applied)
-    return FixOutcome(source, applied_count, keep(source, check_source(source, path, dtype=dtype)))
+        code_of = {id(d.fix): d.code for d in diagnostics if d.fix}
+        applied_codes.extend(code_of[id(fix)] for fix in applied)
+    return FixOutcome(
+        source, applied_count, keep(source, check_source(source, path, dtype=dtype)), tuple(applied_codes)
+    )
 
 
 def apply_fix(source: str, fix) -> str | None:

@@ -1,4 +1,6 @@
-"""How findings are printed: flake8's text lines, ruff's JSON, statistics, diffs."""
+"""How findings are printed: flake8's text lines (ruff's ``concise``), ruff's ``full``
+with the source underlined, ruff's JSON, GitHub workflow commands, statistics, diffs.
+SARIF is in `stablelint.sarif`."""
 
 from __future__ import annotations
 
@@ -12,13 +14,16 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
+from stablelint import rule_url
+from stablelint.config import OPT_IN_PREFIXES
 from stablelint.diagnostics import Diagnostic, Edit, Fix
 from stablelint.noqa import NoqaIndex
 
 if TYPE_CHECKING:
     from stablelint.notebook import Cells
 
-FORMATS = ("text", "json")
+# ``text`` and ``concise`` are the same lines (``text`` was the first name).
+FORMATS = ("text", "concise", "full", "json", "github", "sarif")
 
 
 @dataclass
@@ -32,15 +37,200 @@ class FileReport:
     cells: Cells | None = None  # a notebook: `source` is its code cells joined, the findings are in cells
 
 
-def text_line(diagnostic: Diagnostic) -> str:
-    """Exactly flake8's line, so `stablelint` and `flake8 --select STB` print the same; in a
-    notebook, ruff's: ``nb.ipynb:cell 3:2:5: STB101 ...``."""
+def fixable(diagnostic: Diagnostic, unsafe: bool) -> bool:
+    """Would ``--fix`` (with ``--unsafe-fixes`` if ``unsafe``) fix it? Those are marked ``[*]``."""
+    return diagnostic.fix is not None and (unsafe or diagnostic.fix.safety == "safe")
+
+
+def text_line(diagnostic: Diagnostic, *, marked: bool = False) -> str:
+    """flake8's line, as `flake8 --select STB` prints it, with ruff's ``[*]`` before the
+    message of a finding ``--fix`` would fix (``marked``); in a notebook, ruff's position:
+    ``nb.ipynb:cell 3:2:5: STB101 ...``."""
+    mark = "[*] " if marked else ""
     cell = f"cell {diagnostic.cell}:" if diagnostic.cell is not None else ""
-    return f"{diagnostic.path}:{cell}{diagnostic.line}:{diagnostic.col}: {diagnostic.code} {diagnostic.message}"
+    return (
+        f"{diagnostic.path}:{cell}{diagnostic.line}:{diagnostic.col}: {diagnostic.code} {mark}{diagnostic.message}"
+    )
 
 
-def text_report(reports: Iterable[FileReport]) -> str:
-    return "".join(text_line(d) + "\n" for report in reports for d in report.diagnostics)
+def text_report(reports: Iterable[FileReport], *, unsafe: bool = False) -> str:
+    return "".join(
+        text_line(d, marked=fixable(d, unsafe)) + "\n" for report in reports for d in report.diagnostics
+    )
+
+
+def report(format: str, reports: list[FileReport], *, unsafe: bool = False) -> str:
+    """The findings in one of `FORMATS`."""
+    if format == "json":
+        return json_report(reports)
+    if format == "full":
+        return full_report(reports, unsafe=unsafe)
+    if format == "github":
+        return github_report(reports)
+    if format == "sarif":
+        from stablelint.sarif import sarif_report
+
+        return sarif_report(reports)
+    return text_report(reports, unsafe=unsafe)
+
+
+def level(code: str) -> str:
+    """``error`` for the default rules; ``warning`` for the opt-in families, whose
+    precision is not yet that of the default set (GitHub annotations, SARIF)."""
+    return "warning" if code.startswith(OPT_IN_PREFIXES) else "error"
+
+
+def fix_message(diagnostic: Diagnostic) -> str | None:
+    """What the fix does, in a few words (ruff's fix title): the replacement when it is
+    short, otherwise the rule's own advice (the ``use ...`` of its message)."""
+    fix = diagnostic.fix
+    if fix is None:
+        return None
+    if fix.description:
+        return fix.description
+    if len(fix.edits) == 1:
+        content = fix.edits[0].content
+        if content and "\n" not in content and len(content) <= 80:
+            return f"Replace with `{content}`"
+    advice = diagnostic.message.partition("; use ")[2].partition(" (")[0]
+    return f"Use {advice}" if advice else "Rewrite into the stable form"
+
+
+# -- ruff's `--output-format full`: the lines with the finding underlined
+
+
+_CONTEXT = 2  # lines shown before and after the finding
+_SHOWN_LINES = 8  # of a finding that spans more lines, the first ones
+
+
+def full_report(reports: Iterable[FileReport], *, unsafe: bool = False) -> str:
+    out = []
+    for report in reports:
+        lines = io.StringIO(report.source.removeprefix("\ufeff"), newline="").read().splitlines()
+        for diagnostic in report.diagnostics:
+            shown = lines
+            if report.cells is not None and diagnostic.cell in report.cells.numbers:
+                # a notebook's findings are placed in their cell: show the cell's lines
+                shown = report.cells.texts[report.cells.numbers.index(diagnostic.cell)].splitlines()
+            out.append(_full_entry(diagnostic, shown, fixable(diagnostic, unsafe)))
+    return "".join(out)
+
+
+def _cell(diagnostic: Diagnostic) -> str:
+    return f"cell {diagnostic.cell}:" if diagnostic.cell is not None else ""
+
+
+def _full_entry(diagnostic: Diagnostic, lines: list[str], marked: bool) -> str:
+    first = diagnostic.line
+    last = max(first, min(diagnostic.end_line, first + _SHOWN_LINES - 1, len(lines)))
+    before = max(1, first - _CONTEXT)
+    while before < first and not lines[before - 1].strip():
+        before += 1
+    after = min(len(lines), last + _CONTEXT)
+    while after > last and not lines[after - 1].strip():
+        after -= 1
+    width = len(str(after))
+    gutter = " " * width + " |"
+    mark = "[*] " if marked else ""
+    out = [
+        f"{diagnostic.code} {mark}{diagnostic.message}",
+        f"{' ' * width}--> {diagnostic.path}:{_cell(diagnostic)}{first}:{diagnostic.col}",
+        gutter,
+    ]
+    for row in range(before, after + 1):
+        text = lines[row - 1] if row <= len(lines) else ""
+        out.append(f"{row:>{width}} | {text}".rstrip())
+        if first <= row <= last:
+            start = diagnostic.col - 1 if row == first else len(text) - len(text.lstrip())
+            end = diagnostic.end_col - 1 if row == diagnostic.end_line else len(text.rstrip())
+            # Tabs stay tabs under the line, so the carets stand under the finding.
+            padding = "".join(char if char == "\t" else " " for char in text[:start])
+            out.append(f"{gutter} {padding}{'^' * max(1, end - start)}")
+    if last < diagnostic.end_line:
+        out.append(f"{gutter} ... (to line {diagnostic.end_line})")
+    out.append(gutter)
+    message = fix_message(diagnostic)
+    if message:
+        unsafe_note = " (unsafe: with `--unsafe-fixes`)" if diagnostic.fix.safety == "unsafe" else ""
+        out.append(f"help: {message}{unsafe_note}")
+    return "\n".join(out) + "\n\n"
+
+
+# -- GitHub Actions workflow commands (one annotation per finding)
+
+
+def github_report(reports: Iterable[FileReport]) -> str:
+    out = []
+    for report in reports:
+        for d in report.diagnostics:
+            properties = ",".join(
+                f"{key}={_escape_property(str(value))}"
+                for key, value in (
+                    ("title", f"stablelint ({d.code})"), ("file", _workspace_path(d.path)), ("line", d.line),
+                    ("col", d.col), ("endLine", d.end_line), ("endColumn", d.end_col),
+                )
+            )
+            text = f"{d.path}:{_cell(d)}{d.line}:{d.col}: {d.code} {d.message}"
+            help_text = fix_message(d)
+            if help_text:
+                text += f"\n  help: {help_text}"
+            out.append(f"::{level(d.code)} {properties}::{_escape_data(text)}\n")
+    return "".join(out)
+
+
+def _workspace_path(path: str) -> str:
+    """GitHub resolves an annotation's file against the checkout: a path below the current
+    directory is given relative to it (``./a.py`` as ``a.py``), as the workflow runs there."""
+    relative = os.path.relpath(path)
+    return (path if relative.startswith("..") else relative).replace(os.sep, "/")
+
+
+def _escape_data(text: str) -> str:
+    # The escapes of @actions/core's `escapeData`.
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+# -- `--show-fixes`
+
+
+def fixes_applied(fixed: list[tuple[str, Iterable[str]]], *, would: bool = False) -> str:
+    """ruff's list after ``--fix --show-fixes``: per file, how many of each code were fixed.
+    ``fixed`` is (path, codes of the applied fixes)."""
+    counted = [(path, Counter(codes)) for path, codes in fixed]
+    counted = [(path, counts) for path, counts in counted if counts]
+    if not counted:
+        return ""
+    names = _rule_names()
+    total = sum(sum(counts.values()) for _, counts in counted)
+    out = [f"{'Would fix' if would else 'Fixed'} {total} error{'s' if total != 1 else ''}:"]
+    for path, counts in counted:
+        out.append(f"- {path}:")
+        out += [f"    {counts[code]} × {code} ({names.get(code, code)})" for code in sorted(counts)]
+    return "\n".join(out) + "\n"
+
+
+def fixes_available(reports: Iterable[FileReport], *, unsafe: bool = False) -> str:
+    """``--show-fixes`` without ``--fix``: each finding that has a fix, and what it does."""
+    out = []
+    count = 0
+    for report in reports:
+        entries = []
+        for d in report.diagnostics:
+            if d.fix is None:
+                continue
+            count += 1
+            note = "" if fixable(d, unsafe) else " (unsafe: with `--unsafe-fixes`)"
+            mark = "[*] " if fixable(d, unsafe) else ""
+            entries.append(f"    {d.line}:{d.col} {d.code} {mark}{fix_message(d)}{note}")
+        if entries:
+            out += [f"- {report.path}:", *entries]
+    if not count:
+        return ""
+    return f"Fixes available for {count} error{'s' if count != 1 else ''}:\n" + "\n".join(out) + "\n"
 
 
 # -- JSON (ruff's `--output-format json`)
@@ -85,12 +275,12 @@ def json_report(reports: Iterable[FileReport]) -> str:
                     "code": diagnostic.code,
                     "end_location": {"row": diagnostic.end_line, "column": diagnostic.end_col},
                     "filename": filename,
-                    "fix": _json_fix(diagnostic.fix, report.source, positions),
+                    "fix": _json_fix(diagnostic, report.source, positions),
                     "location": {"row": diagnostic.line, "column": diagnostic.col},
                     "message": diagnostic.message,
                     "name": names.get(diagnostic.code),
                     "noqa_row": _noqa_row(noqa, diagnostic, report.cells),
-                    "url": None,
+                    "url": rule_url(diagnostic.code) if diagnostic.code in names else None,
                 }
             )
     return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
@@ -102,12 +292,10 @@ def _noqa_row(noqa: NoqaIndex, diagnostic: Diagnostic, cells: Cells | None) -> i
     return cells.locate(noqa.noqa_row(cells.code_line(diagnostic.cell, diagnostic.line)))[1]
 
 
-def _json_fix(fix: Fix | None, source: str, positions: Positions) -> dict | None:
+def _json_fix(diagnostic: Diagnostic, source: str, positions: Positions) -> dict | None:
+    fix = diagnostic.fix
     if fix is None:
         return None
-    edits = sorted(fix.edits, key=lambda edit: edit.start)
-    if fix.imports:
-        edits = sorted([*edits, *_import_edits(source, fix, edits)], key=lambda edit: edit.start)
     return {
         "applicability": fix.safety,
         "edits": [
@@ -116,10 +304,18 @@ def _json_fix(fix: Fix | None, source: str, positions: Positions) -> dict | None
                 "end_location": positions.location(edit.end),
                 "location": positions.location(edit.start),
             }
-            for edit in edits
+            for edit in fix_edits(fix, source)
         ],
-        "message": fix.description or None,
+        "message": fix_message(diagnostic),
     }
+
+
+def fix_edits(fix: Fix, source: str) -> list[Edit]:
+    """The fix's edits on the original text, in order, with the insertion of its imports."""
+    edits = sorted(fix.edits, key=lambda edit: edit.start)
+    if fix.imports:
+        edits = sorted([*edits, *_import_edits(source, fix, edits)], key=lambda edit: edit.start)
+    return edits
 
 
 def _import_edits(source: str, fix: Fix, edits: list[Edit]) -> list[Edit]:

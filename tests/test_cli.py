@@ -82,10 +82,10 @@ def test_exit_zero(project, capsys):
         ([], True),
         (["--ignore", "STB101"], False),
         (["--ignore", "STB1"], False),
-        (["--select", "STB2"], False),
+        (["--select", "STB4"], False),
         (["--select", "STB101"], True),
         (["--select", "STB101", "--ignore", "STB1"], True),  # the more specific prefix wins
-        (["--select", "STB2", "--extend-select", "STB10"], True),
+        (["--select", "STB4", "--extend-select", "STB10"], True),
         (["--per-file-ignores", "model.py:STB1"], False),
     ],
 )

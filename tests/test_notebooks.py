@@ -48,7 +48,7 @@ def rich_notebook():
     """Markdown with an attachment, outputs with an image, execution counts, metadata, ids."""
     image = {"image/png": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="}
     first = v4.new_code_cell(
-        "import torch\n\nx = torch.randn(3, 4)", execution_count=1,
+        "import torch\n\nx = torch.randn(3, 4) * 1e3", execution_count=1,
         outputs=[v4.new_output("stream", name="stdout", text="tensor(...)\n")],
         metadata={"tags": ["setup"], "collapsed": False},
     )

@@ -172,6 +172,8 @@ class LogSumExp(Rule):
     This overlaps TorchFix's TOR108, which reports the PyTorch form without a fix.
 
     ## References
+    - Blanchard, Higham, Higham, *Accurately computing the log-sum-exp and softmax functions*,
+      IMA Journal of Numerical Analysis 41(4), 2021 (shifting by the maximum, and its error bounds).
     - Goodfellow, Bengio, Courville, *Deep Learning*, §4.1.
     - [torch.logsumexp](https://pytorch.org/docs/stable/generated/torch.logsumexp.html),
       [scipy.special.logsumexp](https://docs.scipy.org/doc/scipy/reference/generated/scipy.special.logsumexp.html),
@@ -335,6 +337,8 @@ class NaiveSoftmax(Rule):
     `exp(x)` is assigned to a name first, the fix is unsafe if `x` contains a call.
 
     ## References
+    - Blanchard, Higham, Higham, *Accurately computing the log-sum-exp and softmax functions*,
+      IMA Journal of Numerical Analysis 41(4), 2021 (shifting by the maximum, and its error bounds).
     - Goodfellow, Bengio, Courville, *Deep Learning*, §4.1.
     - [torch.softmax](https://pytorch.org/docs/stable/generated/torch.nn.functional.softmax.html),
       [scipy.special.softmax](https://docs.scipy.org/doc/scipy/reference/generated/scipy.special.softmax.html),
@@ -907,6 +911,8 @@ class NaiveLogAddExp(Rule):
     the difference form, whose stable rewrite depends on which of `a` and `b` is larger.
 
     ## References
+    - Blanchard, Higham, Higham, *Accurately computing the log-sum-exp and softmax functions*,
+      IMA Journal of Numerical Analysis 41(4), 2021 (shifting by the maximum, and its error bounds).
     - Goodfellow, Bengio, Courville, *Deep Learning*, §4.1.
     - [torch.logaddexp](https://pytorch.org/docs/stable/generated/torch.logaddexp.html),
       [numpy.logaddexp](https://numpy.org/doc/stable/reference/generated/numpy.logaddexp.html),
@@ -990,6 +996,8 @@ class NaiveLogCumSumExp(Rule):
     default: reported without a fix. A `cumsum` with a `dtype` is reported without a fix.
 
     ## References
+    - Blanchard, Higham, Higham, *Accurately computing the log-sum-exp and softmax functions*,
+      IMA Journal of Numerical Analysis 41(4), 2021 (shifting by the maximum, and its error bounds).
     - [torch.logcumsumexp](https://pytorch.org/docs/stable/generated/torch.logcumsumexp.html),
       [tf.math.cumulative_logsumexp](https://www.tensorflow.org/api_docs/python/tf/math/cumulative_logsumexp),
       [jax.lax.cumlogsumexp](https://jax.readthedocs.io/en/latest/_autosummary/jax.lax.cumlogsumexp.html)

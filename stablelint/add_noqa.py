@@ -1,0 +1,127 @@
+"""``--add-noqa``: a ``# noqa: STBxxx`` on every line with a finding, as ruff's ``--add-noqa``.
+
+The comment goes on the line flake8 reads it from (`NoqaIndex.noqa_row`: the last line
+of a multi-line string or a backslash-continued statement, otherwise the finding's own
+line); codes already in a ``# noqa:`` there are kept, and the list is sorted and
+deduplicated. Lines without a finding are never touched, so a second run adds nothing.
+Files are written as ``--fix`` writes them (`cli.write_atomically`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+import tokenize
+
+from stablelint.diagnostics import Diagnostic, StablelintError
+from stablelint.noqa import NOQA_INLINE, NoqaIndex
+
+_BOM = "\ufeff"
+
+
+def add_noqa(source: str, diagnostics: list[Diagnostic]) -> tuple[str, int]:
+    """``source`` with the directives added, and how many lines got one."""
+    if not diagnostics:
+        return source, 0
+    bom = _BOM if source.startswith(_BOM) else ""
+    index = NoqaIndex(source)
+    wanted: dict[int, set[str]] = {}
+    for diagnostic in diagnostics:
+        wanted.setdefault(index.noqa_row(diagnostic.line), set()).add(diagnostic.code)
+    lines = list(index.lines)
+    comments = _comments(lines)
+    changed = 0
+    for row, codes in sorted(wanted.items()):
+        if not 1 <= row <= len(lines):
+            continue
+        line = lines[row - 1]
+        body = line.rstrip("\r\n")
+        ending = line[len(body):]
+        new_body = _with_directive(body, comments.get(row), codes)
+        if new_body != body:
+            lines[row - 1] = new_body + ending
+            changed += 1
+    text = "".join(lines)
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError):  # cannot happen for a comment at a line's end; never write it if it does
+        return source, 0
+    return bom + text, changed
+
+
+def _comments(lines: list[str]) -> dict[int, tuple[int, str]]:
+    """line -> (column, text) of the comment token on it."""
+    found = {}
+    try:
+        for token in tokenize.generate_tokens(iter(lines).__next__):
+            if token.type == tokenize.COMMENT:
+                found[token.start[0]] = (token.start[1], token.string)
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return found
+
+
+def _with_directive(body: str, comment: tuple[int, str] | None, codes: set[str]) -> str:
+    if comment is not None:
+        column, text = comment
+        match = NOQA_INLINE.search(text)
+        if match is not None:
+            if match.group("codes") is None:
+                return body  # a blanket directive already silences every code
+            present = [code for code in match.group("codes").replace(",", " ").split() if code]
+            merged = sorted(set(present) | codes)
+            if set(merged) == set(present):
+                return body
+            rest = text[match.end():].strip()  # the match took the spaces before it
+            new_text = f"{text[:match.start()]}# noqa: {', '.join(merged)}" + (f"  {rest}" if rest else "")
+            return body[:column] + new_text + body[column + len(text):]
+    return body.rstrip() + "  # noqa: " + ", ".join(sorted(codes))
+
+
+def add_noqa_command(args: argparse.Namespace, settings, reading_stdin: bool) -> int:
+    from stablelint import cli
+    from stablelint.discover import discover
+
+    if reading_stdin:
+        raise StablelintError("--add-noqa edits files in place; it cannot read standard input")
+    if args.fix or args.diff:
+        raise StablelintError("--add-noqa cannot be combined with --fix or --diff")
+    discovery = discover(args.paths or ["."], settings)
+    for missing in discovery.missing:
+        print(f"{missing}: No such file or directory", file=sys.stderr)
+    for problem in discovery.unreadable:
+        print(problem, file=sys.stderr)
+    added, failed = 0, bool(discovery.unreadable)
+    for path in discovery.files:
+        problem, count = _add_to_file(path, settings, cli)
+        if problem:
+            print(problem, file=sys.stderr)
+            failed = True
+        added += count
+    if not args.quiet:
+        print(f"Added {added} noqa directive{'s' if added != 1 else ''}.", file=sys.stderr)
+    if discovery.missing:
+        return 2
+    return 1 if failed and not args.exit_zero else 0
+
+
+def _add_to_file(path: str, settings, cli) -> tuple[str | None, int]:
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except OSError as error:
+        return f"{path}: cannot read: {error.strerror or error}", 0
+    result = cli.check_text(path, data, settings, cli.Mode())
+    if result.error:
+        return result.error, 0
+    text, count = add_noqa(result.original, result.diagnostics)
+    if not count:
+        return None, 0
+    try:
+        cli.write_atomically(path, text.encode(result.encoding), expected=cli._digest(data))
+    except cli.FileChanged:
+        return f"{path}: not changed: the file changed while stablelint ran", 0
+    except (OSError, UnicodeEncodeError) as error:
+        return f"{path}: cannot write: {getattr(error, 'strerror', None) or error}", 0
+    return None, count

@@ -1,0 +1,123 @@
+"""SARIF 2.1.0, the format GitHub code scanning reads: one run, the rules in the tool's
+driver (each with its page as help), one result per finding with its fix.
+
+Columns are 1-based and count characters, as stablelint's do (``columnKind``
+``unicodeCodePoints``); a path below the current directory is given relative to it
+(``%SRCROOT%``), which is how code scanning matches results to the checkout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.parse
+from pathlib import Path
+from typing import Iterable
+
+from stablelint import REPOSITORY_URL, __version__, rule_url
+from stablelint.format import FileReport, Positions, fix_edits, fix_message, level
+
+SCHEMA_URL = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SOURCE_ROOT = "%SRCROOT%"
+
+
+def sarif_report(reports: Iterable[FileReport]) -> str:
+    rules = _driver_rules()
+    index = {rule["id"]: position for position, rule in enumerate(rules)}
+    results = []
+    for report in reports:
+        positions = Positions(report.source)
+        location = _artifact_location(report.path)
+        for diagnostic in report.diagnostics:
+            result = {
+                "ruleId": diagnostic.code,
+                "level": level(diagnostic.code),
+                "message": {"text": diagnostic.message},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": location,
+                            "region": {
+                                "startLine": diagnostic.line,
+                                "startColumn": diagnostic.col,
+                                "endLine": diagnostic.end_line,
+                                "endColumn": diagnostic.end_col,
+                            },
+                        }
+                    }
+                ],
+            }
+            if diagnostic.code in index:
+                result["ruleIndex"] = index[diagnostic.code]
+            if diagnostic.fix is not None:
+                result["fixes"] = [_fix(diagnostic, report.source, positions, location)]
+            results.append(result)
+    run = {
+        "tool": {
+            "driver": {
+                "name": "stablelint",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "informationUri": REPOSITORY_URL,
+                "rules": rules,
+            }
+        },
+        "columnKind": "unicodeCodePoints",
+        "originalUriBaseIds": {SOURCE_ROOT: {"uri": Path.cwd().as_uri() + "/"}},
+        "results": results,
+    }
+    log = {"$schema": SCHEMA_URL, "version": "2.1.0", "runs": [run]}
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+def _artifact_location(path: str) -> dict:
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute)
+    if relative.startswith(".."):
+        return {"uri": Path(absolute).as_uri()}
+    return {"uri": urllib.parse.quote(Path(relative).as_posix()), "uriBaseId": SOURCE_ROOT}
+
+
+def _fix(diagnostic, source: str, positions: Positions, location: dict) -> dict:
+    replacements = []
+    for edit in fix_edits(diagnostic.fix, source):
+        start, end = positions.location(edit.start), positions.location(edit.end)
+        replacement = {
+            "deletedRegion": {
+                "startLine": start["row"],
+                "startColumn": start["column"],
+                "endLine": end["row"],
+                "endColumn": end["column"],
+            }
+        }
+        if edit.content:
+            replacement["insertedContent"] = {"text": edit.content}
+        replacements.append(replacement)
+    return {
+        "description": {"text": fix_message(diagnostic)},
+        "artifactChanges": [{"artifactLocation": location, "replacements": replacements}],
+        "properties": {"applicability": diagnostic.fix.safety},
+    }
+
+
+def _driver_rules() -> list[dict]:
+    from stablelint.docs import page_text, rule_sections
+    from stablelint.rules import ALL_RULES
+
+    rules = []
+    for rule in ALL_RULES:
+        sections = rule_sections(rule)
+        page = page_text(rule)
+        rules.append(
+            {
+                "id": rule.code,
+                "name": rule.name,
+                "shortDescription": {"text": rule.message},
+                "fullDescription": {"text": sections.get("What it does", rule.message)},
+                "help": {"text": page, "markdown": page},
+                "helpUri": rule_url(rule.code),
+                "defaultConfiguration": {"level": level(rule.code)},
+                "properties": {"tags": ["numerical-stability"], "fix_safety": rule.fix_safety},
+            }
+        )
+    return rules

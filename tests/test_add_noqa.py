@@ -1,0 +1,165 @@
+"""--add-noqa through the real command on real files: where each directive goes (the line
+flake8 reads it from), merging with the codes already there, nothing else touched, the
+file written as --fix writes it, and a second run adding nothing."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+from test_cli import run
+
+from stablelint import cli
+
+SOURCE = '''\
+import numpy as np
+import torch
+
+
+def f(x, p):
+    a = torch.log(torch.softmax(x, dim=1))  # noqa: E501
+    b = torch.log(1 + x)  # why
+    c = torch.log(torch.softmax(x, dim=1)) + torch.log(1 + p)
+    d = torch.log(
+        torch.sigmoid(x))
+    e = np.log(np.sum(np.exp(x))) + \\
+        np.log(1 + x)
+    g = """
+    """ + str(torch.exp(x) - 1)
+    h = torch.log(1 + x)  # noqa: STB106
+    k = torch.log(1 + x)  # noqa:E731,STB106 ,  explained
+    m = torch.log(torch.softmax(x, 1))  # NOQA: W291  and a reason
+    return a, b, c, d, e, g, h, k, m
+'''
+EXPECTED = '''\
+import numpy as np
+import torch
+
+
+def f(x, p):
+    a = torch.log(torch.softmax(x, dim=1))  # noqa: E501, STB101
+    b = torch.log(1 + x)  # why  # noqa: STB106
+    c = torch.log(torch.softmax(x, dim=1)) + torch.log(1 + p)  # noqa: STB101, STB106
+    d = torch.log(  # noqa: STB104
+        torch.sigmoid(x))
+    e = np.log(np.sum(np.exp(x))) + \\
+        np.log(1 + x)  # noqa: STB102, STB106
+    g = """
+    """ + str(torch.exp(x) - 1)  # noqa: STB107
+    h = torch.log(1 + x)  # noqa: STB106
+    k = torch.log(1 + x)  # noqa:E731,STB106 ,  explained
+    m = torch.log(torch.softmax(x, 1))  # noqa: STB101, W291  and a reason
+    return a, b, c, d, e, g, h, k, m
+'''
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("STABLELINT_DEBUG", raising=False)
+    return tmp_path
+
+
+def test_adds_one_directive_per_line_on_the_line_flake8_reads(project, capsys):
+    (project / "m.py").write_text(SOURCE)
+    assert run(capsys, "m.py")[0] == 1
+    code, out, err = run(capsys, "--add-noqa", "m.py")
+    assert code == 0 and out == ""
+    assert err.strip() == "Added 7 noqa directives."
+    assert (project / "m.py").read_text() == EXPECTED
+    # Every finding is now silenced, in stablelint and in flake8 alike.
+    assert run(capsys, "m.py")[0] == 0
+    flake8 = subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", "--select", "STB", "m.py"], capture_output=True, text=True
+    )
+    assert flake8.returncode == 0 and flake8.stdout == "", flake8.stdout + flake8.stderr
+
+
+def test_lines_without_findings_are_untouched(project, capsys):
+    (project / "m.py").write_text(SOURCE)
+    run(capsys, "--add-noqa", "m.py")
+    before, after = SOURCE.splitlines(), (project / "m.py").read_text().splitlines()
+    assert len(before) == len(after)
+    changed = [number for number, (old, new) in enumerate(zip(before, after), 1) if old != new]
+    assert changed == [6, 7, 8, 9, 12, 14, 17]
+    for number in changed:  # the code before the comment is kept as it was
+        assert after[number - 1].startswith(before[number - 1].split("  #")[0])
+
+
+def test_a_second_run_adds_nothing_and_writes_nothing(project, capsys):
+    path = project / "m.py"
+    path.write_text(SOURCE)
+    run(capsys, "--add-noqa", "m.py")
+    once = path.read_bytes()
+    inode = path.stat().st_ino
+    code, _, err = run(capsys, "--add-noqa", "m.py")
+    assert code == 0 and err.strip() == "Added 0 noqa directives."
+    assert path.read_bytes() == once and path.stat().st_ino == inode  # not even rewritten
+
+
+def test_selection_decides_which_codes_are_added(project, capsys):
+    (project / "m.py").write_text("import torch\ny = torch.log(torch.softmax(x, 1)) + torch.log(1 + x)\n")
+    code, _, err = run(capsys, "--add-noqa", "--select", "STB106", "m.py")
+    assert code == 0 and "Added 1 noqa directive." in err
+    assert (project / "m.py").read_text().endswith("torch.log(1 + x)  # noqa: STB106\n")
+
+
+def test_crlf_bom_and_a_missing_final_newline_are_kept(project, capsys):
+    source = "\ufeffimport torch\r\ny = torch.log(1 + x)\r\nz = torch.log(1 + x)"
+    (project / "m.py").write_bytes(source.encode("utf-8"))
+    run(capsys, "--add-noqa", "m.py")
+    expected = "\ufeffimport torch\r\ny = torch.log(1 + x)  # noqa: STB106\r\nz = torch.log(1 + x)  # noqa: STB106"
+    assert (project / "m.py").read_bytes() == expected.encode("utf-8")
+
+
+def test_written_as_fix_writes_the_file_mode_kept_and_no_temporary_file(project, capsys):
+    path = project / "m.py"
+    path.write_text("import torch\ny = torch.log(1 + x)\n")
+    path.chmod(0o640)
+    run(capsys, "--add-noqa", "m.py")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert sorted(os.listdir(project)) == ["m.py"]
+
+
+def test_a_file_that_changes_meanwhile_is_left_alone(project, capsys, monkeypatch):
+    path = project / "m.py"
+    path.write_text("import torch\ny = torch.log(1 + x)\n")
+    real_check = cli.check_text
+
+    def edited_while_checking(*args, **kwargs):
+        result = real_check(*args, **kwargs)
+        path.write_text("# edited by someone else\n")
+        return result
+
+    monkeypatch.setattr(cli, "check_text", edited_while_checking)
+    code, _, err = run(capsys, "--add-noqa", "m.py")
+    assert code == 1 and "the file changed while stablelint ran" in err
+    assert path.read_text() == "# edited by someone else\n"
+
+
+def test_file_level_noqa_and_unparsable_files(project, capsys):
+    (project / "skip.py").write_text("# flake8: noqa\nimport torch\ny = torch.log(1 + x)\n")
+    (project / "broken.py").write_text("import torch\ny = torch.log(1 + x\n")
+    code, _, err = run(capsys, "--add-noqa", "skip.py", "broken.py")
+    assert code == 1 and "broken.py:" in err and "Added 0 noqa directives." in err
+    assert (project / "skip.py").read_text() == "# flake8: noqa\nimport torch\ny = torch.log(1 + x)\n"
+    assert (project / "broken.py").read_text() == "import torch\ny = torch.log(1 + x\n"
+
+
+@pytest.mark.parametrize("options", [["--fix"], ["--diff"]])
+def test_cannot_be_combined_with_fixing(project, capsys, options):
+    (project / "m.py").write_text(SOURCE)
+    code, _, err = run(capsys, "--add-noqa", *options, "m.py")
+    assert code == 2 and len(err.splitlines()) == 1 and "--add-noqa" in err
+    assert (project / "m.py").read_text() == SOURCE
+
+
+def test_standard_input_is_refused(project):
+    result = subprocess.run(
+        [sys.executable, "-m", "stablelint", "--add-noqa", "-"], input=SOURCE, capture_output=True, text=True
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "standard input" in result.stderr

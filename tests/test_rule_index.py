@@ -1,0 +1,50 @@
+"""docs/rules/index.md lists every rule; each rule has one docs URL, defined in one place,
+naming its page; every page's References section cites something."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from stablelint import RULE_DOCS_URL, docs, rule_url
+from stablelint.rules import ALL_RULES
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs" / "rules"
+
+
+def test_index_has_one_row_per_rule_linking_its_page():
+    index = (DOCS / "index.md").read_text(encoding="utf-8")
+    assert index == docs.render_index()  # generated, like the pages (test_docs checks staleness)
+    rows = [line for line in index.splitlines() if line.startswith("| [STB")]
+    assert [re.match(r"\| \[(STB\d+)\]\((STB\d+)\.md\)", row).groups() for row in rows] == [
+        (rule.code, rule.code) for rule in ALL_RULES
+    ]
+    for rule, row in zip(ALL_RULES, rows):
+        cells = [cell.strip() for cell in row.strip("|").split(" | ")]
+        assert cells[1] == f"`{rule.name}`"
+        assert cells[2] and cells[2] in rule.message.replace("|", "\\|")
+        assert cells[-1] == docs.SAFETY[rule.fix_safety]
+        assert (DOCS / f"{rule.code}.md").is_file()
+
+
+def test_each_rule_url_is_its_page_under_the_one_base_url():
+    for rule in ALL_RULES:
+        url = rule_url(rule.code)
+        assert url == f"{RULE_DOCS_URL}{rule.code}.md"
+        assert url.endswith(f"/docs/rules/{rule.code}.md")
+
+
+def test_the_docs_url_is_written_in_one_place():
+    # JSON, SARIF, GitHub and --explain all ask `rule_url`: no other module spells it out.
+    spelled = [path.relative_to(ROOT).as_posix() for path in (ROOT / "stablelint").rglob("*.py")
+               if "docs/rules/" in path.read_text(encoding="utf-8") and "blob/" in path.read_text(encoding="utf-8")]
+    assert spelled == ["stablelint/__init__.py"]
+
+
+def test_every_page_cites_a_reference():
+    for rule in ALL_RULES:
+        references = docs.rule_sections(rule).get("References", "")
+        entries = [line for line in references.splitlines() if line.startswith("- ")]
+        assert entries, f"{rule.code} has no references"
+        assert all(len(entry) > 10 for entry in entries)
