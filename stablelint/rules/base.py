@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Iterable
 
 from stablelint.analysis import conditions
+from stablelint.analysis.shapes import Shapes
 from stablelint.analysis.evaluate import Evaluator, Ranges, dtype_of, known_ends
 from stablelint.analysis.values import Value
 from stablelint.diagnostics import Diagnostic, Edit, Fix, Import, Safety
@@ -67,6 +68,7 @@ class Context:
         self.env = Env()
         self.assumed_dtype = dtype  # ``assume-dtype``: what the frameworks' tensors compute in here
         self.ranges = Ranges(dtype, self.evaluator.autocast)
+        self.shapes = Shapes()
         self.covered: set[int] = set()  # ids of nodes an STB1xx finding already explains
         self.inside_reported_sums: set[int] = set()  # nodes of a sum already reported whole
         self.diagnostics: list[Diagnostic] = []
@@ -91,6 +93,10 @@ class Context:
     def known_ends(self, value: Value | None) -> tuple[bool, bool]:
         """Whether the code establishes the lower and the upper end of ``range(value)``."""
         return known_ends(self.ranges, value)
+
+    def shape(self, value: Value | None) -> tuple | None:
+        """The value's shape (sizes, None where unknown), or None when its rank is unknown."""
+        return self.shapes.of(value)
 
     def branch_rules_out(self, node: ast.AST, written: ast.expr | None, hazard: str) -> bool:
         """Does an ``if``/conditional expression/``where`` around ``node`` (or an early exit

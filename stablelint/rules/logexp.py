@@ -268,7 +268,10 @@ class LogSumExp(Rule):
                 )
                 if keeps_dims:
                     return None  # a 1 for each dim of x: no single call says that
-                source, axis = f"{source}.flatten()", ["0"]
+                if len(ctx.shape(ctx.value(exp.input)) or "xx") == 1:
+                    axis = ["0"]  # a vector (its shape says so): every element is dim 0
+                else:
+                    source, axis = f"{source}.flatten()", ["0"]
             else:
                 axis = axis_arguments(ctx, args, framework)
             if exp.method or total.method:
