@@ -86,8 +86,9 @@ def _broadcast(shapes: list[Shape]) -> Shape | None:
 class Shapes:
     """Shapes of values, memoized: ``of(value)`` is a tuple of sizes or None (unknown)."""
 
-    def __init__(self) -> None:
+    def __init__(self, imports=None) -> None:
         self._memo: dict[int, tuple[Value, Shape | None]] = {}
+        self._imports = imports
 
     def of(self, value: Value | None, depth: int = 0) -> Shape | None:
         if value is None or depth > 24:
@@ -104,7 +105,12 @@ class Shapes:
         if kind == v.CONST:
             return ()
         if isinstance(value.node, ast.Call) and (kind in _SIZED or kind == v.RANGED):
-            return constructed(value.node, value.framework)
+            framework = value.framework
+            if framework is None and self._imports is not None:
+                qualified = self._imports.qualified_name(value.node.func) or ""
+                framework = {"torch": "torch", "numpy": "numpy", "jax": "jax", "tensorflow": "tf"}.get(
+                    qualified.split(".")[0])
+            return constructed(value.node, framework)
         if kind in _ELEMENTWISE and value.operands:
             shapes = [self.of(operand, depth + 1) for operand in value.operands if operand is not None]
             if any(shape is None for shape in shapes) or not shapes:

@@ -68,7 +68,7 @@ class Context:
         self.env = Env()
         self.assumed_dtype = dtype  # ``assume-dtype``: what the frameworks' tensors compute in here
         self.ranges = Ranges(dtype, self.evaluator.autocast)
-        self.shapes = Shapes()
+        self.shapes = Shapes(imports)
         self.covered: set[int] = set()  # ids of nodes an STB1xx finding already explains
         self.inside_reported_sums: set[int] = set()  # nodes of a sum already reported whole
         self.diagnostics: list[Diagnostic] = []
