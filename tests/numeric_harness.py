@@ -988,6 +988,36 @@ _register("tensorflow.math.cumsum tensorflow.cumsum", _tf_cumulative(_sum))
 _register("tensorflow.math.cumulative_logsumexp", _tf_cumulative(_logsumexp))
 
 
+# Binary cross-entropy, exactly: the probability form without PyTorch's clamp of each log at
+# -100 (the value the clamp stands in for), and the with-logits form through logsigmoid.
+def _reduced(terms, reduction):
+    if reduction == "none":
+        return terms
+    return REFERENCE_API[{"mean": "torch.mean", "sum": "torch.sum"}[reduction]](terms)
+
+
+def _torch_bce(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    _unmodelled(weight=weight, size_average=size_average, reduce=reduce)
+    log = REFERENCE_API["torch.log"]
+    return _reduced(-(target * log(input) + (1 - target) * log(1 - input)), reduction)
+
+
+def _torch_bce_with_logits(
+    input, target, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None
+):
+    _unmodelled(weight=weight, size_average=size_average, reduce=reduce, pos_weight=pos_weight)
+    log_sigmoid = REFERENCE_API["torch.nn.functional.logsigmoid"]
+    return _reduced(-(target * log_sigmoid(input) + (1 - target) * log_sigmoid(-input)), reduction)
+
+
+_register("torch.nn.functional.binary_cross_entropy", _torch_bce)
+_register("torch.nn.functional.binary_cross_entropy_with_logits", _torch_bce_with_logits)
+_register("torch.nn.BCELoss", lambda **options: lambda input, target: _torch_bce(input, target, **options))
+_register(
+    "torch.nn.BCEWithLogitsLoss",
+    lambda **options: lambda input, target: _torch_bce_with_logits(input, target, **options),
+)
+
 def _api(path: str) -> Callable:
     try:
         return REFERENCE_API[path]
