@@ -56,6 +56,7 @@ def qualified_module(imports, func: ast.expr, scope) -> bool:
     """``torch.zeros``/``np.arange``: a framework's function, not a method of some object."""
     qualified = imports.qualified_name(func, scope)
     return qualified is not None and qualified.split(".")[0] in ("torch", "numpy", "tensorflow", "jax", "keras")
+_MODULE_MOVES = frozenset({"to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_"})
 _SHAPE_OPS = frozenset({
     "view", "reshape", "squeeze", "unsqueeze", "expand_dims", "tile", "repeat", "broadcast_to", "expand",
     "expand_as", "flatten", "ravel", "transpose", "permute", "swapaxes", "moveaxis", "contiguous", "clone",
@@ -353,6 +354,11 @@ class Evaluator:
                     v.INDEX, base.framework, (base,), call, integer=base.integer, detail=base_expr, dtype=dtype
                 )
             return Value(v.UNKNOWN, node=call, integer=base.integer, dtype=dtype)
+        if name in _MODULE_MOVES and isinstance(func, ast.Attribute) and qualified is None:
+            # ``Discriminator().to(device)``, ``nn.BCELoss().cuda()``: the same module, moved.
+            moved = self.of(func.value, scope)
+            if moved.kind == v.MODULE:
+                return moved
         if name in _SHAPE_OPS and (call.args or isinstance(func, ast.Attribute)):
             # ``p.view(-1)``, ``tf.tile(s, [1, 1, n])``: the same elements, rearranged.
             base_expr = func.value if isinstance(func, ast.Attribute) and qualified is None else None

@@ -76,7 +76,19 @@ def loss_call(node: ast.Call, value: Value, ctx: Context) -> LossCall | None:
     activation = inner if inner.kind == "sigmoid" else softmax_of(inner)
     if activation is None:
         return None
+    if signature.prediction_names[0] == "y_pred" and expects == "probabilities" and _keeps_its_logits(activation):
+        return None
     return LossCall(signature, expects, qualified, prediction, activation, layers > 0, options, inline, built)
+
+
+def _keeps_its_logits(activation: Value) -> bool:
+    """Keras' own activations (``keras.activations.softmax``, what a ``Dense``/``Activation``
+    layer applies) store their input on the output (``_keras_logits``), and Keras' TensorFlow
+    backend computes the loss from those logits: such a prediction is not clipped there."""
+    if activation.op is None:
+        return activation.framework == "tf"  # the output of a Keras layer
+    name = activation.op.qualified_name or ""
+    return name.startswith(("keras.activations.", "tensorflow.keras.activations."))
 
 
 def _argument(call: ast.Call, position: int, names: tuple[str, ...]) -> ast.expr | None:
@@ -185,10 +197,15 @@ class BceOnSigmoid(Rule):
     method), when the loss object is built elsewhere, or when the prediction is an
     element of the sigmoid's output.
 
-    Keras 3 on the TensorFlow backend recovers the logits itself when the prediction is
-    the direct output of `keras.activations.sigmoid` (or a layer with
-    `activation="sigmoid"`), so `model.compile(loss="binary_crossentropy")` after a sigmoid
-    last layer is not reported; on the JAX and PyTorch backends Keras clips instead.
+    Not reported, by what Keras 3.15's source does: a prediction that is the output of
+    `keras.activations.sigmoid` or of a layer with `activation="sigmoid"` (`Dense`,
+    `Activation`). Those activations store their input on the output (`_keras_logits`) and
+    the TensorFlow backend computes the loss from it, so `model.compile(
+    loss="binary_crossentropy")` after a sigmoid last layer is stable there (the JAX and
+    PyTorch backends clip instead; that case is left unreported). A `tf.sigmoid` fed
+    directly to a Keras loss inside `tf.function` is recovered too (the backend checks the
+    producing op's type); in eager code it is clipped, and the rule cannot tell the two
+    apart: it reports both.
 
     ## References
     - [torch.nn.functional.binary_cross_entropy_with_logits](https://pytorch.org/docs/stable/generated/torch.nn.functional.binary_cross_entropy_with_logits.html),
@@ -361,12 +378,15 @@ class CrossentropyOnSoftmax(Rule):
     Hand-written cross-entropy on a softmax (`-tf.reduce_sum(y * tf.log(p))`) is reported
     by STB101 at the log, not here.
 
-    Keras 3's TensorFlow backend recovers the logits itself when the prediction is the
-    direct output of `keras.activations.softmax` (or of a layer with
-    `activation="softmax"`), and tf.keras does so in graph mode for a `Softmax` op; so
-    `model.compile(loss="categorical_crossentropy")` after a softmax last layer is not
-    reported. A prediction computed with `keras.ops.softmax`, `tf.nn.softmax` in eager
-    mode, or any softmax on the JAX and PyTorch backends is clipped as above.
+    Not reported, by what Keras 3.15's source does: a prediction that is the output of
+    `keras.activations.softmax` or of a Keras layer with `activation="softmax"`. Those
+    store their input on the output (`_keras_logits`) and the TensorFlow backend computes
+    the loss from the logits, so `model.compile(loss="categorical_crossentropy")` after a
+    softmax last layer is stable there (the JAX and PyTorch backends clip instead; left
+    unreported). A `tf.nn.softmax` or `keras.ops.softmax` fed directly to the loss inside
+    `tf.function` is recovered by the backend's check of the producing op (`Softmax`); in
+    eager code, and on the other backends, it is clipped. The rule cannot tell graph from
+    eager code and reports it.
 
     ## Fix safety
     Unsafe: the logits are passed instead of the softmax and `from_logits=True` is set
