@@ -472,7 +472,9 @@ class LossSignature:
     logits_form: str | None = None  # the with-logits function taking the same arguments (PyTorch)
 
 
-_BCE_TORCH = LossSignature("probabilities", "sigmoid", 0, ("input",), "torch.nn.functional.binary_cross_entropy_with_logits")
+_BCE_TORCH = LossSignature(
+    "probabilities", "sigmoid", 0, ("input",), "torch.nn.functional.binary_cross_entropy_with_logits"
+)
 _BCE_KERAS = LossSignature("probabilities", "sigmoid", 1, ("y_pred", "output"))
 _CCE_KERAS = LossSignature("probabilities", "softmax", 1, ("y_pred", "output"))
 _NLL_TORCH = LossSignature("log_probabilities", "softmax", 0, ("input",))

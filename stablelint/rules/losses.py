@@ -22,7 +22,6 @@ from stablelint.analysis import values as v
 from stablelint.analysis.values import Value
 from stablelint.diagnostics import Fix
 from stablelint.frameworks import LossSignature
-from stablelint.ir import identifier_of
 from stablelint.rules.base import Context, Invalid, Rule, Valid
 from stablelint.rules.matching import fixable, softmax_of, takes_only_input
 
@@ -91,6 +90,17 @@ def _keeps_its_logits(activation: Value) -> bool:
     return name.startswith(("keras.activations.", "tensorflow.keras.activations."))
 
 
+def fed(node: ast.Call, value: Value, ctx: Context, expects: str, activation: str | None = None) -> LossCall | None:
+    """The loss call at ``node`` when it expects ``expects`` and (if given) is a loss over
+    ``activation``'s outputs fed exactly that activation."""
+    loss = loss_call(node, value, ctx)
+    if loss is None or loss.expects != expects:
+        return None
+    if activation is not None and (loss.signature.activation != activation or loss.activation.kind != activation):
+        return None
+    return loss
+
+
 def _argument(call: ast.Call, position: int, names: tuple[str, ...]) -> ast.expr | None:
     for keyword in call.keywords:
         if keyword.arg in names:
@@ -137,7 +147,7 @@ def _logits_of(loss: LossCall) -> ast.expr | None:
     """The activation's input, where a fix may move it to the loss: the activation is
     called right in the loss's prediction argument, or through names of this scope."""
     activation = loss.activation
-    if loss.indexed or not fixable(activation) or activation.op.input is None:
+    if loss.indexed or not fixable(activation) or not takes_only_input(activation.op):
         return None
     return activation.op.input
 
@@ -157,6 +167,10 @@ def _from_logits_fix(ctx: Context, node: ast.Call, loss: LossCall, logits: ast.e
         replacements.append(((close, close), f"{separator}from_logits=True"))
     content = _spliced(ctx, node, replacements)
     return ctx.fix(node, content, safety="unsafe", via=list(loss.activation.via), copied=[logits])
+
+
+# How the numeric harness feeds a loss example: logits over R, targets in (0, 1); the fixes are unsafe.
+_LOGITS_AND_TARGETS = {"domain": {"x": "real", "y": "unit_interval"}, "unsafe": True, "variables": ("x", "y")}
 
 
 class BceOnSigmoid(Rule):
@@ -193,9 +207,10 @@ class BceOnSigmoid(Rule):
     are within rounding of the exact value in float16/bfloat16/float32/float64; with
     `reduction='none'` PyTorch's with-logits form is exact only in absolute terms (it
     computes `(1 - y)·z + max(-z, 0) + log1p(exp(-|z|))`, which cancels when `y ≈ 0`
-    and `z ≪ 0`), so a tiny per-element loss keeps fewer relative digits than the original. No fix when the sigmoid is computed elsewhere (a module, another
-    method), when the loss object is built elsewhere, or when the prediction is an
-    element of the sigmoid's output.
+    and `z ≪ 0`), so a tiny per-element loss keeps fewer relative digits than the
+    original. No fix when the sigmoid is computed elsewhere (a module, another method),
+    when the loss object is built elsewhere, or when the prediction is an element of the
+    sigmoid's output.
 
     Not reported, by what Keras 3.15's source does: a prediction that is the output of
     `keras.activations.sigmoid` or of a layer with `activation="sigmoid"` (`Dense`,
@@ -237,34 +252,30 @@ class BceOnSigmoid(Rule):
     invalid = [
         Invalid(
             "F.binary_cross_entropy(torch.sigmoid(x), y)", "F.binary_cross_entropy_with_logits(x, y)",
-            domain={"x": "real", "y": "unit_interval"}, unsafe=True, variables=("x", "y"),
+            **_LOGITS_AND_TARGETS,
         ),
         Invalid(
             "F.binary_cross_entropy(torch.sigmoid(x), y, reduction='sum')",
             "F.binary_cross_entropy_with_logits(x, y, reduction='sum')",
-            domain={"x": "real", "y": "unit_interval"}, unsafe=True, variables=("x", "y"),
+            **_LOGITS_AND_TARGETS,
         ),
         Invalid(
             "torch.nn.BCELoss(reduction='sum')(x.sigmoid(), y)", "torch.nn.BCEWithLogitsLoss(reduction='sum')(x, y)",
-            domain={"x": "real", "y": "unit_interval"}, unsafe=True, variables=("x", "y"),
+            **_LOGITS_AND_TARGETS,
         ),
         Invalid(
             "keras.losses.binary_crossentropy(y, keras.ops.sigmoid(x))",
             "keras.losses.binary_crossentropy(y, x, from_logits=True)", "keras",
-            domain={"x": "real", "y": "unit_interval"}, unsafe=True, variables=("x", "y"),
+            **_LOGITS_AND_TARGETS,
         ),
     ]
 
     def check(self, node: ast.Call, value: Value, ctx: Context) -> None:
-        loss = loss_call(node, value, ctx)
-        if loss is None or loss.expects != "probabilities" or loss.signature.activation != "sigmoid":
+        loss = fed(node, value, ctx, "probabilities", "sigmoid")
+        if loss is None:
             return
-        if loss.activation.kind != "sigmoid":
-            return
-        fix = None
         logits = _logits_of(loss)
-        if logits is not None and takes_only_input(loss.activation.op):
-            fix = self.fix(ctx, node, loss, logits)
+        fix = self.fix(ctx, node, loss, logits) if logits is not None else None
         self.report(ctx, node, fix, list(loss.activation.via), origins=[loss.activation], message=_said(self, loss))
 
     def fix(self, ctx: Context, node: ast.Call, loss: LossCall, logits: ast.expr) -> Fix | None:
@@ -354,8 +365,8 @@ class NllLossOnSoftmax(Rule):
     ]
 
     def check(self, node: ast.Call, value: Value, ctx: Context) -> None:
-        loss = loss_call(node, value, ctx)
-        if loss is None or loss.expects != "log_probabilities":
+        loss = fed(node, value, ctx, "log_probabilities")
+        if loss is None:
             return
         self.report(ctx, node, None, list(loss.activation.via), origins=[loss.activation], message=_said(self, loss))
 
@@ -393,7 +404,9 @@ class CrossentropyOnSoftmax(Rule):
     (in the call, or in the loss object's constructor when it is built right there). The
     value is the same within rounding where no probability is clipped and differs where
     one is (16.1 becomes the true loss), which changes training. Offered only for a
-    softmax over the last axis (Keras' default), called with no other arguments.
+    softmax over the last axis (Keras' default), called with no other arguments. The
+    numeric harness proves the fixed call against the exact loss with Keras 3.15 on the
+    JAX backend (float16 and float32; that backend computes float64 inputs in float32).
 
     ## References
     - [keras.losses.categorical_crossentropy](https://keras.io/api/losses/probabilistic_losses/#categorical_crossentropy-function)
@@ -417,21 +430,19 @@ class CrossentropyOnSoftmax(Rule):
         Invalid(
             "keras.losses.categorical_crossentropy(y, keras.ops.softmax(x))",
             "keras.losses.categorical_crossentropy(y, x, from_logits=True)", "keras",
-            domain={"x": "real", "y": "unit_interval"}, unsafe=True, variables=("x", "y"),
+            **_LOGITS_AND_TARGETS,
         ),
         Invalid(
             "keras.losses.CategoricalCrossentropy()(y, keras.ops.softmax(x))",
             "keras.losses.CategoricalCrossentropy(from_logits=True)(y, x)", "keras",
-            domain={"x": "real", "y": "unit_interval"}, unsafe=True, variables=("x", "y"),
+            **_LOGITS_AND_TARGETS,
         ),
         Invalid("tf.keras.losses.categorical_crossentropy(y, tf.nn.softmax(x, axis=1))", None, "tf"),
     ]
 
     def check(self, node: ast.Call, value: Value, ctx: Context) -> None:
-        loss = loss_call(node, value, ctx)
-        if loss is None or loss.expects != "probabilities" or loss.signature.activation != "softmax":
-            return
-        if loss.activation.kind != "softmax":
+        loss = fed(node, value, ctx, "probabilities", "softmax")
+        if loss is None:
             return
         fix = None
         logits = _logits_of(loss)
@@ -439,9 +450,7 @@ class CrossentropyOnSoftmax(Rule):
         # of both Keras' losses and TF's/Keras'/JAX's softmax) is known to be the same.
         axis = _argument(node, 3, ("axis",)) if "sparse" not in loss.qualified_name else None
         last_axis = axis is None or (isinstance(axis, ast.UnaryOp) and ctx.text(axis).replace(" ", "") == "-1")
-        if logits is not None and takes_only_input(loss.activation.op) and last_axis and loss.activation.framework in (
-            "tf", "jax"
-        ):
+        if logits is not None and last_axis and loss.activation.framework in ("tf", "jax"):
             fix = _from_logits_fix(ctx, node, loss, logits)
         self.report(ctx, node, fix, list(loss.activation.via), origins=[loss.activation], message=_said(self, loss))
 
@@ -477,7 +486,10 @@ class LogitsLossOnProbabilities(Rule):
 
     code = "STB304"
     name = "logits-loss-on-probabilities"
-    message = "this loss applies its own softmax/sigmoid but is fed probabilities (the activation runs twice); pass the logits"
+    message = (
+        "this loss applies its own softmax/sigmoid but is fed probabilities (the activation runs twice); "
+        "pass the logits"
+    )
     fix_safety = "none"
     on = ("loss",)
     valid = [
@@ -494,8 +506,8 @@ class LogitsLossOnProbabilities(Rule):
     ]
 
     def check(self, node: ast.Call, value: Value, ctx: Context) -> None:
-        loss = loss_call(node, value, ctx)
-        if loss is None or loss.expects != "logits":
+        loss = fed(node, value, ctx, "logits")
+        if loss is None:
             return
         self.report(ctx, node, None, list(loss.activation.via), origins=[loss.activation], message=_said(self, loss))
 
