@@ -80,17 +80,18 @@ class RemoteScope:
     remote = True
 
     def __init__(self, facts: FunctionFacts, function: ast.AST | None, owner: ast.ClassDef | None,
-                 arguments: dict[str, Value] | None = None):
+                 arguments: dict[str, Value] | None = None, imported: frozenset[str] = frozenset()):
         self.facts = facts
         self.function = function
         self.owner = owner
         self.arguments = arguments or {}
+        self.imported = imported  # at module level: names the imports bind (``nn`` stays torch.nn)
 
     def definition(self, name: str) -> tuple[ast.expr, int] | None:
         return self.facts.definition(name)
 
     def is_local(self, name: str) -> bool:
-        return self.facts.binds(name)
+        return self.facts.binds(name) and name not in self.imported
 
 
 class Evaluator:
@@ -293,7 +294,10 @@ class Evaluator:
         scope = self._scopes.get(id(node))
         if scope is None:
             facts = self.facts
-            scope = self._scopes[id(node)] = RemoteScope(facts.function_facts(node), node, facts.owner_of(node))
+            imported = frozenset(self.imports.names) if isinstance(node, ast.Module) else frozenset()
+            scope = self._scopes[id(node)] = RemoteScope(
+                facts.function_facts(node), node, facts.owner_of(node), imported=imported
+            )
         return scope
 
     def _attribute(self, expr: ast.Attribute, scope) -> Value:
