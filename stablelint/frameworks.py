@@ -528,6 +528,8 @@ MODULE_ALIASES.update({"tf_keras.losses": "tensorflow.keras.losses", "keras.src.
 
 # The words a file must hold for a loss rule to match (the prefilter's second test).
 LOSS_WORDS = frozenset(name.rpartition(".")[2] for name in (*LOSS_FUNCTIONS, *LOSS_MODULES))
+# Substrings of which every loss word holds one: a fast first test (``"ntropy" in source``).
+LOSS_STEMS = ("ntropy", "nll_loss", "NLLLoss", "BCE")
 
 
 def loss_signature(qualified_name: str, *, module: bool = False) -> LossSignature | None:
