@@ -319,7 +319,7 @@ def _said(rule: Rule, loss: LossCall) -> str:
 class NllLossOnSoftmax(Rule):
     """
     ## What it does
-    Finds `F.nll_loss` and `nn.NLLLoss` fed the output of a softmax (or a sigmoid):
+    Finds `F.nll_loss` and `nn.NLLLoss` fed the output of a softmax:
     `F.nll_loss(F.softmax(z, 1), y)`, `criterion = nn.NLLLoss()` … `criterion(probs, y)`.
 
     ## Why is this bad?
@@ -365,7 +365,7 @@ class NllLossOnSoftmax(Rule):
     ]
 
     def check(self, node: ast.Call, value: Value, ctx: Context) -> None:
-        loss = fed(node, value, ctx, "log_probabilities")
+        loss = fed(node, value, ctx, "log_probabilities", "softmax")
         if loss is None:
             return
         self.report(ctx, node, None, list(loss.activation.via), origins=[loss.activation], message=_said(self, loss))
