@@ -135,8 +135,40 @@ def _has_word(source: str, word: str) -> bool:
 
 
 def might_match(source: str) -> bool:
-    """The text prefilter: every rule starts at a log or exp call."""
-    return any(_has_word(source, word) for word in frameworks.TRIGGER_OPS)
+    """The text prefilter: every rule starts at a log or exp call, or at a loss."""
+    return any(_has_word(source, word) for word in frameworks.TRIGGER_OPS) or mentions_a_loss(source)
+
+
+_IDENTIFIER_AROUND = re.compile(r"\w*")
+
+
+def mentions_a_loss(source: str) -> bool:
+    """A loss's name stands in ``source``: the identifiers around each of the loss words' stems
+    are looked up (a regex alternating the twenty words is a hundred times slower)."""
+    for stem in frameworks.LOSS_STEMS:
+        position = source.find(stem)
+        while position != -1:
+            start = position
+            while start and (source[start - 1].isalnum() or source[start - 1] == "_"):
+                start -= 1
+            if _IDENTIFIER_AROUND.match(source, start).group() in frameworks.LOSS_WORDS:
+                return True
+            position = source.find(stem, position + len(stem))
+    return False
+
+
+# The loss rules (STB3xx) start at a loss function's call or at the call of a loss object,
+# which is often built elsewhere (``self.criterion = nn.BCELoss()`` … ``self.criterion(p, y)``).
+_LOSS_WORD = _word_pattern(set(frameworks.LOSS_WORDS))
+_LOSS_OBJECT = re.compile(
+    r"^[ \t]*(?:[A-Za-z_][\w.]*\.)?([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)[^\n]*" + _LOSS_WORD.pattern, re.M
+)
+
+
+def loss_lines(source: str, aliases: set[str]) -> tuple[list[int], set[str]]:
+    """Lines that can hold a loss finding, and the names loss objects are bound to."""
+    objects = {match.group(1) for match in _LOSS_OBJECT.finditer(source)}
+    return _lines_matching(_word_pattern(set(frameworks.LOSS_WORDS) | aliases | objects), source), objects
 
 
 def check_source(
@@ -154,10 +186,17 @@ def check_source(
     imports = ImportTable.from_tree(tree)
     aliases = imports.local_aliases(frameworks.TRIGGER_OPS)
     lines = candidate_lines(source, aliases)
+    loss_objects: set[str] = set()
+    loss_file = mentions_a_loss(source)
+    if loss_file:
+        more, loss_objects = loss_lines(source, imports.local_aliases(frozenset({"loss"})))
+        lines = sorted(set(lines).union(more))
     if not lines:
         return []
     ctx = Context(path, SourceIndex(source), imports, tree, dtype=dtype)
-    callee_names = _CALLEE_NAMES | imports.local_aliases(_DISPATCHED_OPS)
+    callee_names = _CALLEE_NAMES | imports.local_aliases(_DISPATCHED_OPS) | loss_objects
+    if loss_file:
+        callee_names |= frameworks.LOSS_WORDS
     value_of = ctx.evaluator.of
 
     def visit(node: ast.AST, env) -> None:
@@ -167,6 +206,8 @@ def check_source(
                 name = func.attr
             elif type(func) is ast.Name:
                 name = func.id
+            elif type(func) is ast.Call and type(func.func) in (ast.Attribute, ast.Name):
+                name = getattr(func.func, "attr", None) or func.func.id  # ``nn.BCELoss()(p, y)``
             else:
                 return
             if name not in callee_names:

@@ -495,3 +495,81 @@ LOG_SOFTMAX_OF = {
 
 # Tensor methods the fixes may emit (PyTorch only).
 TORCH_METHODS = frozenset({"log_softmax", "logsumexp", "softmax", "log1p", "expm1"})
+
+
+# -- losses (STB3xx). A loss call's prediction argument and what it expects there:
+# "probabilities", "log_probabilities" or "logits"; ``activation`` is the one whose output
+# it expects ("sigmoid" for binary losses, "softmax" for the categorical ones). Keras
+# losses take ``from_logits`` (default False): given True, they expect logits.
+@dataclass(frozen=True)
+class LossSignature:
+    expects: str
+    activation: str
+    prediction: int  # position of the prediction argument (of the call, or of a loss object's call)
+    prediction_names: tuple[str, ...]  # its keyword names
+    logits_form: str | None = None  # the with-logits function taking the same arguments (PyTorch)
+
+
+_BCE_TORCH = LossSignature(
+    "probabilities", "sigmoid", 0, ("input",), "torch.nn.functional.binary_cross_entropy_with_logits"
+)
+_BCE_KERAS = LossSignature("probabilities", "sigmoid", 1, ("y_pred", "output"))
+_CCE_KERAS = LossSignature("probabilities", "softmax", 1, ("y_pred", "output"))
+_NLL_TORCH = LossSignature("log_probabilities", "softmax", 0, ("input",))
+_CE_TORCH = LossSignature("logits", "softmax", 0, ("input",))
+_BCE_LOGITS_TORCH = LossSignature("logits", "sigmoid", 0, ("input",))
+_TF_WITH_LOGITS = {"softmax": LossSignature("logits", "softmax", 1, ("logits",)),
+                   "sigmoid": LossSignature("logits", "sigmoid", 1, ("logits",))}
+_OPTAX = {"softmax": LossSignature("logits", "softmax", 0, ("logits",)),
+          "sigmoid": LossSignature("logits", "sigmoid", 0, ("logits",))}
+
+LOSS_FUNCTIONS: dict[str, LossSignature] = {
+    "torch.nn.functional.binary_cross_entropy": _BCE_TORCH,
+    "torch.nn.functional.nll_loss": _NLL_TORCH,
+    "torch.nn.functional.cross_entropy": _CE_TORCH,
+    "torch.nn.functional.binary_cross_entropy_with_logits": _BCE_LOGITS_TORCH,
+    "tensorflow.nn.softmax_cross_entropy_with_logits": _TF_WITH_LOGITS["softmax"],
+    "tensorflow.nn.sparse_softmax_cross_entropy_with_logits": _TF_WITH_LOGITS["softmax"],
+    "tensorflow.nn.sigmoid_cross_entropy_with_logits": _TF_WITH_LOGITS["sigmoid"],
+    "optax.softmax_cross_entropy": _OPTAX["softmax"],
+    "optax.softmax_cross_entropy_with_integer_labels": _OPTAX["softmax"],
+    "optax.sigmoid_binary_cross_entropy": _OPTAX["sigmoid"],
+    "optax.losses.softmax_cross_entropy": _OPTAX["softmax"],
+    "optax.losses.softmax_cross_entropy_with_integer_labels": _OPTAX["softmax"],
+    "optax.losses.sigmoid_binary_cross_entropy": _OPTAX["sigmoid"],
+}
+for _prefix in ("keras.losses", "tensorflow.keras.losses", "keras.metrics", "tensorflow.keras.metrics",
+                "keras.ops", "keras.backend"):
+    LOSS_FUNCTIONS[f"{_prefix}.binary_crossentropy"] = _BCE_KERAS
+    LOSS_FUNCTIONS[f"{_prefix}.categorical_crossentropy"] = _CCE_KERAS
+    LOSS_FUNCTIONS[f"{_prefix}.sparse_categorical_crossentropy"] = _CCE_KERAS
+
+# Loss objects: the constructor's name -> what their call expects.
+LOSS_MODULES: dict[str, LossSignature] = {
+    "torch.nn.BCELoss": _BCE_TORCH,
+    "torch.nn.NLLLoss": _NLL_TORCH,
+    "torch.nn.CrossEntropyLoss": _CE_TORCH,
+    "torch.nn.BCEWithLogitsLoss": _BCE_LOGITS_TORCH,
+}
+for _prefix in ("keras.losses", "tensorflow.keras.losses"):
+    LOSS_MODULES[f"{_prefix}.BinaryCrossentropy"] = _BCE_KERAS
+    LOSS_MODULES[f"{_prefix}.CategoricalCrossentropy"] = _CCE_KERAS
+    LOSS_MODULES[f"{_prefix}.SparseCategoricalCrossentropy"] = _CCE_KERAS
+LOSS_MODULE_LOGITS_FORM = {"torch.nn.BCELoss": "torch.nn.BCEWithLogitsLoss"}
+
+for _name in LOSS_FUNCTIONS:
+    _register("loss", {"torch": "torch", "optax": "jax"}.get(_name.split(".")[0], "tf"), _name)
+for _name in LOSS_MODULES:
+    _module("loss", "torch" if _name.startswith("torch") else "tf", _name)
+MODULE_ALIASES.update({"tf_keras.losses": "tensorflow.keras.losses", "keras.src.losses": "keras.losses",
+                       "keras.src.losses.losses": "keras.losses", "optax.losses": "optax"})
+
+# The words a file must hold for a loss rule to match (the prefilter's second test).
+LOSS_WORDS = frozenset(name.rpartition(".")[2] for name in (*LOSS_FUNCTIONS, *LOSS_MODULES))
+# Substrings of which every loss word holds one: a fast first test (``"ntropy" in source``).
+LOSS_STEMS = ("ntropy", "nll_loss", "NLLLoss", "BCE")
+
+
+def loss_signature(qualified_name: str, *, module: bool = False) -> LossSignature | None:
+    table = LOSS_MODULES if module else LOSS_FUNCTIONS
+    return table.get(qualified_name) or table.get(canonical_name(qualified_name))

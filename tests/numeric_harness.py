@@ -988,6 +988,71 @@ _register("tensorflow.math.cumsum tensorflow.cumsum", _tf_cumulative(_sum))
 _register("tensorflow.math.cumulative_logsumexp", _tf_cumulative(_logsumexp))
 
 
+# Binary cross-entropy, exactly: the probability form without PyTorch's clamp of each log at
+# -100 (the value the clamp stands in for), and the with-logits form through logsigmoid.
+def _reduced(terms, reduction):
+    if reduction == "none":
+        return terms
+    return REFERENCE_API[{"mean": "torch.mean", "sum": "torch.sum"}[reduction]](terms)
+
+
+def _torch_bce(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    _unmodelled(weight=weight, size_average=size_average, reduce=reduce)
+    log = REFERENCE_API["torch.log"]
+    return _reduced(-(target * log(input) + (1 - target) * log(1 - input)), reduction)
+
+
+def _torch_bce_with_logits(
+    input, target, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None
+):
+    _unmodelled(weight=weight, size_average=size_average, reduce=reduce, pos_weight=pos_weight)
+    log_sigmoid = REFERENCE_API["torch.nn.functional.logsigmoid"]
+    return _reduced(-(target * log_sigmoid(input) + (1 - target) * log_sigmoid(-input)), reduction)
+
+
+_register("torch.nn.functional.binary_cross_entropy", _torch_bce)
+_register("torch.nn.functional.binary_cross_entropy_with_logits", _torch_bce_with_logits)
+_register("torch.nn.BCELoss", lambda **options: lambda input, target: _torch_bce(input, target, **options))
+_register(
+    "torch.nn.BCEWithLogitsLoss",
+    lambda **options: lambda input, target: _torch_bce_with_logits(input, target, **options),
+)
+
+
+# Keras' probability losses, exactly (without their clip to [1e-7, 1 - 1e-7]), and the same
+# losses with from_logits=True; the loss objects average over the batch (Keras' default).
+def _keras_bce(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    _unmodelled(label_smoothing=label_smoothing or None)
+    if from_logits:
+        log_p, log_not_p = REFERENCE_API["keras.ops.log_sigmoid"](y_pred), REFERENCE_API["keras.ops.log_sigmoid"](-y_pred)
+    else:
+        log_p, log_not_p = REFERENCE_API["keras.ops.log"](y_pred), REFERENCE_API["keras.ops.log"](1 - y_pred)
+    return REFERENCE_API["keras.ops.mean"](-(y_true * log_p + (1 - y_true) * log_not_p), axis=axis)
+
+
+def _keras_cce(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    _unmodelled(label_smoothing=label_smoothing or None)
+    if from_logits:
+        log_p = REFERENCE_API["keras.ops.log_softmax"](y_pred, axis=axis)
+    else:
+        log_p = REFERENCE_API["keras.ops.log"](y_pred / REFERENCE_API["keras.ops.sum"](y_pred, axis=axis, keepdims=True))
+    return -REFERENCE_API["keras.ops.sum"](y_true * log_p, axis=axis)
+
+
+def _keras_loss_object(loss):
+    def construct(from_logits=False, label_smoothing=0.0, axis=-1, **_):
+        def call(y_true, y_pred):
+            per_sample = loss(y_true, y_pred, from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+            return REFERENCE_API["keras.ops.mean"](per_sample)
+        return call
+    return construct
+
+
+_register("keras.losses.binary_crossentropy", _keras_bce)
+_register("keras.losses.categorical_crossentropy", _keras_cce)
+_register("keras.losses.BinaryCrossentropy", _keras_loss_object(_keras_bce))
+_register("keras.losses.CategoricalCrossentropy", _keras_loss_object(_keras_cce))
+
 def _api(path: str) -> Callable:
     try:
         return REFERENCE_API[path]
@@ -1349,7 +1414,7 @@ _SUBMODULES = {
     "scipy": ("scipy.special",),
     "torch": ("torch.nn.functional", "torch.special"),
     "jax": ("jax.nn", "jax.numpy", "jax.scipy.special"),
-    "keras": ("keras.ops", "keras.activations"),
+    "keras": ("keras.ops", "keras.activations", "keras.losses"),
 }
 
 

@@ -131,6 +131,20 @@ SPELLINGS: dict[tuple[str, str], list[str]] = {
         for args in ("1", "-1", "dim=1", "dim=-1", "0", "1, dtype=torch.float64", "dim=0, dtype=torch.float32")
         for wrapped in (f"torch.log(torch.cumsum({exp}, {args}))", f"{exp}.cumsum({args}).log()")
     ],
+    ("STB301", "torch"): [
+        f"{loss}({probabilities}, (z > 0).double(){options})"
+        for loss in ("F.binary_cross_entropy", "torch.nn.functional.binary_cross_entropy")
+        for probabilities in ("torch.sigmoid(x)", "x.sigmoid()", "torch.special.expit(2 * x)", "F.sigmoid(x)")
+        for options in ("", ", z.abs()", ", reduction='sum'", ", weight=z.abs(), reduction='none'",
+                        ", None, None, None, 'sum'", ", z.abs(), size_average=False")
+    ] + [
+        "F.binary_cross_entropy(input=torch.sigmoid(x), target=(z > 0).double())",
+        "F.binary_cross_entropy(target=(z > 0).double(), input=torch.sigmoid(x), reduction='sum')",
+        "torch.nn.BCELoss()(torch.sigmoid(x), (z > 0).double())",
+        "torch.nn.BCELoss(z.abs(), reduction='sum')(torch.sigmoid(x), (z > 0).double())",
+        "torch.nn.BCELoss(reduction='none')(x.sigmoid(), (z > 0).double())",
+        "torch.nn.BCELoss(weight=z.abs())(input=torch.sigmoid(x), target=(z > 0).double())",
+    ],
 }
 
 CASES = [

@@ -59,6 +59,7 @@ def qualified_module(imports, func: ast.expr, scope) -> bool:
     """``torch.zeros``/``np.arange``: a framework's function, not a method of some object."""
     qualified = imports.qualified_name(func, scope)
     return qualified is not None and qualified.split(".")[0] in ("torch", "numpy", "tensorflow", "jax", "keras")
+_MODULE_MOVES = frozenset({"to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_"})
 _SHAPE_OPS = frozenset({
     "view", "reshape", "squeeze", "unsqueeze", "expand_dims", "tile", "repeat", "broadcast_to", "expand",
     "expand_as", "flatten", "ravel", "transpose", "permute", "swapaxes", "moveaxis", "contiguous", "clone",
@@ -82,17 +83,18 @@ class RemoteScope:
     remote = True
 
     def __init__(self, facts: FunctionFacts, function: ast.AST | None, owner: ast.ClassDef | None,
-                 arguments: dict[str, Value] | None = None):
+                 arguments: dict[str, Value] | None = None, imported: frozenset[str] = frozenset()):
         self.facts = facts
         self.function = function
         self.owner = owner
         self.arguments = arguments or {}
+        self.imported = imported  # at module level: names the imports bind (``nn`` stays torch.nn)
 
     def definition(self, name: str) -> tuple[ast.expr, int] | None:
         return self.facts.definition(name)
 
     def is_local(self, name: str) -> bool:
-        return self.facts.binds(name)
+        return self.facts.binds(name) and name not in self.imported
 
 
 class Evaluator:
@@ -296,7 +298,10 @@ class Evaluator:
         scope = self._scopes.get(id(node))
         if scope is None:
             facts = self.facts
-            scope = self._scopes[id(node)] = RemoteScope(facts.function_facts(node), node, facts.owner_of(node))
+            imported = frozenset(self.imports.names) if isinstance(node, ast.Module) else frozenset()
+            scope = self._scopes[id(node)] = RemoteScope(
+                facts.function_facts(node), node, facts.owner_of(node), imported=imported
+            )
         return scope
 
     def _attribute(self, expr: ast.Attribute, scope) -> Value:
@@ -357,6 +362,11 @@ class Evaluator:
                     v.INDEX, base.framework, (base,), call, integer=base.integer, detail=base_expr, dtype=dtype
                 )
             return Value(v.UNKNOWN, node=call, integer=base.integer, dtype=dtype)
+        if name in _MODULE_MOVES and isinstance(func, ast.Attribute) and qualified is None:
+            # ``Discriminator().to(device)``, ``nn.BCELoss().cuda()``: the same module, moved.
+            moved = self.of(func.value, scope)
+            if moved.kind == v.MODULE:
+                return moved
         if name in _SHAPE_OPS and (call.args or isinstance(func, ast.Attribute)):
             # ``p.view(-1)``, ``tf.tile(s, [1, 1, n])``: the same elements, rearranged.
             base_expr = func.value if isinstance(func, ast.Attribute) and qualified is None else None

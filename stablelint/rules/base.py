@@ -47,6 +47,7 @@ IMPORTS_BY_FRAMEWORK = {
     "tf": "import tensorflow as tf\n",
     "keras": "import keras\n",
     "jax": "import jax\nimport jax.numpy as jnp\n",
+    "optax": "import jax\nimport optax\n",
 }
 EXAMPLE_PRELUDE = "".join(IMPORTS_BY_FRAMEWORK.values())
 
@@ -278,7 +279,7 @@ class Rule:
                 said.append(origin)
         if said:
             message = f"{message} ({'; '.join(said)})"
-        if fix is None and any(not value.local and value.origin for value in origins):
+        if fix is None and self.fix_safety != "none" and any(not value.local and value.origin for value in origins):
             message += "; not fixed: the value is computed elsewhere"
         if self.code.startswith("STB1") and self.code not in ("STB106", "STB107"):
             # The interval rules (STB4xx) stay silent where this finding already explains the node.
