@@ -77,6 +77,9 @@ def _lines_matching(pattern: re.Pattern, source: str) -> list[int]:
     return lines
 
 
+# The variance written out (``mean(x**2) - mean(x)**2``) has no trigger word: its square is one.
+_SQUARE = re.compile(r"\*\*\s*2\b|\bsquare\b|\bpow\b|\b(\w+)\s*\*\s*\1\b")
+
 # Names assigned on a line that computes one of these are followed to the lines using them
 # (``e = torch.exp(x)`` … ``e - 1``; ``s = x.std(0)`` … ``x / s``).
 _EXP_WORD = re.compile(r"\b(?:exp|std|var|norm|relu|rand)\b")
@@ -116,7 +119,9 @@ def candidate_lines(source: str, aliases: set[str]) -> list[int]:
         defined = {match.group(1) for match in assigned_from.finditer(source)} | defined
     words |= defined
     pattern = _PREFILTER if words == frameworks.TRIGGER_OPS else _word_pattern(words)
-    return _lines_matching(pattern, source)
+    lines = _lines_matching(pattern, source)
+    squares = _lines_matching(_SQUARE, source)
+    return sorted(set(lines).union(squares)) if squares else lines
 
 
 _BOM = "\ufeff"
@@ -136,7 +141,7 @@ def _has_word(source: str, word: str) -> bool:
 
 def might_match(source: str) -> bool:
     """The text prefilter: every rule starts at a log or exp call."""
-    return any(_has_word(source, word) for word in frameworks.TRIGGER_OPS)
+    return any(_has_word(source, word) for word in frameworks.TRIGGER_OPS) or _SQUARE.search(source) is not None
 
 
 def check_source(

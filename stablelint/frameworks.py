@@ -257,7 +257,7 @@ METHODS: dict[str, tuple[str, str | None]] = {
 ARITHMETIC = frozenset({"add", "sub", "rsub", "mul", "div", "neg", "pow"})
 
 # Ops whose call can start a finding; the text prefilter keys on these words.
-TRIGGER_OPS = frozenset({"log", "exp", "log1p", "sqrt", "std", "norm"})
+TRIGGER_OPS = frozenset({"log", "exp", "log1p", "sqrt", "std", "reduce_std", "norm", "vector_norm"})
 
 
 # Modules that re-export another module's functions under a second name: the canonical

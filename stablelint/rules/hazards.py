@@ -190,7 +190,8 @@ class DivisionByZero(Rule):
     element is equal: `x / x.std(0)`), a `norm` (`1.0 / norm(x)`), a sum of non-negative
     terms (`p / p.sum()` with `p = relu(...)`), a `clamp` whose lower bound is 0. A divisor
     with an eps or a positive clamp (`x / (x.std(0) + 1e-8)`) is not reported, nor one the
-    code does not constrain. A softmax written out is STB103's.
+    code does not constrain. A softmax written out is STB103's; a normalisation of the
+    divisor's own samples (`x / norm(x)`, `(x - mean) / x.std(0)`) is STB203's.
 
     ## Why is this bad?
     `x / 0` is `±inf` and `0 / 0` is NaN. A constant feature column, an all-zero
@@ -220,10 +221,10 @@ class DivisionByZero(Rule):
         Valid("1 / (1 + torch.exp(-x))"),
     ]
     invalid = [
-        Invalid("x / x.std(0)", None),
+        Invalid("1.0 / x.std(0)", None),
         Invalid("1.0 / torch.norm(x)", None),
         Invalid("np.ones(3) / np.linalg.norm(x)", None, "numpy"),
-        Invalid("x / torch.norm(x, dim=-1, keepdim=True)", None),
+        Invalid("torch.ones(3) / torch.norm(x, dim=-1, keepdim=True)", None),
     ]
 
     def check(self, node: ast.AST, quotient: Value, ctx: Context) -> None:
