@@ -49,12 +49,15 @@ REACH = (
     " files, values stored in containers, names rebound in a branch or a loop before the"
     " use, and functions that are also passed around as values."
 )
-_OPT_IN = [
-    "**Opt-in:** the STB4xx rules run only when a selection names them (`--extend-select STB4`,"
-    " `extend-select = [\"STB4\"]`, flake8's `--select STB,STB4`): on real code they do not yet"
-    " reach the precision of the default rules (see `benchmarks/findings_audit/`).",
-    "",
-]
+def _opt_in(code: str) -> list[str]:
+    family = next(prefix for prefix in OPT_IN_PREFIXES if code.startswith(prefix))
+    rules = "the STB4xx rules run" if family == "STB4" else f"{family} runs"
+    return [
+        f"**Opt-in:** {rules} only when a selection names them (`--extend-select {family}`,"
+        f" `extend-select = [\"{family}\"]`, flake8's `--select STB,{family}`): on real code they do not yet"
+        " reach the precision of the default rules (see `benchmarks/findings_audit/`).",
+        "",
+    ]
 FRAMEWORK_NAMES = {
     "torch": "PyTorch", "numpy": "NumPy/SciPy", "math": "math", "tf": "TensorFlow", "keras": "Keras 3", "jax": "JAX",
 }
@@ -81,7 +84,7 @@ def render(rule: type[Rule]) -> str:
         "",
         f"**Message:** `{rule.message}`",
         "",
-        *(_OPT_IN if rule.code.startswith(OPT_IN_PREFIXES) else []),
+        *(_opt_in(rule.code) if rule.code.startswith(OPT_IN_PREFIXES) else []),
         "## What it does",
         sections["What it does"],
         "",

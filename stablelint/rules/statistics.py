@@ -32,13 +32,6 @@ _VARIANCE_OF_STD = {
     "keras.ops.std": "keras.ops.var",
 }
 _SQRT = {"torch": "torch.sqrt", "jax": "jax.numpy.sqrt", "tf": "tensorflow.math.sqrt", "keras": "keras.ops.sqrt"}
-_NORM = {
-    "torch": "torch.linalg.vector_norm",
-    "numpy": "numpy.linalg.norm",
-    "jax": "jax.numpy.linalg.norm",
-    "tf": "tensorflow.norm",
-    "keras": "keras.ops.norm",
-}
 _AXIS_KEYWORDS = frozenset({"dim", "axis"})
 _KEEPDIMS_KEYWORDS = frozenset({"keepdim", "keepdims"})
 
@@ -86,6 +79,18 @@ def _reduction_text(ctx: Context, op: Op) -> tuple[list[str], str] | None:
             return None
         rendered.append(f"{keyword.arg}={ctx.text(keyword.value)}")
     return rendered, f"{axis}|{keep}"
+
+
+def same_samples(ctx: Context, node: ast.AST, left: tuple[Value, ast.expr], right: tuple[Value, ast.expr]) -> bool:
+    """Do two reductions (each a value and its input expression) read the same samples at
+    ``node``? Not when a name of an input reached through a definition was rebound since."""
+    for value, expr in (left, right):
+        if value.via:
+            names = {inner.id for inner in ast.walk(expr) if isinstance(inner, ast.Name)}
+            since = min(line for _, line in value.via)
+            if ctx.env.rebound_since(names, since, node.lineno):
+                return False
+    return _same_tensor(ctx, left[1], right[1])
 
 
 def _file_framework(ctx: Context, *values: Value, method: Op | None = None) -> str | None:
@@ -151,7 +156,7 @@ def _scales_its_own_samples(ctx: Context, node: ast.AST, quotient: Value, sample
     centred = ctx.resolve(numerator)
     if isinstance(centred, ast.BinOp) and isinstance(centred.op, ast.Sub):
         numerator = centred.left
-    return _same_tensor(ctx, numerator, samples)
+    return same_samples(ctx, node, (quotient, numerator), (quotient.operand(1), samples))
 
 
 def _hand_written_norm(value: Value) -> ast.expr | None:
@@ -257,7 +262,7 @@ class NaiveVariance(Rule):
     def check_means(self, ctx, node, difference, outer, inner, mean_value) -> None:
         (mean_of_squares, _), (mean, samples) = outer, inner
         base = squared(mean_of_squares.operand())
-        if base is None or not _same_tensor(ctx, base, samples):
+        if base is None or not same_samples(ctx, node, (mean_of_squares, base), (mean_value, samples)):
             return
         reductions = _reduction_text(ctx, mean_of_squares.op), _reduction_text(ctx, mean.op)
         if None not in reductions and reductions[0][1] != reductions[1][1]:
@@ -366,8 +371,10 @@ class StdPlusEps(Rule):
             return
         root = roots[0].value
         framework = family(root.op) or _file_framework(ctx, root, root.operand(), method=root.op)
-        if framework not in _AUTODIFF or (_is_std(root) and framework == "torch"):
-            return  # NumPy takes no gradient; torch.std's is 0 at zero variance
+        if framework not in _AUTODIFF or (_is_std(root) and (framework == "torch" or root.op.method)):
+            # NumPy takes no gradient; torch.std's is 0 at zero variance; a ``.std()`` method
+            # is NumPy's or PyTorch's (TensorFlow's tensors have none; JAX's is rarely used).
+            return
         via = list(total.via + root.via)
         fix = self.fix(ctx, node, root, eps[0], framework, via) if fixable(root) and roots[0].node else None
         self.report(ctx, node, fix, via, origins=[root])
@@ -466,7 +473,7 @@ class NormalizeWithoutEps(Rule):
         if divisor.kind in ("norm", "spread") and (interval is None or interval.lo > 0):
             return
         samples = written_norm if written_norm is not None else _measured(divisor)
-        if samples is None or not _scales_its_own_samples(ctx, node, quotient, samples):
+        if not divisor.local or samples is None or not _scales_its_own_samples(ctx, node, quotient, samples):
             return  # ``1 / norm(x)``, ``y / std(x)``: the interval rule's (STB403)
         ctx.covered.add(id(node))  # the interval rule's division-by-zero says the same
         via = list(divisor.via)
@@ -561,11 +568,12 @@ class NaiveCosineSimilarity(Rule):
 class NaiveNorm(Rule):
     """
     ## What it does
-    Finds the Euclidean norm written out: `torch.sqrt(torch.sum(x ** 2, dim))`,
-    `(x * x).sum(-1).sqrt()`, `np.sqrt(np.sum(np.square(x), axis=1))`,
-    `tf.sqrt(tf.reduce_sum(tf.square(x), axis))`, `jnp.sqrt(jnp.sum(x ** 2))`. A sum with
-    an eps inside the root (`sqrt(sum(x ** 2) + eps)`) is not reported, nor Python's own
-    `sum` over a generator.
+    Finds the Euclidean norm written out in PyTorch: `torch.sqrt(torch.sum(x ** 2, dim))`,
+    `(x * x).sum(-1).sqrt()`, `torch.sqrt(torch.sum(torch.square(x)))`. A sum with an eps
+    inside the root (`sqrt(sum(x ** 2) + eps)`) is not reported, nor Python's own `sum`
+    over a generator, nor NumPy, JAX or TensorFlow: NumPy takes no gradient, and
+    `np.linalg.norm`, `jnp.linalg.norm` and `tf.norm` square in the input's dtype and have
+    the same NaN gradient at 0 (measured for JAX), so rewriting to them gains nothing.
 
     ## Why is this bad?
     The gradient of `sqrt` at 0 is infinite, so `sqrt(sum(x**2))` has a NaN gradient at
@@ -574,11 +582,9 @@ class NaiveNorm(Rule):
     the norm whenever it fits. Written out it also reads as what it is not.
 
     ## Fix safety
-    Safe: the framework's norm with the same dims and keep-dims, as keywords
-    (`torch.linalg.vector_norm(x, dim=d, keepdim=k)`, `np.linalg.norm(x, axis=d, keepdims=k)`,
-    `jnp.linalg.norm(...)`, `tf.norm(x, axis=d, keepdims=k)`): the same value wherever the
-    original is finite, the same dtype and shape. NumPy's and JAX's `norm` take at most two
-    axes: a name or a longer tuple is reported without a fix.
+    Safe: `torch.linalg.vector_norm(x, dim=d, keepdim=k)` with the sum's dims and
+    keep-dims as keywords (its second positional parameter is `ord`): the same value
+    wherever the original is finite, the same dtype and shape.
 
     ## References
     - [torch.linalg.vector_norm](https://pytorch.org/docs/stable/generated/torch.linalg.vector_norm.html),
@@ -589,25 +595,23 @@ class NaiveNorm(Rule):
 
     code = "STB205"
     name = "naive-norm"
-    message = "sqrt(sum(x**2)) has a NaN gradient at 0 and its squares overflow in float16; use the framework's norm"
+    message = "sqrt(sum(x**2)) has a NaN gradient at 0 and its squares overflow in float16; use vector_norm(x)"
     fix_safety = "safe"
     on = ("sqrt",)
     autocast = "`sum` runs in float32 under autocast, but `x ** 2` is computed before it, in float16."
+    gradient_only = True  # NumPy takes no gradient, and its norm squares alike: no NumPy example
     valid = [
         Valid("torch.linalg.vector_norm(x, dim=-1)"),
         Valid("torch.sqrt((x ** 2).sum(-1) + 1e-8)"),
         Valid("torch.sqrt((x ** 2).mean(-1))"),
         Valid("math.sqrt(sum(v * v for v in x))", "math"),
+        Valid("np.sqrt(np.sum(x ** 2, axis=1))", "numpy"),
+        Valid("jnp.sqrt(jnp.sum(x ** 2, axis=1))", "jax"),
     ]
     invalid = [
         Invalid("torch.sqrt(torch.sum(x ** 2, dim=1))", "torch.linalg.vector_norm(x, dim=1)"),
         Invalid("(x * x).sum(-1, keepdim=True).sqrt()", "torch.linalg.vector_norm(x, dim=-1, keepdim=True)"),
         Invalid("torch.sqrt(torch.sum(torch.square(x)))", "torch.linalg.vector_norm(x)"),
-        Invalid("np.sqrt(np.sum(x ** 2, axis=1))", "np.linalg.norm(x, axis=1)", "numpy"),
-        Invalid("np.sqrt(np.sum(np.square(x), axis=-1, keepdims=True))", "np.linalg.norm(x, axis=-1, keepdims=True)",
-                "numpy"),
-        Invalid("jnp.sqrt(jnp.sum(x ** 2, axis=1))", "jnp.linalg.norm(x, axis=1)", "jax"),
-        Invalid("tf.sqrt(tf.reduce_sum(tf.square(x), axis=1))", "tf.norm(x, axis=1)", "tf"),
     ]
 
     def check(self, node: ast.Call, root: Value, ctx: Context) -> None:
@@ -615,36 +619,22 @@ class NaiveNorm(Rule):
         if samples is None:
             return
         total = root.operand()
+        if (family(root.op, total.op) or _file_framework(ctx, root, method=total.op)) != "torch":
+            return
         via = list(root.via + total.via)
         fix = self.fix(ctx, node, root, total, samples, via) if fixable(total) else None
         self.report(ctx, node, fix, via, origins=[total])
 
     def fix(self, ctx: Context, node: ast.Call, root: Value, total: Value, samples: ast.expr, via) -> Fix | None:
-        framework = family(root.op, total.op) if not total.op.method else None
-        framework = framework or _file_framework(ctx, root, ctx.value(samples), method=total.op)
-        reduction = _reduction_text(ctx, total.op)
-        if framework not in _NORM or reduction is None:
+        if _reduction_text(ctx, total.op) is None:
             return None
         positional, keywords = total.op.other_args()
-        axis_keyword = "dim" if framework == "torch" else "axis"
-        keep_keyword = "keepdim" if framework == "torch" else "keepdims"
-        arguments = [ctx.text(samples)]
-        for name, value in [(axis_keyword, positional[0])] if positional else []:
-            arguments.append(f"{name}={ctx.text(value)}")
+        arguments = [ctx.text(samples)] + [f"dim={ctx.text(value)}" for value in positional]
         for keyword in keywords:
-            name = axis_keyword if keyword.arg in _AXIS_KEYWORDS else keep_keyword
+            name = "dim" if keyword.arg in _AXIS_KEYWORDS else "keepdim"
             arguments.append(f"{name}={ctx.text(keyword.value)}")
-        axis = positional[0] if positional else next((k.value for k in keywords if k.arg in _AXIS_KEYWORDS), None)
-        if framework in ("numpy", "jax") and axis is not None and not _at_most_two_axes(axis):
-            return None
-        function, imports = ctx.spell(_NORM[framework], like=root.op)
+        function, imports = ctx.spell("torch.linalg.vector_norm", like=root.op)
         return ctx.fix(node, f"{function}({', '.join(arguments)})", imports=imports, via=via, copied=[samples])
-
-
-def _at_most_two_axes(axis: ast.expr) -> bool:
-    if isinstance(axis, (ast.Tuple, ast.List)):
-        return len(axis.elts) <= 2
-    return isinstance(axis, (ast.Constant, ast.UnaryOp))
 
 
 RULES = [NaiveVariance, StdPlusEps, NormalizeWithoutEps, NaiveCosineSimilarity, NaiveNorm]
