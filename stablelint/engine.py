@@ -77,8 +77,12 @@ def _lines_matching(pattern: re.Pattern, source: str) -> list[int]:
     return lines
 
 
-# The variance written out (``mean(x**2) - mean(x)**2``) has no trigger word: its square is one.
-_SQUARE = re.compile(r"\*\*\s*2\b|\bsquare\b|\bpow\b|\b(\w+)\s*\*\s*\1\b")
+# The variance written out (``mean(x**2) - mean(x)**2``) has no trigger word: a line with a
+# square and a subtraction is one.
+_SQUARE_AND_MINUS = re.compile(
+    r"^(?=[^\n]*?(?:\*\*\s*2\b|\bsquare\b|\bpow\b|\b(\w+)\s*\*\s*\1\b))(?=[^\n]*?[\w)\]]\s*-\s*[\w(])", re.M
+)
+
 
 # Names assigned on a line that computes one of these are followed to the lines using them
 # (``e = torch.exp(x)`` … ``e - 1``; ``s = x.std(0)`` … ``x / s``).
@@ -120,7 +124,7 @@ def candidate_lines(source: str, aliases: set[str]) -> list[int]:
     words |= defined
     pattern = _PREFILTER if words == frameworks.TRIGGER_OPS else _word_pattern(words)
     lines = _lines_matching(pattern, source)
-    squares = _lines_matching(_SQUARE, source)
+    squares = _lines_matching(_SQUARE_AND_MINUS, source)
     return sorted(set(lines).union(squares)) if squares else lines
 
 
@@ -140,8 +144,10 @@ def _has_word(source: str, word: str) -> bool:
 
 
 def might_match(source: str) -> bool:
-    """The text prefilter: every rule starts at a log or exp call."""
-    return any(_has_word(source, word) for word in frameworks.TRIGGER_OPS) or _SQUARE.search(source) is not None
+    """The text prefilter: every rule starts at a trigger word, or at a square minus something."""
+    if any(_has_word(source, word) for word in frameworks.TRIGGER_OPS):
+        return True
+    return _SQUARE_AND_MINUS.search(source) is not None
 
 
 def check_source(

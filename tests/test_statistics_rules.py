@@ -46,3 +46,12 @@ def test_a_variance_whose_names_are_rebound_is_not_fixed():
         "    return torch.mean(x ** 2, dim=0) - m ** 2\n"
     )
     assert [d.code for d in check_source(source, "example.py")] == []
+
+
+def test_a_variance_without_trigger_words_passes_the_text_prefilter():
+    from stablelint.engine import candidate_lines, might_match
+
+    source = "import torch\nu = x.mean(1)\ny = 2 * x\nv = (x * x).mean(1) - u * u\nw = x ** 2\n"
+    assert might_match(source) and not might_match("import torch\nw = x ** 2\nz = a - b\n")
+    assert candidate_lines(source, set()) == [4]
+    assert [d.code for d in check_source(source, "example.py")] == ["STB201"]
