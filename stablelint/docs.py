@@ -51,10 +51,12 @@ REACH = (
 )
 def _opt_in(code: str) -> list[str]:
     family = next(prefix for prefix in OPT_IN_PREFIXES if code.startswith(prefix))
-    rules = "the STB4xx rules run" if family == "STB4" else f"{family} runs"
+    rules, them, they = ("the STB4xx rules run", "them", "they do") if family == "STB4" else (
+        f"{family} runs", "it", "it does"
+    )
     return [
-        f"**Opt-in:** {rules} only when a selection names them (`--extend-select {family}`,"
-        f" `extend-select = [\"{family}\"]`, flake8's `--select STB,{family}`): on real code they do not yet"
+        f"**Opt-in:** {rules} only when a selection names {them} (`--extend-select {family}`,"
+        f" `extend-select = [\"{family}\"]`, flake8's `--select STB,{family}`): on real code {they} not yet"
         " reach the precision of the default rules (see `benchmarks/findings_audit/`).",
         "",
     ]
