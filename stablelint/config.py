@@ -96,11 +96,12 @@ DEFAULT_SELECTION = RuleSelection(select=("STB",))
 
 # Rule families that run only when a selection names them (``--extend-select STB4``):
 # their precision on real code is not yet what the default set promises.
-OPT_IN_PREFIXES = ("STB4",)
+OPT_IN_PREFIXES = ("STB4", "STB203")
 
 
 def names_opt_in(prefixes) -> set[str]:
     """The opt-in families that these selected prefixes name explicitly."""
+    prefixes = tuple(prefixes)  # read once per family
     return {family for family in OPT_IN_PREFIXES for prefix in prefixes if prefix.startswith(family)}
 
 

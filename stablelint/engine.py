@@ -77,6 +77,13 @@ def _lines_matching(pattern: re.Pattern, source: str) -> list[int]:
     return lines
 
 
+# The variance written out (``mean(x**2) - mean(x)**2``) has no trigger word: a line with a
+# square and a subtraction is one.
+_SQUARE_AND_MINUS = re.compile(
+    r"^(?=[^\n]*?(?:\*\*\s*2\b|\bsquare\b|\bpow\b|\b(\w+)\s*\*\s*\1\b))(?=[^\n]*?[\w)\]]\s*-\s*[\w(])", re.M
+)
+
+
 # Names assigned on a line that computes one of these are followed to the lines using them
 # (``e = torch.exp(x)`` … ``e - 1``; ``s = x.std(0)`` … ``x / s``).
 _EXP_WORD = re.compile(r"\b(?:exp|std|var|norm|relu|rand)\b")
@@ -116,7 +123,9 @@ def candidate_lines(source: str, aliases: set[str]) -> list[int]:
         defined = {match.group(1) for match in assigned_from.finditer(source)} | defined
     words |= defined
     pattern = _PREFILTER if words == frameworks.TRIGGER_OPS else _word_pattern(words)
-    return _lines_matching(pattern, source)
+    lines = _lines_matching(pattern, source)
+    squares = _lines_matching(_SQUARE_AND_MINUS, source)
+    return sorted(set(lines).union(squares)) if squares else lines
 
 
 _BOM = "\ufeff"
@@ -135,8 +144,11 @@ def _has_word(source: str, word: str) -> bool:
 
 
 def might_match(source: str) -> bool:
-    """The text prefilter: every rule starts at a log or exp call, or at a loss."""
-    return any(_has_word(source, word) for word in frameworks.TRIGGER_OPS) or mentions_a_loss(source)
+    """The text prefilter: every rule starts at a trigger word, at a square minus
+    something, or at a loss."""
+    if any(_has_word(source, word) for word in frameworks.TRIGGER_OPS):
+        return True
+    return _SQUARE_AND_MINUS.search(source) is not None or mentions_a_loss(source)
 
 
 _IDENTIFIER_AROUND = re.compile(r"\w*")

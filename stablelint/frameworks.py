@@ -105,7 +105,7 @@ _register("tanh", "jax", "jax.numpy.tanh", "jax.nn.tanh")
 _register("square", "torch", "torch.square")
 _register("square", "numpy", "numpy.square")
 _register("square", "tf", "tensorflow.square", "tensorflow.math.square", "keras.ops.square")
-_register("square", "jax", "jax.numpy.square")
+_register("square", "jax", "jax.numpy.square", "jax.lax.square")
 _register("clamp", "torch", "torch.clamp", "torch.clip")
 _register("clamp", "numpy", "numpy.clip")
 _register("clamp", "tf", "tensorflow.clip_by_value", "keras.ops.clip")
@@ -293,7 +293,9 @@ METHODS: dict[str, tuple[str, str | None]] = {
 ARITHMETIC = frozenset({"add", "sub", "rsub", "mul", "div", "neg", "pow"})
 
 # Ops whose call can start a finding; the text prefilter keys on these words.
-TRIGGER_OPS = frozenset({"log", "exp", "log1p", "sqrt", "std", "norm", "rsqrt", "reciprocal"})
+TRIGGER_OPS = frozenset({
+    "log", "exp", "log1p", "sqrt", "std", "reduce_std", "norm", "vector_norm", "rsqrt", "reciprocal",
+})
 
 
 # Modules that re-export another module's functions under a second name: the canonical

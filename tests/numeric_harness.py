@@ -936,6 +936,22 @@ for _name, _kernel in {"sum": _sum, "mean": _mean, "max": _max, "logsumexp": _lo
     _register(f"tensorflow.reduce_{_name} tensorflow.math.reduce_{_name}", _tf_reduction(_kernel))
     _register(f"keras.ops.{_name}", _keras_reduction(_kernel))
 _register("torch.max torch.Tensor.max", _torch_max)
+_register(
+    "torch.square torch.Tensor.square numpy.square jax.numpy.square tensorflow.square tensorflow.math.square "
+    "keras.ops.square",
+    lambda x, *args, **kwargs: x ** 2,
+)
+
+
+def _torch_norm(input, p=2, dim=None, keepdim=False, dtype=None):
+    """``Tensor.norm``/``torch.norm``/``torch.linalg.vector_norm`` (the 2-norm only)."""
+    if p not in (2, 2.0, "fro"):
+        raise HarnessError(f"the norm shim models the 2-norm only, not p={p!r}")
+    _unmodelled(dtype=dtype)
+    return _api("torch.sqrt")(_reduce(input ** 2, dim, keepdim, _sum))
+
+
+_register("torch.norm torch.Tensor.norm torch.linalg.vector_norm", _torch_norm)
 _register("torch.amax torch.Tensor.amax", _torch_amax)
 _register("numpy.max numpy.amax numpy.ndarray.max jax.numpy.max jax.numpy.amax", _numpy_max)
 _register("torch.logsumexp torch.Tensor.logsumexp torch.special.logsumexp", _torch_logsumexp)

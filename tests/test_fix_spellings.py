@@ -144,6 +144,44 @@ SPELLINGS: dict[tuple[str, str], list[str]] = {
         "torch.nn.BCELoss(z.abs(), reduction='sum')(torch.sigmoid(x), (z > 0).double())",
         "torch.nn.BCELoss(reduction='none')(x.sigmoid(), (z > 0).double())",
         "torch.nn.BCELoss(weight=z.abs())(input=torch.sigmoid(x), target=(z > 0).double())",
+    ("STB201", "torch"): [
+        spelled
+        for args in (
+            "", "1", "-1", "dim=1", "dim=-1, keepdim=True", "1, keepdim=True", "(0, 1)", "dim=(0, 1)", "None",
+            "dim=None", "axis=1", "axis=1, keepdims=True", "1, True", "dtype=torch.float64", "dim=[0, 1]",
+        )
+        for spelled in (
+            f"torch.mean(x ** 2{', ' + args if args else ''}) - torch.mean(x{', ' + args if args else ''}) ** 2",
+            f"(x * x).mean({args}) - x.mean({args}) ** 2",
+            f"x.pow(2).mean({args}) - x.mean({args}).pow(2)",
+        )
+    ] + ["torch.mean(torch.square(x), 1) - torch.square(torch.mean(x, 1))"],
+    ("STB201", "numpy"): [
+        f"np.mean(x ** 2{args}) - np.mean(x{args}) ** 2"
+        for args in ("", ", 1", ", axis=0", ", axis=-1, keepdims=True", ", axis=(0, 1)", ", axis=None", ", 1, None")
+    ] + [
+        "np.mean(np.square(x), 1) - np.square(np.mean(x, 1))", "(x * x).mean(axis=1) - x.mean(axis=1) ** 2",
+        "(x ** 2).mean(axis=0, keepdims=True) - x.mean(axis=0, keepdims=True) ** 2",
+    ],
+    # The eps is tiny here: the fix moves it inside the root, which changes the value by ~eps.
+    ("STB202", "torch"): [
+        "torch.sqrt(x.var(1)) + 1e-12", "x.var(dim=1, keepdim=True).sqrt() + 1e-12",
+        "torch.sqrt(torch.var(x, 1, correction=0)) + 1e-12", "1e-12 + torch.sqrt(x.var())",
+        "torch.sqrt(((x - x.mean(1, keepdim=True)) ** 2).mean(1)) + 1e-12",
+        "torch.sqrt(x.var(dim=(0, 1), unbiased=False)) + 1e-12",
+    ],
+    ("STB203", "torch"): [
+        "x / x.norm(dim=1, keepdim=True)", "x / x.norm(dim=-1, keepdim=True)", "x / torch.norm(x, dim=1, keepdim=True)",
+        "x / torch.linalg.vector_norm(x, dim=0, keepdim=True)", "x / x.norm(p=2, dim=1, keepdim=True)",
+        "x / torch.linalg.norm(x, dim=1, keepdim=True)", "x / x.norm(dim=(0, 1), keepdim=True)",
+        "x / torch.norm(x, 2, 1, True)",
+    ],
+    ("STB205", "torch"): [
+        "torch.sqrt(torch.sum(x ** 2))", "torch.sqrt(torch.sum(x ** 2, 1))", "torch.sqrt(torch.sum(x * x, dim=1, keepdim=True))",
+        "(x * x).sum(-1).sqrt()", "x.pow(2).sum(dim=(0, 1)).sqrt()", "torch.sqrt(torch.sum(torch.square(x), -1, True))",
+        "torch.sqrt(torch.sum(x ** 2, None))", "torch.sqrt(torch.sum(x ** 2, axis=1))", "torch.sqrt(torch.sum(x ** 2, dim=[0, 1]))",
+        "torch.sqrt(torch.sum(x ** 2, ()))", "torch.sqrt(torch.sum(x ** 2, 1, dtype=torch.float64))",
+        "(x ** 2).sum(1, keepdim=True).sqrt()",
     ],
 }
 

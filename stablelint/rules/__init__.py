@@ -4,6 +4,9 @@ from stablelint.rules.base import Rule
 from stablelint.rules.hazards import RULES as HAZARD_RULES
 from stablelint.rules.logexp import RULES as LOGEXP_RULES
 from stablelint.rules.losses import RULES as LOSS_RULES
+from stablelint.rules.statistics import RULES as STATISTICS_RULES
 
-ALL_RULES: list[type[Rule]] = sorted(LOGEXP_RULES + HAZARD_RULES + LOSS_RULES, key=lambda rule: rule.code)
+ALL_RULES: list[type[Rule]] = sorted(
+    LOGEXP_RULES + STATISTICS_RULES + LOSS_RULES + HAZARD_RULES, key=lambda rule: rule.code
+)
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}

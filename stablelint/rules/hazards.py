@@ -236,7 +236,8 @@ class DivisionByZero(Rule):
     with an eps or a positive clamp (`x / (x.std(0) + 1e-8)`) is not reported, nor one the
     code does not constrain, nor one a branch around the division tests: `np.nan if s == 0
     else x / s`, `if s == 0: continue` (or `return`, `raise`, `assert s > 0`) before it,
-    `where(s > 0, x / s, 1.0)`. A softmax written out is STB103's.
+    `where(s > 0, x / s, 1.0)`. A softmax written out is STB103's; a normalisation of the
+    divisor's own samples (`x / norm(x)`, `(x - mean) / x.std(0)`) is STB203's.
 
     ## Why is this bad?
     `x / 0` is `±inf` and `0 / 0` is NaN. A constant feature column, an all-zero
@@ -268,10 +269,10 @@ class DivisionByZero(Rule):
         Valid("torch.where(torch.norm(x) > 0, x / torch.norm(x), x)"),
     ]
     invalid = [
-        Invalid("x / x.std(0)", None),
+        Invalid("1.0 / x.std(0)", None),
         Invalid("1.0 / torch.norm(x)", None),
         Invalid("np.ones(3) / np.linalg.norm(x)", None, "numpy"),
-        Invalid("x / torch.norm(x, dim=-1, keepdim=True)", None),
+        Invalid("torch.ones(3) / torch.norm(x, dim=-1, keepdim=True)", None),
         Invalid("torch.rsqrt(torch.relu(x).sum(-1))", None),
         Invalid("tf.math.reciprocal(tf.nn.relu(x))", None, "tf"),
     ]
