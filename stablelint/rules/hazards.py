@@ -47,10 +47,16 @@ def through_division(value: Value, depth: int = 0) -> bool:
 
 def zero_only_at_a_point(ctx: Context, value: Value) -> bool:
     """``abs(x)``, ``x ** 2``, ``sqrt(x)``: 0 only where x is exactly 0, a single point
-    that nothing here makes likely — not a proven hazard."""
+    that nothing here makes likely — not a proven hazard. So is ``norm(x)`` (0 only at
+    x = 0) and ``std(x)`` (only for all-equal samples), unless x itself is 0 on a whole
+    region the code sets up (``norm(relu(h))``: every unit dead at once)."""
     if value.kind == v.INDEX:
         value = value.operand()
-    return value.kind == v.POW or value.kind in ("square", "abs", "sqrt")
+    if value.kind == v.POW or value.kind in ("square", "abs", "sqrt", "norm", "spread"):
+        inner = value.operand() if value.operands else None
+        measured = ctx.range(inner)
+        return not (measured is not None and measured.lo == 0 and ctx.known_ends(inner)[0])
+    return False
 
 
 def _written_divisor(node: ast.AST) -> ast.expr | None:
@@ -230,10 +236,14 @@ class ExpOverflow(Rule):
 class DivisionByZero(Rule):
     """
     ## What it does
-    Finds `a / b` where the code lets the divisor reach 0: a `std`/`var` (0 when every
-    element is equal: `x / x.std(0)`), a `norm` (`1.0 / norm(x)`), a sum of non-negative
-    terms (`p / p.sum()` with `p = relu(...)`), a `clamp` whose lower bound is 0. A divisor
-    with an eps or a positive clamp (`x / (x.std(0) + 1e-8)`) is not reported, nor one the
+    Finds `a / b` where the code lets the divisor reach 0 on a whole region of inputs: a
+    sum of non-negative terms that can all be 0 (`p / p.sum()` with `p = relu(...)`), a
+    `clamp`/`clip` whose lower bound is 0, `rand()` (which draws 0), the norm of such a
+    value; also `reciprocal(x)` and `rsqrt(x)`. A `norm(x)` or `std(x)` of a value the code
+    does not constrain is 0 only at one point (x = 0, all samples equal), as `abs(x)` and
+    `x ** 2` are, and is not reported; normalising by one (`x / x.norm(dim=-1)`) is
+    STB203's. Divisions are checked on the lines the text prefilter lets through: those
+    with a log, exp, sqrt, rsqrt, reciprocal, norm or std, or a name defined from one. A divisor with an eps or a positive clamp (`x / (x.std(0) + 1e-8)`) is not reported, nor one the
     code does not constrain, nor one a branch around the division tests: `np.nan if s == 0
     else x / s`, `if s == 0: continue` (or `return`, `raise`, `assert s > 0`) before it,
     `where(s > 0, x / s, 1.0)`. A softmax written out is STB103's; a normalisation of the
@@ -267,12 +277,14 @@ class DivisionByZero(Rule):
         Valid("1 / (1 + torch.exp(-x))"),
         Valid("np.nan if x.std() == 0 else x / x.std()", "numpy"),
         Valid("torch.where(torch.norm(x) > 0, x / torch.norm(x), x)"),
+        Valid("1.0 / torch.norm(x)"),
+        Valid("y / x.std(0)"),
     ]
     invalid = [
-        Invalid("1.0 / x.std(0)", None),
-        Invalid("1.0 / torch.norm(x)", None),
-        Invalid("np.ones(3) / np.linalg.norm(x)", None, "numpy"),
-        Invalid("torch.ones(3) / torch.norm(x, dim=-1, keepdim=True)", None),
+        Invalid("1.0 / torch.sqrt(torch.relu(x).sum(-1))", None),
+        Invalid("np.ones(3) / np.sqrt(np.clip(x, 0, 1))", None, "numpy"),
+        Invalid("1.0 / torch.norm(torch.relu(x), dim=-1)", None),
+        Invalid("x / torch.exp(torch.linspace(-200, 0, 5))", None),
         Invalid("torch.rsqrt(torch.relu(x).sum(-1))", None),
         Invalid("tf.math.reciprocal(tf.nn.relu(x))", None, "tf"),
     ]
