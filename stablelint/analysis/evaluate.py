@@ -425,6 +425,11 @@ class Evaluator:
             if written is not None:
                 # 1 / (1 + exp(-x)): a sigmoid written out (no call to rewrite: op is None).
                 return Value("sigmoid", framework, (written,), node, None, detail="written out")
+        if kind == v.DIV and left.kind == "exp":
+            written = _written_sigmoid_of_exp(left, right)
+            if written is not None:
+                # exp(x) / (1 + exp(x)): the same sigmoid, written the other way.
+                return Value("sigmoid", framework, (written,), node, None, detail="written out")
         if left.kind == v.CONST and right.kind == v.CONST:
             number = _fold(kind, left.const, right.const)
             if number is not None:
@@ -672,6 +677,20 @@ def _written_sigmoid(denominator: Value) -> Value | None:
     for one, exp in (denominator.operands, reversed(denominator.operands)):
         if one.kind == v.CONST and one.const == 1.0 and exp.kind == "exp" and exp.operand().kind == v.NEG:
             return exp.operand().operand()
+    return None
+
+
+def _written_sigmoid_of_exp(exp: Value, denominator: Value) -> Value | None:
+    """x when ``exp`` is exp(x) and ``denominator`` is ``1 + exp(x)`` (in either order)."""
+    from stablelint.ir import same_expression
+
+    if denominator.kind != v.ADD or len(denominator.operands) != 2 or exp.op is None or exp.op.input is None:
+        return None
+    for one, other in (denominator.operands, reversed(denominator.operands)):
+        if one.kind != v.CONST or one.const != 1.0 or other.kind != "exp" or other.op is None:
+            continue
+        if other.node is exp.node or (other.op.input is not None and same_expression(other.op.input, exp.op.input)):
+            return exp.operand()
     return None
 
 

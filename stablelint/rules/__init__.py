@@ -1,8 +1,9 @@
 """The rule registry: every rule class, by family."""
 
+from stablelint.rules.activations import RULES as ACTIVATION_RULES
 from stablelint.rules.base import Rule
 from stablelint.rules.hazards import RULES as HAZARD_RULES
 from stablelint.rules.logexp import RULES as LOGEXP_RULES
 
-ALL_RULES: list[type[Rule]] = sorted(LOGEXP_RULES + HAZARD_RULES, key=lambda rule: rule.code)
+ALL_RULES: list[type[Rule]] = sorted(LOGEXP_RULES + ACTIVATION_RULES + HAZARD_RULES, key=lambda rule: rule.code)
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
