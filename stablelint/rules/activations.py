@@ -54,7 +54,8 @@ class NaiveSigmoid(Rule):
     Finds the logistic sigmoid written out, `1 / (1 + exp(-x))` and
     `exp(x) / (1 + exp(x))`, in every framework (also `1 + exp(-x)` assigned to a name
     first). A sigmoid whose exponent cannot overflow (`x >= 0` in the first form, a
-    bounded `x`) is not reported.
+    bounded `x`) is not reported, nor is `1 / (1 + exp(-x))` in NumPy and `math`: without
+    gradients, `1 / (1 + inf) = 0` is the right value.
 
     ## Why is this bad?
     `exp(-x)` overflows to `inf` for `x` below -88.7 in float32 (-11.1 in float16): the
@@ -94,6 +95,7 @@ class NaiveSigmoid(Rule):
         Valid("1 / (1 + torch.exp(-torch.clamp(x, -30, 30)))"),
         Valid("1 / (2 + torch.exp(-x))"),
         Valid("scipy.special.expit(x)", "numpy"),
+        Valid("1 / (1 + np.exp(-x))", "numpy"),
         Valid("np.exp(x) / (1 + np.exp(y))", "numpy"),
         Valid("jnp.exp(-jnp.abs(x)) / (1 + jnp.exp(-jnp.abs(x)))", "jax"),
     ]
@@ -102,12 +104,10 @@ class NaiveSigmoid(Rule):
         Invalid("1.0 / (1.0 + (-x).exp())", "torch.sigmoid(x)"),
         Invalid("torch.exp(x) / (1 + torch.exp(x))", "torch.sigmoid(x)"),
         Invalid("1 / (torch.exp(-x) + 1)", "torch.sigmoid(x)"),
-        Invalid("1 / (1 + np.exp(-x))", "scipy.special.expit(x)", "numpy", unsafe=True),
         Invalid("np.exp(x) / (np.exp(x) + 1)", "scipy.special.expit(x)", "numpy", unsafe=True),
         Invalid("1 / (1 + tf.exp(-x))", "tf.math.sigmoid(x)", "tf"),
         Invalid("1 / (1 + keras.ops.exp(-x))", "keras.ops.sigmoid(x)", "keras"),
         Invalid("1 / (1 + jnp.exp(-x))", "jax.nn.sigmoid(x)", "jax"),
-        Invalid("1 / (1 + math.exp(-x))", None, "math"),
     ]
 
     def check(self, node: ast.AST, sigmoid: Value, ctx: Context) -> None:
@@ -121,12 +121,15 @@ class NaiveSigmoid(Rule):
             return
         if exp.local and is_nonpositive(ctx, exp.op.input):
             return  # exp(-|x|): nothing can overflow
+        quotient_of_exps = exp.operand().kind != v.NEG or _negation_operand(ctx, exp.op.input) is None
+        if not quotient_of_exps and exp.framework in ("numpy", "math"):
+            return  # 1 / (1 + inf) = 0 is the right value, and NumPy has no gradient to spoil
         via = list(denominator.via + exp.via)
         fix = None
         if argument is not None and fixable(exp) and denominator.local:
             fix = self.fix(ctx, node, exp.op, argument, via)
         message = None
-        if exp.operand().kind != v.NEG or _negation_operand(ctx, exp.op.input) is None:
+        if quotient_of_exps:
             message = "exp(x) / (1 + exp(x)) is inf / inf = nan for large x; use sigmoid(x)"
         self.report(ctx, node, fix, via, origins=[exp], message=message)
 
@@ -490,8 +493,11 @@ class AtanOfQuotient(Rule):
     """
     ## What it does
     Finds `atan(y / x)` (`torch.atan`, `np.arctan`, `math.atan`, `tf.math.atan`,
-    `jnp.arctan`, `keras.ops.arctan`). Quotients by a constant (`atan(x / 2)`) are
-    not reported.
+    `jnp.arctan`, `keras.ops.arctan`) where the code shows what `x` is: `x > 0` proven
+    (a fix), or `x` reaching negative values (an affine layer's or a matmul's output,
+    `randn`: reported). A quotient by something the code does not constrain
+    (`atan(w / h)` of box sizes, `atan(v / c)`) is not reported: unknown is not a
+    hazard. Quotients by a constant (`atan(x / 2)`) are not reported either.
 
     ## Why is this bad?
     `atan` of a quotient returns an angle in (-pi/2, pi/2): for `x < 0` the angle is off
@@ -521,19 +527,20 @@ class AtanOfQuotient(Rule):
     valid = [
         Valid("torch.atan2(y, x)"),
         Valid("torch.atan(x / 2)"),
+        Valid("torch.atan(w / h)"),
+        Valid("np.arctan(y / np.abs(x))", "numpy"),
         Valid("np.arctan(x / np.pi)", "numpy"),
         Valid("math.atan(1 / 3)", "math"),
     ]
     invalid = [
-        Invalid("torch.atan(y / x)", None, variables=("y", "x")),
+        Invalid("torch.atan(y / (x @ w))", None, variables=("y", "x")),
         Invalid("torch.atan(y / x.clamp(min=1e-6))", "torch.atan2(y, x.clamp(min=1e-6))", variables=("y", "x")),
-        Invalid("np.arctan(y / x)", None, "numpy", variables=("y", "x")),
+        Invalid("np.arctan(y / np.random.randn(3))", None, "numpy", variables=("y",)),
         Invalid("np.arctan(y / np.clip(x, 1e-6, None))", "np.arctan2(y, np.clip(x, 1e-6, None))", "numpy",
                 variables=("y", "x")),
-        Invalid("math.atan(y / x)", None, "math", variables=("y", "x")),
         Invalid("jnp.arctan(y / jnp.maximum(x, 1e-6))", "jnp.arctan2(y, jnp.maximum(x, 1e-6))", "jax",
                 variables=("y", "x")),
-        Invalid("tf.math.atan(y / x)", None, "tf", variables=("y", "x")),
+        Invalid("tf.math.atan(y / tf.matmul(x, w))", None, "tf", variables=("y", "x")),
     ]
 
     def check(self, node: ast.Call, atan: Value, ctx: Context) -> None:
@@ -548,7 +555,10 @@ class AtanOfQuotient(Rule):
             return  # atan(x / 2): a scaled argument, not two coordinates
         divisor = quotient.operand(1)
         interval = ctx.range(divisor)
-        positive = interval is not None and interval.lo > 0 and ctx.known_ends(divisor)[0]
+        lower_known = interval is not None and ctx.known_ends(divisor)[0]
+        positive = lower_known and interval.lo > 0
+        if not positive and not (lower_known and interval.lo < 0):
+            return  # x unknown (a width, a speed …) or never negative: no quadrant to lose
         fix = None
         if positive and quotient.local:
             fix = self.fix(ctx, node, atan.op, numerator, denominator, list(quotient.via))
