@@ -677,7 +677,16 @@ def _written_sigmoid(denominator: Value) -> Value | None:
     for one, exp in (denominator.operands, reversed(denominator.operands)):
         if one.kind == v.CONST and one.const == 1.0 and exp.kind == "exp" and exp.operand().kind == v.NEG:
             return exp.operand().operand()
+        if one.kind == v.CONST and one.const == 1.0 and exp.kind == "exp" and _negated_product(exp.operand()):
+            return UNKNOWN_VALUE  # 1 / (1 + exp(-a * x)): a sigmoid of a * x, whose value is not kept
     return None
+
+
+def _negated_product(value: Value) -> bool:
+    """``-a * x``, ``-2 * x``: a product with a negated or negative factor."""
+    return value.kind == v.MUL and any(
+        operand.kind == v.NEG or (operand.kind == v.CONST and operand.const < 0) for operand in value.operands
+    )
 
 
 def _written_sigmoid_of_exp(exp: Value, denominator: Value) -> Value | None:

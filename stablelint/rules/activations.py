@@ -104,6 +104,7 @@ class NaiveSigmoid(Rule):
         Invalid("1.0 / (1.0 + (-x).exp())", "torch.sigmoid(x)"),
         Invalid("torch.exp(x) / (1 + torch.exp(x))", "torch.sigmoid(x)"),
         Invalid("1 / (torch.exp(-x) + 1)", "torch.sigmoid(x)"),
+        Invalid("1 / (1 + torch.exp(-alpha * x))", None),
         Invalid("np.exp(x) / (np.exp(x) + 1)", "scipy.special.expit(x)", "numpy", unsafe=True),
         Invalid("1 / (1 + tf.exp(-x))", "tf.math.sigmoid(x)", "tf"),
         Invalid("1 / (1 + keras.ops.exp(-x))", "keras.ops.sigmoid(x)", "keras"),
@@ -116,12 +117,11 @@ class NaiveSigmoid(Rule):
         parts = _sigmoid_parts(ctx, sigmoid)
         if parts is None:
             return
-        exp, argument, denominator = parts
+        exp, argument, denominator, quotient_of_exps = parts
         if exp.op is None or exp.op.input is None or exp_cannot_overflow(ctx, exp):
             return
         if exp.local and is_nonpositive(ctx, exp.op.input):
             return  # exp(-|x|): nothing can overflow
-        quotient_of_exps = exp.operand().kind != v.NEG or _negation_operand(ctx, exp.op.input) is None
         if not quotient_of_exps and exp.framework in ("numpy", "math"):
             return  # 1 / (1 + inf) = 0 is the right value, and NumPy has no gradient to spoil
         via = list(denominator.via + exp.via)
@@ -143,8 +143,9 @@ class NaiveSigmoid(Rule):
         )
 
 
-def _sigmoid_parts(ctx: Context, sigmoid: Value) -> tuple[Value, ast.expr | None, Value] | None:
-    """(the exp, the expression x, the denominator) of a sigmoid written out."""
+def _sigmoid_parts(ctx: Context, sigmoid: Value) -> tuple[Value, ast.expr | None, Value, bool] | None:
+    """(the exp, the expression x — None for ``exp(-a * x)`` —, the denominator, whether it is
+    the ``exp(x) / (1 + exp(x))`` form) of a sigmoid written out."""
     written = _written_operands(sigmoid)
     if written is None:
         return None
@@ -159,8 +160,8 @@ def _sigmoid_parts(ctx: Context, sigmoid: Value) -> tuple[Value, ast.expr | None
         return None
     numerator_value = ctx.value(numerator)
     if numerator_value.kind == "exp":
-        return exp, exp.op.input, denominator  # exp(x) / (1 + exp(x))
-    return exp, _negation_operand(ctx, exp.op.input), denominator  # 1 / (1 + exp(-x))
+        return exp, exp.op.input, denominator, True  # exp(x) / (1 + exp(x))
+    return exp, _negation_operand(ctx, exp.op.input), denominator, False  # 1 / (1 + exp(-x))
 
 
 class NaiveTanh(Rule):
