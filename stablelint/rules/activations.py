@@ -19,6 +19,7 @@ from stablelint.rules.matching import (
     is_constant_expression,
     is_nonpositive,
     is_unit,
+    looks_like_count,
     one_plus_terms,
     softmax_of,
     stable_call,
@@ -54,8 +55,9 @@ class NaiveSigmoid(Rule):
     Finds the logistic sigmoid written out, `1 / (1 + exp(-x))` and
     `exp(x) / (1 + exp(x))`, in every framework (also `1 + exp(-x)` assigned to a name
     first). A sigmoid whose exponent cannot overflow (`x >= 0` in the first form, a
-    bounded `x`) is not reported, nor is `1 / (1 + exp(-x))` in NumPy and `math`: without
-    gradients, `1 / (1 + inf) = 0` is the right value.
+    bounded `x`) is not reported, nor is `1 / (1 + exp(-x))` in NumPy: without gradients,
+    `1 / (1 + inf) = 0` is the right value. Python's `math` is not reported at all: it
+    raises `OverflowError` rather than returning `nan`, and has no sigmoid to call.
 
     ## Why is this bad?
     `exp(-x)` overflows to `inf` for `x` below -88.7 in float32 (-11.1 in float16): the
@@ -122,8 +124,10 @@ class NaiveSigmoid(Rule):
             return
         if exp.local and is_nonpositive(ctx, exp.op.input):
             return  # exp(-|x|): nothing can overflow
-        if not quotient_of_exps and exp.framework in ("numpy", "math"):
-            return  # 1 / (1 + inf) = 0 is the right value, and NumPy has no gradient to spoil
+        if exp.framework == "math" or (not quotient_of_exps and exp.framework == "numpy"):
+            # 1 / (1 + inf) = 0 is the right value, and NumPy has no gradient to spoil; Python's
+            # math raises OverflowError instead of returning nan, and has no sigmoid to call.
+            return
         via = list(denominator.via + exp.via)
         fix = None
         if argument is not None and fixable(exp) and denominator.local:
@@ -316,7 +320,9 @@ class LogOfExp(Rule):
     Finds `log(exp(x))` in every framework and spelling (`torch.log(torch.exp(x))`,
     `x.exp().log()`, `np.log(np.exp(x))`, `math.log(math.exp(x))`), also through an
     assignment (`e = torch.exp(x)` … `torch.log(e)`). An `exp` whose argument the code
-    bounds (`exp(tanh(x))`, `exp(clamp(x, -20, 20))`) cannot overflow and is not reported.
+    bounds (`exp(tanh(x))`, `exp(clamp(x, -20, 20))`) cannot overflow and is not reported,
+    nor is the log of a helper's or another method's return that happens to be an `exp`
+    (`log(self._survival_function(t))`): that is an API's linear-domain value.
 
     ## Why is this bad?
     `log(exp(x))` is `x`, but `exp(x)` overflows to `inf` for `x` above 88.7 in float32
@@ -361,8 +367,8 @@ class LogOfExp(Rule):
         exp = log.operand()
         if exp.kind != "exp" or exp.op is None or exp.op.input is None or not takes_only_input(exp.op):
             return
-        if exp_cannot_overflow(ctx, exp):
-            return
+        if exp_cannot_overflow(ctx, exp) or not exp.local:
+            return  # a helper returning exp(...) is a linear-domain API, not a round trip written here
         via = list(exp.via)
         fix = None
         if fixable(exp):
@@ -376,7 +382,9 @@ class EntropyTerm(Rule):
     Finds the entropy and relative-entropy terms written out, `x * log(x)` and
     `p * log(p / q)` (either operand first, also `-x * log(x)` and method forms
     such as `p * p.log()`), in every framework. Terms whose `x` the code keeps
-    above 0 (`x * log(x + eps)`, `x * log(clamp(x, min=eps))`, a proven range),
+    above 0 (`x * log(x + eps)`, `x * log(clamp(x, min=eps))`, `p` clipped to
+    `[K.epsilon(), 1]` first, a proven range), counts (`n * log(n)`), Python's `math`
+    (whose `log(0)` raises instead of returning `-inf`),
     and terms inside a `where` that picks another value at 0, are not reported.
 
     ## Why is this bad?
@@ -416,10 +424,13 @@ class EntropyTerm(Rule):
         Valid("torch.xlogy(x, x)"),
         Valid("x * torch.log(x + 1e-8)"),
         Valid("x * torch.log(torch.clamp(x, min=1e-8))"),
+        Valid("p = keras.ops.clip(p, keras.backend.epsilon(), 1)\ny = p * keras.ops.log(p / q)", "keras"),
         Valid("x * torch.log(y)"),
         Valid("torch.where(x > 0, x * torch.log(x), torch.zeros_like(x))"),
         Valid("s = F.softplus(z) + 1e-3\ny = s * torch.log(s)"),
         Valid("scipy.special.entr(x)", "numpy"),
+        Valid("n * math.log(n)", "math"),
+        Valid("num_cols * np.log(num_cols)", "numpy"),
     ]
     invalid = [
         Invalid("x * torch.log(x)", "torch.xlogy(x, x)", domain="positive"),
@@ -446,6 +457,8 @@ class EntropyTerm(Rule):
             log_expr, factor_expr = written[1 - index], written[index]
             if log.kind != "log" or log.op is None or log.op.input is None or not takes_only_input(log.op):
                 continue
+            if log.framework == "math" or factor.integer or factor.kind == v.CONST or looks_like_count(ctx, factor_expr):
+                return  # n * log(n) of a count; math.log(0) raises instead of giving nan
             if softmax_of(log.operand()) is not None or log.operand().kind == "sigmoid":
                 return  # log(softmax) / log(sigmoid): STB101's and STB104's fixes remove the nan too
             negate = False
@@ -465,6 +478,8 @@ class EntropyTerm(Rule):
             interval = ctx.range(factor)
             if interval is not None and interval.lo > 0 and ctx.known_ends(factor)[0]:
                 return  # x is kept above 0: no 0 * log(0)
+            if _clamped_above_zero(factor):
+                return  # clip(p, backend.epsilon(), 1): a lower bound the code chose, not provably <= 0
             self.found(ctx, node, log, factor_expr, quotient, negate)
             return
 
@@ -488,6 +503,20 @@ class EntropyTerm(Rule):
             content = f"-{content}"
         copied = [factor] + ([quotient] if quotient is not None else [])
         return ctx.fix(node, content, imports=imports, safety=_safety_for(ctx, framework), copied=copied)
+
+
+def _clamped_above_zero(value: Value) -> bool:
+    """``clamp(x, min=eps)``, ``clip(x, K.epsilon(), 1)``, ``maximum(x, tiny)``: a lower bound
+    that is not a constant <= 0 (its size may be unknown, but it is there on purpose)."""
+    if value.kind == v.INDEX:
+        value = value.operand()
+    if value.kind == "clamp" and isinstance(value.detail, tuple):
+        low = value.detail[0]
+    elif value.kind == "maximum":
+        low = value.operand(1)
+    else:
+        return False
+    return low is not None and not (low.kind == v.CONST and low.const <= 0)
 
 
 class AtanOfQuotient(Rule):
