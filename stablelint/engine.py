@@ -87,7 +87,7 @@ _SQUARE_AND_MINUS = re.compile(
 # Names assigned on a line that computes one of these are followed to the lines using them
 # (``e = torch.exp(x)`` … ``e - 1``; ``s = x.std(0)`` … ``x / s``).
 _EXP_WORD = re.compile(r"\b(?:exp|std|var|norm|relu|rand)\b")
-_ASSIGNED_NAME = re.compile(r"[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)")
+_ASSIGNED_NAME = re.compile(r"[ \t]*([A-Za-z_]\w*(?:[ \t]*,[ \t]*[A-Za-z_]\w*)*)[ \t]*(?::[^=\n]*)?=(?!=)")
 
 
 def _assigned_from_exp(source: str) -> set[str]:
@@ -99,8 +99,8 @@ def _assigned_from_exp(source: str) -> set[str]:
             continue
         last_line_start = line_start
         assignment = _ASSIGNED_NAME.match(source, line_start, match.start())
-        if assignment:
-            names.add(assignment.group(1))
+        if assignment:  # ``e = exp(x)``, and ``e, f = exp(x), exp(-x)``
+            names.update(name.strip() for name in assignment.group(1).split(","))
     return names
 
 

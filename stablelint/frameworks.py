@@ -225,8 +225,15 @@ _register("hardsigmoid", "torch", "torch.nn.functional.hardsigmoid")
 _register("hardsigmoid", "jax", "jax.nn.hard_sigmoid")
 _register("where", "torch", "torch.where")
 _register("where", "numpy", "numpy.where")
-_register("where", "tf", "tensorflow.where", "tensorflow.compat.v1.where_v2", "keras.ops.where")
+_register("where", "tf", "tensorflow.where", "tensorflow.compat.v1.where_v2", "tensorflow.experimental.numpy.where",
+          "keras.ops.where")
 _register("where", "jax", "jax.numpy.where")
+# Ops the activation rules (rules/activations.py) start at or read.
+_register("atan", "torch", "torch.atan", "torch.arctan")
+_register("atan", "numpy", "numpy.arctan")
+_register("atan", "math", "math.atan")
+_register("atan", "tf", "tensorflow.atan", "tensorflow.math.atan", "keras.ops.arctan")
+_register("atan", "jax", "jax.numpy.arctan")
 
 # Reductions that make a subtraction a max-subtraction (the stable logsumexp trick).
 _register("max", "torch", "torch.max", "torch.amax")
@@ -287,6 +294,8 @@ METHODS: dict[str, tuple[str, str | None]] = {
     "std": ("spread", None),
     "norm": ("norm", "torch"),
     "matmul": ("matmul", None),
+    "atan": ("atan", "torch"),
+    "arctan": ("atan", "torch"),
 }
 
 # Binary arithmetic ops and their operators; ``rsub`` is ``other - self``.
@@ -294,7 +303,7 @@ ARITHMETIC = frozenset({"add", "sub", "rsub", "mul", "div", "neg", "pow"})
 
 # Ops whose call can start a finding; the text prefilter keys on these words.
 TRIGGER_OPS = frozenset({
-    "log", "exp", "log1p", "sqrt", "std", "reduce_std", "norm", "vector_norm", "rsqrt", "reciprocal",
+    "log", "exp", "log1p", "sqrt", "std", "reduce_std", "norm", "vector_norm", "rsqrt", "reciprocal", "atan", "arctan",
 })
 
 
@@ -479,6 +488,28 @@ STABLE: dict[tuple[str, str], str] = {
     ("logaddexp", "keras"): "keras.ops.logaddexp",
     ("logcumsumexp", "torch"): "torch.logcumsumexp",
     ("logcumsumexp", "tf"): "tensorflow.math.cumulative_logsumexp",
+    # rules/activations.py
+    ("sigmoid", "torch"): "torch.sigmoid",
+    ("sigmoid", "numpy"): "scipy.special.expit",
+    ("sigmoid", "tf"): "tensorflow.math.sigmoid",
+    ("sigmoid", "keras"): "keras.ops.sigmoid",
+    ("sigmoid", "jax"): "jax.nn.sigmoid",
+    ("tanh", "torch"): "torch.tanh",
+    ("tanh", "numpy"): "numpy.tanh",
+    ("tanh", "math"): "math.tanh",
+    ("tanh", "tf"): "tensorflow.math.tanh",
+    ("tanh", "keras"): "keras.ops.tanh",
+    ("tanh", "jax"): "jax.numpy.tanh",
+    ("xlogy", "torch"): "torch.xlogy",
+    ("xlogy", "numpy"): "scipy.special.xlogy",
+    ("xlogy", "tf"): "tensorflow.math.xlogy",
+    ("xlogy", "jax"): "jax.scipy.special.xlogy",
+    ("atan2", "torch"): "torch.atan2",
+    ("atan2", "numpy"): "numpy.arctan2",
+    ("atan2", "math"): "math.atan2",
+    ("atan2", "tf"): "tensorflow.math.atan2",
+    ("atan2", "keras"): "keras.ops.arctan2",
+    ("atan2", "jax"): "jax.numpy.arctan2",
 }
 
 # log_softmax is the same call with the function renamed: every softmax above has a

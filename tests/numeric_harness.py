@@ -442,6 +442,40 @@ LOGIT = _guarded(lambda p: _IV.log(p / (_ONE - p)))
 LOGADDEXP = _guarded(lambda a, b: _IV.log(_IV.exp(a) + _IV.exp(b)))
 
 
+def _monotone(function):
+    """An increasing function of one interval, from its mpmath point function: each end
+    evaluated with guard bits, then widened outward by a few ulps of the working precision."""
+
+    def kernel(value):
+        low, high = _endpoints(value)
+        with mpmath.workprec(_IV.prec + 16):
+            ends = [function(low), function(high)]
+        slack = [abs(end) * mpmath.ldexp(1, 4 - _IV.prec) for end in ends]
+        return _IV.mpf([ends[0] - slack[0], ends[1] + slack[1]])
+
+    return kernel
+
+
+def _atan2(y, x):
+    low, high = _endpoints(x)
+    if low > 0:
+        return ATAN(DIVIDE(y, x))
+    raise ValueError("atan2 is modelled for x > 0 only")
+
+
+def _xlogy(x, y):
+    low, high = _endpoints(x)
+    if low == high == 0:
+        return _ZERO  # xlogy's definition: 0 where x == 0, whatever y
+    return x * _IV.log(y)
+
+
+TANH = _guarded(lambda v: _ONE - 2 / (_IV.exp(2 * v) + _ONE))  # v occurs once: the exact range
+ATAN = _guarded(_monotone(mpmath.atan))
+ATAN2 = _guarded(_atan2)
+XLOGY = _guarded(_xlogy)
+
+
 def _midpoint(value) -> mpmath.mpf:
     if value is UNDEFINED:
         return mpmath.nan
@@ -456,12 +490,13 @@ def _resolved(value, out_fmt: FloatFormat, combining: bool) -> bool:
     combining elements, as in _allowed): log(1 - 1e-400) need not be told from 0."""
     if value is UNDEFINED:
         return True
-    low, high = _endpoints(value)
+    with mpmath.workprec(_IV.prec):  # ends read at 53 bits would straddle a double: never resolved
+        low, high = _endpoints(value)
+        width = high - low
     if low == high:
         return True
     if not (mpmath.isfinite(low) and mpmath.isfinite(high)):
         return False
-    width = high - low
     if not (low < 0 < high) and width <= mpmath.ldexp(min(abs(low), abs(high)), -RESOLVED_BITS):
         return True
     magnitude = float(max(abs(low), abs(high)))
@@ -916,6 +951,47 @@ for _kernel, _paths in {
     _register(_paths, _elementwise(_kernel))
 
 _register("math.log", _math_log)
+for _kernel, _paths in {
+    TANH: "torch.tanh torch.Tensor.tanh numpy.tanh jax.numpy.tanh tensorflow.tanh tensorflow.math.tanh keras.ops.tanh "
+    "math.tanh",
+    ATAN: "torch.atan torch.arctan torch.Tensor.atan numpy.arctan jax.numpy.arctan tensorflow.math.atan "
+    "keras.ops.arctan math.atan",
+}.items():
+    _register(_paths, _elementwise(_kernel))
+
+
+def _binary(kernel):
+    def apply(x1, x2, /):
+        return _like(x1 if isinstance(x1, MpArray) else x2, _ufunc(kernel, 2)(_values(x1), _values(x2)))
+
+    return apply
+
+
+_register("torch.atan2 torch.arctan2 numpy.arctan2 jax.numpy.arctan2 tensorflow.math.atan2 keras.ops.arctan2 "
+          "math.atan2", _binary(ATAN2))
+_register("torch.xlogy torch.special.xlogy scipy.special.xlogy jax.scipy.special.xlogy tensorflow.math.xlogy",
+          _binary(XLOGY))
+
+
+def _bounded(x, low, high) -> MpArray:
+    """clamp/clip/maximum/minimum by constant bounds (midpoints decide, as comparisons do)."""
+    def one(value):
+        if isinstance(value, _Dependencies) or value is UNDEFINED:
+            return value  # the dependency pass: a clamped element depends on what it clamps
+        if low is not None and _midpoint(value) < low:
+            return _IV.mpf(low)
+        if high is not None and _midpoint(value) > high:
+            return _IV.mpf(high)
+        return value
+
+    return _like(x, _ufunc(one, 1)(_values(x)))
+
+
+_register("torch.clamp torch.clip torch.Tensor.clamp torch.Tensor.clip",
+          lambda input, min=None, max=None: _bounded(input, min, max))
+_register("numpy.clip jax.numpy.clip", lambda a, a_min=None, a_max=None: _bounded(a, a_min, a_max))
+_register("numpy.maximum jax.numpy.maximum torch.maximum", lambda x1, x2, /: _bounded(x1, x2, None))
+_register("numpy.minimum jax.numpy.minimum torch.minimum", lambda x1, x2, /: _bounded(x1, None, x2))
 _register("torch.nn.functional.softplus", _torch_softplus)
 _register("numpy.logaddexp jax.numpy.logaddexp torch.logaddexp keras.ops.logaddexp", _logaddexp)
 _register("torch.where numpy.where jax.numpy.where tensorflow.where keras.ops.where", _where)
@@ -1743,6 +1819,7 @@ def verify_fix(
     regimes: Sequence[str] | None = None,
     shape: tuple = DEFAULT_SHAPE,
     seed: int = 0,
+    flushes_subnormals: bool | None = None,
 ) -> FixReport:
     """Execute ``original`` and ``fixed`` over every regime × dtype and compare each output
     element with the exact value of ``original``; raise FixRejected on any miss.
@@ -1755,12 +1832,15 @@ def verify_fix(
     names      extra names as dotted paths, e.g. {"lse": "scipy.special.logsumexp"}:
                bound to the real object and to its reference shim alike.
     regimes    only these regimes (default: all of the domain's).
+    flushes_subnormals  accept ±0 where the exact value is below the smallest normal number
+               (default: the framework's own setting; PyTorch's CPU sigmoid flushes in float32).
     Returns the FixReport: per dtype × regime, where the original was wrong and what the
     fix repaired.
     """
     if framework not in FRAMEWORKS:
         raise HarnessError(f"unknown framework {framework!r}; known: {', '.join(FRAMEWORKS)}")
     spec = FRAMEWORKS[framework]
+    flush = spec.flushes_subnormals if flushes_subnormals is None else flushes_subnormals
     if spec.module:
         _import(spec.module)
     dtypes = tuple(dtypes or spec.dtypes)
@@ -1804,7 +1884,7 @@ def verify_fix(
                 fixed_out = _run(fixed_code, namespace, fresh, spec, shape)
             except Exception as error:  # noqa: BLE001 - any exception is the fix's failure
                 block.failures.append(CheckFailure(dtype, regime, "error", f"the fixed expression raises {error!r}"))
-                _judge(block, original_out, None, reference, out_fmt, combining, spec.flushes_subnormals)
+                _judge(block, original_out, None, reference, out_fmt, combining, flush)
                 continue
             if fixed_out.dtype != original_out.dtype:
                 message = f"fixed gives {fixed_out.dtype}, original {original_out.dtype}"
@@ -1813,7 +1893,7 @@ def verify_fix(
                 message = f"fixed gives shape {fixed_out.shape}, original {original_out.shape}"
                 block.failures.append(CheckFailure(dtype, regime, "shape", message))
                 fixed_out = None  # no element to compare with
-            _judge(block, original_out, fixed_out, reference, out_fmt, combining, spec.flushes_subnormals)
+            _judge(block, original_out, fixed_out, reference, out_fmt, combining, flush)
 
     if not report.blocks:
         pytest.skip(f"{framework}: no dtype to test ({'; '.join(report.skipped_dtypes.values())})")

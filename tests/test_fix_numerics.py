@@ -16,6 +16,18 @@ from stablelint.rules import ALL_RULES
 # float16 rounding of log(1 + exp(x)), but not float64's. That is why STB108 marks those
 # fixes unsafe; here they are proven for the dtypes where they are exact.
 ROUNDING_ONLY_BELOW_FP64 = {("STB108", "torch"), ("STB108", "keras")}
+# A where-guarded softplus returns x itself above its threshold; softplus in TensorFlow, JAX and
+# NumPy's logaddexp add exp(-x) there (2e-9 at 20): below float32's resolution, not float64's.
+ROUNDING_ONLY_BELOW_FP64 |= {("STB116", "numpy"), ("STB116", "tf"), ("STB116", "jax")}
+
+# PyTorch's CPU sigmoid computes 1 / (1 + exp(-x)) itself: below -88.7 its float32 result is 0,
+# not the subnormal exact value (its gradient stays finite, which is what STB111's fix buys).
+# SciPy's float32 expit does the same.
+FLUSHES_SUBNORMALS = {("STB111", "torch"), ("STB111", "numpy")}
+
+# SciPy's expit and xlogy have no float16 loop (float16 in, float64 out): those NumPy fixes are
+# unsafe for that reason, and proven here for the dtypes they keep.
+FLOAT16_PROMOTED = {("STB111", "numpy"), ("STB114", "numpy")}
 
 # NumPy's var squares the deviations in float16 and overflows past 256 where the
 # written-out formula already gave inf or nan: not repaired there, and no regression
@@ -38,10 +50,11 @@ def test_fix_is_proven_by_execution(rule, example):
     dtypes = None
     if (rule.code, example.framework) in ROUNDING_ONLY_BELOW_FP64:
         dtypes = ("float16", "float32")
-    if (rule.code, example.framework) in SQUARES_IN_FLOAT16:
+    if (rule.code, example.framework) in SQUARES_IN_FLOAT16 | FLOAT16_PROMOTED:
         dtypes = ("float32", "float64")
     verify_fix(
         example.code, example.fixed, framework=example.framework, domain=example.domain, dtypes=dtypes,
         variables=example.variables,
+        flushes_subnormals=True if (rule.code, example.framework) in FLUSHES_SUBNORMALS else None,
     )
 

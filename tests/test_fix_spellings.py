@@ -183,6 +183,40 @@ SPELLINGS: dict[tuple[str, str], list[str]] = {
         "torch.sqrt(torch.sum(x ** 2, ()))", "torch.sqrt(torch.sum(x ** 2, 1, dtype=torch.float64))",
         "(x ** 2).sum(1, keepdim=True).sqrt()",
     ],
+    ("STB111", "torch"): [
+        "1 / (1 + torch.exp(-x))", "1.0 / (1.0 + (-x).exp())", "1 / (torch.exp(-x) + 1)", "torch.exp(x) / (1 + torch.exp(x))",
+        "x.exp() / (x.exp() + 1)", "1 / (1 + torch.exp(torch.neg(x)))", "torch.div(1, 1 + torch.exp(-x))",
+    ],
+    ("STB111", "numpy"): ["np.exp(x) / (np.exp(x) + 1)", "np.exp(x) / (1.0 + np.exp(x))"],
+    ("STB112", "torch"): [
+        "(torch.exp(x) - torch.exp(-x)) / (torch.exp(x) + torch.exp(-x))",
+        "(torch.exp(-x) - torch.exp(x)) / (torch.exp(x) + torch.exp(-x))",
+        "(1 - torch.exp(-2 * x)) / (1 + torch.exp(-2 * x))", "(torch.exp(2 * x) - 1) / (torch.exp(2 * x) + 1)",
+        "(torch.exp(x * 2) - 1) / (1 + torch.exp(x * 2))", "(1 - torch.exp(2 * x)) / (1 + torch.exp(2 * x))",
+        "(x.exp() - (-x).exp()) / (x.exp() + (-x).exp())",
+    ],
+    ("STB112", "numpy"): [
+        "(np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))", "(np.exp(2 * x) - 1) / (np.exp(2 * x) + 1)",
+        "(1.0 - np.exp(-2.0 * x)) / (1.0 + np.exp(-2.0 * x))",
+    ],
+    ("STB112", "math"): ["(1 - math.exp(-2 * s)) / (1 + math.exp(-2 * s))", "(math.exp(s) - math.exp(-s)) / (math.exp(s) + math.exp(-s))"],
+    ("STB113", "torch"): ["torch.log(torch.exp(x))", "x.exp().log()", "torch.log(torch.exp(2 * x))", "torch.log(x.exp()) * 3"],
+    ("STB113", "numpy"): ["np.log(np.exp(x))", "np.log(np.exp(x + z))"],
+    ("STB113", "math"): ["math.log(math.exp(s))", "2 * math.log(math.exp(s + 1))"],
+    ("STB114", "torch"): [
+        "x * torch.log(x)", "torch.log(x) * x", "x * x.log()", "-x * torch.log(x)", "x.abs() * torch.log(x.abs())",
+        "z.abs() * torch.log(z.abs() / x.abs())",
+    ],
+    ("STB114", "numpy"): ["x * np.log(x)", "np.abs(z) * np.log(np.abs(z) / np.abs(x))", "-x * np.log(x)"],
+    ("STB115", "torch"): [
+        "torch.atan(z / x.clamp(min=1e-6))", "torch.atan(z / torch.clamp(x, min=0.5))", "torch.arctan(z / x.clamp(min=1e-3))",
+    ],
+    ("STB115", "numpy"): ["np.arctan(z / np.clip(x, 1e-6, None))", "np.arctan(z / np.maximum(x, 0.1))"],
+    ("STB116", "torch"): [
+        "torch.where(x > 20, x, torch.log1p(torch.exp(x)))", "torch.where(x > 1.5, x, torch.log(1 + torch.exp(x)))",
+        "torch.where(x <= 20, torch.log1p(torch.exp(x)), x)", "torch.where(x >= 2, x, torch.log1p(torch.exp(x)))",
+    ],
+    ("STB116", "numpy"): ["np.where(x > 20, x, np.log(1 + np.exp(x)))"],
 }
 
 CASES = [

@@ -128,7 +128,7 @@ def _facts(test: ast.expr, target: ast.expr, holds: bool) -> set[str]:
     return set()
 
 
-def _path(root: ast.AST, node: ast.AST) -> list[ast.AST] | None:
+def path_to(root: ast.AST, node: ast.AST) -> list[ast.AST] | None:
     """The nodes from ``root`` down to ``node`` (both included), or None."""
     stack: list[tuple[ast.AST, Iterator[ast.AST]]] = [(root, ast.iter_child_nodes(root))]
     line = getattr(node, "lineno", None)
@@ -159,7 +159,7 @@ def _exits(body: list[ast.stmt]) -> bool:
 def known_facts(root: ast.AST, node: ast.AST, target: ast.expr) -> set[str]:
     """The facts about ``target`` that hold where ``node`` runs, from the branches around it
     inside ``root`` (a function, or the module) and the early exits and asserts before it."""
-    path = _path(root, node)
+    path = path_to(root, node)
     if path is None:
         return set()
     found: set[str] = set()

@@ -432,7 +432,8 @@ class Evaluator:
             return Value(v.UNKNOWN, op.framework, node=call, op=op)  # drawn from another range
         if kind == "randn" and (
             any(k.arg in ("loc", "scale", "mean", "stddev") for k in call.keywords)
-            or (op.framework == "numpy" and call.args) or (op.framework == "tf" and len(call.args) > 1)
+            or (op.qualified_name == "numpy.random.normal" and call.args)
+            or (op.framework == "tf" and len(call.args) > 1)
         ):
             return Value(v.UNKNOWN, op.framework, node=call, op=op)  # another mean or spread
         return Value(kind, op.framework, (operand,), call, op, integer=integer)
@@ -449,6 +450,11 @@ class Evaluator:
             written = _written_sigmoid(right)
             if written is not None:
                 # 1 / (1 + exp(-x)): a sigmoid written out (no call to rewrite: op is None).
+                return Value("sigmoid", framework, (written,), node, None, detail="written out")
+        if kind == v.DIV and left.kind == "exp":
+            written = _written_sigmoid_of_exp(left, right)
+            if written is not None:
+                # exp(x) / (1 + exp(x)): the same sigmoid, written the other way.
                 return Value("sigmoid", framework, (written,), node, None, detail="written out")
         if left.kind == v.CONST and right.kind == v.CONST:
             number = _fold(kind, left.const, right.const)
@@ -697,6 +703,29 @@ def _written_sigmoid(denominator: Value) -> Value | None:
     for one, exp in (denominator.operands, reversed(denominator.operands)):
         if one.kind == v.CONST and one.const == 1.0 and exp.kind == "exp" and exp.operand().kind == v.NEG:
             return exp.operand().operand()
+        if one.kind == v.CONST and one.const == 1.0 and exp.kind == "exp" and _negated_product(exp.operand()):
+            return UNKNOWN_VALUE  # 1 / (1 + exp(-a * x)): a sigmoid of a * x, whose value is not kept
+    return None
+
+
+def _negated_product(value: Value) -> bool:
+    """``-a * x``, ``-2 * x``: a product with a negated or negative factor."""
+    return value.kind == v.MUL and any(
+        operand.kind == v.NEG or (operand.kind == v.CONST and operand.const < 0) for operand in value.operands
+    )
+
+
+def _written_sigmoid_of_exp(exp: Value, denominator: Value) -> Value | None:
+    """x when ``exp`` is exp(x) and ``denominator`` is ``1 + exp(x)`` (in either order)."""
+    from stablelint.ir import same_expression
+
+    if denominator.kind != v.ADD or len(denominator.operands) != 2 or exp.op is None or exp.op.input is None:
+        return None
+    for one, other in (denominator.operands, reversed(denominator.operands)):
+        if one.kind != v.CONST or one.const != 1.0 or other.kind != "exp" or other.op is None:
+            continue
+        if other.node is exp.node or (other.op.input is not None and same_expression(other.op.input, exp.op.input)):
+            return exp.operand()
     return None
 
 

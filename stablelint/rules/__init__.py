@@ -1,5 +1,6 @@
 """The rule registry: every rule class, by family."""
 
+from stablelint.rules.activations import RULES as ACTIVATION_RULES
 from stablelint.rules.base import Rule
 from stablelint.rules.hazards import RULES as HAZARD_RULES
 from stablelint.rules.logexp import RULES as LOGEXP_RULES
@@ -7,6 +8,6 @@ from stablelint.rules.losses import RULES as LOSS_RULES
 from stablelint.rules.statistics import RULES as STATISTICS_RULES
 
 ALL_RULES: list[type[Rule]] = sorted(
-    LOGEXP_RULES + STATISTICS_RULES + LOSS_RULES + HAZARD_RULES, key=lambda rule: rule.code
+    LOGEXP_RULES + ACTIVATION_RULES + STATISTICS_RULES + LOSS_RULES + HAZARD_RULES, key=lambda rule: rule.code
 )
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}

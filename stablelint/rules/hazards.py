@@ -59,6 +59,23 @@ def zero_only_at_a_point(ctx: Context, value: Value) -> bool:
     return False
 
 
+def _only_under_a_constant(ctx: Context, node: ast.AST) -> bool:
+    """Is ``node`` a term of ``c / (k + node)`` (a sigmoid written out), where an infinite
+    ``node`` makes the quotient 0 rather than NaN?"""
+    from stablelint.analysis.conditions import path_to
+
+    path = path_to(ctx.env.function or ctx.evaluator.tree, node) or []
+    if len(path) < 3:
+        return False
+    total, quotient = path[-2], path[-3]
+    return (
+        isinstance(total, ast.BinOp) and isinstance(total.op, ast.Add)
+        and isinstance(quotient, ast.BinOp) and isinstance(quotient.op, ast.Div) and quotient.right is total
+        and isinstance(quotient.left, ast.Constant)
+        and any(isinstance(side, ast.Constant) for side in (total.left, total.right))
+    )
+
+
 def _written_divisor(node: ast.AST) -> ast.expr | None:
     """The divisor as written at the division: ``b`` in ``a / b``, ``tf.div(a, b)``, ``a.div(b)``."""
     if isinstance(node, ast.BinOp):
@@ -226,6 +243,8 @@ class ExpOverflow(Rule):
         dtype = ctx.dtype_of(exp)
         if interval is None or interval.hi <= iv.EXP_OVERFLOW[dtype] or not ctx.known_ends(argument)[1]:
             return
+        if _only_under_a_constant(ctx, node):
+            return  # 1 / (1 + exp(-z)): an infinite denominator gives 0, the right value
         message = (
             f"exp overflows to inf past {iv.EXP_OVERFLOW[dtype]:.2f} in {dtype}: "
             f"{_describe(ctx, argument, interval)}"

@@ -739,6 +739,8 @@ class ExpMinusOne(Rule):
     ]
 
     def check(self, node: ast.AST, difference: Value, ctx: Context) -> None:
+        if id(node) in ctx.covered:
+            return  # part of a formula reported whole (a tanh written out, STB112)
         found = v.terms(difference)
         if len(found) > 2:
             self.check_longer_sum(ctx, node, found)
@@ -859,8 +861,8 @@ class NaiveSoftplus(Rule):
     ]
 
     def check(self, node: ast.Call, log: Value, ctx: Context) -> None:
-        if not takes_only_input(log.op):
-            return
+        if not takes_only_input(log.op) or id(node) in ctx.covered:
+            return  # covered: the branch of a where-guarded softplus (STB116)
         argument = log.operand()
         if log.kind == "log1p":
             exp, local = argument, True  # log1p(exp(x)): half-way to softplus
@@ -871,7 +873,7 @@ class NaiveSoftplus(Rule):
             exp, local = split[1][0].value, argument.local
         if exp.kind != "exp" or exp.op is None or exp.op.input is None:
             return
-        if exp.local and is_nonpositive(ctx, exp.op.input) or exp_cannot_overflow(ctx, exp):
+        if exp.local and is_nonpositive(ctx, exp.op.input) or exp_cannot_overflow(ctx, exp, underflow_matters=False):
             return
         via = list(argument.via if log.kind == "log" else ()) + list(exp.via)
         fix = self.fix(ctx, node, log.op, exp.op, via) if fixable(exp) and local else None

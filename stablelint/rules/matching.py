@@ -372,13 +372,16 @@ def rewrapped(ctx: Context, indexed: Value, content: str) -> str | None:
     return text[start:base_start] + content + text[base_end:end]
 
 
-def exp_cannot_overflow(ctx: Context, exp: Value) -> bool:
+def exp_cannot_overflow(ctx: Context, exp: Value, *, underflow_matters: bool = True) -> bool:
     """The interval engine shows exp's argument stays within the dtype's range on both
-    sides (``exp(torch.tanh(x))``, ``exp(torch.clamp(s, -20, 20))``): nothing to stabilise."""
+    sides (``exp(torch.tanh(x))``, ``exp(torch.clamp(s, -20, 20))``): nothing to stabilise.
+    Without ``underflow_matters`` only the upper end counts (``log1p(exp(clamp(x, max=20)))``:
+    an exp that underflows to 0 there gives the correctly rounded 0)."""
     from stablelint.analysis import intervals
 
     argument = ctx.range(exp.operand())
     if argument is None:
         return False
     dtype = ctx.dtype_of(exp)
-    return intervals.EXP_UNDERFLOW[dtype] / 2 < argument.lo and argument.hi < intervals.EXP_OVERFLOW[dtype] - 1
+    below = not underflow_matters or intervals.EXP_UNDERFLOW[dtype] / 2 < argument.lo
+    return below and argument.hi < intervals.EXP_OVERFLOW[dtype] - 1
