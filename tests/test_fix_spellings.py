@@ -144,6 +144,7 @@ SPELLINGS: dict[tuple[str, str], list[str]] = {
         "torch.nn.BCELoss(z.abs(), reduction='sum')(torch.sigmoid(x), (z > 0).double())",
         "torch.nn.BCELoss(reduction='none')(x.sigmoid(), (z > 0).double())",
         "torch.nn.BCELoss(weight=z.abs())(input=torch.sigmoid(x), target=(z > 0).double())",
+    ],
     ("STB201", "torch"): [
         spelled
         for args in (
