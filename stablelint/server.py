@@ -28,18 +28,17 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-from stablelint import __version__, engine
+from stablelint import __version__, engine, rule_url
 from stablelint.cli import keep_for
 from stablelint.config import Settings, load_settings
 from stablelint.diagnostics import Diagnostic, StablelintError
-from stablelint.docs import HEADER, render
+from stablelint.docs import page_text
 from stablelint.noqa import NOQA_INLINE, NoqaIndex
 from stablelint.rules import RULES_BY_CODE
 
 SOURCE = "stablelint"
 FIX_ALL = f"{types.CodeActionKind.SourceFixAll.value}.{SOURCE}"  # source.fixAll.stablelint
 CHANGE_DELAY = 0.3  # seconds of quiet after an edit before the document is checked again
-_DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules"
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _PYTHON_SUFFIXES = (".py", ".pyi")
 
@@ -47,15 +46,14 @@ log = logging.getLogger(__name__)
 
 
 def rule_docs_url(code: str) -> str | None:
-    """The rule's page, docs/rules/<CODE>.md, where this installation has it."""
-    page = _DOCS / f"{code}.md"
-    return page.as_uri() if page.is_file() else None
+    """The rule's page online (the one docs URL JSON, SARIF and ``--explain`` give)."""
+    return rule_url(code) if code in RULES_BY_CODE else None
 
 
 def rule_page(code: str) -> str | None:
     """The rule's page as ``--explain`` prints it (Markdown)."""
     rule = RULES_BY_CODE.get(code)
-    return None if rule is None else render(rule).replace(HEADER + "\n", "", 1).strip()
+    return None if rule is None else f"{page_text(rule)}\n\nOnline: {rule_url(code)}"
 
 
 # -- positions
