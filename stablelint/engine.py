@@ -13,7 +13,7 @@ from stablelint.fixes import add_imports, apply_fixes
 from stablelint.ir import ImportTable, SourceIndex
 from stablelint.rules import ALL_RULES
 from stablelint.rules.base import Context
-from stablelint.scopes import ScopeWalker
+from stablelint.scopes import LineSet, ScopeWalker
 
 
 class ParseError(Exception):
@@ -35,7 +35,7 @@ _RULES_ON: dict[str, list] = {}
 for _rule in _RULES:
     for _kind in _rule.on:
         _RULES_ON.setdefault(_kind, []).append(_rule)
-_BINOP_KINDS = {ast.Add: "add", ast.Sub: "sub", ast.Div: "div", ast.Mult: "mul", ast.Pow: "pow"}
+_BINOP_KINDS = {ast.Add: "add", ast.Sub: "sub", ast.Div: "div", ast.Mult: "mul", ast.Pow: "pow", ast.MatMult: "matmul"}
 _DISPATCHED_BINOPS = {operator for operator, kind in _BINOP_KINDS.items() if kind in _RULES_ON}
 _DISPATCHED_OPS = frozenset(_RULES_ON)
 # The callee names that can mean one of those ops (``log``, ``log1p``, ``sub``, ``divide`` …).
@@ -79,7 +79,7 @@ def _lines_matching(pattern: re.Pattern, source: str) -> list[int]:
 
 # Names assigned on a line that computes one of these are followed to the lines using them
 # (``e = torch.exp(x)`` … ``e - 1``; ``s = x.std(0)`` … ``x / s``).
-_EXP_WORD = re.compile(r"\b(?:exp|std|var|norm|relu|rand)\b")
+_EXP_WORD = re.compile(r"\b(?:exp|std|var|norm|relu|rand|det|inv|inverse|nan|NaN|NAN)\b")
 _ASSIGNED_NAME = re.compile(r"[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)")
 
 
@@ -139,11 +139,17 @@ def might_match(source: str) -> bool:
     return any(_has_word(source, word) for word in frameworks.TRIGGER_OPS)
 
 
+def may_be_half(source: str, dtype: str | None) -> bool:
+    """Can this file compute in float16/bfloat16? Then the STB5xx rules check every line."""
+    return dtype in ("float16", "bfloat16") or any(word in source for word in frameworks.HALF_PRECISION_WORDS)
+
+
 def check_source(
     source: str, path: str = "<stdin>", *, tree: ast.Module | None = None, dtype: str | None = None
 ) -> list[Diagnostic]:
     """All findings of all rules in ``source`` (no select/ignore/noqa filtering), sorted."""
-    if not might_match(source):
+    half = may_be_half(source, dtype)
+    if not half and not might_match(source):
         return []
     if source.startswith(_BOM):
         # The byte-order mark is not code: check what follows, then move the fixes'
@@ -154,6 +160,11 @@ def check_source(
     imports = ImportTable.from_tree(tree)
     aliases = imports.local_aliases(frameworks.TRIGGER_OPS)
     lines = candidate_lines(source, aliases)
+    # In a file that may compute in half precision every line is walked, for the rules that
+    # ask about dtypes (``half_precision``); the others see only their candidate lines.
+    triggered = LineSet(lines)
+    if half:
+        lines = list(range(1, source.count("\n") + 2))
     if not lines:
         return []
     ctx = Context(path, SourceIndex(source), imports, tree, dtype=dtype)
@@ -171,12 +182,20 @@ def check_source(
                 return
             if name not in callee_names:
                 return
+        elif type(node) is ast.Compare:
+            if half and not triggered.overlaps(node):
+                return  # comparisons with nan are found on the lines that say nan
+            ctx.env = env
+            for rule in _RULES_ON.get("compare", ()):
+                rule.check(node, value_of(node, env), ctx)
+            return
         elif type(node.op) not in _DISPATCHED_BINOPS:
             return
         ctx.env = env
         value = value_of(node, env)
+        only_half = half and not triggered.overlaps(node)
         for rule in _RULES_ON.get(value.kind, ()):
-            if value.node is node:
+            if value.node is node and (rule.half_precision or not only_half):
                 rule.check(node, value, ctx)
 
     walrus_lines = _lines_matching(_WALRUS, source) if ":=" in source else []
