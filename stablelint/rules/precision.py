@@ -284,7 +284,7 @@ class ConstantOverflowsHalf(Rule):
         Invalid("s = x.half()\ny = torch.where(x > 0, s, -1e9)",
                 "s = x.half()\ny = torch.where(x > 0, s, torch.finfo(s.dtype).min)", unsafe=True),
         Invalid("m = x.half()\ny = (1.0 - m) * -1e10", "m = x.half()\ny = (1.0 - m) * torch.finfo(m.dtype).min",
-                unsafe=True),
+                domain="unit", unsafe=True),
         Invalid("s = x.astype(np.float16)\ny = np.where(s > 0, s, -1e9)",
                 "s = x.astype(np.float16)\ny = np.where(s > 0, s, np.finfo(s.dtype).min)", "numpy", unsafe=True),
         Invalid("s = x.astype(jnp.float16)\ny = jnp.where(s > 0, s, -1e9)",
