@@ -209,6 +209,10 @@ _register("inv", "torch", "torch.inverse", "torch.linalg.inv")
 _register("inv", "numpy", "numpy.linalg.inv", "scipy.linalg.inv")
 _register("inv", "tf", "tensorflow.linalg.inv", "tensorflow.matrix_inverse")
 _register("inv", "jax", "jax.numpy.linalg.inv", "jax.scipy.linalg.inv")
+_register("solve", "torch", "torch.linalg.solve")
+_register("solve", "numpy", "numpy.linalg.solve", "scipy.linalg.solve")
+_register("solve", "tf", "tensorflow.linalg.solve")
+_register("solve", "jax", "jax.numpy.linalg.solve", "jax.scipy.linalg.solve")
 _register("masked_fill", "torch", "torch.masked_fill")
 _register("where", "torch", "torch.where")
 _register("where", "numpy", "numpy.where")
@@ -277,7 +281,9 @@ METHODS: dict[str, tuple[str, str | None]] = {
 ARITHMETIC = frozenset({"add", "sub", "rsub", "mul", "div", "neg", "pow"})
 
 # Words that can start a finding (ops' names, and ``nan``); the text prefilter keys on these.
-TRIGGER_OPS = frozenset({"log", "exp", "log1p", "sqrt", "std", "norm", "det", "inv", "inverse", "nan", "NaN", "NAN"})
+TRIGGER_OPS = frozenset({
+    "log", "exp", "log1p", "sqrt", "std", "norm", "det", "inv", "inverse", "solve", "nan", "NaN", "NAN",
+})
 # Words that say a file may compute in half precision: there every line is checked (STB5xx).
 HALF_PRECISION_WORDS = ("half", "float16", "bfloat16", "autocast")
 

@@ -363,6 +363,8 @@ class ScopeWalker:
             if isinstance(statement.value, ast.Call):
                 self.forget_mutated(statement.value, env, line)
             for target in statement.targets:
+                if isinstance(target, ast.Subscript):  # ``x[x == nan] = 0``: the index is computed
+                    self.expressions(target.slice, env)
                 self._bind_target(target, statement.value, env, line)
         elif kind is ast.Expr:
             self.expressions(statement.value, env)

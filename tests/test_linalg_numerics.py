@@ -231,6 +231,8 @@ def test_lstsq_fix_keeps_the_digits_the_normal_equations_lose(example):
             condition = np.linalg.cond(matrix)
             error = _relative_error(fixed, reference)
             assert error <= 16 * matrix.shape[0] * condition * EPS[dtype], (dtype, regime, error)
-            if regime == "ill-conditioned":
+            if regime == "ill-conditioned" and "inv" in example.code:
+                # (With y = X[:, 0], solve(X.T X, X.T y) happens to be exact: its right-hand side is
+                # a column of its matrix, computed the same way. The inverse has no such luck.)
                 # cond(X)**2 * eps: the normal equations are off by orders of magnitude more.
                 assert _relative_error(original, reference) > 100 * error, (dtype, regime)

@@ -99,6 +99,21 @@ def _normal_equations(ctx: Context, left: ast.expr, right: ast.expr):
     return inv, matrix, rhs
 
 
+def _solved_normal_equations(ctx: Context, solve: Op):
+    """(X, y) for ``solve(X.T @ X, X.T @ y)``: the normal equations without an inverse."""
+    positional, keywords = solve.other_args()
+    if keywords or len(positional) != 1 or solve.input is None:
+        return None
+    matrix = _gram_of(ctx, solve.input)
+    product = _sides(ctx, positional[0])
+    if matrix is None or product is None:
+        return None
+    other = _transposed(ctx, product[0])
+    if other is None or not _same(ctx, other, matrix):
+        return None
+    return matrix, product[1]
+
+
 def _solves_normal_equations(ctx: Context, inv: Op, right: ast.expr) -> bool:
     """``inv(X.T @ X) @ X.T`` or ``inv(X.T @ X) @ (X.T @ y)``: STB603 reports these."""
     matrix = _gram_of(ctx, inv.input)
@@ -274,9 +289,10 @@ class InverseTimes(Rule):
 class NormalEquations(Rule):
     """
     ## What it does
-    Finds least squares solved through the normal equations with an explicit inverse:
-    `inv(X.T @ X) @ X.T @ y`, `inv(X.T @ X) @ (X.T @ y)`, `np.linalg.inv(X.T.dot(X)).dot(X.T).dot(y)`,
-    in NumPy, SciPy, PyTorch, TensorFlow and JAX. A regularised system
+    Finds least squares solved through the normal equations: `inv(X.T @ X) @ X.T @ y`,
+    `inv(X.T @ X) @ (X.T @ y)`, `np.linalg.inv(X.T.dot(X)).dot(X.T).dot(y)`, and without
+    the inverse `np.linalg.solve(X.T @ X, X.T @ y)`, in NumPy, SciPy, PyTorch, TensorFlow
+    and JAX. A regularised system
     (`inv(X.T @ X + lam * I) @ X.T @ y`) is not this rule's: it is not plain least squares
     (STB602 reports its `inv(...) @ X.T`).
 
@@ -303,9 +319,9 @@ class NormalEquations(Rule):
 
     code = "STB603"
     name = "normal-equations"
-    message = "inv(X.T @ X) @ X.T @ y squares the condition number of X; use lstsq(X, y)"
+    message = "the normal equations (X.T @ X) square the condition number of X; use lstsq(X, y)"
     fix_safety = "unsafe"
-    on = _PRODUCTS
+    on = _PRODUCTS + ("solve",)
     autocast = "Not affected: the condition number is squared in every dtype."
     valid = [
         Valid("y = torch.linalg.lstsq(x, x[:, 0]).solution"),
@@ -322,19 +338,26 @@ class NormalEquations(Rule):
                 "y = np.linalg.lstsq(x, x[:, 0], rcond=None)[0]", "numpy", unsafe=True),
         Invalid("y = jnp.linalg.inv(x.T @ x) @ (x.T @ x[:, 0])", "y = jnp.linalg.lstsq(x, x[:, 0])[0]", "jax",
                 unsafe=True),
+        Invalid("y = np.linalg.solve(np.dot(x.T, x), np.dot(x.T, x[:, 0]))",
+                "y = np.linalg.lstsq(x, x[:, 0], rcond=None)[0]", "numpy", unsafe=True),
         Invalid("y = tf.linalg.inv(tf.transpose(x) @ x) @ tf.transpose(x) @ x",
                 "y = tf.linalg.lstsq(x, x, fast=False)", "tf", unsafe=True),
     ]
 
     def check(self, node: ast.AST, product: Value, ctx: Context) -> None:
-        sides = _sides(ctx, node)
-        if sides is None:
-            return
-        found = _normal_equations(ctx, *sides)
-        if found is None:
-            return
-        inv, matrix, rhs = found
-        library = _library(inv)
+        if product.kind == "solve":
+            found = _solved_normal_equations(ctx, product.op) if product.op is not None else None
+            if found is None:
+                return
+            call, (matrix, rhs), operands = product.op, found, [product.op.input, product.op.other_args()[0][0]]
+        else:
+            sides = _sides(ctx, node)
+            found = _normal_equations(ctx, *sides) if sides is not None else None
+            if found is None:
+                return
+            call, matrix, rhs = found
+            operands = list(sides)
+        library = _library(call)
         if library == "jax.scipy":
             library = "jax"  # jax.scipy.linalg has no lstsq
         qualified = {"torch": "torch.linalg.lstsq", "numpy": "numpy.linalg.lstsq", "scipy": "scipy.linalg.lstsq",
@@ -347,9 +370,9 @@ class NormalEquations(Rule):
             "tf": f"{function}({arguments}, fast=False)",
         }.get(library, f"{function}({arguments})[0]")
         fix = None
-        if ctx.value(sides[0]).local and ctx.value(sides[1]).local:
-            fix = ctx.fix(node, content, imports=imports, safety="unsafe", via=inv.via, copied=[matrix, rhs])
-        self.report(ctx, node, fix, inv.via)
+        if all(ctx.value(operand).local for operand in operands):
+            fix = ctx.fix(node, content, imports=imports, safety="unsafe", via=call.via, copied=[matrix, rhs])
+        self.report(ctx, node, fix, call.via)
 
 
 RULES = [LogOfDet, InverseTimes, NormalEquations]
