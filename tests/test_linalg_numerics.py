@@ -9,11 +9,10 @@ The fixed code is the codemod's output (``test_rules.py`` checks that it equals
 
 from __future__ import annotations
 
-import importlib.util
-
 import mpmath
 import numpy as np
 import pytest
+from example_runner import array, cases, dtype_name, skip_missing
 
 from stablelint.rules.base import IMPORTS_BY_FRAMEWORK
 from stablelint.rules.linalg import InverseTimes, LogOfDet, NormalEquations
@@ -22,41 +21,18 @@ EPS = {"float32": float(np.finfo(np.float32).eps), "float64": float(np.finfo(np.
 RNG_SEED = 7
 
 
-def _available(framework: str) -> bool:
-    module = {"torch": "torch", "numpy": "numpy", "jax": "jax", "tf": "tensorflow"}[framework]
-    return importlib.util.find_spec(module) is not None
-
-
 def _dtypes(framework: str) -> tuple[str, ...]:
     return ("float32",) if framework == "jax" else ("float32", "float64")  # jax: x64 off by default
 
 
-def _run(code: str, framework: str, matrix: np.ndarray, dtype: str) -> np.ndarray:
-    """Execute an example with ``x`` the matrix in ``dtype``; ``y`` as float64 (and its dtype)."""
+def _run(code: str, framework: str, matrix: np.ndarray, dtype: str):
+    """Execute an example with ``x`` the matrix in ``dtype``: ``y`` as float64, and its dtype."""
     namespace: dict = {}
     exec(IMPORTS_BY_FRAMEWORK[framework], namespace)  # noqa: S102 - our own examples
-    if framework == "torch":
-        import torch
-
-        namespace["x"] = torch.tensor(matrix, dtype=getattr(torch, dtype))
-    elif framework == "jax":
-        import jax.numpy as jnp
-
-        namespace["x"] = jnp.asarray(matrix, dtype=dtype)
-    else:
-        namespace["x"] = matrix.astype(dtype)
+    namespace["x"] = array(framework, matrix, dtype)
     with np.errstate(all="ignore"):
-        exec(code if "\n" in code or code.startswith("y =") else f"y = {code}", namespace)  # noqa: S102
-    result = namespace["y"]
-    return np.asarray(result, dtype=np.float64), str(getattr(result, "dtype", type(result).__name__))
-
-
-def _cases(rule, unsafe: bool | None = None):
-    return [
-        pytest.param(example, id=f"{example.framework}-{example.code}")
-        for example in rule.invalid
-        if example.fixed is not None and (unsafe is None or example.unsafe == unsafe)
-    ]
+        exec(code, namespace)  # noqa: S102
+    return np.asarray(namespace["y"], dtype=np.float64), dtype_name(namespace["y"])
 
 
 # -- inputs
@@ -102,10 +78,9 @@ def _det_regimes(dtype: str, rng) -> dict[str, np.ndarray]:
     }
 
 
-@pytest.mark.parametrize("example", _cases(LogOfDet))
+@pytest.mark.parametrize("example", cases(LogOfDet))
 def test_log_det_fix_is_exact_where_det_overflows(example):
-    if not _available(example.framework):
-        pytest.skip(f"{example.framework} is not installed")
+    skip_missing(example.framework)
     rng = np.random.default_rng(RNG_SEED)
     for dtype in _dtypes(example.framework):
         for regime, matrix in _det_regimes(dtype, rng).items():
@@ -123,11 +98,10 @@ def test_log_det_fix_is_exact_where_det_overflows(example):
                 assert not np.isfinite(original), (dtype, regime, "the original should over/underflow here")
 
 
-@pytest.mark.parametrize("example", _cases(LogOfDet, unsafe=False))
+@pytest.mark.parametrize("example", cases(LogOfDet, unsafe=False))
 def test_safe_log_det_fix_keeps_nan_for_negative_determinants(example):
     """Safe means equal wherever the original is finite; torch.logdet also keeps its NaN."""
-    if not _available(example.framework):
-        pytest.skip(f"{example.framework} is not installed")
+    skip_missing(example.framework)
     matrix = _triangular_times_permutation(5, 1.0, np.random.default_rng(RNG_SEED), odd=True)  # det < 0
     original, _ = _run(example.code, example.framework, matrix, "float64")
     fixed, _ = _run(example.fixed, example.framework, matrix, "float64")
@@ -137,11 +111,10 @@ def test_safe_log_det_fix_keeps_nan_for_negative_determinants(example):
         assert np.isnan(original) and np.isnan(fixed)
 
 
-@pytest.mark.parametrize("example", _cases(LogOfDet, unsafe=True))
+@pytest.mark.parametrize("example", cases(LogOfDet, unsafe=True))
 def test_unsafe_log_det_fix_differs_only_at_negative_determinants(example):
     """Why slogdet(A)[1] is marked unsafe: at det < 0 it is finite where log(det) is nan."""
-    if not _available(example.framework):
-        pytest.skip(f"{example.framework} is not installed")
+    skip_missing(example.framework)
     matrix = _triangular_times_permutation(5, 1.0, np.random.default_rng(RNG_SEED), odd=True)
     dtype = _dtypes(example.framework)[-1]
     original, _ = _run(example.code, example.framework, matrix, dtype)
@@ -180,10 +153,9 @@ def _rhs_of(example, matrix: np.ndarray) -> np.ndarray:
     return matrix
 
 
-@pytest.mark.parametrize("example", _cases(InverseTimes))
+@pytest.mark.parametrize("example", cases(InverseTimes))
 def test_solve_fix_is_backward_stable_on_ill_conditioned_systems(example):
-    if not _available(example.framework):
-        pytest.skip(f"{example.framework} is not installed")
+    skip_missing(example.framework)
     rng = np.random.default_rng(RNG_SEED)
     for dtype in _dtypes(example.framework):
         regimes = {
@@ -209,10 +181,9 @@ def _collinear(m: int, n: int, spread: float, rng) -> np.ndarray:
     return base + spread * rng.standard_normal((m, n))
 
 
-@pytest.mark.parametrize("example", _cases(NormalEquations))
+@pytest.mark.parametrize("example", cases(NormalEquations))
 def test_lstsq_fix_keeps_the_digits_the_normal_equations_lose(example):
-    if not _available(example.framework):
-        pytest.skip(f"{example.framework} is not installed")
+    skip_missing(example.framework)
     rng = np.random.default_rng(RNG_SEED)
     for dtype in _dtypes(example.framework):
         spread = 1e-2 if dtype == "float32" else 1e-6

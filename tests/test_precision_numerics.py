@@ -10,56 +10,26 @@ STB503: the fixed comparison is ``isnan`` of the input; the original is constant
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pytest
+from example_runner import array, cases, dtype_name, skip_missing
 
 from stablelint.rules.base import IMPORTS_BY_FRAMEWORK
 from stablelint.rules.precision import ConstantOverflowsHalf, EpsVanishesInHalf, NanComparison
-
-MODULES = {"torch": "torch", "numpy": "numpy", "jax": "jax", "tf": "tensorflow", "math": "math"}
-
-
-def _cases(rule):
-    return [
-        pytest.param(example, id=f"{example.framework}-{example.code}")
-        for example in rule.invalid
-        if example.fixed is not None
-    ]
-
-
-def _skip_missing(framework: str) -> None:
-    if importlib.util.find_spec(MODULES[framework]) is None:
-        pytest.skip(f"{framework} is not installed")
-
-
-def _input(framework: str, values: np.ndarray):
-    if framework == "torch":
-        import torch
-
-        return torch.tensor(values, dtype=torch.float32)
-    if framework == "jax":
-        import jax.numpy as jnp
-
-        return jnp.asarray(values, dtype=jnp.float32)
-    return values.astype(np.float32)
-
 
 def _run(code: str, framework: str, values):
     """``y`` of the example with ``x`` bound to ``values``; (array as float64, dtype) or the
     exception it raised."""
     namespace: dict = {}
     exec(IMPORTS_BY_FRAMEWORK[framework], namespace)  # noqa: S102 - our own examples
-    namespace["x"] = _input(framework, values) if isinstance(values, np.ndarray) else values
+    namespace["x"] = array(framework, values, "float32") if isinstance(values, np.ndarray) else values
     try:
         with np.errstate(all="ignore"):
             exec(code, namespace)  # noqa: S102
     except RuntimeError as error:
         return error, None
     result = namespace["y"]
-    dtype = str(getattr(result, "dtype", type(result).__name__)).removeprefix("torch.")
-    return np.asarray(result, dtype=np.float64), dtype
+    return np.asarray(result, dtype=np.float64), dtype_name(result)
 
 
 def _inputs(domain: str) -> np.ndarray:
@@ -75,9 +45,9 @@ def _inputs(domain: str) -> np.ndarray:
     return values
 
 
-@pytest.mark.parametrize("example", _cases(EpsVanishesInHalf))
+@pytest.mark.parametrize("example", cases(EpsVanishesInHalf))
 def test_vanishing_eps_fix_guards_in_float16(example):
-    _skip_missing(example.framework)
+    skip_missing(example.framework)
     values = _inputs(example.domain)
     original, original_dtype = _run(example.code, example.framework, values)
     fixed, fixed_dtype = _run(example.fixed, example.framework, values)
@@ -100,9 +70,9 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
         return weights / weights.sum(axis=-1, keepdims=True)
 
 
-@pytest.mark.parametrize("example", _cases(ConstantOverflowsHalf))
+@pytest.mark.parametrize("example", cases(ConstantOverflowsHalf))
 def test_mask_fix_is_finite_in_float16_and_keeps_the_softmax(example):
-    _skip_missing(example.framework)
+    skip_missing(example.framework)
     values = _inputs(example.domain)
     original, original_dtype = _run(example.code, example.framework, values)
     fixed, fixed_dtype = _run(example.fixed, example.framework, values)
@@ -120,9 +90,9 @@ def test_mask_fix_is_finite_in_float16_and_keeps_the_softmax(example):
     assert np.all(np.isnan(_softmax(original)[fully_masked]))
 
 
-@pytest.mark.parametrize("example", _cases(NanComparison))
+@pytest.mark.parametrize("example", cases(NanComparison))
 def test_nan_comparison_fix_is_isnan(example):
-    _skip_missing(example.framework)
+    skip_missing(example.framework)
     values = np.array([0.0, np.nan, 1.5, -np.inf, np.nan, 3.0])
     if example.framework == "math":
         for value in values:
