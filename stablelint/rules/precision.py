@@ -392,7 +392,9 @@ class NanComparison(Rule):
     is what the comparison means, but its value differs exactly where `x` is NaN — that is
     the point — and `isnan` raises on operands the comparison accepted (`None`, a string,
     a tensor given to `math.isnan`). The isnan is the one of the framework the NaN
-    constant comes from; `float("nan")` gets `math.isnan`, which takes one number.
+    constant comes from, or of the array where the code shows it; `float("nan")` and
+    `math.nan` get `math.isnan` (one number) only in a file that uses no array library,
+    and no fix elsewhere.
 
     ## References
     - IEEE 754-2008, §5.11: NaN compares unordered with everything.
@@ -415,8 +417,8 @@ class NanComparison(Rule):
         Invalid("y = x == torch.nan", "y = torch.isnan(x)", unsafe=True),
         Invalid("y = x == np.nan", "y = np.isnan(x)", "numpy", unsafe=True),
         Invalid("y = x != np.nan", "y = ~np.isnan(x)", "numpy", unsafe=True),
-        Invalid("y = x == float('nan')", "y = math.isnan(x)", "math", unsafe=True),
-        Invalid("y = math.nan != x", "y = not math.isnan(x)", "math", unsafe=True),
+        Invalid("y = x == float('nan')", None, "math"),  # the examples' file imports arrays: no fix
+        Invalid("y = math.nan != x", None, "math"),
         Invalid("y = x == jnp.nan", "y = jnp.isnan(x)", "jax", unsafe=True),
     ]
 
@@ -435,12 +437,30 @@ class NanComparison(Rule):
             f"{ctx.text(node)} is always {'False' if equal else 'True'}: nan equals nothing, itself included; "
             "use isnan"
         )
-        isnan, imports = ctx.spell(_ISNAN[framework])
-        content = f"{isnan}({ctx.text(other)})"
-        if not equal:
-            content = f"not {content}" if framework == "math" else f"~{content}"
-        fix = ctx.fix(node, content, imports=imports, safety="unsafe")
+        framework = self._isnan_framework(ctx, framework, other)
+        fix = None
+        if framework is not None:
+            isnan, imports = ctx.spell(_ISNAN[framework])
+            content = f"{isnan}({ctx.text(other)})"
+            if not equal:
+                content = f"not {content}" if framework == "math" else f"~{content}"
+            fix = ctx.fix(node, content, imports=imports, safety="unsafe")
         self.report(ctx, node, fix, message=message)
+
+    @staticmethod
+    def _isnan_framework(ctx: Context, framework: str, other: ast.expr) -> str | None:
+        """Whose isnan the fix calls: the array's framework where the value model knows it;
+        ``math.isnan`` for ``float("nan")``/``math.nan`` only in a file without arrays (it
+        takes one number, and ``x[x == float("nan")]`` indexes a tensor); else no fix."""
+        known = ctx.value(other).framework
+        if known in _ISNAN and known != "math":
+            return known
+        if framework != "math":
+            return framework
+        arrays = {bound.split(".")[0] for bound in ctx.imports.names.values()} & {
+            "numpy", "torch", "jax", "tensorflow", "keras", "pandas", "cupy",
+        }
+        return None if arrays else "math"
 
 
 RULES = [EpsVanishesInHalf, ConstantOverflowsHalf, NanComparison]
