@@ -12,6 +12,7 @@ import math
 
 from stablelint.analysis import intervals as iv
 from stablelint.analysis import values as v
+from stablelint.analysis.evaluate import dtype_of
 from stablelint.analysis.values import Value
 from stablelint.ir import identifier_of
 from stablelint.rules.base import Context, Invalid, Rule, Valid
@@ -110,9 +111,23 @@ def _literal(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) in (int, float)
 
 
-def _half_dtype(ctx: Context, value: Value) -> str | None:
-    dtype = ctx.dtype_of(value)
+def _half_dtype(ctx: Context, value: Value, *, said: bool = False) -> str | None:
+    """float16/bfloat16 where the code (or, unless ``said``, ``assume-dtype``) says the value
+    computes in it; None for whole numbers and Python scalars, which are no tensors."""
+    if value.integer or _python_scalar(value.node):
+        return None
+    dtype = dtype_of(value) if said else ctx.dtype_of(value)
     return dtype if dtype in HALF else None
+
+
+def _python_scalar(node: ast.AST | None) -> bool:
+    """``float(v)``, ``int(n)``, ``t.item()``: a Python number, whatever the tensors' dtype."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id in ("float", "int", "len", "abs", "round")
+    return isinstance(func, ast.Attribute) and func.attr in ("item", "tolist")
 
 
 class EpsVanishesInHalf(Rule):
@@ -125,8 +140,10 @@ class EpsVanishesInHalf(Rule):
     number is 2^-24 ≈ 6e-8, so 1e-8, 1e-10, 1e-12 and 1e-15 all become exactly 0;
     bfloat16 holds them (its range is float32's), so there only eps below 1e-40 vanish.
     Code whose dtype is float32 or not known is not reported, nor an eps the dtype holds
-    (`1e-4`, `torch.finfo(x.dtype).tiny`). An eps absorbed by a *constant* next to it
-    (`1e-10 + 1 - x`) is STB405's.
+    (`1e-4`, `torch.finfo(x.dtype).tiny`), nor an eps added to a Python number
+    (`float(v) + 1e-12`), a whole number, or a NumPy array the code does not cast (NumPy
+    computes in float64 whatever `assume-dtype` says). An eps absorbed by a *constant*
+    next to it (`1e-10 + 1 - x`) is STB405's.
 
     ## Why is this bad?
     The guard is not there: `log(x + 1e-8)` is `log(0) = -inf` at `x = 0`, `y / (n + 1e-8)`
@@ -187,7 +204,8 @@ class EpsVanishesInHalf(Rule):
             low_expr = eps.node
         if eps is None or eps.kind != v.CONST or eps.const is None or not 0 < eps.const < 1e-3:
             return
-        dtype = _half_dtype(ctx, guarded)
+        # The op's dtype, not only the guarded operand's: NumPy computes in float64 unless told.
+        dtype = _half_dtype(ctx, guarded) if _half_dtype(ctx, value) else None
         if dtype is None or iv.rounded(eps.const, dtype) != 0:
             return
         message = (
@@ -235,8 +253,10 @@ class ConstantOverflowsHalf(Rule):
     Finds a constant beyond float16's range (|c| > 65504, e.g. the attention mask values
     `-1e9`, `-1e10`, `1e20`) filled into or combined with a float16 array:
     `scores.masked_fill(mask, -1e9)`, `torch.where(mask, scores, -1e9)`,
-    `(1 - mask) * -1e9`, `scores - 1e9 * mask`. Reported where the code or
-    `assume-dtype` says the array is float16; in bfloat16 and float32 these constants are
+    `(1 - mask) * -1e9`, `scores - 1e9 * mask`. Reported where the code says the array is
+    float16 (a cast, `dtype=`); for `masked_fill` and `where`, which fill a tensor, also
+    where `assume-dtype = "float16"` says so (arithmetic with a large constant is as often
+    a scale on integers or Python numbers). In bfloat16 and float32 these constants are
     finite and mean what they say. `-10000.0` fits float16 and is not reported, nor is
     `torch.finfo(scores.dtype).min`. `float("-inf")` is not reported either: whether a
     mask can cover a whole row (the case where `-inf` gives a NaN softmax) is not in the
@@ -302,7 +322,11 @@ class ConstantOverflowsHalf(Rule):
             return
         if array.kind == v.CONST or abs(constant.const) <= iv.MAX["float16"]:
             return
-        if ctx.dtype_of(array) != "float16" or not math.isinf(iv.rounded(constant.const, "float16")):
+        # Arithmetic with a large constant is often a scale or an offset on integers or Python
+        # numbers (``x * 65535.0``, ``seed - 0x80000000``): there the code must say float16;
+        # masked_fill and where fill a tensor, so ``assume-dtype`` is enough.
+        said = value.kind not in ("masked_fill", "where")
+        if _half_dtype(ctx, array, said=said) != "float16" or not math.isinf(iv.rounded(constant.const, "float16")):
             return
         which = "min" if constant.const < 0 else "max"
         what = {
