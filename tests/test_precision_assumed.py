@@ -38,6 +38,7 @@ def test_assumed_half_precision_is_reported(body, code):
     "return b'A' * 100_000",
     "return x * 1e6",
     "return torch.log(x.half() + 1e-4)",
+    "f = torch.fft.fftfreq(n, dtype=torch.float32)\nreturn 1.0 / (f.abs() + 1e-16)",
 ])
 def test_what_assume_dtype_does_not_make_half(body):
     assert codes(body) == []
