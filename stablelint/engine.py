@@ -13,7 +13,7 @@ from stablelint.fixes import add_imports, apply_fixes
 from stablelint.ir import ImportTable, SourceIndex
 from stablelint.rules import ALL_RULES
 from stablelint.rules.base import Context
-from stablelint.scopes import ScopeWalker
+from stablelint.scopes import LineSet, ScopeWalker
 
 
 class ParseError(Exception):
@@ -35,11 +35,17 @@ _RULES_ON: dict[str, list] = {}
 for _rule in _RULES:
     for _kind in _rule.on:
         _RULES_ON.setdefault(_kind, []).append(_rule)
-_BINOP_KINDS = {ast.Add: "add", ast.Sub: "sub", ast.Div: "div", ast.Mult: "mul", ast.Pow: "pow"}
+_BINOP_KINDS = {ast.Add: "add", ast.Sub: "sub", ast.Div: "div", ast.Mult: "mul", ast.Pow: "pow", ast.MatMult: "matmul"}
 _DISPATCHED_BINOPS = {operator for operator, kind in _BINOP_KINDS.items() if kind in _RULES_ON}
 _DISPATCHED_OPS = frozenset(_RULES_ON)
 # The callee names that can mean one of those ops (``log``, ``log1p``, ``sub``, ``divide`` …).
 _CALLEE_NAMES = frameworks.callee_names(_DISPATCHED_OPS)
+# Outside files that may compute in half precision, the ops only half-precision rules start
+# at (``masked_fill``, ``where``, a multiplication …) are not even evaluated.
+_FULL_PRECISION_OPS = frozenset(kind for kind, rules in _RULES_ON.items() if not all(r.half_precision for r in rules))
+_FULL_PRECISION_BINOPS = {operator for operator, kind in _BINOP_KINDS.items() if kind in _FULL_PRECISION_OPS}
+_FULL_PRECISION_CALLEES = frameworks.callee_names(_FULL_PRECISION_OPS)
+_FULL_PRECISION_KIND = {operator: kind in _FULL_PRECISION_OPS for operator, kind in _BINOP_KINDS.items()}
 
 
 def parse(source: str, path: str = "<stdin>") -> ast.Module:
@@ -86,7 +92,7 @@ _SQUARE_AND_MINUS = re.compile(
 
 # Names assigned on a line that computes one of these are followed to the lines using them
 # (``e = torch.exp(x)`` … ``e - 1``; ``s = x.std(0)`` … ``x / s``).
-_EXP_WORD = re.compile(r"\b(?:exp|std|var|norm|relu|rand)\b")
+_EXP_WORD = re.compile(r"\b(?:exp|std|var|norm|relu|rand|det|inv|inverse|nan|NaN|NAN)\b")
 _ASSIGNED_NAME = re.compile(r"[ \t]*([A-Za-z_]\w*(?:[ \t]*,[ \t]*[A-Za-z_]\w*)*)[ \t]*(?::[^=\n]*)?=(?!=)")
 
 
@@ -183,11 +189,51 @@ def loss_lines(source: str, aliases: set[str]) -> tuple[list[int], set[str]]:
     return _lines_matching(_word_pattern(set(frameworks.LOSS_WORDS) | aliases | objects), source), objects
 
 
+# What the STB5xx rules start at: a number with an exponent or of five digits and more
+# (``1e-8``, ``-1e9``, ``100000``), ``masked_fill``/``where``, and names bound to such a number.
+_HALF_CONSTANT = re.compile(r"\d[eE][-+]?\d|\d{5,}|\bmasked_fill_?\b|\bwhere\b")
+_BOUND_TO_CONSTANT = re.compile(r"\b([A-Za-z_]\w*)\s*(?::\s*\w+\s*)?=\s*-?[\d.]+(?:[eE][-+]?\d+|\d{4,})\b")
+
+
+def half_precision_lines(source: str) -> tuple[list[int], frozenset[str]]:
+    """The lines a precision rule can start at, in a file that may compute in half
+    precision, and the names bound to a constant there (``eps = 1e-8``)."""
+    lines = _lines_matching(_HALF_CONSTANT, source)
+    names = frozenset(match.group(1) for match in _BOUND_TO_CONSTANT.finditer(source))
+    if names:
+        lines += _lines_matching(_word_pattern(names), source)
+    return sorted(set(lines)), names
+
+
+def _has_constant_operand(node: ast.AST, names: frozenset[str]) -> bool:
+    """Does a call or operation take a number written in the code, or a name bound to one,
+    as an operand? (The cheap test before a half-precision rule evaluates anything.)"""
+    if type(node) is ast.BinOp:
+        operands = [node.left, node.right]
+    else:
+        operands = list(node.args) + [keyword.value for keyword in node.keywords]
+    for operand in operands:
+        if type(operand) is ast.UnaryOp:
+            operand = operand.operand
+        kind = type(operand)
+        if kind is ast.Constant or (kind is ast.Name and operand.id in names) or (
+            kind is ast.Attribute and operand.attr in names
+        ) or (kind is ast.Call and type(operand.func) is ast.Name and operand.func.id == "float"):
+            return True
+    return False
+
+
+def may_be_half(source: str, dtype: str | None) -> bool:
+    """Can this file compute in float16/bfloat16? Then the STB5xx rules check its constants."""
+    return dtype in ("float16", "bfloat16") or any(_has_word(source, word) for word in frameworks.HALF_PRECISION_WORDS)
+
+
 def check_source(
     source: str, path: str = "<stdin>", *, tree: ast.Module | None = None, dtype: str | None = None
 ) -> list[Diagnostic]:
     """All findings of all rules in ``source`` (no select/ignore/noqa filtering), sorted."""
-    if not might_match(source):
+    half = may_be_half(source, dtype)
+    if not half and not might_match(source):
         return []
     if source.startswith(_BOM):
         # The byte-order mark is not code: check what follows, then move the fixes'
@@ -203,12 +249,22 @@ def check_source(
     if loss_file:
         more, loss_objects = loss_lines(source, imports.local_aliases(frozenset({"loss"})))
         lines = sorted(set(lines).union(more))
+    # In a file that may compute in half precision the lines with constants are walked too,
+    # for the rules that ask about dtypes (``half_precision``); the others see only theirs.
+    triggered = LineSet(lines)
+    constant_names: frozenset[str] = frozenset()
+    if half:
+        extra, constant_names = half_precision_lines(source)
+        lines = sorted(set(lines) | set(extra))
     if not lines:
         return []
     ctx = Context(path, SourceIndex(source), imports, tree, dtype=dtype)
-    callee_names = _CALLEE_NAMES | imports.local_aliases(_DISPATCHED_OPS) | loss_objects
+    dispatched_ops = _DISPATCHED_OPS if half else _FULL_PRECISION_OPS
+    callee_names = (_CALLEE_NAMES if half else _FULL_PRECISION_CALLEES) | imports.local_aliases(dispatched_ops)
+    callee_names |= loss_objects
     if loss_file:
         callee_names |= frameworks.LOSS_WORDS
+    dispatched_binops = _DISPATCHED_BINOPS if half else _FULL_PRECISION_BINOPS
     value_of = ctx.evaluator.of
 
     def visit(node: ast.AST, env) -> None:
@@ -224,12 +280,24 @@ def check_source(
                 return
             if name not in callee_names:
                 return
-        elif type(node.op) not in _DISPATCHED_BINOPS:
+        elif type(node) is ast.Compare:
+            if half and not triggered.overlaps(node):
+                return  # comparisons with nan are found on the lines that say nan
+            ctx.env = env
+            for rule in _RULES_ON.get("compare", ()):
+                rule.check(node, value_of(node, env), ctx)
             return
+        elif type(node.op) not in dispatched_binops:
+            return
+        only_half = half and not triggered.overlaps(node)
+        if (only_half or not _FULL_PRECISION_KIND.get(type(node.op) if type(node) is ast.BinOp else None, True)) and (
+            not _has_constant_operand(node, constant_names)
+        ):
+            return  # only a half-precision rule could start here, and it needs a constant
         ctx.env = env
         value = value_of(node, env)
         for rule in _RULES_ON.get(value.kind, ()):
-            if value.node is node:
+            if value.node is node and (rule.half_precision or not only_half):
                 rule.check(node, value, ctx)
 
     walrus_lines = _lines_matching(_WALRUS, source) if ":=" in source else []

@@ -241,6 +241,21 @@ _register("max", "numpy", "numpy.max", "numpy.amax", "numpy.nanmax")
 _register("max", "tf", "tensorflow.math.reduce_max", "tensorflow.reduce_max", "keras.ops.max", "keras.backend.max")
 _register("max", "jax", "jax.numpy.max", "jax.numpy.amax", "jax.numpy.nanmax")
 
+# Linear algebra (STB6xx) and masking (STB5xx): the calls those rules start at.
+_register("det", "torch", "torch.det", "torch.linalg.det")
+_register("det", "numpy", "numpy.linalg.det", "scipy.linalg.det")
+_register("det", "tf", "tensorflow.linalg.det", "tensorflow.matrix_determinant")
+_register("det", "jax", "jax.numpy.linalg.det", "jax.scipy.linalg.det")
+_register("inv", "torch", "torch.inverse", "torch.linalg.inv")
+_register("inv", "numpy", "numpy.linalg.inv", "scipy.linalg.inv")
+_register("inv", "tf", "tensorflow.linalg.inv", "tensorflow.matrix_inverse")
+_register("inv", "jax", "jax.numpy.linalg.inv", "jax.scipy.linalg.inv")
+_register("solve", "torch", "torch.linalg.solve")
+_register("solve", "numpy", "numpy.linalg.solve", "scipy.linalg.solve")
+_register("solve", "tf", "tensorflow.linalg.solve")
+_register("solve", "jax", "jax.numpy.linalg.solve", "jax.scipy.linalg.solve")
+_register("masked_fill", "torch", "torch.masked_fill")
+
 # Calls that return their argument's value unchanged for our purposes.
 _register("identity", "torch", "torch.Tensor.detach")
 _register("identity", "jax", "jax.lax.stop_gradient")
@@ -296,15 +311,23 @@ METHODS: dict[str, tuple[str, str | None]] = {
     "matmul": ("matmul", None),
     "atan": ("atan", "torch"),
     "arctan": ("atan", "torch"),
+    "dot": ("dot", None),  # ``inv(A).dot(b)``: its own kind, so ranges treat it as before
+    "det": ("det", "torch"),
+    "inverse": ("inv", "torch"),
+    "masked_fill": ("masked_fill", "torch"),
+    "masked_fill_": ("masked_fill", "torch"),
 }
 
 # Binary arithmetic ops and their operators; ``rsub`` is ``other - self``.
 ARITHMETIC = frozenset({"add", "sub", "rsub", "mul", "div", "neg", "pow"})
 
-# Ops whose call can start a finding; the text prefilter keys on these words.
+# Words that can start a finding (ops' names, and ``nan``); the text prefilter keys on these.
 TRIGGER_OPS = frozenset({
     "log", "exp", "log1p", "sqrt", "std", "reduce_std", "norm", "vector_norm", "rsqrt", "reciprocal", "atan", "arctan",
+    "det", "inv", "inverse", "solve", "nan", "NaN", "NAN",
 })
+# Words that say a file may compute in half precision: there every line is checked (STB5xx).
+HALF_PRECISION_WORDS = ("half", "float16", "bfloat16", "autocast")
 
 
 # Modules that re-export another module's functions under a second name: the canonical

@@ -253,7 +253,7 @@ def _pattern_names(pattern: ast.AST) -> list[str]:
 
 class ScopeWalker:
     """Walks statements in order, keeping each scope's definitions, and hands every call
-    and binary operation on a candidate line to ``visit(node, env)``."""
+    binary operation and comparison on a candidate line to ``visit(node, env)``."""
 
     def __init__(self, candidate_lines: list[int], visit, imports, *, walrus_lines: list[int] = ()):
         self.candidates = LineSet(candidate_lines)
@@ -282,7 +282,7 @@ class ScopeWalker:
             if kind is ast.Call:
                 self.visit(current, current_env)
                 self.forget_mutated(current, env, current.lineno)
-            elif kind is ast.BinOp:
+            elif kind is ast.BinOp or kind is ast.Compare:
                 self.visit(current, current_env)
             elif kind is ast.NamedExpr and isinstance(current.target, ast.Name):
                 # A walrus binds in the function's scope, even inside a comprehension,
@@ -363,6 +363,8 @@ class ScopeWalker:
             if isinstance(statement.value, ast.Call):
                 self.forget_mutated(statement.value, env, line)
             for target in statement.targets:
+                if isinstance(target, ast.Subscript):  # ``x[x == nan] = 0``: the index is computed
+                    self.expressions(target.slice, env)
                 self._bind_target(target, statement.value, env, line)
         elif kind is ast.Expr:
             self.expressions(statement.value, env)

@@ -37,11 +37,15 @@ SQUARES_IN_FLOAT16 = {("STB201", "numpy")}
 # tests/test_statistics_numerics.py proves what they do instead.
 CHANGES_THE_VALUE = {"STB202", "STB203"}
 
+# Fixes this elementwise harness cannot execute (several statements, matrices) are proven
+# in test_precision_numerics.py and test_linalg_numerics.py.
+PROVEN_ELSEWHERE = ("STB5", "STB6")
+
 CASES = [
     pytest.param(rule, example, id=f"{rule.code}-{example.framework}-{example.code}")
     for rule in ALL_RULES
     for example in rule.invalid
-    if example.fixed is not None and rule.code not in CHANGES_THE_VALUE
+    if example.fixed is not None and rule.code not in CHANGES_THE_VALUE and not rule.code.startswith(PROVEN_ELSEWHERE)
 ]
 
 

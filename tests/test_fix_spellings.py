@@ -126,6 +126,27 @@ SPELLINGS: dict[tuple[str, str], list[str]] = {
         "(torch.exp(x) + torch.exp(z)).log()", "torch.log(torch.exp(x) + torch.exp(z[0]))",
     ],
     ("STB109", "numpy"): ["np.log(np.exp(x) + np.exp(z))", "np.log(np.exp(x) + np.exp(z[0]))"],
+    ("STB601", "torch"): [
+        "torch.log(torch.det(x @ x.T))", "torch.linalg.det(x @ x.T).log()", "(x @ x.T).det().log()",
+        "torch.log(torch.abs(torch.linalg.det(x @ x.T)))", "torch.log(input=torch.det(x @ x.T))",
+    ],
+    ("STB601", "numpy"): ["np.log(np.linalg.det(x @ x.T))", "np.log(np.abs(np.linalg.det(x @ x.T)))"],
+    ("STB602", "torch"): [
+        "torch.inverse(x @ x.T) @ x", "torch.linalg.inv(x @ x.T) @ x[:, 0]", "torch.matmul(torch.inverse(x @ x.T), z)",
+        "(x @ x.T).inverse() @ z", "torch.mm(torch.linalg.inv(x @ x.T), x)",
+    ],
+    ("STB602", "numpy"): [
+        "np.linalg.inv(x @ x.T) @ x", "np.linalg.inv(x @ x.T).dot(z)", "np.dot(np.linalg.inv(x @ x.T), x[:, 0])",
+        "np.matmul(np.linalg.inv(x @ x.T), z)",
+    ],
+    ("STB603", "torch"): [
+        "torch.linalg.inv(x.T.T @ x.T) @ x.T.T @ x[0]", "torch.inverse(x.mT.mT @ x.mT) @ (x.mT.mT @ z.T)",
+        "torch.linalg.solve(x.T.T @ x.T, x.T.T @ x[0])",
+    ],
+    ("STB603", "numpy"): [
+        "np.linalg.inv(x.T.T @ x.T) @ x.T.T @ x[0]", "np.linalg.inv(x.T.T.dot(x.T)).dot(x.T.T).dot(z[0])",
+        "np.linalg.solve(np.dot(x.T.T, x.T), np.dot(x.T.T, z.T))",
+    ],
     ("STB110", "torch"): [
         wrapped
         for exp in TORCH_EXPS
@@ -340,13 +361,18 @@ def test_every_fixed_spelling_runs_and_agrees(code, framework):
     assert rewritten, f"no spelling of {code} in {framework} got a fix: the table no longer exercises it"
 
 
+# Fixes that change the value by design (an eps or a mask float16 holds, isnan for ==) have
+# no spelling to agree with: test_precision_numerics.py runs them.
+CHANGES_VALUES = ("STB501", "STB502", "STB503")
+
+
 def test_every_rule_with_an_executable_fix_has_spellings():
     missing = sorted(
         {
             (rule.code, example.framework)
             for rule in ALL_RULES
             for example in rule.invalid
-            if example.fixed is not None and example.framework in EXECUTABLE
+            if example.fixed is not None and example.framework in EXECUTABLE and rule.code not in CHANGES_VALUES
         }
         - set(SPELLINGS)
     )

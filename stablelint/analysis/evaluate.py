@@ -501,7 +501,9 @@ class Evaluator:
             inputs += [arg for arg in call.args[:1]]
             if inputs and all(self.of(expr, scope).integer for expr in inputs):
                 return Value(v.UNKNOWN, node=call, integer=True)
-        return Value(v.UNKNOWN, node=call)
+        # ``torch.fft.fftfreq(n, dtype=torch.float32)``: whatever it computes, it says its dtype.
+        dtype = next((_float_dtype(k.value) for k in call.keywords if k.arg == "dtype"), None)
+        return Value(v.UNKNOWN, node=call, dtype=dtype)
 
     def _cast(self, name: str, call: ast.Call, func: ast.expr, qualified: str | None):
         """(the cast expression, its float dtype) for ``x.half()``, ``x.to(torch.float16)``,

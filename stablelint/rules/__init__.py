@@ -3,11 +3,14 @@
 from stablelint.rules.activations import RULES as ACTIVATION_RULES
 from stablelint.rules.base import Rule
 from stablelint.rules.hazards import RULES as HAZARD_RULES
+from stablelint.rules.linalg import RULES as LINALG_RULES
 from stablelint.rules.logexp import RULES as LOGEXP_RULES
 from stablelint.rules.losses import RULES as LOSS_RULES
+from stablelint.rules.precision import RULES as PRECISION_RULES
 from stablelint.rules.statistics import RULES as STATISTICS_RULES
 
 ALL_RULES: list[type[Rule]] = sorted(
-    LOGEXP_RULES + ACTIVATION_RULES + STATISTICS_RULES + LOSS_RULES + HAZARD_RULES, key=lambda rule: rule.code
+    LOGEXP_RULES + ACTIVATION_RULES + STATISTICS_RULES + LOSS_RULES + HAZARD_RULES + PRECISION_RULES + LINALG_RULES,
+    key=lambda rule: rule.code,
 )
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}

@@ -240,6 +240,7 @@ class Rule:
     message: ClassVar[str]
     fix_safety: ClassVar[str]  # "safe", "unsafe", "sometimes" (see the doc's Fix safety), or "none"
     on: ClassVar[tuple[str, ...]] = ()  # checked at every value computed by these canonical ops
+    half_precision: ClassVar[bool] = False  # checked on every line of a file that may compute in half
     autocast: ClassVar[str] = ""  # what torch.autocast does to the original and to the fix (docs)
     valid: ClassVar[list[Valid]] = []
     invalid: ClassVar[list[Invalid]] = []

@@ -1,0 +1,41 @@
+"""Running a rule's own examples with the real framework (the STB5xx/STB6xx numeric tests)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+MODULES = {"torch": "torch", "numpy": "numpy", "jax": "jax", "tf": "tensorflow", "math": "math"}
+
+
+def cases(rule, unsafe: bool | None = None) -> list:
+    """The rule's invalid examples that have a fix, as pytest parameters."""
+    return [
+        pytest.param(example, id=f"{example.framework}-{example.code}")
+        for example in rule.invalid
+        if example.fixed is not None and (unsafe is None or example.unsafe == unsafe)
+    ]
+
+
+def skip_missing(framework: str) -> None:
+    if importlib.util.find_spec(MODULES[framework]) is None:
+        pytest.skip(f"{framework} is not installed")
+
+
+def array(framework: str, values: np.ndarray, dtype: str):
+    """``values`` as the framework's array in ``dtype``."""
+    if framework == "torch":
+        import torch
+
+        return torch.tensor(values, dtype=getattr(torch, dtype))
+    if framework == "jax":
+        import jax.numpy as jnp
+
+        return jnp.asarray(values, dtype=dtype)
+    return values.astype(dtype)
+
+
+def dtype_name(result) -> str:
+    return str(getattr(result, "dtype", type(result).__name__)).removeprefix("torch.")
