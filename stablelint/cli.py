@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Callable
 
 from stablelint import __version__, engine
+from stablelint import cache as results_cache
 from stablelint import format as output
 from stablelint.config import DTYPES, Settings, load_settings, parse_per_file_ignores, split_codes
 from stablelint.diagnostics import Diagnostic, StablelintError
@@ -271,6 +272,11 @@ def build_parser() -> argparse.ArgumentParser:
     option("--stdin-filename", metavar="NAME", help="the name of the file on standard input (messages, config)")
     option("--explain", metavar="CODE", help="print the documentation of a rule and exit")
     option("-j", "--jobs", type=_jobs, default=1, metavar="N", help="check in N processes ('auto': one per CPU)")
+    option("--no-cache", action="store_true", help="check every file again; neither read nor write the cache")
+    option(
+        "--cache-dir", metavar="PATH",
+        help=f"where the cache is (default: {results_cache.DEFAULT_DIR} in the project root; ${results_cache.ENV_VAR})",
+    )
     return parser
 
 
@@ -317,6 +323,7 @@ class Mode:
     fix: bool = False  # write the fixed text
     diff: bool = False  # compute the fixed text, only to show it
     unsafe: bool = False
+    cache: results_cache.Cache | None = None  # the engine's findings by content (stablelint/cache.py)
 
     @property
     def fixing(self) -> bool:
@@ -367,7 +374,7 @@ def check_text(path: str, data: bytes, settings: Settings, mode: Mode) -> FileRe
         return result
     result.source = result.original
     try:
-        _check_decoded(result, settings, mode)
+        _check_decoded(result, settings, mode, data)
     except engine.ParseError as error:
         where = f"{path}:{error.line}:{error.col or 1}" if error.line else path
         _not_checked(result, f"{where}: {error}")
@@ -383,10 +390,15 @@ def _not_checked(result: FileResult, error: str) -> None:
     result.source, result.diagnostics, result.fixed, result.error = result.original, [], 0, error
 
 
-def _check_decoded(result: FileResult, settings: Settings, mode: Mode) -> None:
+def _check_decoded(result: FileResult, settings: Settings, mode: Mode, data: bytes) -> None:
     path, keep = result.path, keep_for(result.path, settings)
+    found = _found(result, settings, mode.cache, data)
     if not mode.fixing:
-        result.diagnostics = keep(result.source, engine.check_source(result.source, path, dtype=settings.assume_dtype))
+        result.diagnostics = keep(result.source, found)
+        return
+    kept = keep(result.source, found)
+    if not any(d.fix and (mode.unsafe or d.fix.safety == "safe") for d in kept):
+        result.diagnostics = kept  # nothing to apply: fixing would change nothing
         return
     outcome = engine.fix_source(result.source, path, keep=keep, unsafe=mode.unsafe, dtype=settings.assume_dtype)
     result.diagnostics, result.fixed = outcome.remaining, outcome.applied
@@ -399,6 +411,18 @@ def _check_decoded(result: FileResult, settings: Settings, mode: Mode) -> None:
             result.error = f"{path}: fixes not applied: {problem}"
         else:
             result.source = outcome.source
+
+
+def _found(result: FileResult, settings: Settings, cache: results_cache.Cache | None, data: bytes) -> list[Diagnostic]:
+    """The engine's findings in the text as read, from the cache when it has them."""
+    if cache is None:
+        return engine.check_source(result.source, result.path, dtype=settings.assume_dtype)
+    key = cache.key(data)
+    found = cache.load(key, result.path)
+    if found is None:
+        found = engine.check_source(result.source, result.path, dtype=settings.assume_dtype)
+        cache.store(key, found)
+    return found
 
 
 def _original_diagnostics(result: FileResult, settings: Settings) -> list[Diagnostic]:
@@ -621,6 +645,7 @@ def check_command(args: argparse.Namespace) -> int:
     if reading_stdin:
         return check_stdin(args, settings, mode)
 
+    mode.cache = _open_cache(args, settings)
     discovery = discover(args.paths or ["."], settings)
     for missing in discovery.missing:
         print(f"{missing}: No such file or directory", file=sys.stderr)
@@ -642,6 +667,16 @@ def check_command(args: argparse.Namespace) -> int:
     return exit_status(
         results, mode, args, usage_error=bool(discovery.missing), read_error=bool(discovery.unreadable)
     )
+
+
+def _open_cache(args: argparse.Namespace, settings: Settings) -> results_cache.Cache | None:
+    if args.no_cache:
+        return None
+    folder = results_cache.cache_dir(args.cache_dir, settings.cache_dir, settings.root)
+    cache, problem = results_cache.open_cache(folder, settings.assume_dtype)
+    if problem and not args.quiet:
+        print(problem, file=sys.stderr)
+    return cache
 
 
 def _require_cwd() -> None:
