@@ -3,9 +3,10 @@ by the same stablelint with the same ``assume-dtype``, is not parsed again.
 
 What is cached is the engine's answer for a text, before select/ignore, per-file-ignores
 and ``# noqa`` (those are applied to it on every run, so changing them needs no new
-check), and without the file's name (diagnostics get the name they are read under). So the
-key is: the bytes of the file, the code of stablelint itself (its version and a hash of its
-modules: an edited rule is a different rule set), the cache format and ``assume-dtype``.
+check). The key is: the file's absolute path (no rule reads it today, but an entry must
+never outlive an assumption), its bytes, the code of stablelint itself (its version and a
+hash of its modules: an edited rule is a different rule set), the cache format and
+``assume-dtype``.
 
 One small JSON file per entry, ``<cache-dir>/<rule-set>/<ab>/<key>``, written beside its
 final name and renamed into it: concurrent runs each write whole entries, a reader sees a
@@ -67,8 +68,11 @@ class Cache:
     folder: str  # <cache dir>/<rule set>
     salt: bytes  # the settings that change the engine's findings
 
-    def key(self, data: bytes) -> str:
-        return hashlib.blake2b(data, digest_size=20, key=self.salt).hexdigest()
+    def key(self, path: str, data: bytes) -> str:
+        name = os.path.abspath(path).encode("utf-8", "surrogateescape")
+        digest = hashlib.blake2b(name + b"\0", digest_size=20, key=self.salt)
+        digest.update(data)
+        return digest.hexdigest()
 
     def _entry(self, key: str) -> str:
         return os.path.join(self.folder, key[:2], key[2:])

@@ -417,7 +417,7 @@ def _found(result: FileResult, settings: Settings, cache: results_cache.Cache | 
     """The engine's findings in the text as read, from the cache when it has them."""
     if cache is None:
         return engine.check_source(result.source, result.path, dtype=settings.assume_dtype)
-    key = cache.key(data)
+    key = cache.key(result.path, data)
     found = cache.load(key, result.path)
     if found is None:
         found = engine.check_source(result.source, result.path, dtype=settings.assume_dtype)
