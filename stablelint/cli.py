@@ -445,8 +445,14 @@ def _unwritable(fixed: str, encoding: str) -> str | None:
 
 
 def check_chunk(paths: list[str], settings: Settings, mode: Mode) -> list[FileResult]:
-    """A worker's share of the files (one task for many files: less to send back and forth)."""
-    return [check_file(path, settings, mode) for path in paths]
+    """A worker's share of the files (one task for many files: less to send back and forth).
+    A file with nothing to report or write goes back without its text, which the parent
+    would only unpickle to throw away."""
+    results = [check_file(path, settings, mode) for path in paths]
+    for result in results:
+        if not result.diagnostics and not result.changed:
+            result.source = result.original = ""
+    return results
 
 
 def check_file(path: str, settings: Settings, mode: Mode) -> FileResult:
@@ -694,37 +700,35 @@ def check_files(paths: list[str], settings: Settings, mode: Mode, jobs: int) -> 
         return [write_fixes(check_file(path, settings, mode), settings, mode) for path in paths]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures import TimeoutError as WaitTimeout  # not the builtin before 3.11
+    from concurrent.futures import FIRST_COMPLETED
+    from concurrent.futures import wait as wait_for
     from concurrent.futures.process import BrokenProcessPool
 
     # spawn, not fork: a worker forked while one of the pool's threads holds a lock can hang
     # on that lock before it ever runs _worker_started, and then outlives a killed parent.
     # A spawned worker starts clean, and its parent is still this process.
     context = multiprocessing.get_context("spawn")
-    chunk = max(1, len(paths) // (jobs * 16))
+    tasks = _tasks(paths, jobs)
     pool = ProcessPoolExecutor(jobs, context, initializer=_worker_started, initargs=(os.getpid(),))
     try:
         # While the pool runs, a signal is only recorded (the main thread is never
         # interrupted inside the pool's locks: "cannot release un-acquired lock"), and this
         # loop acts on it between two waits. The workers, and the pool's own threads, start
         # with the ending signals blocked; a worker ignores them before it unblocks them.
-        results: list[FileResult] = []
+        # Results come back in the order they are done; they are reported in the order of
+        # the paths.
+        results: list[FileResult | None] = [None] * len(paths)
         with signals_deferred():
             with _signals_blocked():
-                chunks = [pool.submit(check_chunk, paths[start:start + chunk], settings, mode)
-                          for start in range(0, len(paths), chunk)]
-            for future in chunks:
-                while True:
+                pending = {pool.submit(check_chunk, [paths[i] for i in task], settings, mode): task for task in tasks}
+            while pending and _signal_state.pending is None:  # leaving the deferred section raises it
+                done, _ = wait_for(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+                for future in done:
+                    task = pending.pop(future)
+                    for index, result in zip(task, future.result()):
+                        results[index] = write_fixes(result, settings, mode)
                     if _signal_state.pending is not None:
-                        break  # leaving the deferred section raises it
-                    try:
-                        checked = future.result(timeout=0.1)
-                    except WaitTimeout:
-                        continue
-                    results.extend(write_fixes(result, settings, mode) for result in checked)
-                    break
-                if _signal_state.pending is not None:
-                    break
+                        break
     except BrokenProcessPool:
         _kill_workers(pool)
         raise StablelintError("a worker process died (out of memory?); try again with --jobs 1") from None
@@ -732,7 +736,32 @@ def check_files(paths: list[str], settings: Settings, mode: Mode, jobs: int) -> 
         _kill_workers(pool)
         raise
     pool.shutdown()
-    return results
+    return [result for result in results if result is not None]
+
+
+def _tasks(paths: list[str], jobs: int) -> list[list[int]]:
+    """The files in groups, as indexes into ``paths``: the largest first, so that no worker
+    is left with a big file while the other idles at the end; each group ~1/64 of a
+    worker's share of the bytes, so that a task is worth sending but the last ones are short."""
+    sizes = []
+    for path in paths:
+        try:
+            sizes.append(os.stat(path).st_size)
+        except OSError:
+            sizes.append(0)  # the worker reports it
+    share = max(1, sum(sizes) // (jobs * 64))
+    tasks: list[list[int]] = []
+    group: list[int] = []
+    group_size = 0
+    for index in sorted(range(len(paths)), key=lambda i: -sizes[i]):
+        group.append(index)
+        group_size += sizes[index]
+        if group_size >= share or len(group) >= 64:
+            tasks.append(group)
+            group, group_size = [], 0
+    if group:
+        tasks.append(group)
+    return tasks
 
 
 @contextlib.contextmanager
