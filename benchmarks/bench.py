@@ -105,7 +105,7 @@ def collect_paths(paths: list[str]) -> list[Path]:
     return sorted(found)
 
 
-def default_paths(pins: list[corpus.Pin]) -> list[Path]:
+def default_paths(pins: list[corpus.Pin] = corpus.DEFAULT_PINS) -> list[Path]:
     missing = [pin for pin in pins if not (pin.folder / corpus.COMPLETE_MARKER).exists()]
     if missing:
         more = " --all" if any(not pin.default for pin in missing) else ""
