@@ -137,6 +137,7 @@ class Row:
     command: str
     times: list[float] = field(default_factory=list)
     peak_rss_kb: list[int] = field(default_factory=list)  # per run, subprocess rows only
+    cpu_times: list[float] = field(default_factory=list)  # user + system seconds of the tree, per run
     lines_timed: int = 0  # lines the timed work covered (a sample for libcst)
     extrapolated: bool = False
     output_lines: int | None = None  # findings printed (informational)
@@ -150,6 +151,10 @@ class Row:
     @property
     def median(self) -> float | None:
         return statistics.median(self.times) if self.times else None
+
+    @property
+    def cpu_median(self) -> float | None:
+        return statistics.median(self.cpu_times) if self.cpu_times else None
 
     @property
     def peak_rss_mb(self) -> float | None:
@@ -318,17 +323,19 @@ class Command(Tool):
 
     def run_once(self):
         self.before_run()
-        elapsed, output_lines, peak = 0.0, 0, 0
+        elapsed, output_lines, peak, cpu = 0.0, 0, 0, 0.0
         for argv in self.chunks:
-            seconds, done, rss_kb = run_measured(argv, self.cwd, self.env)
+            seconds, done, usage = run_measured(argv, self.cwd, self.env)
             elapsed += seconds
-            peak = max(peak, rss_kb)
+            peak = max(peak, usage.ru_maxrss)  # KB on Linux
+            cpu += usage.ru_utime + usage.ru_stime
             if done.returncode not in self.ok_codes:
                 tail = (done.stderr.strip() or done.stdout.strip()).splitlines()[-3:]
                 raise ToolFailed(f"exit {done.returncode}: {' | '.join(tail)}")
             output_lines += self.count_output(done)
         self.row.output_lines = output_lines
         self.row.peak_rss_kb.append(peak)
+        self.row.cpu_times.append(cpu)
         return elapsed
 
 
@@ -336,10 +343,11 @@ class Command(Tool):
         return sum(1 for line in done.stdout.splitlines() if line.strip())
 
 
-def run_measured(argv: list[str], cwd: Path, env: dict) -> tuple[float, subprocess.CompletedProcess, int]:
-    """(wall seconds, the finished process, peak RSS in KB of the largest process in its
-    tree): the child is reaped with ``wait4``, whose resource usage is that child's alone,
-    which ``getrusage(RUSAGE_CHILDREN)`` (a maximum over every child so far) is not.
+def run_measured(argv: list[str], cwd: Path, env: dict) -> tuple[float, subprocess.CompletedProcess, object]:
+    """(wall seconds, the finished process, its resource usage): the child is reaped with
+    ``wait4``, whose usage is that child's and its reaped descendants' (peak RSS of the
+    largest process, CPU time of all), which ``getrusage(RUSAGE_CHILDREN)`` (summed and
+    maximised over every child so far) is not.
     Output goes to temporary files, so that no pipe fills while we wait."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
@@ -352,7 +360,7 @@ def run_measured(argv: list[str], cwd: Path, env: dict) -> tuple[float, subproce
             stream.seek(0)
             texts.append(stream.read().decode("utf-8", "replace"))
     done = subprocess.CompletedProcess(argv, process.returncode, texts[0], texts[1])
-    return elapsed, done, usage.ru_maxrss  # KB on Linux
+    return elapsed, done, usage
 
 
 class ToolFailed(Exception):
@@ -606,10 +614,10 @@ def render(info: dict, rows: list[Row], total_files: int, total_lines: int, repe
     print(file=out)
 
     ast_rate = next((row.rate() for row in rows if row.name == "ast" and row.best), None)
-    table = [("tool", "median s", "best s", "lines/s", "x ast", "peak RSS", "output", "command / notes")]
+    table = [("tool", "median s", "best s", "cpu s", "lines/s", "x ast", "peak RSS", "output", "command / notes")]
     for row in rows:
         if row.unavailable:
-            table.append((row.name, "-", "-", "-", "-", "-", "-", f"not available: {row.unavailable}"))
+            table.append((row.name, "-", "-", "-", "-", "-", "-", "-", f"not available: {row.unavailable}"))
             continue
         wall = row.wall_for(total_lines)
         rate = row.rate()
@@ -619,7 +627,8 @@ def render(info: dict, rows: list[Row], total_files: int, total_lines: int, repe
         rss = "-" if row.peak_rss_mb is None else f"{row.peak_rss_mb:,.0f} MB"
         output = "-" if row.output_lines is None else f"{row.output_lines:,}"
         notes = "; ".join([row.command, *row.notes])
-        table.append((row.name, wall_text, best_text, fmt_rate(rate), relative, rss, output, notes))
+        cpu = "-" if row.cpu_median is None else fmt_seconds(row.cpu_median)
+        table.append((row.name, wall_text, best_text, cpu, fmt_rate(rate), relative, rss, output, notes))
     columns = len(table[0]) - 1
     widths = [max(len(line[i]) for line in table) for i in range(columns)]
     for index, line in enumerate(table):
@@ -629,7 +638,8 @@ def render(info: dict, rows: list[Row], total_files: int, total_lines: int, repe
             print("  ".join("-" * w for w in widths) + "  " + "-" * 15, file=out)
     print("\n'x ast' = time relative to ast.parse (2.0x = half its speed); 'output' = findings", file=out)
     print("printed (parse errors excluded); '~' = extrapolated from a sample; peak RSS = the", file=out)
-    print("largest process of the tool's tree, largest over the runs.", file=out)
+    print("largest process of the tool's tree, largest over the runs; cpu s = median user + system", file=out)
+    print("time of the tool's processes (less sensitive than wall time to a loaded machine).", file=out)
 
     print("\nbudgets (DESIGN.md):", file=out)
     for line in budget_lines(rows):
@@ -649,7 +659,8 @@ def budget_lines(rows: list[Row]) -> list[str]:
     if cli and pyflakes:
         ratio = pyflakes.median / cli.median
         verdict = "PASS" if cli.median <= pyflakes.median else "FAIL"
-        lines.append(f"stablelint CLI vs pyflakes alone: {ratio:.2f}x pyflakes' speed (budget >= 1.00x)  {verdict}")
+        lines.append(f"stablelint CLI vs pyflakes alone: {ratio:.2f}x pyflakes' speed (budget >= 1.00x)  {verdict}"
+                     + cpu_ratio(pyflakes, cli))
     else:
         lines.append("stablelint CLI vs pyflakes alone: not measured (a row is not available)")
     with_stb, without = timed("flake8+stb"), timed("flake8")
@@ -661,7 +672,7 @@ def budget_lines(rows: list[Row]) -> list[str]:
             extra = f"; {with_stb.output_lines - without.output_lines:,} more findings with the plugin"
         lines.append(
             f"flake8 with / without stablelint: {ratio:.3f}x (budget <= {FLAKE8_BUDGET:.2f}x)  {verdict}"
-            f"  [+{with_stb.median - without.median:.1f} s{extra}]"
+            f"  [+{with_stb.median - without.median:.1f} s{extra}]" + cpu_ratio(with_stb, without)
         )
     else:
         lines.append("flake8 with / without stablelint: not measured (a row is not available)")
@@ -673,10 +684,17 @@ def budget_lines(rows: list[Row]) -> list[str]:
         if slow and fast:
             ratio = slow.median / fast.median
             verdict = "PASS" if ratio >= budget else "FAIL"
-            lines.append(f"{what}: {ratio:.2f}x faster (budget >= {budget:.1f}x)  {verdict}")
+            lines.append(f"{what}: {ratio:.2f}x faster (budget >= {budget:.1f}x)  {verdict}"
+                         + (cpu_ratio(slow, fast) if fast_name == "stablelint-warm" else ""))
         else:
             lines.append(f"{what}: not measured (a row is not available)")
     return lines
+
+
+def cpu_ratio(numerator: Row, denominator: Row) -> str:
+    if not numerator.cpu_median or not denominator.cpu_median:
+        return ""
+    return f"  (cpu time: {numerator.cpu_median / denominator.cpu_median:.2f}x)"
 
 
 # ---------------------------------------------------------------------------- main
@@ -763,6 +781,7 @@ def main(argv: list[str] | None = None) -> int:
                     "best_s": row.best,
                     "median_s": row.median,
                     "peak_rss_kb": row.peak_rss_kb,
+                    "cpu_s": row.cpu_times,
                     "lines_timed": row.lines_timed,
                     "lines_per_s": row.rate(),
                     "wall_s_all_files": row.wall_for(total_lines),
