@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import atexit
 import importlib.util
 import io
 import json
@@ -436,6 +437,7 @@ class StablelintCli(Command):
                 self.row.unavailable = "this stablelint has no --cache-dir"
                 return None
             self.cache_dir = tempfile.mkdtemp(prefix="stablelint-bench-cache.")
+            atexit.register(shutil.rmtree, self.cache_dir, True)
             prefix += ["--cache-dir", self.cache_dir]
         # No config file, one process (or two), findings only (like ruff -q), each only if
         # the CLI has it.
