@@ -66,15 +66,20 @@ class SourceLines:
         source = self.source
         if source is None:
             return None
-        if self._starts is None:
-            self._starts = [0] + [match.end() for match in re.finditer("\n", source)]
-        starts = self._starts
+        starts, begin, stop = self._span(start, end)
         regex = self._patterns.get(pattern)
         if regex is None:
             regex = self._patterns[pattern] = re.compile(pattern)
-        begin = starts[start - 1] if 0 < start <= len(starts) else 0
-        stop = starts[end] if end < len(starts) else len(source)
         return sorted({bisect_right(starts, match.start()) for match in regex.finditer(source, begin, stop)})
+
+    def _span(self, start: int, end: int) -> tuple[list[int], int, int]:
+        """The line starts, and the offsets where lines ``start`` to ``end`` begin and stop."""
+        if self._starts is None:
+            self._starts = [0] + [match.end() for match in re.finditer("\n", self.source)]
+        starts = self._starts
+        begin = starts[start - 1] if 0 < start <= len(starts) else 0
+        stop = starts[end] if end < len(starts) else len(self.source)
+        return starts, begin, stop
 
     def of_word(self, word: str, start: int, end: int) -> list[int] | None:
         """``of(r"\\bword\\b", start, end)`` for an identifier, with str.find: a regex that
@@ -82,11 +87,7 @@ class SourceLines:
         source = self.source
         if source is None:
             return None
-        if self._starts is None:
-            self._starts = [0] + [match.end() for match in re.finditer("\n", source)]
-        starts = self._starts
-        begin = starts[start - 1] if 0 < start <= len(starts) else 0
-        stop = starts[end] if end < len(starts) else len(source)
+        starts, begin, stop = self._span(start, end)
         found, length, find = [], len(word), source.find
         position = find(word, begin, stop)
         while position != -1:
