@@ -33,11 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from stablelint import __version__, engine
+from stablelint import __version__
 from stablelint import cache as results_cache
 from stablelint import format as output
 from stablelint.config import DTYPES, Settings, load_settings, parse_per_file_ignores, split_codes
-from stablelint.diagnostics import Diagnostic, StablelintError
+from stablelint.diagnostics import Diagnostic, ParseError, StablelintError
 from stablelint.discover import discover
 from stablelint.noqa import filter_noqa
 
@@ -375,7 +375,7 @@ def check_text(path: str, data: bytes, settings: Settings, mode: Mode) -> FileRe
     result.source = result.original
     try:
         _check_decoded(result, settings, mode, data)
-    except engine.ParseError as error:
+    except ParseError as error:
         where = f"{path}:{error.line}:{error.col or 1}" if error.line else path
         _not_checked(result, f"{where}: {error}")
     except RecursionError:
@@ -400,7 +400,7 @@ def _check_decoded(result: FileResult, settings: Settings, mode: Mode, data: byt
     if not any(d.fix and (mode.unsafe or d.fix.safety == "safe") for d in kept):
         result.diagnostics = kept  # nothing to apply: fixing would change nothing
         return
-    outcome = engine.fix_source(result.source, path, keep=keep, unsafe=mode.unsafe, dtype=settings.assume_dtype)
+    outcome = _engine().fix_source(result.source, path, keep=keep, unsafe=mode.unsafe, dtype=settings.assume_dtype)
     result.diagnostics, result.fixed = outcome.remaining, outcome.applied
     if outcome.source != result.original:
         problem = _unwritable(outcome.source, result.encoding)
@@ -413,21 +413,29 @@ def _check_decoded(result: FileResult, settings: Settings, mode: Mode, data: byt
             result.source = outcome.source
 
 
+def _engine():
+    """The engine and its rules load when a file needs them: a re-run that the cache
+    answers whole never imports them (they are most of the start-up)."""
+    from stablelint import engine
+
+    return engine
+
+
 def _found(result: FileResult, settings: Settings, cache: results_cache.Cache | None, data: bytes) -> list[Diagnostic]:
     """The engine's findings in the text as read, from the cache when it has them."""
     if cache is None:
-        return engine.check_source(result.source, result.path, dtype=settings.assume_dtype)
+        return _engine().check_source(result.source, result.path, dtype=settings.assume_dtype)
     key = cache.key(result.path, data)
     found = cache.load(key, result.path)
     if found is None:
-        found = engine.check_source(result.source, result.path, dtype=settings.assume_dtype)
+        found = _engine().check_source(result.source, result.path, dtype=settings.assume_dtype)
         cache.store(key, found)
     return found
 
 
 def _original_diagnostics(result: FileResult, settings: Settings) -> list[Diagnostic]:
     """The findings in the file as it was read (it stays so when fixing fails)."""
-    found = engine.check_source(result.original, result.path, dtype=settings.assume_dtype)
+    found = _engine().check_source(result.original, result.path, dtype=settings.assume_dtype)
     return keep_for(result.path, settings)(result.original, found)
 
 
