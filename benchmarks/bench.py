@@ -36,8 +36,10 @@ How the numbers are comparable:
 * Rounds are interleaved (every tool once, then every tool again ...) and each row reports
   its median wall time (and its best), so a slow patch of the machine hits all tools alike:
   the machine may be shared, and the medians of interleaved runs are what to compare.
-* Peak RSS of each subprocess is read from ``wait4`` (the largest process of the tree it
-  started: with ``--jobs 2`` the largest of the parent and its workers, not their sum).
+* Peak RSS of each subprocess is GNU time's ``%M`` (/usr/bin/time forks the tool, so the
+  benchmark's own memory is not counted): the largest process of the tool's tree, with
+  ``--jobs 2`` the largest of the parent and its workers, not their sum. CPU time is
+  user + system of the whole tree, from ``wait4``.
 * flake8 with and without the plugin: flake8 cannot switch an installed plugin off, so both
   rows run through ``benchmarks/flake8_runner.py``, which hides the STB entry point from
   flake8's plugin discovery for the "without" row (see its docstring). The header shows
@@ -326,9 +328,9 @@ class Command(Tool):
         self.before_run()
         elapsed, output_lines, peak, cpu = 0.0, 0, 0, 0.0
         for argv in self.chunks:
-            seconds, done, usage = run_measured(argv, self.cwd, self.env)
+            seconds, done, usage, peak_kb = run_measured(argv, self.cwd, self.env)
             elapsed += seconds
-            peak = max(peak, usage.ru_maxrss)  # KB on Linux
+            peak = max(peak, peak_kb)
             cpu += usage.ru_utime + usage.ru_stime
             if done.returncode not in self.ok_codes:
                 tail = (done.stderr.strip() or done.stdout.strip()).splitlines()[-3:]
@@ -344,15 +346,23 @@ class Command(Tool):
         return sum(1 for line in done.stdout.splitlines() if line.strip())
 
 
-def run_measured(argv: list[str], cwd: Path, env: dict) -> tuple[float, subprocess.CompletedProcess, object]:
-    """(wall seconds, the finished process, its resource usage): the child is reaped with
-    ``wait4``, whose usage is that child's and its reaped descendants' (peak RSS of the
-    largest process, CPU time of all), which ``getrusage(RUSAGE_CHILDREN)`` (summed and
-    maximised over every child so far) is not.
+TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+
+def run_measured(argv: list[str], cwd: Path, env: dict) -> tuple[float, subprocess.CompletedProcess, object, int]:
+    """(wall seconds, the finished process, its resource usage, its peak RSS in KB): the
+    child is reaped with ``wait4``, whose usage is that child's and its reaped
+    descendants' (CPU time of all, peak RSS of the largest), which
+    ``getrusage(RUSAGE_CHILDREN)`` (summed and maximised over every child so far) is not.
     Output goes to temporary files, so that no pipe fills while we wait."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        # A forked child starts with this process's peak RSS (the sources read for the
+        # in-process rows), which exec does not reset: GNU time, small, forks the tool
+        # itself and reports the tool's own peak.
+        wrapped = [TIME, "-f", "%M", "-o", rss.name, *argv] if TIME else argv
         start = time.perf_counter()
-        process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=err)
+        process = subprocess.Popen(wrapped, cwd=cwd, env=env, stdout=out, stderr=err)
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -360,8 +370,12 @@ def run_measured(argv: list[str], cwd: Path, env: dict) -> tuple[float, subproce
         for stream in (out, err):
             stream.seek(0)
             texts.append(stream.read().decode("utf-8", "replace"))
+        peak_kb = usage.ru_maxrss
+        if TIME:
+            reported = rss.read().split()
+            peak_kb = int(reported[-1]) if reported and reported[-1].isdigit() else 0
     done = subprocess.CompletedProcess(argv, process.returncode, texts[0], texts[1])
-    return elapsed, done, usage
+    return elapsed, done, usage, peak_kb
 
 
 class ToolFailed(Exception):
