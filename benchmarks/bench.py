@@ -14,8 +14,10 @@ Rows (``--tools`` takes these names):
                     extrapolated to all files; the table says so
   pyflakes          ``python -m pyflakes FILES``
   stablelint-engine ``stablelint.engine.check_source`` on every file, in-process
-  stablelint-cli    ``stablelint --exit-zero FILES`` (``--no-cache`` added when the CLI
-                    has it, so every run is cold)
+  stablelint-cli    ``stablelint --exit-zero --no-cache --jobs 1 FILES``: cold, one process
+  stablelint-cold   the same with the cache on, emptied before each run (cold, writing it)
+  stablelint-warm   the same with the cache filled beforehand (a re-run of an unchanged tree)
+  stablelint-j2     ``--no-cache --jobs 2``: cold, two worker processes
   flake8            ``flake8 -j1 --exit-zero --isolated FILES``, stablelint plugin hidden
   flake8+stb        the same with the stablelint plugin (STB) loaded
   ruff              ``ruff check --no-cache --isolated --exit-zero -q FILES``
@@ -31,8 +33,13 @@ How the numbers are comparable:
 * One process, one thread: flake8 runs with ``-j1``, ruff with ``RAYON_NUM_THREADS=1``,
   the others are single-process already. Subprocess rows include interpreter start-up,
   imports and file reading; in-process rows time only the parsing/checking.
-* Rounds are interleaved (every tool once, then every tool again ...) and each row keeps
-  its best wall time, so a slow patch of the machine hits all tools alike.
+* Rounds are interleaved (every tool once, then every tool again ...) and each row reports
+  its median wall time (and its best), so a slow patch of the machine hits all tools alike:
+  the machine may be shared, and the medians of interleaved runs are what to compare.
+* Peak RSS of each subprocess is GNU time's ``%M`` (/usr/bin/time forks the tool, so the
+  benchmark's own memory is not counted): the largest process of the tool's tree, with
+  ``--jobs 2`` the largest of the parent and its workers, not their sum. CPU time is
+  user + system of the whole tree, from ``wait4``.
 * flake8 with and without the plugin: flake8 cannot switch an installed plugin off, so both
   rows run through ``benchmarks/flake8_runner.py``, which hides the STB entry point from
   flake8's plugin discovery for the "without" row (see its docstring). The header shows
@@ -40,13 +47,15 @@ How the numbers are comparable:
   use ``--isolated`` so no config file in the tree changes what runs.
 
 Budgets checked at the end (DESIGN.md "Speed budget"): the stablelint CLI at least as
-fast as pyflakes; flake8 with the plugin at most 1.25x flake8 without it.
+fast as pyflakes; flake8 with the plugin at most 1.25x flake8 without it; a warm re-run
+at least 20x faster than a cold one; ``--jobs 2`` at least 1.7x faster than ``--jobs 1``.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import atexit
 import importlib.util
 import io
 import json
@@ -54,8 +63,10 @@ import os
 import platform
 import random
 import shutil
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 import warnings
@@ -70,6 +81,8 @@ import corpus  # noqa: E402  (benchmarks/corpus.py, next to this file)
 FLAKE8_RUNNER = HERE / "flake8_runner.py"
 QUICK_STRIDE = 20
 FLAKE8_BUDGET = 1.25
+WARM_BUDGET = 20.0  # cold / warm
+JOBS_BUDGET = 1.7  # --jobs 1 / --jobs 2
 
 
 # ---------------------------------------------------------------------------- files
@@ -95,13 +108,14 @@ def collect_paths(paths: list[str]) -> list[Path]:
     return sorted(found)
 
 
-def default_paths() -> list[Path]:
-    missing = [pin for pin in corpus.DEFAULT_PINS if not (pin.folder / corpus.COMPLETE_MARKER).exists()]
+def default_paths(pins: list[corpus.Pin] = corpus.DEFAULT_PINS) -> list[Path]:
+    missing = [pin for pin in pins if not (pin.folder / corpus.COMPLETE_MARKER).exists()]
     if missing:
+        more = " --all" if any(not pin.default for pin in missing) else ""
         raise SystemExit(
-            f"corpus not downloaded ({', '.join(pin.name for pin in missing)}): run python benchmarks/corpus.py"
+            f"corpus not downloaded ({', '.join(pin.name for pin in missing)}): run python benchmarks/corpus.py{more}"
         )
-    return sorted(path for pin in corpus.DEFAULT_PINS for path in corpus.python_files(pin.folder))
+    return sorted(path for pin in pins for path in corpus.python_files(pin.folder))
 
 
 def read_sources(paths: list[Path]) -> list[SourceFile]:
@@ -125,6 +139,8 @@ class Row:
     name: str
     command: str
     times: list[float] = field(default_factory=list)
+    peak_rss_kb: list[int] = field(default_factory=list)  # per run, subprocess rows only
+    cpu_times: list[float] = field(default_factory=list)  # user + system seconds of the tree, per run
     lines_timed: int = 0  # lines the timed work covered (a sample for libcst)
     extrapolated: bool = False
     output_lines: int | None = None  # findings printed (informational)
@@ -135,14 +151,26 @@ class Row:
     def best(self) -> float | None:
         return min(self.times) if self.times else None
 
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.times) if self.times else None
+
+    @property
+    def cpu_median(self) -> float | None:
+        return statistics.median(self.cpu_times) if self.cpu_times else None
+
+    @property
+    def peak_rss_mb(self) -> float | None:
+        return max(self.peak_rss_kb) / 1024 if self.peak_rss_kb else None
+
     def rate(self) -> float | None:
-        return self.lines_timed / self.best if self.best else None
+        return self.lines_timed / self.median if self.median else None
 
     def wall_for(self, total_lines: int) -> float | None:
-        """Wall time for all files: measured, or extrapolated from the sample's rate."""
-        if self.best is None:
+        """Median wall time for all files: measured, or extrapolated from the sample's rate."""
+        if self.median is None:
             return None
-        return total_lines / self.rate() if self.extrapolated else self.best
+        return total_lines / self.rate() if self.extrapolated else self.median
 
 
 # ---------------------------------------------------------------------------- tools
@@ -293,23 +321,61 @@ class Command(Tool):
         if len(self.chunks) > 1:
             self.row.notes.append(f"argv split into {len(self.chunks)} chunks")
 
+    def before_run(self) -> None:
+        """Set-up that is not timed (the cache rows empty or fill their cache here)."""
+
     def run_once(self):
-        elapsed, output_lines = 0.0, 0
+        self.before_run()
+        elapsed, output_lines, peak, cpu = 0.0, 0, 0, 0.0
         for argv in self.chunks:
-            start = time.perf_counter()
-            done = subprocess.run(
-                argv, check=False, cwd=self.cwd, env=self.env, capture_output=True, text=True, errors="replace"
-            )
-            elapsed += time.perf_counter() - start
+            seconds, done, usage, peak_kb = run_measured(argv, self.cwd, self.env)
+            elapsed += seconds
+            peak = max(peak, peak_kb)
+            cpu += usage.ru_utime + usage.ru_stime
             if done.returncode not in self.ok_codes:
                 tail = (done.stderr.strip() or done.stdout.strip()).splitlines()[-3:]
                 raise ToolFailed(f"exit {done.returncode}: {' | '.join(tail)}")
             output_lines += self.count_output(done)
         self.row.output_lines = output_lines
+        self.row.peak_rss_kb.append(peak)
+        self.row.cpu_times.append(cpu)
         return elapsed
+
 
     def count_output(self, done: subprocess.CompletedProcess) -> int:
         return sum(1 for line in done.stdout.splitlines() if line.strip())
+
+
+TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+
+def run_measured(argv: list[str], cwd: Path, env: dict) -> tuple[float, subprocess.CompletedProcess, object, int]:
+    """(wall seconds, the finished process, its resource usage, its peak RSS in KB): the
+    child is reaped with ``wait4``, whose usage is that child's and its reaped
+    descendants' (CPU time of all, peak RSS of the largest), which
+    ``getrusage(RUSAGE_CHILDREN)`` (summed and maximised over every child so far) is not.
+    Output goes to temporary files, so that no pipe fills while we wait."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        # A forked child starts with this process's peak RSS (the sources read for the
+        # in-process rows), which exec does not reset: GNU time, small, forks the tool
+        # itself and reports the tool's own peak.
+        wrapped = [TIME, "-f", "%M", "-o", rss.name, *argv] if TIME else argv
+        start = time.perf_counter()
+        process = subprocess.Popen(wrapped, cwd=cwd, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        texts = []
+        for stream in (out, err):
+            stream.seek(0)
+            texts.append(stream.read().decode("utf-8", "replace"))
+        peak_kb = usage.ru_maxrss
+        if TIME:
+            reported = rss.read().split()
+            peak_kb = int(reported[-1]) if reported and reported[-1].isdigit() else 0
+    done = subprocess.CompletedProcess(argv, process.returncode, texts[0], texts[1])
+    return elapsed, done, usage, peak_kb
 
 
 class ToolFailed(Exception):
@@ -371,6 +437,8 @@ def stablelint_cli_probe() -> tuple[str | None, str]:
 class StablelintCli(Command):
     name = "stablelint-cli"
     ok_codes: ClassVar[tuple[int, ...]] = (0, 1)  # 1: a file did not parse; 2: usage error or crash
+    jobs = "1"
+    cached = False  # with a cache of this row's own (else --no-cache: every run cold)
 
     def argv_prefix(self):
         executable, help_text = stablelint_cli_probe()
@@ -378,10 +446,17 @@ class StablelintCli(Command):
             self.row.unavailable = help_text
             return None
         prefix = [executable, "--exit-zero"]
-        # Cold runs only (a content-hash cache would make runs 2..N warm re-runs), no config
-        # file, one process, findings only (like ruff -q). Each only if the CLI has it.
-        for option, wanted in (("--no-cache", ["--no-cache"]), ("--isolated", ["--isolated"]),
-                               ("--jobs", ["--jobs", "1"]), ("--quiet", ["-q"])):
+        if self.cached:
+            if "--cache-dir" not in help_text:
+                self.row.unavailable = "this stablelint has no --cache-dir"
+                return None
+            self.cache_dir = tempfile.mkdtemp(prefix="stablelint-bench-cache.")
+            atexit.register(shutil.rmtree, self.cache_dir, True)
+            prefix += ["--cache-dir", self.cache_dir]
+        # No config file, one process (or two), findings only (like ruff -q), each only if
+        # the CLI has it.
+        for option, wanted in (("--no-cache", [] if self.cached else ["--no-cache"]), ("--isolated", ["--isolated"]),
+                               ("--jobs", ["--jobs", self.jobs]), ("--quiet", ["-q"])):
             if option in help_text:
                 prefix += wanted
         return prefix
@@ -389,6 +464,34 @@ class StablelintCli(Command):
     def count_output(self, done):
         # Text format: one "path:line:col: CODE message" line per finding (+ maybe a summary).
         return sum(1 for line in done.stdout.splitlines() if ": STB" in line)
+
+
+class StablelintCold(StablelintCli):
+    """Cold with the cache on: what a first run in a fresh checkout costs, writes included."""
+
+    name = "stablelint-cold"
+    cached = True
+
+    def before_run(self):
+        shutil.rmtree(self.cache_dir, ignore_errors=True)
+
+
+class StablelintWarm(StablelintCli):
+    """Every file unchanged since the last run: the cache answers for all of them."""
+
+    name = "stablelint-warm"
+    cached = True
+
+    def before_run(self):
+        if not getattr(self, "warmed", False):
+            for argv in self.chunks:
+                run_measured(argv, self.cwd, self.env)
+            self.warmed = True
+
+
+class StablelintJobs2(StablelintCli):
+    name = "stablelint-j2"
+    jobs = "2"
 
 
 class Flake8(Command):
@@ -431,7 +534,8 @@ class Ruff(Command):
 
 TOOLS: dict[str, type[Tool]] = {
     tool.name: tool
-    for tool in (AstParse, LibcstParse, Pyflakes, StablelintEngine, StablelintCli, Flake8, Flake8WithStablelint, Ruff)
+    for tool in (AstParse, LibcstParse, Pyflakes, StablelintEngine, StablelintCli, StablelintCold, StablelintWarm,
+                 StablelintJobs2, Flake8, Flake8WithStablelint, Ruff)
 }
 
 
@@ -521,30 +625,37 @@ def render(info: dict, rows: list[Row], total_files: int, total_lines: int, repe
     for tool, version in info["versions"].items():
         print(f"  {tool:<21}: {version}", file=out)
     print(f"  files   : {info['files']}", file=out)
-    print(f"  total   : {total_files:,} files, {total_lines:,} lines; wall time = best of {repeat}", file=out)
+    print(f"  total   : {total_files:,} files, {total_lines:,} lines; wall time = median of {repeat} interleaved runs",
+          file=out)
     print(file=out)
 
     ast_rate = next((row.rate() for row in rows if row.name == "ast" and row.best), None)
-    table = [("tool", "wall s", "lines/s", "x ast", "output", "command / notes")]
+    table = [("tool", "median s", "best s", "cpu s", "lines/s", "x ast", "peak RSS", "output", "command / notes")]
     for row in rows:
         if row.unavailable:
-            table.append((row.name, "-", "-", "-", "-", f"not available: {row.unavailable}"))
+            table.append((row.name, "-", "-", "-", "-", "-", "-", "-", f"not available: {row.unavailable}"))
             continue
         wall = row.wall_for(total_lines)
         rate = row.rate()
         relative = f"{ast_rate / rate:,.1f}x" if ast_rate and rate else "-"
         wall_text = ("~" if row.extrapolated else "") + fmt_seconds(wall)
+        best_text = "-" if row.extrapolated else fmt_seconds(row.best)
+        rss = "-" if row.peak_rss_mb is None else f"{row.peak_rss_mb:,.0f} MB"
         output = "-" if row.output_lines is None else f"{row.output_lines:,}"
         notes = "; ".join([row.command, *row.notes])
-        table.append((row.name, wall_text, fmt_rate(rate), relative, output, notes))
-    widths = [max(len(line[i]) for line in table) for i in range(5)]
+        cpu = "-" if row.cpu_median is None else fmt_seconds(row.cpu_median)
+        table.append((row.name, wall_text, best_text, cpu, fmt_rate(rate), relative, rss, output, notes))
+    columns = len(table[0]) - 1
+    widths = [max(len(line[i]) for line in table) for i in range(columns)]
     for index, line in enumerate(table):
-        cells = [line[0].ljust(widths[0])] + [line[i].rjust(widths[i]) for i in range(1, 5)] + [line[5]]
+        cells = [line[0].ljust(widths[0])] + [line[i].rjust(widths[i]) for i in range(1, columns)] + [line[columns]]
         print("  ".join(cells).rstrip(), file=out)
         if index == 0:
             print("  ".join("-" * w for w in widths) + "  " + "-" * 15, file=out)
     print("\n'x ast' = time relative to ast.parse (2.0x = half its speed); 'output' = findings", file=out)
-    print("printed (parse errors excluded); '~' = extrapolated from a sample.", file=out)
+    print("printed (parse errors excluded); '~' = extrapolated from a sample; peak RSS = the", file=out)
+    print("largest process of the tool's tree, largest over the runs; cpu s = median user + system", file=out)
+    print("time of the tool's processes (less sensitive than wall time to a loaded machine).", file=out)
 
     print("\nbudgets (DESIGN.md):", file=out)
     for line in budget_lines(rows):
@@ -562,25 +673,44 @@ def budget_lines(rows: list[Row]) -> list[str]:
     lines = []
     cli, pyflakes = timed("stablelint-cli"), timed("pyflakes")
     if cli and pyflakes:
-        ratio = pyflakes.best / cli.best
-        verdict = "PASS" if cli.best <= pyflakes.best else "FAIL"
-        lines.append(f"stablelint CLI vs pyflakes alone: {ratio:.2f}x pyflakes' speed (budget >= 1.00x)  {verdict}")
+        ratio = pyflakes.median / cli.median
+        verdict = "PASS" if cli.median <= pyflakes.median else "FAIL"
+        lines.append(f"stablelint CLI vs pyflakes alone: {ratio:.2f}x pyflakes' speed (budget >= 1.00x)  {verdict}"
+                     + cpu_ratio(pyflakes, cli))
     else:
         lines.append("stablelint CLI vs pyflakes alone: not measured (a row is not available)")
     with_stb, without = timed("flake8+stb"), timed("flake8")
     if with_stb and without:
-        ratio = with_stb.best / without.best
+        ratio = with_stb.median / without.median
         verdict = "PASS" if ratio <= FLAKE8_BUDGET else "FAIL"
         extra = ""
         if with_stb.output_lines is not None and without.output_lines is not None:
             extra = f"; {with_stb.output_lines - without.output_lines:,} more findings with the plugin"
         lines.append(
             f"flake8 with / without stablelint: {ratio:.3f}x (budget <= {FLAKE8_BUDGET:.2f}x)  {verdict}"
-            f"  [+{with_stb.best - without.best:.1f} s{extra}]"
+            f"  [+{with_stb.median - without.median:.1f} s{extra}]" + cpu_ratio(with_stb, without)
         )
     else:
         lines.append("flake8 with / without stablelint: not measured (a row is not available)")
+    for slow_name, fast_name, budget, what in (
+        ("stablelint-cold", "stablelint-warm", WARM_BUDGET, "warm re-run vs cold (cache)"),
+        ("stablelint-cli", "stablelint-j2", JOBS_BUDGET, "--jobs 2 vs --jobs 1"),
+    ):
+        slow, fast = timed(slow_name), timed(fast_name)
+        if slow and fast:
+            ratio = slow.median / fast.median
+            verdict = "PASS" if ratio >= budget else "FAIL"
+            lines.append(f"{what}: {ratio:.2f}x faster (budget >= {budget:.1f}x)  {verdict}"
+                         + (cpu_ratio(slow, fast) if fast_name == "stablelint-warm" else ""))
+        else:
+            lines.append(f"{what}: not measured (a row is not available)")
     return lines
+
+
+def cpu_ratio(numerator: Row, denominator: Row) -> str:
+    if not numerator.cpu_median or not denominator.cpu_median:
+        return ""
+    return f"  (cpu time: {numerator.cpu_median / denominator.cpu_median:.2f}x)"
 
 
 # ---------------------------------------------------------------------------- main
@@ -600,6 +730,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="lines in libcst's random sample (default 60000; 0 = all files)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the libcst sample")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON ('-' = stdout, no table)")
+    parser.add_argument("--all", action="store_true",
+                        help="the whole corpus (python benchmarks/corpus.py --all), not only the default packages")
+    parser.add_argument("--stride", type=int, default=None,
+                        help=f"every Nth file only (--quick is --stride {QUICK_STRIDE})")
     args = parser.parse_args(argv)
     if args.libcst_lines <= 0:
         args.libcst_lines = float("inf")
@@ -612,11 +746,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.paths:
         paths, description = collect_paths(args.paths), " ".join(args.paths)
     else:
-        paths = default_paths()
-        description = "pinned corpus: " + ", ".join(f"{p.name}-{p.version}" for p in corpus.DEFAULT_PINS)
-    if args.quick:
-        paths = paths[::QUICK_STRIDE]
-        description += f" (--quick: every {QUICK_STRIDE}th file)"
+        pins = corpus.PINS if args.all else corpus.DEFAULT_PINS
+        paths = default_paths(pins)
+        description = "pinned corpus: " + ", ".join(f"{p.name}-{p.version}" for p in pins)
+    stride = args.stride or (QUICK_STRIDE if args.quick else 1)
+    if stride > 1:
+        paths = paths[::stride]
+        description += f" (every {stride}th file)"
     if not paths:
         raise SystemExit("no .py files to benchmark")
     files = read_sources(paths)
@@ -659,6 +795,9 @@ def main(argv: list[str] | None = None) -> int:
                     "unavailable_reason": row.unavailable,
                     "times_s": row.times,
                     "best_s": row.best,
+                    "median_s": row.median,
+                    "peak_rss_kb": row.peak_rss_kb,
+                    "cpu_s": row.cpu_times,
                     "lines_timed": row.lines_timed,
                     "lines_per_s": row.rate(),
                     "wall_s_all_files": row.wall_for(total_lines),

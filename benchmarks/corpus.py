@@ -43,6 +43,7 @@ class Pin:
     sha256: str
     framework: str
     default: bool = True
+    platform: tuple[str, ...] = ()  # pip's --platform/--python-version/... for compiled wheels
 
     @property
     def folder(self) -> Path:
@@ -64,6 +65,30 @@ PINS = [
     Pin("transformers", "5.23.0", "transformers-5.23.0-py3-none-any.whl",
         "018e82fd07490ad5bb58414f65e31576033dc7f36bed10c574843f69b90991bf", "PyTorch",
         default=False),
+    # The large corpus (--all, ~3.6 M lines): the libraries stablelint's rules are about,
+    # dense in log/exp/softmax/var, in every framework.
+    Pin("torchmetrics", "1.9.0", "torchmetrics-1.9.0-py3-none-any.whl",
+        "bfdcbff3dd1d96b3374bb2496eb39f23c4b28b8a845b6a18c313688e0d2d9ca1", "PyTorch", default=False),
+    Pin("pyro-ppl", "1.9.2", "pyro_ppl-1.9.2-py3-none-any.whl",
+        "4fa9a96e1af113a8b2bdf5d54299f6a86b05aa6f1be1761f520a7114c186902a", "PyTorch", default=False),
+    Pin("gpytorch", "1.15.2", "gpytorch-1.15.2-py3-none-any.whl",
+        "2112fdc7c0c0bf56a7f2444663cfc80fdfc3e19724399d6303a83d8efdd71e9e", "PyTorch", default=False),
+    Pin("lightning", "2.6.6", "lightning-2.6.6-py3-none-any.whl",
+        "2bcbd6ee840071cd076c7dc9953d7ac1040df92f1c5fa76583aae644f037ab85", "PyTorch", default=False),
+    Pin("jax", "0.10.2", "jax-0.10.2-py3-none-any.whl",
+        "724d73c4678d8b06f6a6ab4db1b8a2fea8cd4f1e2c2564f99601634ec7b8d1c6", "JAX", default=False),
+    Pin("numpyro", "0.22.0", "numpyro-0.22.0-py3-none-any.whl",
+        "0bbcd8e5319876306eaea595bc78c09201cbcde89bd5856f2867ab65e1dab0a5", "JAX", default=False),
+    Pin("tensorflow-probability", "0.25.0", "tensorflow_probability-0.25.0-py2.py3-none-any.whl",
+        "f3f4d6431656c0122906888afe1b67b4400e82bd7f254b45b92e6c5b84ea8e3e", "TensorFlow/JAX/NumPy",
+        default=False),
+    Pin("pymc", "5.28.5", "pymc-5.28.5-py3-none-any.whl",
+        "29f44aa3edd727b29eb0a555eec0d9def4775a5d5c849eee31239384a5feaec2", "PyTensor/NumPy", default=False),
+    # A compiled wheel: the platform is pinned too, so every machine downloads this file.
+    Pin("scipy", "1.17.1", "scipy-1.17.1-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl",
+        "43af8d1f3bea642559019edfe64e9b11192a8978efbd1539d7bc2aaa23d92de4", "NumPy/SciPy", default=False,
+        platform=("--platform", "manylinux_2_28_x86_64", "--python-version", "3.11",
+                  "--implementation", "cp", "--abi", "cp311")),
 ]
 PINS_BY_NAME = {pin.name: pin for pin in PINS}
 DEFAULT_PINS = [pin for pin in PINS if pin.default]
@@ -83,7 +108,7 @@ def download_wheel(pin: Pin) -> Path:
         WHEEL_CACHE.mkdir(parents=True, exist_ok=True)
         subprocess.run(
             [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-             "--only-binary=:all:", f"{pin.name}=={pin.version}", "-d", str(WHEEL_CACHE)],
+             "--only-binary=:all:", *pin.platform, f"{pin.name}=={pin.version}", "-d", str(WHEEL_CACHE)],
             check=True,
         )
     if not wheel.exists():

@@ -31,14 +31,18 @@ import tokenize
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from stablelint import __version__, engine, notebook, rule_url, selection
+from stablelint import __version__, rule_url, selection
+from stablelint import cache as results_cache
 from stablelint import format as output
 from stablelint.config import DTYPES, Settings, load_settings, parse_per_file_ignores, split_codes
-from stablelint.diagnostics import Diagnostic, StablelintError
+from stablelint.diagnostics import Diagnostic, ParseError, StablelintError
 from stablelint.discover import discover
 from stablelint.noqa import filter_noqa
+
+if TYPE_CHECKING:
+    from stablelint import notebook
 
 STDIN = "-"
 STDIN_DISPLAY_NAME = "stdin"  # flake8's name for it
@@ -281,6 +285,11 @@ def build_parser() -> argparse.ArgumentParser:
     option("--stdin-filename", metavar="NAME", help="the name of the file on standard input (messages, config)")
     option("--explain", metavar="CODE", help="print the documentation of a rule and exit")
     option("-j", "--jobs", type=_jobs, default=1, metavar="N", help="check in N processes ('auto': one per CPU)")
+    option("--no-cache", action="store_true", help="check every file again; neither read nor write the cache")
+    option(
+        "--cache-dir", metavar="PATH",
+        help=f"where the cache is (default: {results_cache.DEFAULT_DIR} in the project root; ${results_cache.ENV_VAR})",
+    )
     return parser
 
 
@@ -335,6 +344,7 @@ class Mode:
     fix: bool = False  # write the fixed text
     diff: bool = False  # compute the fixed text, only to show it
     unsafe: bool = False
+    cache: results_cache.Cache | None = None  # the engine's findings by content (stablelint/cache.py)
 
     @property
     def fixing(self) -> bool:
@@ -387,8 +397,8 @@ def check_text(path: str, data: bytes, settings: Settings, mode: Mode) -> FileRe
         return result
     result.source = result.original
     try:
-        _check_decoded(result, settings, mode)
-    except engine.ParseError as error:
+        _check_decoded(result, settings, mode, data)
+    except ParseError as error:
         where = f"{path}:{error.line}:{error.col or 1}" if error.line else path
         _not_checked(result, f"{where}: {error}")
     except RecursionError:
@@ -403,15 +413,20 @@ def _not_checked(result: FileResult, error: str) -> None:
     result.source, result.diagnostics, result.fixed, result.error = result.original, [], 0, error
 
 
-def _check_decoded(result: FileResult, settings: Settings, mode: Mode) -> None:
+def _check_decoded(result: FileResult, settings: Settings, mode: Mode, data: bytes) -> None:
     path, keep = result.path, keep_for(result.path, settings)
-    if notebook.is_notebook(path):
+    if _is_notebook(path):
         _check_notebook(result, settings, mode, fix=mode.fixing)
         return
+    found = _found(result, settings, mode.cache, data)
     if not mode.fixing:
-        result.diagnostics = keep(result.source, engine.check_source(result.source, path, dtype=settings.assume_dtype))
+        result.diagnostics = keep(result.source, found)
         return
-    outcome = engine.fix_source(result.source, path, keep=keep, unsafe=mode.unsafe, dtype=settings.assume_dtype)
+    kept = keep(result.source, found)
+    if not any(d.fix and (mode.unsafe or d.fix.safety == "safe") for d in kept):
+        result.diagnostics = kept  # nothing to apply: fixing would change nothing
+        return
+    outcome = _engine().fix_source(result.source, path, keep=keep, unsafe=mode.unsafe, dtype=settings.assume_dtype)
     result.diagnostics, result.fixed, result.fixed_codes = outcome.remaining, outcome.applied, outcome.applied_codes
     if outcome.source != result.original:
         problem = _unwritable(outcome.source, result.encoding)
@@ -424,7 +439,13 @@ def _check_decoded(result: FileResult, settings: Settings, mode: Mode) -> None:
             result.source = outcome.source
 
 
+def _is_notebook(path: str) -> bool:
+    return path.lower().endswith(".ipynb")
+
+
 def _check_notebook(result: FileResult, settings: Settings, mode: Mode, *, fix: bool) -> None:
+    from stablelint import notebook
+
     try:
         outcome = notebook.check(
             result.original, result.path, keep=keep_for(result.path, settings), fix=fix, unsafe=mode.unsafe,
@@ -439,14 +460,34 @@ def _check_notebook(result: FileResult, settings: Settings, mode: Mode, *, fix: 
     result.error = "\n".join(outcome.problems) or None
 
 
+def _engine():
+    """The engine and its rules load when a file needs them: a re-run that the cache
+    answers whole never imports them (they are most of the start-up)."""
+    from stablelint import engine
+
+    return engine
+
+
+def _found(result: FileResult, settings: Settings, cache: results_cache.Cache | None, data: bytes) -> list[Diagnostic]:
+    """The engine's findings in the text as read, from the cache when it has them."""
+    if cache is None:
+        return _engine().check_source(result.source, result.path, dtype=settings.assume_dtype)
+    key = cache.key(result.path, data)
+    found = cache.load(key, result.path)
+    if found is None:
+        found = _engine().check_source(result.source, result.path, dtype=settings.assume_dtype)
+        cache.store(key, found)
+    return found
+
+
 def _original_diagnostics(result: FileResult, settings: Settings) -> list[Diagnostic]:
     """The findings in the file as it was read (it stays so when fixing fails)."""
-    if notebook.is_notebook(result.path):
+    if _is_notebook(result.path):
         original = FileResult(result.path, source=result.original, original=result.original)
         _check_notebook(original, settings, Mode(), fix=False)
         result.cells = original.cells
         return original.diagnostics
-    found = engine.check_source(result.original, result.path, dtype=settings.assume_dtype)
+    found = _engine().check_source(result.original, result.path, dtype=settings.assume_dtype)
     return keep_for(result.path, settings)(result.original, found)
 
 
@@ -464,8 +505,14 @@ def _unwritable(fixed: str, encoding: str) -> str | None:
 
 
 def check_chunk(paths: list[str], settings: Settings, mode: Mode) -> list[FileResult]:
-    """A worker's share of the files (one task for many files: less to send back and forth)."""
-    return [check_file(path, settings, mode) for path in paths]
+    """A worker's share of the files (one task for many files: less to send back and forth).
+    A file with nothing to report or write goes back without its text, which the parent
+    would only unpickle to throw away."""
+    results = [check_file(path, settings, mode) for path in paths]
+    for result in results:
+        if not result.diagnostics and not result.changed:
+            result.source = result.original = ""
+    return results
 
 
 def check_file(path: str, settings: Settings, mode: Mode) -> FileResult:
@@ -668,6 +715,7 @@ def check_command(args: argparse.Namespace) -> int:
     if reading_stdin:
         return check_stdin(args, settings, mode)
 
+    mode.cache = _open_cache(args, settings)
     discovery = discover(args.paths or ["."], settings)
     for missing in discovery.missing:
         print(f"{missing}: No such file or directory", file=sys.stderr)
@@ -701,6 +749,16 @@ def show_fixes(results: list[FileResult], mode: Mode) -> str:
     return output.fixes_available(reports, unsafe=mode.unsafe)
 
 
+def _open_cache(args: argparse.Namespace, settings: Settings) -> results_cache.Cache | None:
+    if args.no_cache:
+        return None
+    folder = results_cache.cache_dir(args.cache_dir, settings.cache_dir, settings.root)
+    cache, problem = results_cache.open_cache(folder, settings.assume_dtype)
+    if problem and not args.quiet:
+        print(problem, file=sys.stderr)
+    return cache
+
+
 def _require_cwd() -> None:
     try:
         os.getcwd()
@@ -716,37 +774,35 @@ def check_files(paths: list[str], settings: Settings, mode: Mode, jobs: int) -> 
         return [write_fixes(check_file(path, settings, mode), settings, mode) for path in paths]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures import TimeoutError as WaitTimeout  # not the builtin before 3.11
+    from concurrent.futures import FIRST_COMPLETED
+    from concurrent.futures import wait as wait_for
     from concurrent.futures.process import BrokenProcessPool
 
     # spawn, not fork: a worker forked while one of the pool's threads holds a lock can hang
     # on that lock before it ever runs _worker_started, and then outlives a killed parent.
     # A spawned worker starts clean, and its parent is still this process.
     context = multiprocessing.get_context("spawn")
-    chunk = max(1, len(paths) // (jobs * 16))
+    tasks = _tasks(paths, jobs)
     pool = ProcessPoolExecutor(jobs, context, initializer=_worker_started, initargs=(os.getpid(),))
     try:
         # While the pool runs, a signal is only recorded (the main thread is never
         # interrupted inside the pool's locks: "cannot release un-acquired lock"), and this
         # loop acts on it between two waits. The workers, and the pool's own threads, start
         # with the ending signals blocked; a worker ignores them before it unblocks them.
-        results: list[FileResult] = []
+        # Results come back in the order they are done; they are reported in the order of
+        # the paths.
+        results: list[FileResult | None] = [None] * len(paths)
         with signals_deferred():
             with _signals_blocked():
-                chunks = [pool.submit(check_chunk, paths[start:start + chunk], settings, mode)
-                          for start in range(0, len(paths), chunk)]
-            for future in chunks:
-                while True:
+                pending = {pool.submit(check_chunk, [paths[i] for i in task], settings, mode): task for task in tasks}
+            while pending and _signal_state.pending is None:  # leaving the deferred section raises it
+                done, _ = wait_for(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+                for future in done:
+                    task = pending.pop(future)
+                    for index, result in zip(task, future.result()):
+                        results[index] = write_fixes(result, settings, mode)
                     if _signal_state.pending is not None:
-                        break  # leaving the deferred section raises it
-                    try:
-                        checked = future.result(timeout=0.1)
-                    except WaitTimeout:
-                        continue
-                    results.extend(write_fixes(result, settings, mode) for result in checked)
-                    break
-                if _signal_state.pending is not None:
-                    break
+                        break
     except BrokenProcessPool:
         _kill_workers(pool)
         raise StablelintError("a worker process died (out of memory?); try again with --jobs 1") from None
@@ -754,7 +810,32 @@ def check_files(paths: list[str], settings: Settings, mode: Mode, jobs: int) -> 
         _kill_workers(pool)
         raise
     pool.shutdown()
-    return results
+    return [result for result in results if result is not None]
+
+
+def _tasks(paths: list[str], jobs: int) -> list[list[int]]:
+    """The files in groups, as indexes into ``paths``: the largest first, so that no worker
+    is left with a big file while the other idles at the end; each group ~1/64 of a
+    worker's share of the bytes, so that a task is worth sending but the last ones are short."""
+    sizes = []
+    for path in paths:
+        try:
+            sizes.append(os.stat(path).st_size)
+        except OSError:
+            sizes.append(0)  # the worker reports it
+    share = max(1, sum(sizes) // (jobs * 64))
+    tasks: list[list[int]] = []
+    group: list[int] = []
+    group_size = 0
+    for index in sorted(range(len(paths)), key=lambda i: -sizes[i]):
+        group.append(index)
+        group_size += sizes[index]
+        if group_size >= share or len(group) >= 64:
+            tasks.append(group)
+            group, group_size = [], 0
+    if group:
+        tasks.append(group)
+    return tasks
 
 
 @contextlib.contextmanager

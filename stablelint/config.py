@@ -116,6 +116,7 @@ class Settings:
     respect_gitignore: bool = True
     force_exclude: bool = False
     assume_dtype: str | None = None  # what tensors compute in where the code does not say
+    cache_dir: str | None = None  # `cache-dir`, absolute (stablelint/cache.py)
     _selected: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def is_selected(self, code: str) -> bool:
@@ -200,7 +201,7 @@ def _anchored(pattern: str, folder: Path) -> str:
 
 _KEYS = (
     "select", "extend-select", "ignore", "extend-ignore", "per-file-ignores",
-    "exclude", "extend-exclude", "respect-gitignore", "force-exclude", "assume-dtype",
+    "exclude", "extend-exclude", "respect-gitignore", "force-exclude", "assume-dtype", "cache-dir",
 )
 
 
@@ -278,6 +279,9 @@ def settings_from_table(table: Any, config_file: Path) -> Settings:
         respect_gitignore=values.get("respect-gitignore", True),
         force_exclude=values.get("force-exclude", False),
         assume_dtype=values.get("assume-dtype"),
+        cache_dir=(
+            os.path.join(root, os.path.expanduser(values["cache-dir"])) if "cache-dir" in values else None
+        ),
     )
 
 
@@ -294,6 +298,10 @@ def _validated(key: str, value: Any, where: str) -> Any:
         )
     if key in ("exclude", "extend-exclude"):
         return _strings(value, where, 'a list of glob patterns like ["third_party/**"]')
+    if key == "cache-dir":
+        if not isinstance(value, str) or not value:
+            raise StablelintError(f"{where}: expected a folder's path, got {_describe(value)}")
+        return value
     if key == "assume-dtype":
         if value not in DTYPES:
             raise StablelintError(f"{where}: expected one of {', '.join(DTYPES)}, got {_describe(value)}")

@@ -52,5 +52,15 @@ class Diagnostic:
         return (self.path, self.cell or 0, self.line, self.col, self.code)
 
 
+class ParseError(Exception):
+    """The source could not be parsed; ``str(self)`` is a one-line reason. (Here, not in
+    the engine, so that the command can name it without loading the rules.)"""
+
+    def __init__(self, message: str, line: int | None = None, col: int | None = None):
+        super().__init__(message)
+        self.line = line
+        self.col = col
+
+
 class StablelintError(Exception):
     """A problem with the user's input (bad option, bad config): reported, exit code 2."""

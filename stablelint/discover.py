@@ -6,11 +6,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
-
-import pathspec
+from typing import TYPE_CHECKING, Sequence
 
 from stablelint.config import PathMatcher, Settings
+
+if TYPE_CHECKING:
+    import pathspec  # loaded where a .gitignore is read: it is a slow import (asyncio)
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 WALKED_SUFFIXES = (*PYTHON_SUFFIXES, ".ipynb")
@@ -74,6 +75,8 @@ def _not_ignoring(spec: pathspec.PathSpec, base: str, folder: str) -> pathspec.P
     against each path, not its parents (`corpus/` ignores the folder, not `corpus/a.py`
     on its own), while pathspec answers for a file inside an ignored folder too.
     """
+    import pathspec
+
     relative = os.path.relpath(folder, base).replace(os.sep, "/") + "/"
     kept = [pattern for pattern in spec.patterns if not (pattern.include and pattern.match_file(relative) is not None)]
     return spec if len(kept) == len(spec.patterns) else pathspec.GitIgnoreSpec(kept)
@@ -85,6 +88,8 @@ def _read_gitignore(path: str) -> pathspec.PathSpec | None:
             lines = file.read().splitlines()
     except OSError:
         return None
+    import pathspec
+
     spec = pathspec.GitIgnoreSpec.from_lines(lines)
     return spec if len(spec) else None
 

@@ -8,21 +8,12 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from stablelint import frameworks
-from stablelint.diagnostics import Diagnostic
+from stablelint.diagnostics import Diagnostic, ParseError
 from stablelint.fixes import add_imports, apply_fixes
 from stablelint.ir import ImportTable, SourceIndex
 from stablelint.rules import ALL_RULES
 from stablelint.rules.base import Context
 from stablelint.scopes import LineSet, ScopeWalker
-
-
-class ParseError(Exception):
-    """The source could not be parsed; ``str(self)`` is a one-line reason."""
-
-    def __init__(self, message: str, line: int | None = None, col: int | None = None):
-        super().__init__(message)
-        self.line = line
-        self.col = col
 
 
 # Every rule starts at a log, log1p or exp call: a file without these words cannot match.

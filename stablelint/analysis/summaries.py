@@ -66,15 +66,39 @@ class SourceLines:
         source = self.source
         if source is None:
             return None
-        if self._starts is None:
-            self._starts = [0] + [match.end() for match in re.finditer("\n", source)]
-        starts = self._starts
+        starts, begin, stop = self._span(start, end)
         regex = self._patterns.get(pattern)
         if regex is None:
             regex = self._patterns[pattern] = re.compile(pattern)
-        begin = starts[start - 1] if 0 < start <= len(starts) else 0
-        stop = starts[end] if end < len(starts) else len(source)
         return sorted({bisect_right(starts, match.start()) for match in regex.finditer(source, begin, stop)})
+
+    def _span(self, start: int, end: int) -> tuple[list[int], int, int]:
+        """The line starts, and the offsets where lines ``start`` to ``end`` begin and stop."""
+        if self._starts is None:
+            self._starts = [0] + [match.end() for match in re.finditer("\n", self.source)]
+        starts = self._starts
+        begin = starts[start - 1] if 0 < start <= len(starts) else 0
+        stop = starts[end] if end < len(starts) else len(self.source)
+        return starts, begin, stop
+
+    def of_word(self, word: str, start: int, end: int) -> list[int] | None:
+        """``of(r"\\bword\\b", start, end)`` for an identifier, with str.find: a regex that
+        starts with ``\\b`` scans every position, find jumps to the candidates."""
+        source = self.source
+        if source is None:
+            return None
+        starts, begin, stop = self._span(start, end)
+        found, length, find = [], len(word), source.find
+        position = find(word, begin, stop)
+        while position != -1:
+            before = source[position - 1] if position else " "
+            after = source[position + length:position + length + 1]
+            if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
+                line = bisect_right(starts, position)
+                if not found or found[-1] != line:
+                    found.append(line)
+            position = find(word, position + length, stop)
+        return found
 
 
 @dataclass
@@ -123,7 +147,7 @@ class FunctionFacts:
         node = self.node
         start = getattr(node, "lineno", 1)
         end = getattr(node, "end_lineno", None) or 10**9
-        lines = self.text.of(r"\b" + re.escape(name) + r"\b", start, end)
+        lines = self.text.of_word(name, start, end)
         facts = _NameFacts()
 
         def bind(value: ast.expr | None, line: int) -> None:
@@ -413,13 +437,16 @@ class FileFacts:
         source = self.source if self.source is not None else ast.unparse(self.tree)
         prefix = r"\." if method else r"(?<![\w.])"
         lines: list[int] = []
+        line, counted_to = 1, 0  # line breaks counted from the last match on, not from 0 each time
         for match in re.finditer(prefix + re.escape(name) + r"\b", source):
             before = source[max(0, match.start() - 6):match.start()]
             if before.endswith(("def ", "class ")):
                 continue
             if not re.match(r"\s*\(", source[match.end():match.end() + 64]):
                 return None  # used as a value
-            lines.append(source.count("\n", 0, match.start()) + 1)
+            line += source.count("\n", counted_to, match.start())
+            counted_to = match.start()
+            lines.append(line)
         if not lines:
             return []
         lines = sorted(set(lines))
