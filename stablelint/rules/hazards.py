@@ -52,11 +52,24 @@ def zero_only_at_a_point(ctx: Context, value: Value) -> bool:
     region the code sets up (``norm(relu(h))``: every unit dead at once)."""
     if value.kind == v.INDEX:
         value = value.operand()
-    if value.kind == v.POW or value.kind in ("square", "abs", "sqrt", "norm", "spread"):
-        inner = value.operand() if value.operands else None
-        measured = ctx.range(inner)
-        return not (measured is not None and measured.lo == 0 and ctx.known_ends(inner)[0])
-    return False
+    return value.kind in _ZERO_AT_A_POINT and not _zero_on_a_region(ctx, value)
+
+
+# 0 only where their input is exactly 0 (or all equal, for a spread)...
+_ZERO_AT_A_POINT = frozenset({v.POW, "square", "abs", "sqrt", "norm", "spread"})
+# ...and sums, products and means of such values are 0 only where every term is.
+_ZERO_WHERE_THEIR_TERMS_ARE = _ZERO_AT_A_POINT | {"sum", "mean", "cumsum", "matmul", v.INDEX, v.MUL}
+
+
+def _zero_on_a_region(ctx: Context, value: Value, depth: int = 0) -> bool:
+    """Is ``value`` 0 on a whole region of inputs the code sets up (``relu``, a clamp at 0,
+    ``rand``), and not only where an input is exactly 0 (``x ** 2``, ``mm(a**2, b**2)``)?"""
+    measured = ctx.range(value)
+    if measured is None or measured.lo != 0 or not ctx.known_ends(value)[0] or depth > 8:
+        return False
+    if value.kind in _ZERO_WHERE_THEIR_TERMS_ARE and value.operands:
+        return any(_zero_on_a_region(ctx, operand, depth + 1) for operand in value.operands)
+    return value.kind not in _ZERO_AT_A_POINT
 
 
 def _only_under_a_constant(ctx: Context, node: ast.AST) -> bool:
