@@ -1187,10 +1187,14 @@ def known_ends(ranges: "Ranges", value: Value | None, depth: int = 0) -> tuple[b
         interval = ranges.of(operands[0]) if operands else None
         return lo and interval is not None and interval.lo >= 0, hi and interval is not None and interval.hi <= 0
     if kind in ("maximum", "minimum") and len(operands) == 2:
+        # max(a, b) is at least the larger low end: an unknown ``b`` may lift it
+        # (``maximum(norm, eps)`` with eps a parameter); it reaches either high end. And the
+        # other way round for min.
         (a_lo, a_hi), (b_lo, b_hi) = ends(0), ends(1)
+        floors = [operand.kind == v.CONST for operand in operands]  # ``maximum(x, 1e-6)``: a floor
         if kind == "maximum":
-            return a_lo or b_lo, a_hi and b_hi
-        return a_lo and b_lo, a_hi or b_hi
+            return (a_lo and b_lo) or any(floors), a_hi or b_hi
+        return a_lo or b_lo, (a_hi and b_hi) or any(floors)
     if kind in (v.MUL, v.DIV, v.POW):
         every = [end for index in range(len(operands)) for end in ends(index)]
         known = all(every) if every else False

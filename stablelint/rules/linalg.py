@@ -256,15 +256,16 @@ class InverseTimes(Rule):
         Valid("y = torch.inverse(x)"),
         Valid("y = np.linalg.solve(x, x[0])", "numpy"),
         Valid("y = x @ x.T"),
+        Valid("identity = torch.linalg.inv(x) @ x"),  # a test of inv itself
     ]
     invalid = [
         Invalid("y = torch.inverse(x) @ x[:, 0]", "y = torch.linalg.solve(x, x[:, 0])", unsafe=True),
-        Invalid("y = torch.matmul(torch.linalg.inv(x), x)", "y = torch.linalg.solve(x, x)", unsafe=True),
+        Invalid("y = torch.matmul(torch.linalg.inv(x), 2 * x)", "y = torch.linalg.solve(x, 2 * x)", unsafe=True),
         Invalid("y = np.linalg.inv(x) @ x[0]", "y = np.linalg.solve(x, x[0])", "numpy", unsafe=True),
         Invalid("y = np.linalg.inv(x).dot(x[0])", "y = np.linalg.solve(x, x[0])", "numpy", unsafe=True),
-        Invalid("y = np.dot(np.linalg.inv(x), x)", "y = np.linalg.solve(x, x)", "numpy", unsafe=True),
+        Invalid("y = np.dot(np.linalg.inv(x), x.T)", "y = np.linalg.solve(x, x.T)", "numpy", unsafe=True),
         Invalid("y = jnp.linalg.inv(x) @ x[0]", "y = jnp.linalg.solve(x, x[0])", "jax", unsafe=True),
-        Invalid("y = tf.linalg.inv(x) @ x", "y = tf.linalg.solve(x, x)", "tf", unsafe=True),
+        Invalid("y = tf.linalg.inv(x) @ (x + 1)", "y = tf.linalg.solve(x, x + 1)", "tf", unsafe=True),
     ]
 
     def check(self, node: ast.AST, product: Value, ctx: Context) -> None:
@@ -275,6 +276,8 @@ class InverseTimes(Rule):
         inv = ctx.op(left, "inv")
         if inv is None or not takes_only_input(inv) or inv.input is None:
             return
+        if ast.dump(inv.input) == ast.dump(right):
+            return  # ``inv(a) @ a``: the identity check of a test of inv itself
         if _solves_normal_equations(ctx, inv, right):
             return
         function, imports = ctx.spell(_SOLVE[_library(inv)])
