@@ -1070,6 +1070,25 @@ def _mentions_names_of(a: Value, b: Value) -> bool:
     return bool(names & term_names)
 
 
+def _extreme_ends(ranges: "Ranges", operands: tuple[Value, ...], kind: str, ends: list) -> tuple[bool, bool]:
+    """Which ends of ``maximum(a, b)`` / ``minimum(a, b)`` the code establishes. Each end
+    comes from one operand (an unknown one counts as all of R): established when that
+    operand's end is, and, where the other could still move it (an unknown ``eps`` in
+    ``maximum(norm, eps)``), only for a literal (``maximum(x, 1e-6)``, ``minimum(p, 1.0)``)."""
+    known = [ranges.of(operand) for operand in operands]
+    lows = [interval.lo if interval is not None else -math.inf for interval in known]
+    highs = [interval.hi if interval is not None else math.inf for interval in known]
+    result = []
+    for side, values in ((0, lows), (1, highs)):
+        pick = max if (kind == "maximum") == (side == 0) else min
+        provider = values.index(pick(values))
+        other = 1 - provider
+        moved_by_other = (kind == "maximum") == (side == 0)  # the other can only push this end further in
+        settled = known[other] is not None or operands[provider].kind == v.CONST or not moved_by_other
+        result.append(bool(ends[provider][side]) and settled and known[provider] is not None)
+    return result[0], result[1]
+
+
 def _activation_ranges() -> dict:
     from stablelint.analysis import intervals as iv
 
@@ -1190,11 +1209,7 @@ def known_ends(ranges: "Ranges", value: Value | None, depth: int = 0) -> tuple[b
         # max(a, b) is at least the larger low end: an unknown ``b`` may lift it
         # (``maximum(norm, eps)`` with eps a parameter); it reaches either high end. And the
         # other way round for min.
-        (a_lo, a_hi), (b_lo, b_hi) = ends(0), ends(1)
-        floors = [operand.kind == v.CONST for operand in operands]  # ``maximum(x, 1e-6)``: a floor
-        if kind == "maximum":
-            return (a_lo and b_lo) or any(floors), a_hi or b_hi
-        return a_lo or b_lo, (a_hi and b_hi) or any(floors)
+        return _extreme_ends(ranges, operands, kind, [ends(0), ends(1)])
     if kind in (v.MUL, v.DIV, v.POW):
         every = [end for index in range(len(operands)) for end in ends(index)]
         known = all(every) if every else False

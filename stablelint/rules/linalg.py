@@ -260,12 +260,12 @@ class InverseTimes(Rule):
     ]
     invalid = [
         Invalid("y = torch.inverse(x) @ x[:, 0]", "y = torch.linalg.solve(x, x[:, 0])", unsafe=True),
-        Invalid("y = torch.matmul(torch.linalg.inv(x), 2 * x)", "y = torch.linalg.solve(x, 2 * x)", unsafe=True),
+        Invalid("y = torch.matmul(torch.linalg.inv(x), x[0])", "y = torch.linalg.solve(x, x[0])", unsafe=True),
         Invalid("y = np.linalg.inv(x) @ x[0]", "y = np.linalg.solve(x, x[0])", "numpy", unsafe=True),
         Invalid("y = np.linalg.inv(x).dot(x[0])", "y = np.linalg.solve(x, x[0])", "numpy", unsafe=True),
-        Invalid("y = np.dot(np.linalg.inv(x), x.T)", "y = np.linalg.solve(x, x.T)", "numpy", unsafe=True),
+        Invalid("y = np.dot(np.linalg.inv(x), x[:, 0])", "y = np.linalg.solve(x, x[:, 0])", "numpy", unsafe=True),
         Invalid("y = jnp.linalg.inv(x) @ x[0]", "y = jnp.linalg.solve(x, x[0])", "jax", unsafe=True),
-        Invalid("y = tf.linalg.inv(x) @ (x + 1)", "y = tf.linalg.solve(x, x + 1)", "tf", unsafe=True),
+        Invalid("y = tf.linalg.inv(x) @ x[:, 0]", "y = tf.linalg.solve(x, x[:, 0])", "tf", unsafe=True),
     ]
 
     def check(self, node: ast.AST, product: Value, ctx: Context) -> None:
