@@ -31,7 +31,7 @@ import tokenize
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from stablelint import __version__, rule_url, selection
 from stablelint import cache as results_cache
@@ -39,7 +39,7 @@ from stablelint import format as output
 from stablelint.config import DTYPES, Settings, load_settings, parse_per_file_ignores, split_codes
 from stablelint.diagnostics import Diagnostic, ParseError, StablelintError
 from stablelint.discover import discover
-from stablelint.noqa import filter_noqa
+from stablelint.noqa import keep_for
 
 if TYPE_CHECKING:
     from stablelint import notebook
@@ -376,16 +376,6 @@ def decode(data: bytes) -> tuple[str, str]:
     if encoding == "utf-8-sig":
         encoding = "utf-8"  # the BOM stays in the text, and is written back as it was
     return data.decode(encoding), encoding
-
-
-def keep_for(path: str, settings: Settings) -> Callable[[str, list[Diagnostic]], list[Diagnostic]]:
-    """select/ignore, per-file-ignores and noqa: what is neither reported nor fixed."""
-    reported = settings.reports(path)
-
-    def keep(source: str, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-        return filter_noqa(source, [d for d in diagnostics if reported(d.code)])
-
-    return keep
 
 
 def check_text(path: str, data: bytes, settings: Settings, mode: Mode) -> FileResult:
@@ -773,8 +763,7 @@ def check_files(paths: list[str], settings: Settings, mode: Mode, jobs: int) -> 
     if jobs <= 1 or len(paths) < 8 * jobs:
         return [write_fixes(check_file(path, settings, mode), settings, mode) for path in paths]
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures import FIRST_COMPLETED
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
     from concurrent.futures import wait as wait_for
     from concurrent.futures.process import BrokenProcessPool
 

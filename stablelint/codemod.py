@@ -24,8 +24,8 @@ import libcst
 from libcst.codemod import CodemodCommand, CodemodContext, SkipFile
 
 from stablelint import engine
-from stablelint.cli import keep_for
 from stablelint.config import load_settings
+from stablelint.noqa import keep_for
 
 
 class StableForms(CodemodCommand):

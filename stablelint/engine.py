@@ -15,7 +15,6 @@ from stablelint.rules import ALL_RULES
 from stablelint.rules.base import Context
 from stablelint.scopes import LineSet, ScopeWalker
 
-
 # Every rule starts at a log, log1p or exp call: a file without these words cannot match.
 _PREFILTER = re.compile(r"\b(?:" + "|".join(sorted(frameworks.TRIGGER_OPS)) + r")\b")
 

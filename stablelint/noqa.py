@@ -7,8 +7,12 @@ import io
 import re
 import tokenize
 from functools import cached_property
+from typing import TYPE_CHECKING, Callable
 
 from stablelint.diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from stablelint.config import Settings
 
 # flake8's NOQA_INLINE_REGEXP, verbatim. Its quirks are part of the contract: the
 # comment must be "#", one space, "noqa"; the code list must follow the colon after at
@@ -96,3 +100,14 @@ def filter_noqa(source: str, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     if index.skips_file():
         return []
     return [diagnostic for diagnostic in diagnostics if not index.silenced(diagnostic)]
+
+
+def keep_for(path: str, settings: Settings) -> Callable[[str, list[Diagnostic]], list[Diagnostic]]:
+    """select/ignore, per-file-ignores and noqa: what is neither reported nor fixed. The
+    CLI, the language server and the codemod filter with it alike."""
+    reported = settings.reports(path)
+
+    def keep(source: str, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+        return filter_noqa(source, [d for d in diagnostics if reported(d.code)])
+
+    return keep

@@ -29,11 +29,10 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from stablelint import __version__, engine, rule_url
-from stablelint.cli import keep_for
 from stablelint.config import Settings, load_settings
 from stablelint.diagnostics import Diagnostic, StablelintError
 from stablelint.docs import page_text
-from stablelint.noqa import NOQA_INLINE, NoqaIndex
+from stablelint.noqa import NOQA_INLINE, NoqaIndex, keep_for
 from stablelint.rules import RULES_BY_CODE
 
 SOURCE = "stablelint"

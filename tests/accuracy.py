@@ -63,9 +63,8 @@ def error_bits(result: np.ndarray, truth: np.ndarray, dtype: str) -> np.ndarray:
 
 
 def _namespace() -> dict:
-    import scipy.special  # noqa: F401 - bound as scipy.special below
-
     import scipy
+    import scipy.special  # noqa: F401 - bound as scipy.special below
 
     return {"np": np, "numpy": np, "scipy": scipy, "math": math}
 

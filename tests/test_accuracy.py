@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
+import accuracy
 import numpy as np
 import pytest
 
-import accuracy
 from stablelint import docs
 
 # NumPy's exp/log kernels may differ by an ulp between versions and CPUs: a mean may move by

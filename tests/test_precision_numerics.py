@@ -17,6 +17,7 @@ from example_runner import array, cases, dtype_name, skip_missing
 from stablelint.rules.base import IMPORTS_BY_FRAMEWORK
 from stablelint.rules.precision import ConstantOverflowsHalf, EpsVanishesInHalf, NanComparison
 
+
 def _run(code: str, framework: str, values):
     """``y`` of the example with ``x`` bound to ``values``; (array as float64, dtype) or the
     exception it raised."""

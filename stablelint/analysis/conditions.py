@@ -12,7 +12,7 @@ A fact is one of ``"nonzero"``, ``"positive"``, ``"nonnegative"``.
 from __future__ import annotations
 
 import ast
-from typing import Callable, Iterator
+from typing import Iterator
 
 _JUMPS = (ast.Return, ast.Continue, ast.Break, ast.Raise)
 _WHERE = frozenset({"where", "select"})  # np/torch/jnp/tf where; jax.lax.select
@@ -205,10 +205,9 @@ def _before(block: list[ast.stmt], child: ast.stmt, target: ast.expr) -> set[str
 
 def _assigns(statement: ast.stmt, target: ast.expr) -> bool:
     if isinstance(target, ast.Name):
-        names: Callable[[ast.AST], bool] = lambda n: isinstance(n, ast.Name) and n.id == target.id and isinstance(
-            n.ctx, ast.Store
+        return any(
+            isinstance(n, ast.Name) and n.id == target.id and isinstance(n.ctx, ast.Store) for n in ast.walk(statement)
         )
-        return any(names(n) for n in ast.walk(statement))
     return False
 
 

@@ -454,10 +454,13 @@ class EntropyTerm(Rule):
             return
         for index in (0, 1):
             log, factor = product.operands[1 - index], product.operands[index]
-            log_expr, factor_expr = written[1 - index], written[index]
+            factor_expr = written[index]
             if log.kind != "log" or log.op is None or log.op.input is None or not takes_only_input(log.op):
                 continue
-            if log.framework == "math" or factor.integer or factor.kind == v.CONST or looks_like_count(ctx, factor_expr):
+            if (
+                log.framework == "math" or factor.integer or factor.kind == v.CONST
+                or looks_like_count(ctx, factor_expr)
+            ):
                 return  # n * log(n) of a count; math.log(0) raises instead of giving nan
             if softmax_of(log.operand()) is not None or log.operand().kind == "sigmoid":
                 return  # log(softmax) / log(sigmoid): STB101's and STB104's fixes remove the nan too

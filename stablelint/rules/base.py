@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import ClassVar, Iterable
 
 from stablelint.analysis import conditions
-from stablelint.analysis.shapes import Shapes
 from stablelint.analysis.evaluate import Evaluator, Ranges, dtype_of, known_ends
+from stablelint.analysis.shapes import Shapes
 from stablelint.analysis.values import Value
 from stablelint.diagnostics import Diagnostic, Edit, Fix, Import, Safety
 from stablelint.fixes import replace, spell

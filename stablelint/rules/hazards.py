@@ -275,7 +275,8 @@ class DivisionByZero(Rule):
     does not constrain is 0 only at one point (x = 0, all samples equal), as `abs(x)` and
     `x ** 2` are, and is not reported; normalising by one (`x / x.norm(dim=-1)`) is
     STB203's. Divisions are checked on the lines the text prefilter lets through: those
-    with a log, exp, sqrt, rsqrt, reciprocal, norm or std, or a name defined from one. A divisor with an eps or a positive clamp (`x / (x.std(0) + 1e-8)`) is not reported, nor one the
+    with a log, exp, sqrt, rsqrt, reciprocal, norm or std, or a name defined from one. A
+    divisor with an eps or a positive clamp (`x / (x.std(0) + 1e-8)`) is not reported, nor one the
     code does not constrain, nor one a branch around the division tests: `np.nan if s == 0
     else x / s`, `if s == 0: continue` (or `return`, `raise`, `assert s > 0`) before it,
     `where(s > 0, x / s, 1.0)`. A softmax written out is STB103's; a normalisation of the
