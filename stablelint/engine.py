@@ -11,12 +11,18 @@ from stablelint import frameworks
 from stablelint.diagnostics import Diagnostic, ParseError
 from stablelint.fixes import add_imports, apply_fixes
 from stablelint.ir import ImportTable, SourceIndex
+from stablelint.prefilter import (
+    candidate_lines,
+    half_precision_lines,
+    lines_of,
+    loss_lines,
+    may_be_half,
+    mentions_a_loss,
+    might_match,
+)
 from stablelint.rules import ALL_RULES
 from stablelint.rules.base import Context
 from stablelint.scopes import LineSet, ScopeWalker
-
-# Every rule starts at a log, log1p or exp call: a file without these words cannot match.
-_PREFILTER = re.compile(r"\b(?:" + "|".join(sorted(frameworks.TRIGGER_OPS)) + r")\b")
 
 _RULES = [rule() for rule in ALL_RULES]
 # Rules by the canonical op of the value they start at, whatever its spelling:
@@ -52,147 +58,8 @@ def parse(source: str, path: str = "<stdin>") -> ast.Module:
         raise ParseError(f"cannot parse: {error}") from None
 
 
-_NEWLINES = re.compile(r"\r\n|\r|\n")
 _WALRUS = re.compile(":=")
-
-
-def _lines_matching(pattern: re.Pattern, source: str) -> list[int]:
-    # Count line breaks the way the tokenizer does; "\r" alone is one too.
-    if "\r" in source:
-        def breaks(start: int, end: int) -> int:
-            return sum(1 for _ in _NEWLINES.finditer(source, start, end))
-    else:
-        def breaks(start: int, end: int) -> int:
-            return source.count("\n", start, end)
-    lines, line, position = [], 1, 0
-    for match in pattern.finditer(source):
-        line += breaks(position, match.start())
-        position = match.start()
-        if not lines or lines[-1] != line:
-            lines.append(line)
-    return lines
-
-
-# The variance written out (``mean(x**2) - mean(x)**2``) has no trigger word: a line with a
-# square and a subtraction is one.
-_SQUARE_AND_MINUS = re.compile(
-    r"^(?=[^\n]*?(?:\*\*\s*2\b|\bsquare\b|\bpow\b|\b(\w+)\s*\*\s*\1\b))(?=[^\n]*?[\w)\]]\s*-\s*[\w(])", re.M
-)
-
-
-# Names assigned on a line that computes one of these are followed to the lines using them
-# (``e = torch.exp(x)`` … ``e - 1``; ``s = x.std(0)`` … ``x / s``).
-_EXP_WORD = re.compile(r"\b(?:exp|std|var|norm|relu|rand|det|inv|inverse|nan|NaN|NAN)\b")
-_ASSIGNED_NAME = re.compile(r"[ \t]*([A-Za-z_]\w*(?:[ \t]*,[ \t]*[A-Za-z_]\w*)*)[ \t]*(?::[^=\n]*)?=(?!=)")
-
-
-def _assigned_from_exp(source: str) -> set[str]:
-    """Names assigned on a line that mentions exp (``e = torch.exp(x)``)."""
-    names, last_line_start = set(), -1
-    for match in _EXP_WORD.finditer(source):
-        line_start = source.rfind("\n", 0, match.start()) + 1
-        if line_start == last_line_start:
-            continue
-        last_line_start = line_start
-        assignment = _ASSIGNED_NAME.match(source, line_start, match.start())
-        if assignment:  # ``e = exp(x)``, and ``e, f = exp(x), exp(-x)``
-            names.update(name.strip() for name in assignment.group(1).split(","))
-    return names
-
-
-def _word_pattern(words: set[str]) -> re.Pattern:
-    return re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(words))) + r")\b")
-
-
-def candidate_lines(source: str, aliases: set[str]) -> list[int]:
-    """Lines that can hold a finding: the trigger words and their aliases, and the lines
-    that use names defined from them (``e = exp(x)`` … ``w = e`` … ``w - 1``)."""
-    words = set(frameworks.TRIGGER_OPS | aliases)
-    defined = _assigned_from_exp(source)
-    for _ in range(3):  # names defined from those names, a few links deep
-        if not defined - words:
-            break
-        words |= defined
-        assigned_from = re.compile(
-            r"^[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)[^\n]*" + _word_pattern(defined).pattern, re.M
-        )
-        defined = {match.group(1) for match in assigned_from.finditer(source)} | defined
-    words |= defined
-    pattern = _PREFILTER if words == frameworks.TRIGGER_OPS else _word_pattern(words)
-    lines = _lines_matching(pattern, source)
-    squares = _lines_matching(_SQUARE_AND_MINUS, source)
-    return sorted(set(lines).union(squares)) if squares else lines
-
-
 _BOM = "\ufeff"
-
-
-def _has_word(source: str, word: str) -> bool:
-    """``word`` standing alone (``log``, not ``logging``): str.find beats a regex 15x here."""
-    find, length, position = source.find, len(word), source.find(word)
-    while position != -1:
-        before = source[position - 1] if position else " "
-        after = source[position + length : position + length + 1]
-        if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
-            return True
-        position = find(word, position + length)
-    return False
-
-
-def might_match(source: str) -> bool:
-    """The text prefilter: every rule starts at a trigger word, at a square minus
-    something, or at a loss."""
-    if any(_has_word(source, word) for word in frameworks.TRIGGER_OPS):
-        return True
-    return _SQUARE_AND_MINUS.search(source) is not None or mentions_a_loss(source)
-
-
-_IDENTIFIER_AROUND = re.compile(r"\w*")
-
-
-def mentions_a_loss(source: str) -> bool:
-    """A loss's name stands in ``source``: the identifiers around each of the loss words' stems
-    are looked up (a regex alternating the twenty words is a hundred times slower)."""
-    for stem in frameworks.LOSS_STEMS:
-        position = source.find(stem)
-        while position != -1:
-            start = position
-            while start and (source[start - 1].isalnum() or source[start - 1] == "_"):
-                start -= 1
-            if _IDENTIFIER_AROUND.match(source, start).group() in frameworks.LOSS_WORDS:
-                return True
-            position = source.find(stem, position + len(stem))
-    return False
-
-
-# The loss rules (STB3xx) start at a loss function's call or at the call of a loss object,
-# which is often built elsewhere (``self.criterion = nn.BCELoss()`` … ``self.criterion(p, y)``).
-_LOSS_WORD = _word_pattern(set(frameworks.LOSS_WORDS))
-_LOSS_OBJECT = re.compile(
-    r"^[ \t]*(?:[A-Za-z_][\w.]*\.)?([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)[^\n]*" + _LOSS_WORD.pattern, re.M
-)
-
-
-def loss_lines(source: str, aliases: set[str]) -> tuple[list[int], set[str]]:
-    """Lines that can hold a loss finding, and the names loss objects are bound to."""
-    objects = {match.group(1) for match in _LOSS_OBJECT.finditer(source)}
-    return _lines_matching(_word_pattern(set(frameworks.LOSS_WORDS) | aliases | objects), source), objects
-
-
-# What the STB5xx rules start at: a number with an exponent or of five digits and more
-# (``1e-8``, ``-1e9``, ``100000``), ``masked_fill``/``where``, and names bound to such a number.
-_HALF_CONSTANT = re.compile(r"\d[eE][-+]?\d|\d{5,}|\bmasked_fill_?\b|\bwhere\b")
-_BOUND_TO_CONSTANT = re.compile(r"\b([A-Za-z_]\w*)\s*(?::\s*\w+\s*)?=\s*-?[\d.]+(?:[eE][-+]?\d+|\d{4,})\b")
-
-
-def half_precision_lines(source: str) -> tuple[list[int], frozenset[str]]:
-    """The lines a precision rule can start at, in a file that may compute in half
-    precision, and the names bound to a constant there (``eps = 1e-8``)."""
-    lines = _lines_matching(_HALF_CONSTANT, source)
-    names = frozenset(match.group(1) for match in _BOUND_TO_CONSTANT.finditer(source))
-    if names:
-        lines += _lines_matching(_word_pattern(names), source)
-    return sorted(set(lines)), names
 
 
 def _has_constant_operand(node: ast.AST, names: frozenset[str]) -> bool:
@@ -211,11 +78,6 @@ def _has_constant_operand(node: ast.AST, names: frozenset[str]) -> bool:
         ) or (kind is ast.Call and type(operand.func) is ast.Name and operand.func.id == "float"):
             return True
     return False
-
-
-def may_be_half(source: str, dtype: str | None) -> bool:
-    """Can this file compute in float16/bfloat16? Then the STB5xx rules check its constants."""
-    return dtype in ("float16", "bfloat16") or any(_has_word(source, word) for word in frameworks.HALF_PRECISION_WORDS)
 
 
 def check_source(
@@ -290,7 +152,7 @@ def check_source(
             if value.node is node and (rule.half_precision or not only_half):
                 rule.check(node, value, ctx)
 
-    walrus_lines = _lines_matching(_WALRUS, source) if ":=" in source else []
+    walrus_lines = lines_of(source, (match.start() for match in _WALRUS.finditer(source))) if ":=" in source else []
     ScopeWalker(lines, visit, imports, walrus_lines=walrus_lines).run(tree)
     return sorted(set(ctx.diagnostics), key=Diagnostic.sort_key)
 

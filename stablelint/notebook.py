@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
-from stablelint import engine
+from stablelint import engine, prefilter
 from stablelint.diagnostics import Diagnostic
 
 NOTEBOOK_SUFFIX = ".ipynb"
@@ -309,7 +309,7 @@ class Notebook:
     def code(self) -> Cells:
         """The code cells as one module. Files without a word any rule starts at are not
         parsed (as for .py files): nothing in them can be reported."""
-        if not engine.might_match("".join(cell.text for cell in self.cells)):
+        if not prefilter.might_match("".join(cell.text for cell in self.cells)):
             self.analysed: list[_CodeCell] = []
             return Cells("")
         self.analysed = self._prepare()

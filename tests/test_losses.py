@@ -4,7 +4,8 @@ log or exp reaches them, what their messages say, and how they share a node with
 from __future__ import annotations
 
 from stablelint import frameworks
-from stablelint.engine import check_source, might_match
+from stablelint.engine import check_source
+from stablelint.prefilter import might_match
 
 TRAINING_SCRIPT = '''\
 import torch

@@ -1,0 +1,268 @@
+"""The text prefilter: which files, and which of their lines, a rule can start at.
+
+Every rule starts at a trigger word (``log``, ``exp``, ``std`` …), at a square minus
+something, at a loss, or, in a file that may compute in half precision, at a constant.
+These scans run over every file, parsed or not, so they are written to stay in C: each
+word is found with ``str.find`` and every regex either starts at a literal or runs only
+on the lines such a find picked. A regex alternating many words, or one anchored at the
+start of every line, costs more than parsing the file.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from stablelint import frameworks
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def word_offsets(source: str, words: Iterable[str]) -> list[int]:
+    """Sorted offsets of each word standing alone (``log``, not ``logging``)."""
+    offsets: list[int] = []
+    find = source.find
+    for word in words:
+        length = len(word)
+        position = find(word)
+        while position != -1:
+            if not (position and _is_word_char(source[position - 1])) and not _is_word_char(
+                source[position + length : position + length + 1]
+            ):
+                offsets.append(position)
+            position = find(word, position + length)
+    offsets.sort()
+    return offsets
+
+
+def has_word(source: str, word: str) -> bool:
+    """``word`` standing alone somewhere in ``source``."""
+    find, length, position = source.find, len(word), source.find(word)
+    while position != -1:
+        if not (position and _is_word_char(source[position - 1])) and not _is_word_char(
+            source[position + length : position + length + 1]
+        ):
+            return True
+        position = find(word, position + length)
+    return False
+
+
+_NEWLINES = re.compile(r"\r\n|\r|\n")
+
+
+def lines_of(source: str, offsets: Iterable[int]) -> list[int]:
+    """The distinct 1-based lines of sorted offsets, counting line breaks as the tokenizer
+    does ("\\r" alone is one too)."""
+    if "\r" in source:
+        def breaks(start: int, end: int) -> int:
+            return sum(1 for _ in _NEWLINES.finditer(source, start, end))
+    else:
+        def breaks(start: int, end: int) -> int:
+            return source.count("\n", start, end)
+    lines: list[int] = []
+    line, position = 1, 0
+    for offset in offsets:
+        line += breaks(position, offset)
+        position = offset
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines
+
+
+def word_lines(source: str, words: Iterable[str]) -> list[int]:
+    """Lines on which one of ``words`` stands alone."""
+    return lines_of(source, word_offsets(source, words))
+
+
+def _line_start(source: str, offset: int) -> int:
+    return source.rfind("\n", 0, offset) + 1
+
+
+# ---------------------------------------------------------------- the variance, written out
+
+# ``mean(x**2) - mean(x)**2`` has no trigger word: a line with a square and a subtraction is
+# one. Only lines holding a "*", "square" or "pow" are tried.
+_SQUARE_HINT = re.compile(r"\*|square|pow")
+_SQUARE_AND_MINUS_LINE = re.compile(
+    r"(?=[^\n]*?(?:\*\*\s*2\b|\bsquare\b|\bpow\b|\b(\w+)\s*\*\s*\1\b))(?=[^\n]*?[\w)\]]\s*-\s*[\w(])"
+)
+
+
+def _square_line_starts(source: str):
+    """Offsets of the starts of lines with a square and a subtraction."""
+    last = -1
+    for hint in _SQUARE_HINT.finditer(source):
+        start = _line_start(source, hint.start())
+        if start != last:
+            last = start
+            if _SQUARE_AND_MINUS_LINE.match(source, start):
+                yield start
+
+
+def square_minus_lines(source: str) -> list[int]:
+    return lines_of(source, _square_line_starts(source))
+
+
+def has_square_minus(source: str) -> bool:
+    return next(_square_line_starts(source), None) is not None
+
+
+# ------------------------------------------------------------------------------ the losses
+
+_IDENTIFIER = re.compile(r"\w*")
+
+
+def _loss_word_offsets(source: str) -> list[int]:
+    """Offsets of the loss words (``binary_crossentropy``, ``BCELoss`` …) standing alone: the
+    identifiers around each of the loss words' stems are looked up (a regex alternating the
+    twenty words is a hundred times slower)."""
+    offsets = set()
+    for stem in frameworks.LOSS_STEMS:
+        position = source.find(stem)
+        while position != -1:
+            start = position
+            while start and _is_word_char(source[start - 1]):
+                start -= 1
+            if _IDENTIFIER.match(source, start).group() in frameworks.LOSS_WORDS:
+                offsets.add(start)
+            position = source.find(stem, position + len(stem))
+    return sorted(offsets)
+
+
+def mentions_a_loss(source: str) -> bool:
+    """A loss's name stands in ``source``."""
+    for stem in frameworks.LOSS_STEMS:
+        position = source.find(stem)
+        while position != -1:
+            start = position
+            while start and _is_word_char(source[start - 1]):
+                start -= 1
+            if _IDENTIFIER.match(source, start).group() in frameworks.LOSS_WORDS:
+                return True
+            position = source.find(stem, position + len(stem))
+    return False
+
+
+# ``self.criterion = nn.BCELoss()``: the name a loss object is bound to, when the loss word
+# follows the "=".
+_LOSS_OBJECT = re.compile(r"[ \t]*(?:[A-Za-z_][\w.]*\.)?([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)")
+
+
+def loss_lines(source: str, aliases: set[str]) -> tuple[list[int], set[str]]:
+    """Lines that can hold a loss finding, and the names loss objects are bound to.
+
+    The loss rules (STB3xx) start at a loss function's call or at the call of a loss
+    object, which is often built elsewhere (``self.criterion = nn.BCELoss()`` …
+    ``self.criterion(p, y)``).
+    """
+    loss_offsets = _loss_word_offsets(source)
+    objects = set()
+    for offset in loss_offsets:
+        assignment = _LOSS_OBJECT.match(source, _line_start(source, offset), offset)
+        if assignment:
+            objects.add(assignment.group(1))
+    more = (aliases | objects) - frameworks.LOSS_WORDS
+    offsets = sorted(set(loss_offsets).union(word_offsets(source, more))) if more else loss_offsets
+    return lines_of(source, offsets), objects
+
+
+# ------------------------------------------------------------------- trigger words and names
+
+# Names assigned on a line that computes one of these are followed to the lines using them
+# (``e = torch.exp(x)`` … ``e - 1``; ``s = x.std(0)`` … ``x / s``).
+_DEFINING_WORDS = ("exp", "std", "var", "norm", "relu", "rand", "det", "inv", "inverse", "nan", "NaN", "NAN")
+_ASSIGNED_NAMES = re.compile(r"[ \t]*([A-Za-z_]\w*(?:[ \t]*,[ \t]*[A-Za-z_]\w*)*)[ \t]*(?::[^=\n]*)?=(?!=)")
+_ASSIGNED_NAME = re.compile(r"[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)")
+
+
+def _assigned_from_words(source: str) -> set[str]:
+    """Names assigned on a line that mentions exp, std … (``e = torch.exp(x)``, and
+    ``e, f = exp(x), exp(-x)``)."""
+    names: set[str] = set()
+    last = -1
+    for offset in word_offsets(source, _DEFINING_WORDS):
+        start = _line_start(source, offset)
+        if start == last:
+            continue
+        last = start
+        assignment = _ASSIGNED_NAMES.match(source, start, offset)
+        if assignment:
+            names.update(name.strip() for name in assignment.group(1).split(","))
+    return names
+
+
+def _assigned_from(source: str, names: set[str]) -> set[str]:
+    """Names assigned alone on a line where one of ``names`` follows the "="."""
+    assigned = set()
+    for offset in word_offsets(source, names):
+        assignment = _ASSIGNED_NAME.match(source, _line_start(source, offset), offset)
+        if assignment:
+            assigned.add(assignment.group(1))
+    return assigned
+
+
+def candidate_lines(source: str, aliases: set[str]) -> list[int]:
+    """Lines that can hold a finding: the trigger words and their aliases, and the lines
+    that use names defined from them (``e = exp(x)`` … ``w = e`` … ``w - 1``)."""
+    words = set(frameworks.TRIGGER_OPS | aliases)
+    defined = _assigned_from_words(source)
+    searched: set[str] = set()
+    for _ in range(3):  # names defined from those names, a few links deep
+        if not defined - words:
+            break
+        words |= defined
+        fresh = defined - searched
+        searched |= fresh
+        defined = _assigned_from(source, fresh) | defined
+    words |= defined
+    lines = word_lines(source, words)
+    squares = square_minus_lines(source)
+    return sorted(set(lines).union(squares)) if squares else lines
+
+
+def might_match(source: str) -> bool:
+    """Can any rule match in ``source``? Every rule starts at a trigger word, at a square
+    minus something, or at a loss."""
+    if any(has_word(source, word) for word in frameworks.TRIGGER_OPS):
+        return True
+    return has_square_minus(source) or mentions_a_loss(source)
+
+
+# ------------------------------------------------------------------------- half precision
+
+def may_be_half(source: str, dtype: str | None) -> bool:
+    """Can this file compute in float16/bfloat16? Then the STB5xx rules check its constants."""
+    return dtype in ("float16", "bfloat16") or any(has_word(source, word) for word in frameworks.HALF_PRECISION_WORDS)
+
+
+# What the STB5xx rules start at: a number with an exponent or of five digits and more
+# (``1e-8``, ``-1e9``, ``100000``), ``masked_fill``/``where``, and names bound to such a number.
+_HALF_NUMBER = re.compile(r"\d(?:[eE][-+]?\d|\d{4})")
+_HALF_WORDS = ("masked_fill", "masked_fill_", "where")
+# ``eps = 1e-8``, ``eps: float = 1e-8``, ``f(eps=1e-8)``: found at the "=", then the name
+# before it is read back.
+_EQUALS_CONSTANT = re.compile(r"=\s*-?[\d.]+(?:[eE][-+]?\d+|\d{4,})\b")
+_NAME_BEFORE_EQUALS = re.compile(r"(?<!\w)([A-Za-z_]\w*)\s*(?::\s*\w+\s*)?")
+
+
+def _bound_to_constant(source: str) -> frozenset[str]:
+    names = set()
+    for match in _EQUALS_CONSTANT.finditer(source):
+        equals = match.start()
+        start = _line_start(source, equals)
+        for name in _NAME_BEFORE_EQUALS.finditer(source, start, equals):
+            if name.end() == equals:
+                names.add(name.group(1))
+                break
+    return frozenset(names)
+
+
+def half_precision_lines(source: str) -> tuple[list[int], frozenset[str]]:
+    """The lines a precision rule can start at, in a file that may compute in half
+    precision, and the names bound to a constant there (``eps = 1e-8``)."""
+    offsets = [match.start() for match in _HALF_NUMBER.finditer(source)]
+    names = _bound_to_constant(source)
+    offsets = sorted(set(offsets).union(word_offsets(source, (*_HALF_WORDS, *names))))
+    return lines_of(source, offsets), names
