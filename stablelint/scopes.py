@@ -257,6 +257,8 @@ class ScopeWalker:
 
     def __init__(self, candidate_lines: list[int], visit, imports, *, walrus_lines: list[int] = ()):
         self.candidates = LineSet(candidate_lines)
+        # Nothing after the last candidate line is visited, so nothing there is walked.
+        self.last_line = candidate_lines[-1] if candidate_lines else 0
         self.visit = visit
         self.imports = imports  # module names are not variables a call can mutate
         self.walrus = LineSet(list(walrus_lines))  # lines with ":=", the only ones walked for it
@@ -265,7 +267,10 @@ class ScopeWalker:
         self.block(tree.body, Env())
 
     def block(self, statements: list[ast.stmt], env: Env) -> None:
+        last_line = self.last_line
         for statement in statements:
+            if statement.lineno > last_line:
+                return
             self.statement(statement, env)
 
     def expressions(self, node: ast.AST | None, env: Env) -> None:
@@ -394,6 +399,8 @@ class ScopeWalker:
             for default in statement.args.defaults + statement.args.kw_defaults:
                 self.expressions(default, env)
             env.bind(statement.name, None, line)
+            if not self.candidates.overlaps(statement):
+                return  # its body is a scope of its own, with nothing to visit
             # A def in a class body is a method: ``owner`` of the class body's env is the class.
             body_env = Env(statement, env.owner if env.function is None else None)
             for name in (arg.arg for arg in parameters(statement)):
@@ -403,7 +410,8 @@ class ScopeWalker:
             for decorator in statement.decorator_list:
                 self.expressions(decorator, env)
             env.bind(statement.name, None, line)
-            self.block(statement.body, Env(None, statement))
+            if self.candidates.overlaps(statement):
+                self.block(statement.body, Env(None, statement))
         elif kind is ast.If:
             self.expressions(statement.test, env)
             body_env, else_env = env.branch(), env.branch()
