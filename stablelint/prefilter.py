@@ -20,19 +20,21 @@ def _is_word_char(char: str) -> bool:
     return char.isalnum() or char == "_"
 
 
-def word_offsets(source: str, words: Iterable[str]) -> list[int]:
-    """Sorted offsets of each word standing alone (``log``, not ``logging``)."""
+def word_offsets(source: str, words: Iterable[str], start: int = 0, stop: int | None = None) -> list[int]:
+    """Sorted offsets of each word standing alone (``log``, not ``logging``), within
+    ``source[start:stop]``."""
     offsets: list[int] = []
     find = source.find
+    stop = len(source) if stop is None else stop
     for word in words:
         length = len(word)
-        position = find(word)
+        position = find(word, start, stop)
         while position != -1:
             if not (position and _is_word_char(source[position - 1])) and not _is_word_char(
                 source[position + length : position + length + 1]
             ):
                 offsets.append(position)
-            position = find(word, position + length)
+            position = find(word, position + length, stop)
     offsets.sort()
     return offsets
 

@@ -22,6 +22,7 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
+from stablelint.prefilter import word_offsets
 from stablelint.scopes import NUMPY_IN_PLACE, bound_names, parameters, unpacked
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -88,16 +89,11 @@ class SourceLines:
         if source is None:
             return None
         starts, begin, stop = self._span(start, end)
-        found, length, find = [], len(word), source.find
-        position = find(word, begin, stop)
-        while position != -1:
-            before = source[position - 1] if position else " "
-            after = source[position + length:position + length + 1]
-            if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
-                line = bisect_right(starts, position)
-                if not found or found[-1] != line:
-                    found.append(line)
-            position = find(word, position + length, stop)
+        found: list[int] = []
+        for position in word_offsets(source, (word,), begin, stop):
+            line = bisect_right(starts, position)
+            if not found or found[-1] != line:
+                found.append(line)
         return found
 
 
@@ -435,17 +431,20 @@ class FileFacts:
         only the statements on the lines that call it are walked. None when the name is
         also used other than as a callee (passed, stored): its callers are not all here."""
         source = self.source if self.source is not None else ast.unparse(self.tree)
-        prefix = r"\." if method else r"(?<![\w.])"
         lines: list[int] = []
         line, counted_to = 1, 0  # line breaks counted from the last match on, not from 0 each time
-        for match in re.finditer(prefix + re.escape(name) + r"\b", source):
-            before = source[max(0, match.start() - 6):match.start()]
-            if before.endswith(("def ", "class ")):
+        # ``.name`` for a method, ``name`` not after a dot for a function; found with
+        # str.find (a regex starting with a lookbehind tries every position).
+        for start in word_offsets(source, (name,)):
+            before = source[start - 1] if start else ""
+            if (before == ".") != method:
                 continue
-            if not re.match(r"\s*\(", source[match.end():match.end() + 64]):
+            if source[max(0, start - 6):start].endswith(("def ", "class ")):
+                continue
+            if not _CALL_PARENTHESIS.match(source, start + len(name), start + len(name) + 64):
                 return None  # used as a value
-            line += source.count("\n", counted_to, match.start())
-            counted_to = match.start()
+            line += source.count("\n", counted_to, start)
+            counted_to = start
             lines.append(line)
         if not lines:
             return []
@@ -473,6 +472,9 @@ class FileFacts:
             pending.extend((child, inner) for child in ast.iter_child_nodes(node))
         sites.sort(key=lambda site: (site.call.lineno, site.call.col_offset))
         return sites
+
+
+_CALL_PARENTHESIS = re.compile(r"\s*\(")
 
 
 def _harmless_decorator(decorator: ast.expr) -> bool:
