@@ -281,6 +281,7 @@ class ScopeWalker:
                 self._walrus_bindings(node, env)
             return
         pending: list[tuple[ast.AST, Env]] = [(node, env)]
+        candidates, walrus = self.candidates, self.walrus
         while pending:
             current, current_env = pending.pop()
             kind = type(current)
@@ -301,10 +302,17 @@ class ScopeWalker:
                     inner.bind(name, None, current.lineno)
                 inner.shadowed = inner.shadowed | frozenset(names)
                 current_env = inner
-            pending.extend((child, current_env) for child in ast.iter_child_nodes(current))
+            # A statement spanning many lines (a call with a dozen arguments) is entered for
+            # one candidate line; what stands on its other lines is not visited.
+            for child in ast.iter_child_nodes(current):
+                if hasattr(child, "lineno") and not candidates.overlaps(child):
+                    if walrus.overlaps(child):
+                        self._walrus_bindings(child, env, inside=current_env is not env)
+                    continue
+                pending.append((child, current_env))
 
-    def _walrus_bindings(self, node: ast.AST, env: Env) -> None:
-        pending: list[tuple[ast.AST, bool]] = [(node, False)]
+    def _walrus_bindings(self, node: ast.AST, env: Env, *, inside: bool = False) -> None:
+        pending: list[tuple[ast.AST, bool]] = [(node, inside)]
         while pending:
             current, inside = pending.pop()
             if isinstance(current, ast.NamedExpr) and isinstance(current.target, ast.Name):
