@@ -10,6 +10,7 @@ is re-parsed before anyone sees it.
 from __future__ import annotations
 
 import ast
+import functools
 from bisect import bisect_right, insort
 
 from stablelint import frameworks
@@ -144,8 +145,34 @@ class _TakenSpans:
         self.ends.insert(index, end)
 
 
+@functools.lru_cache(maxsize=4)
+def _module_imports(source: str) -> frozenset[Import] | None:
+    """The imports of the module's own top level, as fixes ask for them; None if it
+    does not parse."""
+    try:
+        tree = ast.parse(source.removeprefix("\ufeff"))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    present = set()
+    for statement in tree.body:
+        if isinstance(statement, ast.Import):
+            present.update(Import(alias.name, None, alias.asname) for alias in statement.names)
+        elif isinstance(statement, ast.ImportFrom) and statement.module and not statement.level:
+            present.update(Import(statement.module, alias.name, alias.asname) for alias in statement.names)
+    return frozenset(present)
+
+
+def missing_imports(source: str, imports: set[Import] | frozenset[Import]) -> set[Import]:
+    """The ones ``source`` does not already import at its top level, exactly as asked."""
+    present = _module_imports(source)
+    return set(imports) if present is None else set(imports) - present
+
+
 def add_imports(source: str, imports: set[Import]) -> str:
-    """Add the imports with libcst (keeps formatting; skips ones already present)."""
+    """Add the imports with libcst (keeps formatting). Those already imported are found
+    with ast first: libcst parses a 5,000-line file in over a second, and most fixes need
+    no import the file lacks."""
+    imports = missing_imports(source, imports)
     if not imports:
         return source
     import libcst
