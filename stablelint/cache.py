@@ -25,7 +25,10 @@ import contextlib
 import hashlib
 import json
 import os
+import re
+import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +36,7 @@ from stablelint import __version__
 from stablelint.diagnostics import Diagnostic, Edit, Fix, Import
 
 DEFAULT_DIR = ".stablelint_cache"
+_RULE_SET_NAME = re.compile(r"[0-9a-f]{32}")
 ENV_VAR = "STABLELINT_CACHE_DIR"
 FORMAT = 1  # of an entry; part of the key
 
@@ -121,10 +125,43 @@ def open_cache(folder: Path, assume_dtype: str | None) -> tuple[Cache | None, st
         entries.mkdir(exist_ok=True)
         if not os.access(entries, os.W_OK | os.X_OK):
             raise PermissionError(13, "Permission denied", str(entries))
+        os.utime(entries)  # in use: see _prune
     except OSError as error:
         reason = error.strerror or str(error)
         return None, f"stablelint: warning: cache disabled: {error.filename or folder}: {reason}"
+    _prune(folder, keep=rule_set)
     return Cache(str(entries), salt), None
+
+
+STALE_AFTER = 7 * 24 * 3600  # seconds a rule set's entries are kept unused
+
+
+def _prune(folder: Path, keep: str) -> None:
+    """Remove the entries of other rule sets (older stablelint versions, edited rules)
+    that no run has used for a week. Each upgrade makes a new rule set, so without this
+    the cache would only grow; a week lets two versions share a cache (a pre-commit hook
+    and a development install) without removing each other's entries."""
+    now = time.time()
+    try:
+        children = list(os.scandir(folder))
+    except OSError:
+        return
+    for child in children:
+        if child.name == keep or not _RULE_SET_NAME.fullmatch(child.name):
+            continue
+        try:
+            if child.is_dir(follow_symlinks=False) and now - child.stat(follow_symlinks=False).st_mtime > STALE_AFTER:
+                shutil.rmtree(child.path, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def is_cache(folder: Path) -> bool:
+    """A folder stablelint made (its CACHEDIR.TAG says so): the only kind ``clean`` removes."""
+    try:
+        return (folder / "CACHEDIR.TAG").read_text(encoding="utf-8") == _TAG
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _prepare(folder: Path) -> None:

@@ -22,6 +22,7 @@ import gc
 import hashlib
 import io
 import os
+import shutil
 import signal
 import stat
 import sys
@@ -215,6 +216,8 @@ def run(argv: list[str]) -> int:
         return rules_command(argv[1:])
     if argv[:1] == ["server"]:
         return server_command(argv[1:])
+    if argv[:1] == ["clean"]:
+        return clean_command(argv[1:])
     if argv[:1] == ["check"]:
         argv = argv[1:]
     args = build_parser().parse_args(argv)
@@ -233,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
             "stablelint [check] [options] [PATH ...]\n"
             "       stablelint rules [CODE]\n"
             "       stablelint server       (the language server)\n"
+            "       stablelint clean        (remove the cache)\n"
             "       stablelint --explain CODE"
         ),
         description="Find numerically unstable formulas in PyTorch, TensorFlow/Keras, JAX and NumPy/SciPy "
@@ -749,6 +753,28 @@ def _open_cache(args: argparse.Namespace, settings: Settings) -> results_cache.C
     if problem and not args.quiet:
         print(problem, file=sys.stderr)
     return cache
+
+
+def clean_command(argv: list[str]) -> int:
+    """``stablelint clean``, as ``ruff clean``: remove the cache a check here would use."""
+    parser = argparse.ArgumentParser(prog="stablelint clean", description="Remove the cache a check here uses.")
+    parser.add_argument("--cache-dir", metavar="PATH", help="the cache's folder (else as a check finds it)")
+    parser.add_argument("--config", metavar="PATH", type=Path, help="read [tool.stablelint] from this file")
+    parser.add_argument("--isolated", action="store_true", help="ignore every config file")
+    args = parser.parse_args(argv)
+    _require_cwd()
+    settings = load_settings(start=Path.cwd(), config_file=args.config, isolated=args.isolated)
+    folder = results_cache.cache_dir(args.cache_dir, settings.cache_dir, settings.root)
+    if not folder.exists():
+        return 0
+    if not results_cache.is_cache(folder):
+        raise StablelintError(f"{folder}: not a stablelint cache (no CACHEDIR.TAG of stablelint's); left alone")
+    print(f"Removing cache at: {folder}", file=sys.stderr)
+    try:
+        shutil.rmtree(folder)
+    except OSError as error:
+        raise StablelintError(f"cannot remove {error.filename or folder}: {error.strerror or error}") from None
+    return 0
 
 
 def _require_cwd() -> None:

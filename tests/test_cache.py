@@ -280,3 +280,42 @@ def test_jobs_2_reports_what_jobs_1_reports(project, cached):
     diff_one = _command("--jobs", "1", "--no-cache", "--diff", "--unsafe-fixes", ".", cwd=project).communicate(timeout=120)
     diff_two = _command("--jobs", "2", *cache, "--diff", "--unsafe-fixes", ".", cwd=project).communicate(timeout=120)
     assert diff_one[0] and diff_one == diff_two
+
+
+def test_clean_removes_the_cache_a_check_here_uses(project, capsys, monkeypatch):
+    monkeypatch.delenv(results_cache.ENV_VAR)  # the default folder, in the project
+    (project / "model.py").write_text(UNSTABLE)
+    assert run(capsys, "model.py")[0] == 1
+    folder = project / results_cache.DEFAULT_DIR
+    assert entries(folder)
+    code, out, err = run(capsys, "clean")
+    assert (code, out) == (0, "")
+    assert err == f"Removing cache at: {folder}\n"
+    assert not folder.exists()
+    assert run(capsys, "clean") == (0, "", "")  # nothing left to remove
+
+
+def test_clean_leaves_a_folder_that_is_not_a_stablelint_cache(project, capsys):
+    mine = project / "data"
+    mine.mkdir()
+    (mine / "keep.txt").write_text("mine")
+    code, _, err = run(capsys, "clean", "--cache-dir", "data")
+    assert code == 2 and "not a stablelint cache" in err and len(err.splitlines()) == 1
+    assert (mine / "keep.txt").read_text() == "mine"
+
+
+def test_rule_sets_unused_for_a_week_are_pruned_and_recent_ones_kept(project, capsys):
+    folder = project / "c"
+    old, recent = folder / ("0" * 32), folder / ("1" * 32)
+    other = folder / "not-a-rule-set"
+    for stale in (old, recent, other):
+        (stale / "ab").mkdir(parents=True)
+        (stale / "ab" / "entry").write_text("[]")
+    week_ago = os.path.getmtime(old) - results_cache.STALE_AFTER - 60
+    os.utime(old, (week_ago, week_ago))
+    os.utime(other, (week_ago, week_ago))
+    (project / "model.py").write_text(UNSTABLE)
+    assert run(capsys, "--cache-dir", "c", "model.py")[0] == 1
+    assert not old.exists()
+    assert recent.exists() and other.exists()
+    assert (folder / results_cache.rule_set_digest()).is_dir()
