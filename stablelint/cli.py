@@ -791,7 +791,7 @@ def _collect_garbage_rarely() -> None:
     finds nothing in them and took a tenth of a cold run; the objects of the start-up are
     moved out of its sight."""
     gc.freeze()
-    gc.set_threshold(100_000, 50, 100)
+    gc.set_threshold(100_000, 10, 10)
 
 
 def check_files(paths: list[str], settings: Settings, mode: Mode, jobs: int) -> list[FileResult]:
