@@ -20,35 +20,29 @@ def _is_word_char(char: str) -> bool:
     return char.isalnum() or char == "_"
 
 
-def word_offsets(source: str, words: Iterable[str], start: int = 0, stop: int | None = None) -> list[int]:
-    """Sorted offsets of each word standing alone (``log``, not ``logging``), within
-    ``source[start:stop]``."""
-    offsets: list[int] = []
-    find = source.find
+def _word_starts(source: str, word: str, start: int = 0, stop: int | None = None):
+    """Offsets of ``word`` standing alone (``log``, not ``logging``) in ``source[start:stop]``."""
+    find, length = source.find, len(word)
     stop = len(source) if stop is None else stop
-    for word in words:
-        length = len(word)
-        position = find(word, start, stop)
-        while position != -1:
-            if not (position and _is_word_char(source[position - 1])) and not _is_word_char(
-                source[position + length : position + length + 1]
-            ):
-                offsets.append(position)
-            position = find(word, position + length, stop)
+    position = find(word, start, stop)
+    while position != -1:
+        if not (position and _is_word_char(source[position - 1])) and not _is_word_char(
+            source[position + length : position + length + 1]
+        ):
+            yield position
+        position = find(word, position + length, stop)
+
+
+def word_offsets(source: str, words: Iterable[str], start: int = 0, stop: int | None = None) -> list[int]:
+    """Sorted offsets of each word standing alone, within ``source[start:stop]``."""
+    offsets = [offset for word in words for offset in _word_starts(source, word, start, stop)]
     offsets.sort()
     return offsets
 
 
 def has_word(source: str, word: str) -> bool:
     """``word`` standing alone somewhere in ``source``."""
-    find, length, position = source.find, len(word), source.find(word)
-    while position != -1:
-        if not (position and _is_word_char(source[position - 1])) and not _is_word_char(
-            source[position + length : position + length + 1]
-        ):
-            return True
-        position = find(word, position + length)
-    return False
+    return next(_word_starts(source, word), None) is not None
 
 
 _NEWLINES = re.compile(r"\r\n|\r|\n")
