@@ -172,7 +172,12 @@ def add_imports(source: str, imports: set[Import]) -> str:
     """Add the imports with libcst (keeps formatting). Those already imported are found
     with ast first: libcst parses a 5,000-line file in over a second, and most fixes need
     no import the file lacks."""
-    imports = missing_imports(source, imports)
+    return insert_imports(source, missing_imports(source, imports))
+
+
+def insert_imports(source: str, imports: set[Import]) -> str:
+    """Add these imports with libcst (keeps formatting), as they are: ``add_imports``
+    first leaves out the ones the file has at its top level."""
     if not imports:
         return source
     import libcst

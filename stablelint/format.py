@@ -321,13 +321,14 @@ def fix_edits(fix: Fix, source: str) -> list[Edit]:
 def _import_edits(source: str, fix: Fix, edits: list[Edit]) -> list[Edit]:
     """The insertion the fix's imports make, as an edit on the original text: the fix
     applied with and without them differs in one place, nearly always above the edits."""
-    from stablelint.fixes import add_imports, apply_fixes, missing_imports
+    from stablelint.fixes import apply_fixes, insert_imports, missing_imports
 
-    if not missing_imports(source, set(fix.imports)):
-        return []  # the file imports them already (a fix never edits the imports)
+    missing = missing_imports(source, set(fix.imports))  # a fix never edits the imports
+    if not missing:
+        return []
     without, _ = apply_fixes(source, [fix])
     try:
-        with_imports = add_imports(without, set(fix.imports))
+        with_imports = insert_imports(without, missing)
     except Exception:
         return []
     if with_imports == without:
