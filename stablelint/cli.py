@@ -949,7 +949,23 @@ def render(results: list[FileResult], args: argparse.Namespace) -> str:
             fixable = Counter(d.code for d in diagnostics if _fixable(d, args.unsafe_fixes))
             return output.statistics_json(rows, fixable)
         return output.statistics_text(rows)
-    return output.report(args.format, reports, unsafe=args.unsafe_fixes)
+    return report(args.format, reports, unsafe=args.unsafe_fixes)
+
+
+def report(format: str, reports: list[output.FileReport], *, unsafe: bool = False) -> str:
+    """The findings in one of ``output.FORMATS`` (SARIF builds on the formats module, so
+    the choice between them is made here, above both)."""
+    if format == "json":
+        return output.json_report(reports)
+    if format == "full":
+        return output.full_report(reports, unsafe=unsafe)
+    if format == "github":
+        return output.github_report(reports)
+    if format == "sarif":
+        from stablelint.sarif import sarif_report
+
+        return sarif_report(reports)
+    return output.text_report(reports, unsafe=unsafe)
 
 
 def _fixable(diagnostic: Diagnostic, unsafe: bool) -> bool:

@@ -59,21 +59,6 @@ def text_report(reports: Iterable[FileReport], *, unsafe: bool = False) -> str:
     )
 
 
-def report(format: str, reports: list[FileReport], *, unsafe: bool = False) -> str:
-    """The findings in one of `FORMATS`."""
-    if format == "json":
-        return json_report(reports)
-    if format == "full":
-        return full_report(reports, unsafe=unsafe)
-    if format == "github":
-        return github_report(reports)
-    if format == "sarif":
-        from stablelint.sarif import sarif_report
-
-        return sarif_report(reports)
-    return text_report(reports, unsafe=unsafe)
-
-
 def level(code: str) -> str:
     """``error`` for the default rules; ``warning`` for the opt-in families, whose
     precision is not yet that of the default set (GitHub annotations, SARIF)."""
