@@ -34,8 +34,16 @@ def array(framework: str, values: np.ndarray, dtype: str):
         import jax.numpy as jnp
 
         return jnp.asarray(values, dtype=dtype)
+    if framework == "tf":
+        import tensorflow as tf
+
+        return tf.constant(values, dtype=getattr(tf, dtype))
     return values.astype(dtype)
 
 
 def dtype_name(result) -> str:
-    return str(getattr(result, "dtype", type(result).__name__)).removeprefix("torch.")
+    """``float16`` for a NumPy, JAX, TensorFlow or PyTorch array's dtype; the type's name otherwise."""
+    dtype = getattr(result, "dtype", None)
+    if dtype is None:
+        return type(result).__name__
+    return getattr(dtype, "name", None) or str(dtype).removeprefix("torch.")  # torch.dtype has no name

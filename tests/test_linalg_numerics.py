@@ -129,9 +129,10 @@ def _relative_error(value: np.ndarray, reference: np.ndarray) -> float:
     return float(np.linalg.norm(value - reference) / np.linalg.norm(reference))
 
 
-def _solve_exact(matrix, rhs: np.ndarray, rows: int | None = None) -> np.ndarray:
+def _solve_exact(matrix, rhs, vector: bool | None = None) -> np.ndarray:
     """The exact solution (80 digits) of matrix @ x = rhs, column by column; ``matrix``
-    and ``rhs`` may be mpmath matrices already (then ``rows`` is the solution's length)."""
+    and ``rhs`` may be mpmath matrices already (then ``vector`` says whether the solution
+    is a vector or a matrix: an mpmath matrix does not say)."""
     with mpmath.workdps(80):
         exact = matrix if isinstance(matrix, mpmath.matrix) else _mp(matrix)
         right = rhs if isinstance(rhs, mpmath.matrix) else _mp(np.asarray(rhs).reshape(len(rhs), -1))
@@ -140,12 +141,16 @@ def _solve_exact(matrix, rhs: np.ndarray, rows: int | None = None) -> np.ndarray
             solution = mpmath.lu_solve(exact, right.column(column))
             columns.append([float(solution[i]) for i in range(solution.rows)])
         result = np.array(columns, dtype=np.float64).T
-    return result[:, 0] if np.ndim(rhs) == 1 or (isinstance(rhs, mpmath.matrix) and rows == -1) else result
+    if vector is None:
+        vector = np.ndim(rhs) == 1
+    return result[:, 0] if vector else result
 
 
 def _rhs_of(example, matrix: np.ndarray) -> np.ndarray:
-    """The right-hand side the example multiplies by: ``x[:, 0]``, ``x[0]`` or ``x``."""
+    """The right-hand side the example multiplies by: ``x[:, 0]``, ``x[:, :1]``, ``x[0]`` or ``x``."""
     text = example.fixed
+    if "x[:, :1]" in text:
+        return matrix[:, :1]
     if "x[:, 0]" in text:
         return matrix[:, 0]
     if "x[0]" in text:
@@ -195,7 +200,7 @@ def test_lstsq_fix_keeps_the_digits_the_normal_equations_lose(example):
             with mpmath.workdps(80):
                 exact_x = _mp(matrix)
                 exact_y = _mp(rhs.reshape(rhs.shape[0], -1))
-                reference = _solve_exact(exact_x.T * exact_x, exact_x.T * exact_y, rows=-1 if rhs.ndim == 1 else None)
+                reference = _solve_exact(exact_x.T * exact_x, exact_x.T * exact_y, vector=rhs.ndim == 1)
             original, original_dtype = _run(example.code, example.framework, matrix, dtype)
             fixed, fixed_dtype = _run(example.fixed, example.framework, matrix, dtype)
             assert fixed_dtype == original_dtype and fixed.shape == original.shape

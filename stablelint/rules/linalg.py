@@ -265,7 +265,7 @@ class InverseTimes(Rule):
         Invalid("y = np.linalg.inv(x).dot(x[0])", "y = np.linalg.solve(x, x[0])", "numpy", unsafe=True),
         Invalid("y = np.dot(np.linalg.inv(x), x[:, 0])", "y = np.linalg.solve(x, x[:, 0])", "numpy", unsafe=True),
         Invalid("y = jnp.linalg.inv(x) @ x[0]", "y = jnp.linalg.solve(x, x[0])", "jax", unsafe=True),
-        Invalid("y = tf.linalg.inv(x) @ x[:, 0]", "y = tf.linalg.solve(x, x[:, 0])", "tf", unsafe=True),
+        Invalid("y = tf.linalg.inv(x) @ x[:, :1]", "y = tf.linalg.solve(x, x[:, :1])", "tf", unsafe=True),
     ]
 
     def check(self, node: ast.AST, product: Value, ctx: Context) -> None:
