@@ -4,17 +4,18 @@ The comment goes on the line flake8 reads it from (`NoqaIndex.noqa_row`: the las
 of a multi-line string or a backslash-continued statement, otherwise the finding's own
 line); codes already in a ``# noqa:`` there are kept, and the list is sorted and
 deduplicated. Lines without a finding are never touched, so a second run adds nothing.
-Files are written as ``--fix`` writes them (`cli.write_atomically`).
+Files are checked by the same session as ``--fix`` (`session.check_text`) and written by
+the same writer (`writer.write_atomically`).
 """
 
 from __future__ import annotations
 
-import argparse
 import ast
-import sys
 import tokenize
 
-from stablelint.diagnostics import Diagnostic, StablelintError
+from stablelint import session, writer
+from stablelint.config import Settings
+from stablelint.diagnostics import Diagnostic
 from stablelint.noqa import NOQA_INLINE, NoqaIndex
 
 _BOM = "\ufeff"
@@ -79,48 +80,23 @@ def _with_directive(body: str, comment: tuple[int, str] | None, codes: set[str])
     return body.rstrip() + "  # noqa: " + ", ".join(sorted(codes))
 
 
-def add_noqa_command(args: argparse.Namespace, settings, reading_stdin: bool) -> int:
-    from stablelint import cli
-    from stablelint.discover import discover
-
-    if reading_stdin:
-        raise StablelintError("--add-noqa edits files in place; it cannot read standard input")
-    if args.fix or args.diff:
-        raise StablelintError("--add-noqa cannot be combined with --fix or --diff")
-    discovery = discover(args.paths or ["."], settings)
-    for missing in discovery.missing:
-        print(f"{missing}: No such file or directory", file=sys.stderr)
-    for problem in discovery.unreadable:
-        print(problem, file=sys.stderr)
-    added, failed = 0, bool(discovery.unreadable)
-    for path in discovery.files:
-        problem, count = _add_to_file(path, settings, cli)
-        if problem:
-            print(problem, file=sys.stderr)
-            failed = True
-        added += count
-    if not args.quiet:
-        print(f"Added {added} noqa directive{'s' if added != 1 else ''}.", file=sys.stderr)
-    if discovery.missing:
-        return 2
-    return 1 if failed and not args.exit_zero else 0
-
-
-def _add_to_file(path: str, settings, cli) -> tuple[str | None, int]:
+def add_noqa_to_file(path: str, settings: Settings) -> tuple[str | None, int]:
+    """Add the directives to one file, in place: a problem to report (or None), and how
+    many lines got one."""
     try:
         with open(path, "rb") as file:
             data = file.read()
     except OSError as error:
         return f"{path}: cannot read: {error.strerror or error}", 0
-    result = cli.check_text(path, data, settings, cli.Mode())
+    result = session.check_text(path, data, settings, session.Mode())
     if result.error:
         return result.error, 0
     text, count = add_noqa(result.original, result.diagnostics)
     if not count:
         return None, 0
     try:
-        cli.write_atomically(path, text.encode(result.encoding), expected=cli._digest(data))
-    except cli.FileChanged:
+        writer.write_atomically(path, text.encode(result.encoding), expected=writer.digest(data))
+    except writer.FileChanged:
         return f"{path}: not changed: the file changed while stablelint ran", 0
     except (OSError, UnicodeEncodeError) as error:
         return f"{path}: cannot write: {getattr(error, 'strerror', None) or error}", 0

@@ -19,7 +19,6 @@ import difflib
 import io
 import logging
 import re
-import tokenize
 from bisect import bisect_right
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,11 +27,12 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-from stablelint import __version__, engine, rule_url
+from stablelint import __version__, engine, rule_url, session
+from stablelint.add_noqa import add_noqa
 from stablelint.config import Settings, load_settings
 from stablelint.diagnostics import Diagnostic, StablelintError
 from stablelint.docs import page_text
-from stablelint.noqa import NOQA_INLINE, NoqaIndex, keep_for
+from stablelint.noqa import keep_for
 from stablelint.rules import RULES_BY_CODE
 
 SOURCE = "stablelint"
@@ -136,8 +136,7 @@ def check(path: str, source: str) -> Checked:
     """Findings as the CLI would report them for this file (raises `StablelintError`
     for a bad config, `engine.ParseError` for code that does not parse)."""
     settings = load_settings(start=Path(path).parent)
-    found = engine.check_source(source, path, dtype=settings.assume_dtype)
-    return Checked(None, source, path, settings, keep_for(path, settings)(source, found))
+    return Checked(None, source, path, settings, session.findings_in(path, source, settings))
 
 
 def fix_all(checked: Checked) -> str:
@@ -150,40 +149,11 @@ def fix_all(checked: Checked) -> str:
 
 
 def with_noqa(source: str, finding: Diagnostic) -> str:
-    """``source`` with ``# noqa: CODE`` for this finding: added to the codes of a
-    ``# noqa:`` already on the line, else as a comment at the line's end (the last line
-    of a statement continued with a backslash or of a string spanning lines, where flake8
-    looks for it)."""
-    index = NoqaIndex(source)
-    row = index.noqa_row(finding.line)
-    lines = _split_lines(source)
-    if row > len(lines):
-        return source
-    line = lines[row - 1]
-    body = line.rstrip("\r\n")
-    comment_start = _comment_column(source, row)
-    if comment_start is not None:
-        match = NOQA_INLINE.search(body, comment_start)
-        if match is not None and match.group("codes"):
-            codes_end = match.start("codes") + len(match.group("codes").rstrip(", \t"))
-            lines[row - 1] = f"{body[:codes_end]}, {finding.code}{body[codes_end:]}{line[len(body):]}"
-            return "".join(lines)
-    kept = body.rstrip()
-    lines[row - 1] = f"{kept}  # noqa: {finding.code}{body[len(kept):]}{line[len(body):]}"
-    return "".join(lines)
-
-
-def _comment_column(source: str, row: int) -> int | None:
-    """Where the comment on line ``row`` starts (a ``#`` inside a string is not one)."""
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(source.removeprefix("\ufeff"), newline="").readline):
-            if token.type == tokenize.COMMENT and token.start[0] == row:
-                return token.start[1] + (1 if row == 1 and source.startswith("\ufeff") else 0)
-            if token.start[0] > row:
-                break
-    except (tokenize.TokenError, SyntaxError):
-        pass
-    return None
+    """``source`` with ``# noqa: CODE`` for this finding, as ``stablelint --add-noqa``
+    writes it: merged with the codes of a ``# noqa:`` already on the line, else a comment
+    at the line's end (the last line of a statement continued with a backslash or of a
+    string spanning lines, where flake8 looks for it)."""
+    return add_noqa(source, [finding])[0]
 
 
 # -- the server

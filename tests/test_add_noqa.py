@@ -12,7 +12,7 @@ import sys
 import pytest
 from test_cli import run
 
-from stablelint import cli
+from stablelint import session
 
 SOURCE = '''\
 import numpy as np
@@ -127,14 +127,14 @@ def test_written_as_fix_writes_the_file_mode_kept_and_no_temporary_file(project,
 def test_a_file_that_changes_meanwhile_is_left_alone(project, capsys, monkeypatch):
     path = project / "m.py"
     path.write_text("import torch\ny = torch.log(1 + x)\n")
-    real_check = cli.check_text
+    real_check = session.check_text
 
     def edited_while_checking(*args, **kwargs):
         result = real_check(*args, **kwargs)
         path.write_text("# edited by someone else\n")
         return result
 
-    monkeypatch.setattr(cli, "check_text", edited_while_checking)
+    monkeypatch.setattr(session, "check_text", edited_while_checking)
     code, _, err = run(capsys, "--add-noqa", "m.py")
     assert code == 1 and "the file changed while stablelint ran" in err
     assert path.read_text() == "# edited by someone else\n"

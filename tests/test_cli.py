@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from stablelint import cli, engine
+from stablelint import cli, engine, session, writer
 
 UNSTABLE = "import torch\n\n\ndef loss(x):\n    return torch.log(torch.softmax(x, dim=1))\n"
 FIXED = "import torch\n\n\ndef loss(x):\n    return torch.log_softmax(x, dim=1)\n"
@@ -201,7 +201,7 @@ def test_unreadable_file_is_one_line_and_the_rest_is_checked(project, capsys, mo
             raise PermissionError(13, "Permission denied", path)
         return open(path, *args, **kwargs)
 
-    monkeypatch.setattr(cli, "open", guarded_open, raising=False)
+    monkeypatch.setattr(session, "open", guarded_open, raising=False)
     code, out, err = run(capsys, "-q", ".")
     assert code == 1
     assert err.splitlines() == ["a.py: cannot read: Permission denied"]
@@ -249,7 +249,7 @@ def test_internal_error_outside_any_file_is_one_line(project, capsys, monkeypatc
     def broken(*args, **kwargs):
         raise RuntimeError("discovery exploded")
 
-    monkeypatch.setattr(cli, "discover", broken)
+    monkeypatch.setattr(session, "discover", broken)
     code, out, err = run(capsys, ".")
     assert (code, out) == (2, "")
     assert err.startswith("stablelint: error: internal error: RuntimeError: discovery exploded")
@@ -446,7 +446,7 @@ def test_fix_that_cannot_be_written_leaves_the_file_untouched(project, capsys, m
     def no_temporary_files(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(cli.tempfile, "NamedTemporaryFile", no_temporary_files)
+    monkeypatch.setattr(writer.tempfile, "NamedTemporaryFile", no_temporary_files)
     code, out, err = run(capsys, "--fix", "model.py")
     assert code == 1
     assert (project / "model.py").read_text() == UNSTABLE
@@ -460,7 +460,7 @@ def test_failed_rename_removes_the_temporary_file(project, capsys, monkeypatch):
     def failing_replace(source, target):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(cli.os, "replace", failing_replace)
+    monkeypatch.setattr(writer.os, "replace", failing_replace)
     code, _, err = run(capsys, "--fix", "model.py")
     assert code == 1 and "No space left on device" in err
     assert (project / "model.py").read_text() == UNSTABLE

@@ -1,9 +1,9 @@
-"""How --jobs hands out the files (cli._tasks): every file once, the largest first, in
+"""How --jobs hands out the files (session._tasks): every file once, the largest first, in
 groups that a worker finishes in about the same time."""
 
 from __future__ import annotations
 
-from stablelint import cli
+from stablelint import session
 
 
 def test_every_file_is_in_one_task_and_the_largest_go_first(tmp_path):
@@ -14,7 +14,7 @@ def test_every_file_is_in_one_task_and_the_largest_go_first(tmp_path):
         path.write_text("x" * size)
         paths.append(str(path))
     paths.append(str(tmp_path / "missing.py"))  # the worker reports it; it still has a task
-    tasks = cli._tasks(paths, jobs=2)
+    tasks = session._tasks(paths, jobs=2)
     handed_out = [index for task in tasks for index in task]
     assert sorted(handed_out) == list(range(len(paths)))
     assert handed_out[:2] == [3, 7]  # 300 kB, then 120 kB
@@ -28,6 +28,6 @@ def test_a_tree_of_empty_files_still_has_tasks(tmp_path):
     for number in range(200):
         (tmp_path / f"f{number}.py").write_text("")
         paths.append(str(tmp_path / f"f{number}.py"))
-    tasks = cli._tasks(paths, jobs=2)
+    tasks = session._tasks(paths, jobs=2)
     assert sorted(index for task in tasks for index in task) == list(range(200))
     assert all(len(task) <= 64 for task in tasks)

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from stablelint import cli
+from stablelint import cli, writer
 
 nbformat = pytest.importorskip("nbformat")
 v4 = nbformat.v4
@@ -326,7 +326,7 @@ def test_a_notebook_that_cannot_be_written_keeps_its_findings(project, capsys, m
     def refuse(path, data, *, expected=None):
         raise PermissionError(13, "Permission denied", path)
 
-    monkeypatch.setattr(cli, "write_atomically", refuse)
+    monkeypatch.setattr(writer, "write_atomically", refuse)
     code, out, err = run(capsys, "--fix", "nb.ipynb")
     assert code == 1 and "nb.ipynb: cannot write the fixes: Permission denied" in err
     assert out.startswith("nb.ipynb:cell 3:2:5: STB101 ")
@@ -337,7 +337,7 @@ def test_a_notebook_changed_while_being_fixed_is_left_to_the_other_writer(projec
     path = project / "nb.ipynb"
     write(path, rich_notebook())
     theirs = write(project / "theirs.ipynb", [v4.new_code_cell("x = 1")])
-    monkeypatch.setattr(cli, "_pause_for_tests", lambda target: path.write_text(theirs, encoding="utf-8"))
+    monkeypatch.setattr(writer, "_pause_for_tests", lambda target: path.write_text(theirs, encoding="utf-8"))
     code, _, err = run(capsys, "--fix", "nb.ipynb")
     assert code == 1 and "nb.ipynb: not fixed: the file changed while stablelint ran" in err
     assert path.read_text(encoding="utf-8") == theirs

@@ -1,7 +1,7 @@
 """A tool that rewrites people's source must never lose their work, break it, or leave
 anything behind: real files, real ``python -m stablelint`` processes, real signals.
 
-``STABLELINT_TEST_PAUSE_BEFORE_WRITE`` (a test hook in cli.py) holds each write between
+``STABLELINT_TEST_PAUSE_BEFORE_WRITE`` (a test hook in writer.py) holds each write between
 the new text being ready and the last check that the file is unchanged, and announces
 it on standard error: the tests change the file, or send a signal, at that moment.
 """

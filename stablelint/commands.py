@@ -1,0 +1,294 @@
+"""What each command does, once its arguments are parsed (`stablelint.cli`): check files
+or standard input, add ``# noqa``, remove the cache, list and explain the rules, serve.
+
+The files are checked by a session (`stablelint.session`) and written by
+`stablelint.writer`; what is left here is what to print, and the exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import os
+import shutil
+import sys
+from collections import Counter
+from pathlib import Path
+
+from stablelint import cache as results_cache
+from stablelint import format as output
+from stablelint import rule_url, session
+from stablelint.config import Settings, load_settings
+from stablelint.diagnostics import Diagnostic, StablelintError
+from stablelint.session import FileResult, Mode
+
+STDIN = "-"
+STDIN_DISPLAY_NAME = "stdin"  # flake8's name for it
+
+
+def require_cwd() -> None:
+    try:
+        os.getcwd()
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise StablelintError(f"cannot use the current directory: {reason} (was it removed?)") from None
+
+
+# -- check
+
+
+def check_command(args: argparse.Namespace, settings: Settings) -> int:
+    mode = Mode(fix=args.fix, diff=args.diff, unsafe=args.unsafe_fixes)
+    mode.cache, problem = session.open_cache(settings, folder_option=args.cache_dir, disabled=args.no_cache)
+    if problem and not args.quiet:
+        print(problem, file=sys.stderr)
+    checked = session.check_paths(args.paths or ["."], settings, mode, args.jobs)
+    for missing in checked.missing:
+        print(f"{missing}: No such file or directory", file=sys.stderr)
+    for problem in checked.unreadable:
+        print(problem, file=sys.stderr)
+    results = checked.results
+    for result in results:
+        if result.error:
+            print(result.error, file=sys.stderr)
+
+    if mode.diff:
+        sys.stdout.write("".join(output.unified_diff(r.path, r.original, r.source) for r in results if r.changed))
+    else:
+        sys.stdout.write(render(results, args))
+    if args.show_fixes:
+        sys.stderr.write(show_fixes(results, mode))
+    if not args.quiet:
+        summary = summarize(results, mode)
+        if summary:
+            print(summary, file=sys.stderr)
+    return exit_status(
+        results, mode, args, usage_error=bool(checked.missing), read_error=bool(checked.unreadable)
+    )
+
+
+def check_stdin(args: argparse.Namespace, settings: Settings) -> int:
+    mode = Mode(fix=args.fix, diff=args.diff, unsafe=args.unsafe_fixes)
+    path = args.stdin_filename or STDIN_DISPLAY_NAME
+    try:
+        if sys.stdin is None:
+            raise OSError(errno.EBADF, "standard input is closed")
+        data = sys.stdin.buffer.read()
+    except (OSError, ValueError) as error:  # ValueError: closed in this process
+        reason = getattr(error, "strerror", None) or "standard input is closed"
+        print(f"{path}: cannot read: {reason}", file=sys.stderr)
+        return 0 if args.exit_zero else 1
+    excluded = bool(
+        args.stdin_filename
+        and settings.force_exclude
+        and settings.exclude_matcher().matches(os.path.abspath(args.stdin_filename))
+    )
+    result = session.check_data(path, data, settings, mode, excluded=excluded)
+    if result.error:
+        print(result.error, file=sys.stderr)
+    if mode.diff:
+        if result.changed:
+            sys.stdout.write(output.unified_diff(path, result.original, result.source))
+    elif mode.fix:
+        # An editor replaces its buffer with what comes out: always the whole text.
+        sys.stdout.buffer.write(result.source.encode(result.encoding) if result.changed else data)
+        sys.stdout.flush()
+        sys.stderr.write(render([result], args))
+    else:
+        sys.stdout.write(render([result], args))
+    if args.show_fixes:
+        sys.stderr.write(show_fixes([result], mode))
+    if not args.quiet and not excluded:
+        summary = summarize([result], mode)
+        if summary:
+            print(summary, file=sys.stderr)
+    return exit_status([result], mode, args, usage_error=False)
+
+
+def show_fixes(results: list[FileResult], mode: Mode) -> str:
+    """``--show-fixes``: what --fix fixed (or --diff would fix), or what it could fix."""
+    if mode.fixing:
+        return output.fixes_applied([(r.path, r.fixed_codes) for r in results if r.fixed], would=mode.diff)
+    reports = [output.FileReport(r.path, r.source, r.diagnostics) for r in results if r.diagnostics]
+    return output.fixes_available(reports, unsafe=mode.unsafe)
+
+
+def render(results: list[FileResult], args: argparse.Namespace) -> str:
+    reports = [
+        output.FileReport(r.path, r.cells.code if r.cells else r.source, r.diagnostics, r.cells)
+        for r in results
+        if r.diagnostics
+    ]
+    if args.statistics:
+        diagnostics = [d for report in reports for d in report.diagnostics]
+        rows = output.statistics(diagnostics)
+        if args.format == "json":
+            fixable = Counter(d.code for d in diagnostics if _fixable(d, args.unsafe_fixes))
+            return output.statistics_json(rows, fixable)
+        return output.statistics_text(rows)
+    return report(args.format, reports, unsafe=args.unsafe_fixes)
+
+
+def report(format: str, reports: list[output.FileReport], *, unsafe: bool = False) -> str:
+    """The findings in one of ``output.FORMATS`` (SARIF builds on the formats module, so
+    the choice between them is made here, above both)."""
+    if format == "json":
+        return output.json_report(reports)
+    if format == "full":
+        return output.full_report(reports, unsafe=unsafe)
+    if format == "github":
+        return output.github_report(reports)
+    if format == "sarif":
+        from stablelint.sarif import sarif_report
+
+        return sarif_report(reports)
+    return output.text_report(reports, unsafe=unsafe)
+
+
+def _fixable(diagnostic: Diagnostic, unsafe: bool) -> bool:
+    return output.fixable(diagnostic, unsafe)
+
+
+def _errors(count: int) -> str:
+    return f"{count} error{'s' if count != 1 else ''}"
+
+
+def summarize(results: list[FileResult], mode: Mode) -> str:
+    """ruff's closing lines, on standard error so standard output stays parseable."""
+    remaining = [d for r in results for d in r.diagnostics]
+    fixed = sum(r.fixed for r in results)
+    if mode.diff:
+        return f"Would fix {_errors(fixed)}." if fixed else ""
+    if mode.fix:
+        if not fixed and not remaining:
+            return ""
+        return f"Found {_errors(fixed + len(remaining))} ({fixed} fixed, {len(remaining)} remaining)."
+    if not remaining:
+        return ""
+    lines = [f"Found {_errors(len(remaining))}."]
+    safe = sum(1 for d in remaining if _fixable(d, mode.unsafe))
+    hidden = sum(1 for d in remaining if d.fix is not None and not _fixable(d, mode.unsafe))
+    if safe:
+        more = f" ({hidden} more with `--unsafe-fixes`)" if hidden else ""
+        lines.append(f"[*] {safe} fixable with `--fix`{more}.")
+    elif hidden:
+        lines.append(f"No safe fixes available ({hidden} fixable with `--fix --unsafe-fixes`).")
+    return "\n".join(lines)
+
+
+def exit_status(
+    results: list[FileResult], mode: Mode, args: argparse.Namespace, *, usage_error: bool, read_error: bool = False
+) -> int:
+    if usage_error or any(r.crashed for r in results):
+        return 2
+    if args.exit_zero:
+        return 0
+    if read_error or any(r.error for r in results):
+        return 1
+    if mode.diff:
+        return 1 if any(r.changed for r in results) else 0
+    return 1 if any(r.diagnostics for r in results) else 0
+
+
+# -- add-noqa
+
+
+def add_noqa_command(args: argparse.Namespace, settings: Settings, reading_stdin: bool) -> int:
+    from stablelint.add_noqa import add_noqa_to_file
+
+    if reading_stdin:
+        raise StablelintError("--add-noqa edits files in place; it cannot read standard input")
+    if args.fix or args.diff:
+        raise StablelintError("--add-noqa cannot be combined with --fix or --diff")
+    discovery = session.discover(args.paths or ["."], settings)
+    for missing in discovery.missing:
+        print(f"{missing}: No such file or directory", file=sys.stderr)
+    for problem in discovery.unreadable:
+        print(problem, file=sys.stderr)
+    added, failed = 0, bool(discovery.unreadable)
+    for path in discovery.files:
+        problem, count = add_noqa_to_file(path, settings)
+        if problem:
+            print(problem, file=sys.stderr)
+            failed = True
+        added += count
+    if not args.quiet:
+        print(f"Added {added} noqa directive{'s' if added != 1 else ''}.", file=sys.stderr)
+    if discovery.missing:
+        return 2
+    return 1 if failed and not args.exit_zero else 0
+
+
+# -- clean
+
+
+def clean_command(args: argparse.Namespace) -> int:
+    """``stablelint clean``, as ``ruff clean``: remove the cache a check here would use."""
+    require_cwd()
+    settings = load_settings(start=Path.cwd(), config_file=args.config, isolated=args.isolated)
+    folder = results_cache.cache_dir(args.cache_dir, settings.cache_dir, settings.root)
+    if not folder.exists():
+        return 0
+    if not results_cache.is_cache(folder):
+        raise StablelintError(f"{folder}: not a stablelint cache (no CACHEDIR.TAG of stablelint's); left alone")
+    print(f"Removing cache at: {folder}", file=sys.stderr)
+    try:
+        shutil.rmtree(folder)
+    except OSError as error:
+        raise StablelintError(f"cannot remove {error.filename or folder}: {error.strerror or error}") from None
+    return 0
+
+
+# -- the language server
+
+
+def server_command(argv: list[str]) -> int:
+    try:
+        from stablelint.server import serve
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] not in ("pygls", "lsprotocol"):
+            raise
+        raise StablelintError("the language server needs pygls: pip install 'stablelint[lsp]'") from None
+    return serve(argv)
+
+
+# -- rules and --explain
+
+
+def _registry():
+    try:
+        from stablelint.rules import ALL_RULES
+    except ImportError as error:  # pragma: no cover - while the rules are being written
+        raise StablelintError(f"the rule registry is not available ({error})") from None
+    return ALL_RULES
+
+
+def rules_command(args: argparse.Namespace) -> int:
+    if args.code:
+        return explain(args.code)
+    rules = _registry()
+    if args.format == "json":
+        import json
+
+        items = [
+            {"code": r.code, "name": r.name, "fix_safety": r.fix_safety, "message": r.message, "url": rule_url(r.code)}
+            for r in rules
+        ]
+        print(json.dumps(items, indent=2, ensure_ascii=False))
+        return 0
+    name_width = max((len(rule.name) for rule in rules), default=0)
+    for rule in rules:
+        print(f"{rule.code}  {rule.name:<{name_width}}  fix: {rule.fix_safety:<9}  {rule.message}")
+    return 0
+
+
+def explain(code: str) -> int:
+    rules = {rule.code: rule for rule in _registry()}
+    rule = rules.get(code.strip().upper())
+    if rule is None:
+        raise StablelintError(f"unknown rule {code!r}; `stablelint rules` lists them")
+    from stablelint.docs import page_text
+
+    print(page_text(rule))
+    print(f"\nOnline: {rule_url(rule.code)}")
+    return 0

@@ -1,0 +1,397 @@
+"""A check session: discover -> cache -> engine (or ``--jobs`` workers) -> results.
+
+The one way files are checked and fixed: the ``check`` command, ``--add-noqa`` and
+stdin all go through `check_text`; a fixed file is written by `stablelint.writer`.
+
+Only this process writes files. ``--jobs`` workers compute the fixed text and send it
+back; they ignore SIGINT, SIGTERM and SIGHUP and die with this process, so nothing writes
+after it has gone (`stablelint.signals`).
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import gc
+import io
+import os
+import tokenize
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from stablelint import cache as results_cache
+from stablelint import signals, writer
+from stablelint.config import Settings
+from stablelint.diagnostics import Diagnostic, ParseError, StablelintError
+from stablelint.discover import discover
+from stablelint.noqa import keep_for
+
+if TYPE_CHECKING:
+    from stablelint import notebook
+
+
+@dataclass
+class Checked:
+    """What a session found: a result per file, in the order of the paths given, and the
+    paths it could not look into."""
+
+    results: list[FileResult]
+    missing: list[str]  # paths that do not exist
+    unreadable: list[str]  # one line each: folders that could not be listed
+
+
+def check_paths(paths: list[str], settings: Settings, mode: Mode, jobs: int = 1) -> Checked:
+    """The files under ``paths`` found, checked (and fixed and written, with ``mode.fix``)."""
+    discovery = discover(paths, settings)
+    results = check_files(discovery.files, settings, mode, jobs)
+    return Checked(results, list(discovery.missing), list(discovery.unreadable))
+
+
+def open_cache(
+    settings: Settings, *, folder_option: str | None, disabled: bool
+) -> tuple[results_cache.Cache | None, str | None]:
+    """The results cache a session uses (``None`` with ``--no-cache``), and a problem to show."""
+    if disabled:
+        return None, None
+    folder = results_cache.cache_dir(folder_option, settings.cache_dir, settings.root)
+    return results_cache.open_cache(folder, settings.assume_dtype)
+
+
+def check_data(path: str, data: bytes, settings: Settings, mode: Mode, *, excluded: bool = False) -> FileResult:
+    """Bytes that are not read from ``path`` (standard input): checked under its name,
+    or left as they are when ``excluded``. A crash is the result's error line."""
+    if excluded:
+        text = data.decode("utf-8", "surrogateescape")
+        return FileResult(path, source=text, original=text)
+    try:
+        return check_text(path, data, settings, mode)
+    except Exception as error:  # noqa: BLE001
+        if os.environ.get("STABLELINT_DEBUG"):
+            raise
+        text = data.decode("utf-8", "surrogateescape")
+        return FileResult(path, source=text, original=text, error=internal_error(error, path), crashed=True)
+
+
+# -- checking and fixing one file
+
+
+@dataclass
+class Mode:
+    fix: bool = False  # write the fixed text
+    diff: bool = False  # compute the fixed text, only to show it
+    unsafe: bool = False
+    cache: results_cache.Cache | None = None  # the engine's findings by content (stablelint/cache.py)
+
+    @property
+    def fixing(self) -> bool:
+        return self.fix or self.diff
+
+
+@dataclass
+class FileResult:
+    path: str
+    source: str = ""  # the text the reported findings refer to (the fixed one after --fix)
+    original: str = ""
+    encoding: str = "utf-8"
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    fixed: int = 0
+    fixed_codes: tuple[str, ...] = ()  # the code of each fix applied (valid while ``fixed``)
+    error: str | None = None  # one line for standard error: not read, not parsed, or not written
+    crashed: bool = False  # the error is stablelint's own
+    read_digest: bytes = b""  # of the bytes read: the file is written only if it still has them
+    cells: notebook.Cells | None = None  # a notebook: its code cells, which the findings are on
+
+    @property
+    def changed(self) -> bool:
+        return self.source != self.original
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """PEP 263 decoding, with line endings and a byte-order mark kept as they are."""
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    if encoding == "utf-8-sig":
+        encoding = "utf-8"  # the BOM stays in the text, and is written back as it was
+    return data.decode(encoding), encoding
+
+
+def check_text(path: str, data: bytes, settings: Settings, mode: Mode) -> FileResult:
+    result = FileResult(path)
+    try:
+        result.original, result.encoding = decode(data)
+    except (SyntaxError, UnicodeDecodeError, LookupError) as error:
+        result.error = f"{path}: cannot decode: {getattr(error, 'msg', None) or error}"
+        return result
+    result.source = result.original
+    try:
+        _check_decoded(result, settings, mode, data)
+    except ParseError as error:
+        where = f"{path}:{error.line}:{error.col or 1}" if error.line else path
+        _not_checked(result, f"{where}: {error}")
+    except RecursionError:
+        # Python compiles ~1000 nested unary operators; the analysis recurses once per level.
+        _not_checked(result, f"{path}: cannot check: too deeply nested (beyond Python's recursion limit)")
+    except MemoryError:
+        _not_checked(result, f"{path}: cannot check: out of memory")
+    return result
+
+
+def _not_checked(result: FileResult, error: str) -> None:
+    result.source, result.diagnostics, result.fixed, result.error = result.original, [], 0, error
+
+
+def _check_decoded(result: FileResult, settings: Settings, mode: Mode, data: bytes) -> None:
+    path, keep = result.path, keep_for(result.path, settings)
+    if _is_notebook(path):
+        _check_notebook(result, settings, mode, fix=mode.fixing)
+        return
+    found = _found(result, settings, mode.cache, data)
+    if not mode.fixing:
+        result.diagnostics = keep(result.source, found)
+        return
+    kept = keep(result.source, found)
+    if not any(d.fix and (mode.unsafe or d.fix.safety == "safe") for d in kept):
+        result.diagnostics = kept  # nothing to apply: fixing would change nothing
+        return
+    outcome = _engine().fix_source(result.source, path, keep=keep, unsafe=mode.unsafe, dtype=settings.assume_dtype)
+    result.diagnostics, result.fixed, result.fixed_codes = outcome.remaining, outcome.applied, outcome.applied_codes
+    if outcome.source != result.original:
+        problem = _unwritable(outcome.source, result.encoding)
+        if problem:
+            # Leave the file as it was and report what it has, as if not fixing.
+            result.diagnostics = _original_diagnostics(result, settings)
+            result.fixed = 0
+            result.error = f"{path}: fixes not applied: {problem}"
+        else:
+            result.source = outcome.source
+
+
+def _is_notebook(path: str) -> bool:
+    return path.lower().endswith(".ipynb")
+
+
+def _check_notebook(result: FileResult, settings: Settings, mode: Mode, *, fix: bool) -> None:
+    from stablelint import notebook
+
+    try:
+        outcome = notebook.check(
+            result.original, result.path, keep=keep_for(result.path, settings), fix=fix, unsafe=mode.unsafe,
+            dtype=settings.assume_dtype,
+        )
+    except notebook.NotebookError as error:
+        _not_checked(result, f"{result.path}: {error}")
+        return
+    result.source, result.cells, result.diagnostics, result.fixed = (
+        outcome.text, outcome.cells, outcome.diagnostics, outcome.fixed
+    )
+    result.error = "\n".join(outcome.problems) or None
+
+
+def _engine():
+    """The engine and its rules load when a file needs them: a re-run that the cache
+    answers whole never imports them (they are most of the start-up)."""
+    from stablelint import engine
+
+    return engine
+
+
+def _found(result: FileResult, settings: Settings, cache: results_cache.Cache | None, data: bytes) -> list[Diagnostic]:
+    """The engine's findings in the text as read, from the cache when it has them."""
+    if cache is None:
+        return _engine().check_source(result.source, result.path, dtype=settings.assume_dtype)
+    key = cache.key(result.path, data)
+    found = cache.load(key, result.path)
+    if found is None:
+        found = _engine().check_source(result.source, result.path, dtype=settings.assume_dtype)
+        cache.store(key, found)
+    return found
+
+
+def _original_diagnostics(result: FileResult, settings: Settings) -> list[Diagnostic]:
+    """The findings in the file as it was read (it stays so when fixing fails)."""
+    if _is_notebook(result.path):
+        original = FileResult(result.path, source=result.original, original=result.original)
+        _check_notebook(original, settings, Mode(), fix=False)
+        result.cells = original.cells
+        return original.diagnostics
+    return findings_in(result.path, result.original, settings)
+
+
+def findings_in(path: str, source: str, settings: Settings) -> list[Diagnostic]:
+    """What a check reports in this text (the language server's too): the engine's
+    findings that select/ignore, the per-file ignores and ``# noqa`` keep."""
+    found = _engine().check_source(source, path, dtype=settings.assume_dtype)
+    return keep_for(path, settings)(source, found)
+
+
+def _unwritable(fixed: str, encoding: str) -> str | None:
+    """The engine re-parses every fix; a file is still never written unchecked."""
+    try:
+        ast.parse(fixed.removeprefix("\ufeff"))  # the BOM is an encoding mark, not code
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+        return f"the fixed code does not parse ({getattr(error, 'msg', error)})"
+    try:
+        fixed.encode(encoding)
+    except UnicodeEncodeError:
+        return f"the fixed code cannot be written in the file's encoding ({encoding})"
+    return None
+
+
+def check_chunk(paths: list[str], settings: Settings, mode: Mode) -> list[FileResult]:
+    """A worker's share of the files (one task for many files: less to send back and forth).
+    A file with nothing to report or write goes back without its text, which the parent
+    would only unpickle to throw away."""
+    results = [check_file(path, settings, mode) for path in paths]
+    for result in results:
+        if not result.diagnostics and not result.changed:
+            result.source = result.original = ""
+    return results
+
+
+def check_file(path: str, settings: Settings, mode: Mode) -> FileResult:
+    """One file, read and checked (and fixed in memory: `write_fixes` writes it). A crash
+    is that file's error line, and the run goes on (and exits 2): one odd file should not
+    hide the findings in the others. Runs in the ``--jobs`` workers."""
+    try:
+        return _check_file(path, settings, mode)
+    except Exception as error:  # noqa: BLE001
+        if os.environ.get("STABLELINT_DEBUG"):
+            raise
+        return FileResult(path, error=internal_error(error, path), crashed=True)
+
+
+def internal_error(error: Exception, path: str | None = None) -> str:
+    where = f" while checking {path}" if path else ""
+    return (
+        f"stablelint: error: internal error{where}: {type(error).__name__}: {error} "
+        "(set STABLELINT_DEBUG=1 for a traceback)"
+    )
+
+
+def _check_file(path: str, settings: Settings, mode: Mode) -> FileResult:
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except OSError as error:
+        return FileResult(path, error=f"{path}: cannot read: {error.strerror or error}")
+    result = check_text(path, data, settings, mode)
+    if result.changed:
+        result.read_digest = writer.digest(data)
+    return result
+
+
+def write_fixes(result: FileResult, settings: Settings, mode: Mode) -> FileResult:
+    """Write one file's fixed text, in the main process only. A file that changed since it
+    was read is left alone: another program wrote it meanwhile, and its edit wins."""
+    if not (mode.fix and not mode.diff and result.changed):
+        return result
+    try:
+        writer.write_atomically(result.path, result.source.encode(result.encoding), expected=result.read_digest or None)
+    except writer.FileChanged:
+        # Its findings were in a text that is no longer there: report none.
+        result.error = f"{result.path}: not fixed: the file changed while stablelint ran"
+        result.diagnostics, result.fixed, result.source = [], 0, result.original
+    except OSError as error:
+        result.error = f"{result.path}: cannot write the fixes: {error.strerror or error}"
+        result.diagnostics = _original_diagnostics(result, settings)
+        result.fixed, result.source = 0, result.original
+    return result
+
+
+def _collect_garbage_rarely() -> None:
+    """A file's syntax tree is hundreds of thousands of young objects, freed by reference
+    counting when the file is done. The collector's default pass every 700 allocations
+    finds nothing in them and took a tenth of a cold run; the objects of the start-up are
+    moved out of its sight."""
+    gc.freeze()
+    gc.set_threshold(100_000, 10, 10)
+
+
+def check_files(paths: list[str], settings: Settings, mode: Mode, jobs: int) -> list[FileResult]:
+    """Check (and fix) the files; the fixes of each file are written as its result comes."""
+    # Worker processes cost ~0.1 s to start: worth it only for a real tree.
+    if jobs <= 1 or len(paths) < 8 * jobs:
+        _collect_garbage_rarely()
+        return [write_fixes(check_file(path, settings, mode), settings, mode) for path in paths]
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
+    from concurrent.futures import wait as wait_for
+    from concurrent.futures.process import BrokenProcessPool
+
+    # spawn, not fork: a worker forked while one of the pool's threads holds a lock can hang
+    # on that lock before it ever runs _worker_started, and then outlives a killed parent.
+    # A spawned worker starts clean, and its parent is still this process.
+    context = multiprocessing.get_context("spawn")
+    tasks = _tasks(paths, jobs)
+    pool = ProcessPoolExecutor(jobs, context, initializer=_worker_started, initargs=(os.getpid(),))
+    try:
+        # While the pool runs, a signal is only recorded (the main thread is never
+        # interrupted inside the pool's locks: "cannot release un-acquired lock"), and this
+        # loop acts on it between two waits. The workers, and the pool's own threads, start
+        # with the ending signals blocked; a worker ignores them before it unblocks them.
+        # Results come back in the order they are done; they are reported in the order of
+        # the paths.
+        results: list[FileResult | None] = [None] * len(paths)
+        with signals.signals_deferred():
+            with signals.signals_blocked():
+                pending = {pool.submit(check_chunk, [paths[i] for i in task], settings, mode): task for task in tasks}
+            while pending and signals.pending() is None:  # leaving the deferred section raises it
+                done, _ = wait_for(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+                for future in done:
+                    task = pending.pop(future)
+                    for index, result in zip(task, future.result()):
+                        results[index] = write_fixes(result, settings, mode)
+                    if signals.pending() is not None:
+                        break
+    except BrokenProcessPool:
+        _kill_workers(pool)
+        raise StablelintError("a worker process died (out of memory?); try again with --jobs 1") from None
+    except BaseException:
+        _kill_workers(pool)
+        raise
+    pool.shutdown()
+    return [result for result in results if result is not None]
+
+
+def _tasks(paths: list[str], jobs: int) -> list[list[int]]:
+    """The files in groups, as indexes into ``paths``: the largest first, so that no worker
+    is left with a big file while the other idles at the end; each group ~1/64 of a
+    worker's share of the bytes, so that a task is worth sending but the last ones are short."""
+    sizes = []
+    for path in paths:
+        try:
+            sizes.append(os.stat(path).st_size)
+        except OSError:
+            sizes.append(0)  # the worker reports it
+    share = max(1, sum(sizes) // (jobs * 64))
+    tasks: list[list[int]] = []
+    group: list[int] = []
+    group_size = 0
+    for index in sorted(range(len(paths)), key=lambda i: -sizes[i]):
+        group.append(index)
+        group_size += sizes[index]
+        if group_size >= share or len(group) >= 64:
+            tasks.append(group)
+            group, group_size = [], 0
+    if group:
+        tasks.append(group)
+    return tasks
+
+
+def _kill_workers(pool) -> None:
+    """Stop at once: a worker still checking has nothing to say that anyone will read."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    for worker in workers:
+        with contextlib.suppress(OSError, ValueError):
+            worker.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        with contextlib.suppress(OSError, ValueError, AssertionError):
+            worker.join(timeout=2)
+
+
+
+
+def _worker_started(parent_pid: int) -> None:
+    """Each ``--jobs`` worker, as it starts."""
+    _collect_garbage_rarely()
+    signals.detach_worker(parent_pid)
