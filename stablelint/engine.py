@@ -8,11 +8,13 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from stablelint import frameworks
+from stablelint.analysis import project as project_index
 from stablelint.diagnostics import Diagnostic, ParseError
 from stablelint.fixes import add_imports, apply_fixes
 from stablelint.ir import ImportTable, SourceIndex
 from stablelint.prefilter import (
     candidate_lines,
+    half_precision_candidates,
     half_precision_lines,
     lines_of,
     loss_lines,
@@ -81,16 +83,29 @@ def _has_constant_operand(node: ast.AST, names: frozenset[str]) -> bool:
 
 
 def check_source(
-    source: str, path: str = "<stdin>", *, tree: ast.Module | None = None, dtype: str | None = None
+    source: str, path: str = "<stdin>", *, tree: ast.Module | None = None, dtype: str | None = None,
+    project=None,
 ) -> list[Diagnostic]:
-    """All findings of all rules in ``source`` (no select/ignore/noqa filtering), sorted."""
-    half = may_be_half(source, dtype)
+    """All findings of all rules in ``source`` (no select/ignore/noqa filtering), sorted.
+
+    ``project`` is the project index (``analysis.project``) the file belongs to; by default
+    the one of ``path``'s project, ``False`` for none (the file alone)."""
+    index = project_index.index_for(path) if project is None else project or None
+    evidence = None
+    if index is not None:
+        index.consulted = set()
+        if dtype is None and half_precision_candidates(source):
+            evidence = index.precision_at(path)
+            if evidence is not None:
+                index.consulted.update({evidence.path, "<precision profile>"})
+    half = evidence is not None or may_be_half(source, dtype)
     if not half and not might_match(source):
         return []
     if source.startswith(_BOM):
         # The byte-order mark is not code: check what follows, then move the fixes'
         # offsets back onto the text as given.
-        return [_shift(diagnostic, 1) for diagnostic in check_source(source[1:], path, tree=tree, dtype=dtype)]
+        return [_shift(diagnostic, 1) for diagnostic in check_source(
+            source[1:], path, tree=tree, dtype=dtype, project=index or False)]
     if tree is None:
         tree = parse(source, path)
     imports = ImportTable.from_tree(tree)
@@ -111,6 +126,10 @@ def check_source(
     if not lines:
         return []
     ctx = Context(path, SourceIndex(source), imports, tree, dtype=dtype)
+    ctx.precision_evidence = evidence
+    relative = index.relative(path) if index is not None else None
+    if relative is not None:
+        ctx.evaluator.project = project_index.ProjectView(index, relative, tree)
     dispatched_ops = _DISPATCHED_OPS if half else _FULL_PRECISION_OPS
     callee_names = (_CALLEE_NAMES if half else _FULL_PRECISION_CALLEES) | imports.local_aliases(dispatched_ops)
     callee_names |= loss_objects

@@ -251,6 +251,12 @@ def _bound_to_constant(source: str) -> frozenset[str]:
     return frozenset(names)
 
 
+def half_precision_candidates(source: str) -> bool:
+    """Does the file hold a constant a precision rule could start at (``1e-8``, ``-1e9``)?
+    Only then is the project's precision profile asked about it."""
+    return _HALF_NUMBER.search(source) is not None
+
+
 def half_precision_lines(source: str) -> tuple[list[int], frozenset[str]]:
     """The lines a precision rule can start at, in a file that may compute in half
     precision, and the names bound to a constant there (``eps = 1e-8``)."""

@@ -112,6 +112,7 @@ class Evaluator:
         self._defining: set[int] = set()  # definitions being evaluated (``x = f(x)``)
         self._truncated = 0  # how often the depth bound cut an evaluation short
         self.autocast = Autocast(tree, self.imports, source)
+        self.project = None  # what this file sees of the other modules (``project.ProjectView``)
 
     @property
     def facts(self) -> FileFacts:
@@ -222,6 +223,10 @@ class Evaluator:
             return self.of(definition[0], scope)
         if scope.is_local(name):
             return self._parameter(name, expr, scope)
+        if self.project is not None and self.project.binds(name):
+            imported = self.project.name_value(name, [], expr)
+            if imported is not None:
+                return imported
         qualified = self.imports.qualified_name(expr, scope)
         if qualified is not None:
             return self._module_constant(qualified, expr)
@@ -305,6 +310,10 @@ class Evaluator:
         return scope
 
     def _attribute(self, expr: ast.Attribute, scope) -> Value:
+        if self.project is not None:
+            imported = self._project_name(expr, scope)
+            if imported is not None:
+                return imported
         qualified = self.imports.qualified_name(expr, scope)
         if qualified is not None:
             return self._module_constant(qualified, expr)
@@ -323,6 +332,15 @@ class Evaluator:
         if expr.attr in _IDENTITY_ATTRIBUTES and base.known:
             return base  # ``p.data``, ``torch.max(x, 1).values``
         return Value(v.ATTRIBUTE, base.framework, (base,), expr, integer=base.integer, detail=expr.attr)
+
+    def _project_name(self, expr: ast.Attribute, scope) -> Value | None:
+        """``config.EPS``, ``layers.HEAD``: a module-level value of another project module."""
+        from stablelint.analysis.project import reference
+
+        found = reference(expr)
+        if found is None or not self.project.binds(found[0]) or scope.is_local(found[0]):
+            return None
+        return self.project.name_value(found[0], found[1], expr)
 
     def _self_attribute(self, expr: ast.Attribute, owner: ast.ClassDef) -> Value:
         class_facts = self.facts.class_facts(owner)
@@ -383,6 +401,10 @@ class Evaluator:
             if base_expr is not None:
                 base = self.of(base_expr, scope)
                 return Value(v.INDEX, base.framework, (base,), call, integer=base.integer, detail=base_expr)
+        if self.project is not None:
+            imported = self._project_call(func, call, scope)
+            if imported is not None:
+                return imported
         if qualified is not None:
             module = frameworks.module_op(qualified)
             if module is not None:
@@ -587,13 +609,46 @@ class Evaluator:
             return Value(v.UNKNOWN, node=call)
         operand = self.of(call.args[0], scope)
         callee = _short(self.text(call.func))
-        if spec.description.startswith(callee):
+        where = f"{spec.file}:{spec.line}" if spec.file else f"line {spec.line}"
+        if spec.description.startswith(callee) and not spec.file:
             origin = f"the output of {spec.description} on line {spec.line}"
         else:
-            origin = f"{callee}(...) is the output of {spec.description} (line {spec.line})"
+            origin = f"{callee}(...) is the output of {spec.description} ({where})"
         if spec.result is not None:
             return replace(spec.result, node=call).remote(origin)
         return Value(spec.output, spec.framework, (operand,), call, None, local=False, origin=origin)
+
+    # -- functions and classes of other modules of the project
+
+    def _project_call(self, func: ast.expr, call: ast.Call, scope) -> Value | None:
+        root = func
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not isinstance(root, ast.Name) or not self.project.binds(root.id):
+            return None
+        if scope.is_local(root.id) or scope.definition(root.id) is not None:
+            return None
+        return self.project.call_value(self, func, call, scope)
+
+    def returned_value(self, function, arguments: dict[str, Value]) -> tuple[Value, int] | None:
+        """What ``function`` of this file returns given its parameters' values (another
+        module's call), with the line of its first ``return``; None when it is not known."""
+        if id(function) in self._active:
+            return None
+        returns = [node.value for node in _returns(function)]
+        if not returns or any(value is None for value in returns):
+            return None
+        facts = self.facts
+        remote = RemoteScope(facts.function_facts(function), function, facts.owner_of(function), arguments)
+        return self._summarized(function, returns, remote), returns[0].lineno
+
+    def instance_value(self, cls: ast.ClassDef) -> Value | None:
+        """A module object of this file's class ``cls``, as another module builds it."""
+        return self._instance(cls, None)
+
+    def module_value(self, expr: ast.expr) -> Value:
+        """The value of an expression of this file's module level (a constant, a default)."""
+        return self.of(expr, self._scope_of(self.tree))
 
     # -- functions and classes of this file
 

@@ -43,6 +43,7 @@ class ModuleSpec:
     description: str  # ``nn.Softmax(dim=1)``, as written (shortened)
     line: int
     result: "Value | None" = None  # for a class of this file: the value its forward returns
+    file: str | None = None  # the project file it is built in, when not the file at hand
 
 
 @dataclass(frozen=True, eq=False)

@@ -68,6 +68,8 @@ class Context:
         )
         self.env = Env()
         self.assumed_dtype = dtype  # ``assume-dtype``: what the frameworks' tensors compute in here
+        # The project's half-precision setting that reaches this file (``precision_profile.Evidence``).
+        self.precision_evidence = None
         self.ranges = Ranges(dtype, self.evaluator.autocast)
         self.shapes = Shapes(imports)
         self.covered: set[int] = set()  # ids of nodes an STB1xx finding already explains

@@ -13,6 +13,7 @@ import math
 from stablelint.analysis import intervals as iv
 from stablelint.analysis import values as v
 from stablelint.analysis.evaluate import dtype_of
+from stablelint.analysis.precision_profile import stays_float32
 from stablelint.analysis.values import Value
 from stablelint.ir import identifier_of
 from stablelint.rules.base import Context, Invalid, Rule, Valid
@@ -112,12 +113,30 @@ def _literal(node: ast.AST | None) -> bool:
 
 
 def _half_dtype(ctx: Context, value: Value, *, said: bool = False) -> str | None:
-    """float16/bfloat16 where the code (or, unless ``said``, ``assume-dtype``) says the value
-    computes in it; None for whole numbers and Python scalars, which are no tensors."""
+    """float16/bfloat16 where the code (or, unless ``said``, ``assume-dtype`` or the
+    project's precision profile) says the value computes in it; None for whole numbers and
+    Python scalars, which are no tensors."""
     if value.integer or _python_scalar(value.node):
         return None
     dtype = dtype_of(value) if said else ctx.dtype_of(value)
+    if dtype not in HALF and not said and _profile_applies(ctx):
+        evidence = ctx.precision_evidence
+        if evidence.mixed and stays_float32(value):
+            return None  # autocast computes it in float32
+        dtype = dtype_of(value, evidence.dtype, ctx.evaluator.autocast)
     return dtype if dtype in HALF else None
+
+
+def _profile_applies(ctx: Context) -> bool:
+    return ctx.precision_evidence is not None and ctx.assumed_dtype is None
+
+
+def _from_profile(ctx: Context, value: Value) -> str:
+    """``; this project trains in float16: train.py:42 uses torch.autocast`` when the
+    dtype comes from the project's settings, not from this file."""
+    if not _profile_applies(ctx) or ctx.dtype_of(value) in HALF:
+        return ""
+    return f"; {ctx.precision_evidence.said()}"
 
 
 def _python_scalar(node: ast.AST | None) -> bool:
@@ -211,7 +230,7 @@ class EpsVanishesInHalf(Rule):
         message = (
             f"{eps.const:g} rounds to 0 in {dtype}: the eps guards nothing; use the dtype's smallest normal "
             f"number, finfo(dtype).tiny ({iv.rounded(2.0 ** -14 if dtype == 'float16' else 2.0 ** -126, dtype):.3g})"
-        )
+        ) + _from_profile(ctx, guarded)
         fix = None
         array = self._array_expr(value, guarded)
         if low_expr is not None and _literal(low_expr) and array is not None:
@@ -334,6 +353,7 @@ class ConstantOverflowsHalf(Rule):
             "where": "it becomes inf, and a fully masked softmax row is nan",
         }.get(value.kind, "it becomes inf")
         message = f"{constant.const:g} is beyond float16's range (max 65504): {what}; use finfo(dtype).{which}"
+        message += _from_profile(ctx, array)
         fix = None
         if array_expr is not None and _literal(constant_expr):
             limit = _limit(ctx, _file_framework(ctx, array), array_expr, which, "float16")

@@ -1,0 +1,661 @@
+"""The project index: values, guards and precision across the files of a project.
+
+Within one file the evaluator (``evaluate.py``) follows a value through assignments,
+methods, helpers and call sites, using that file's summaries (``summaries.py``). The index
+lets it go one step further: a name the file imports from another module of the project
+(``from .layers import probs_of``, ``import pkg.losses as L``, ``from . import layers``, a
+re-export in ``__init__.py``) resolves to that module's function, class (an nn/Keras/Flax
+module whose call returns what its ``forward``/``call``/``__call__`` returns) or constant,
+and the module's own evaluator says what it returns, given the arguments of the call at
+hand. What comes back is *exported*: stripped of the other file's syntax nodes (a rule
+can neither quote nor rewrite code it does not see), with the dtype its own autocast
+regions give it, non-local, and saying where it came from
+(``probs_of(...) comes from layers.probs_of (layers.py:12)``).
+
+The index also holds the precision profile (``precision_profile.py``): the settings that
+make the project compute in float16/bfloat16, and the modules they reach through the
+project's imports.
+
+Bounds (anything past them is unknown: no claim, never an error):
+- a value crosses at most ``MAX_HOPS`` modules (``a.f`` returns ``b.g(...)`` returns …),
+  and a module being summarized is not entered again (import cycles);
+- at most ``MAX_MODULES`` modules are analysed per project and process, each at most
+  ``MAX_FILE_BYTES`` long; the profile reads at most ``MAX_FILES`` files;
+- star imports, ``importlib``/``__import__``, names bound twice and files that do not parse
+  resolve to nothing.
+
+The project root is the folder of the configuration (``pyproject.toml`` with
+``[tool.stablelint]``), else the root a front-end gives (the CLI: the common root of the
+paths it checks), else the current folder when the file lies below it, else the file's
+own folder. Every front-end asks ``index_for(path)`` and gets the same index.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from stablelint.analysis import precision_profile
+from stablelint.analysis import values as v
+from stablelint.analysis.values import ModuleSpec, Value
+
+MAX_HOPS = 4
+MAX_MODULES = 4000
+MAX_FILES = 20000
+MAX_FILE_BYTES = 1_000_000
+_SKIPPED_FOLDERS = frozenset({
+    ".git", ".hg", ".svn", "__pycache__", ".tox", ".nox", ".venv", "venv", "env", "node_modules",
+    "site-packages", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".stablelint_cache", ".eggs", "build", "dist",
+})
+_EXPORT_DEPTH = 12
+
+
+# -- where the files are
+
+class DiskFiles:
+    """The project's files on disk, below ``root``."""
+
+    def __init__(self, root: str):
+        self.root = root
+
+    def read(self, relative: str) -> str | None:
+        full = os.path.join(self.root, relative)
+        try:
+            if os.path.getsize(full) > MAX_FILE_BYTES:
+                return None
+            with open(full, "rb") as stream:
+                data = stream.read()
+        except OSError:
+            return None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data.decode("latin-1")
+
+    def exists(self, relative: str) -> bool:
+        return os.path.isfile(os.path.join(self.root, relative))
+
+    def python_files(self) -> list[str]:
+        found: list[str] = []
+        for folder, folders, files in os.walk(self.root):
+            folders[:] = sorted(f for f in folders if f not in _SKIPPED_FOLDERS and not f.startswith("."))
+            for name in sorted(files):
+                if name.endswith(".py"):
+                    found.append(os.path.relpath(os.path.join(folder, name), self.root).replace(os.sep, "/"))
+                    if len(found) >= MAX_FILES:
+                        return found
+        return found
+
+
+class MemoryFiles:
+    """A project given as texts by relative path (a benchmark's snapshot, a test)."""
+
+    def __init__(self, texts: dict[str, str]):
+        self.texts = texts
+
+    def read(self, relative: str) -> str | None:
+        return self.texts.get(relative)
+
+    def exists(self, relative: str) -> bool:
+        return relative in self.texts
+
+    def python_files(self) -> list[str]:
+        return sorted(path for path in self.texts if path.endswith(".py"))[:MAX_FILES]
+
+
+# -- what a name the file imports stands for
+
+@dataclass(frozen=True)
+class Binding:
+    """``local`` names ``module`` (dotted, searched from each of ``bases``), or its ``attr``."""
+
+    bases: tuple[str, ...]  # folders relative to the root, "" for the root itself
+    module: str
+    attr: str | None
+
+
+@dataclass
+class Target:
+    kind: str  # "function", "class", "constant", "module"
+    analysis: "ModuleAnalysis"
+    name: str = ""
+    node: ast.AST | None = None
+    line: int = 0
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.analysis.dotted}.{self.name}" if self.name else self.analysis.dotted
+
+
+def _folder(relative: str) -> str:
+    folder = os.path.dirname(relative)
+    return folder.replace(os.sep, "/")
+
+
+def bindings_of(tree: ast.Module, relative: str, files) -> dict[str, Binding]:
+    """Every name the module's imports bind, absolute and relative, resolved to where the
+    project would find it (not yet whether it does)."""
+    folder = _folder(relative)
+    in_package = files.exists(f"{folder}/__init__.py" if folder else "__init__.py")
+    # A script's folder is first on sys.path; a package module's imports start at the root.
+    absolute_bases = ("",) if in_package or not folder else (folder, "")
+    table: dict[str, Binding] = {}
+    twice: set[str] = set()
+
+    def bind(local: str, binding: Binding) -> None:
+        if local in table and table[local] != binding:
+            twice.add(local)
+        table[local] = binding
+
+    pending = list(tree.body)
+    while pending:
+        statement = pending.pop()
+        if isinstance(statement, ast.Import):
+            for alias in statement.names:
+                if alias.asname:
+                    bind(alias.asname, Binding(absolute_bases, alias.name, None))
+                else:
+                    top = alias.name.split(".", 1)[0]
+                    bind(top, Binding(absolute_bases, top, None))
+        elif isinstance(statement, ast.ImportFrom):
+            if statement.level:
+                base = folder
+                for _ in range(statement.level - 1):
+                    if not base:
+                        base = None
+                        break
+                    base = _folder(base)
+                if base is None:
+                    continue  # beyond the root
+                bases, module = (base,), statement.module or ""
+            else:
+                bases, module = absolute_bases, statement.module or ""
+            for alias in statement.names:
+                if alias.name != "*":
+                    bind(alias.asname or alias.name, Binding(bases, module, alias.name))
+        else:
+            for child_field in ("body", "orelse", "finalbody", "handlers"):
+                pending.extend(getattr(statement, child_field, None) or ())
+    for local in twice:
+        del table[local]
+    return table
+
+
+def reference(expr: ast.expr) -> tuple[str, list[str]] | None:
+    """``layers.heads.probs_of`` -> ("layers", ["heads", "probs_of"])."""
+    attributes: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        attributes.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, ast.Name):
+        return None
+    return expr.id, list(reversed(attributes))
+
+
+# -- one module of the project, analysed
+
+class ModuleAnalysis:
+    """A module's tree and evaluator (the file-level analysis), built on first use."""
+
+    def __init__(self, index: "ProjectIndex", relative: str, source: str, tree: ast.Module):
+        from stablelint.analysis.evaluate import Evaluator
+        from stablelint.ir import ImportTable, Normalizer, SourceIndex
+
+        self.index = index
+        self.relative = relative
+        self.source = source
+        self.tree = tree
+        self.dotted = _dotted(relative)
+        imports = ImportTable.from_tree(tree)
+        self.evaluator = Evaluator(Normalizer(imports), tree, SourceIndex(source).text, source)
+        self.evaluator.project = ProjectView(index, relative, tree)
+
+
+def _dotted(relative: str) -> str:
+    name = relative[:-3] if relative.endswith(".py") else relative
+    if name.endswith("/__init__"):
+        name = name[: -len("/__init__")]
+    return name.replace("/", ".")
+
+
+class ProjectView:
+    """What one file of the project sees of the others: its import bindings, resolved."""
+
+    def __init__(self, index: "ProjectIndex", relative: str, tree: ast.Module):
+        self.index = index
+        self.relative = relative
+        self.tree = tree
+        self._bindings: dict[str, Binding] | None = None
+
+    @property
+    def bindings(self) -> dict[str, Binding]:
+        if self._bindings is None:
+            self._bindings = bindings_of(self.tree, self.relative, self.index.files)
+        return self._bindings
+
+    def binds(self, name: str) -> bool:
+        return name in self.bindings
+
+    # -- values for the evaluator
+
+    def call_value(self, evaluator, func: ast.expr, call: ast.Call, scope) -> Value | None:
+        """The value of ``call`` when ``func`` names a function or class of another module."""
+        found = reference(func)
+        if found is None or found[0] not in self.bindings:
+            return None
+        target = self.index.lookup(self, found[0], found[1])
+        if target is None or target.kind not in ("function", "class"):
+            return None
+        index = self.index
+        if index.hops >= MAX_HOPS or (target.analysis.relative, target.name) in index.active:
+            return None
+        index.hops += 1
+        index.active.add((target.analysis.relative, target.name))
+        try:
+            if target.kind == "class":
+                return self._instance(target, call)
+            return self._returned(evaluator, target, call, scope)
+        finally:
+            index.hops -= 1
+            index.active.discard((target.analysis.relative, target.name))
+
+    def _returned(self, evaluator, target: Target, call: ast.Call, scope) -> Value | None:
+        from stablelint.analysis.evaluate import _argument_for
+        from stablelint.scopes import parameters
+
+        function = target.node
+        callee = target.analysis.evaluator
+        passed = set(map(id, call.args)) | {id(keyword.value) for keyword in call.keywords}
+        arguments: dict[str, Value] = {}
+        for position, arg in enumerate(parameters(function)):
+            argument = _argument_for(call, function, arg, position)
+            if argument is None:
+                continue
+            if id(argument) in passed:
+                arguments[arg.arg] = export(evaluator.of(argument, scope), evaluator.autocast)
+            else:
+                arguments[arg.arg] = callee.module_value(argument)  # a default, in its own module
+        summary = callee.returned_value(function, arguments)
+        if summary is None:
+            return None
+        value, line = summary
+        if not value.known:
+            return Value(v.UNKNOWN, node=call, integer=value.integer)
+        origin = f"{_short(ast.unparse(call.func))}(...) comes from {target.qualified} ({target.analysis.relative}:{line})"
+        return replace(export(value, callee.autocast), node=call).remote(origin)
+
+    def _instance(self, target: Target, call: ast.Call) -> Value | None:
+        value = target.analysis.evaluator.instance_value(target.node)
+        if value is None or value.kind != v.MODULE or not isinstance(value.detail, ModuleSpec):
+            return None
+        spec = value.detail
+        result = export(spec.result, target.analysis.evaluator.autocast) if spec.result is not None else None
+        described = replace(spec, description=f"{target.qualified}(...)", result=result,
+                            file=target.analysis.relative)
+        return Value(v.MODULE, value.framework, node=call, detail=described)
+
+    def name_value(self, name: str, attributes: list[str], expr: ast.expr) -> Value | None:
+        """The value of a module-level name (a constant, a module object) of another module."""
+        target = self.index.lookup(self, name, attributes)
+        if target is None or target.kind != "constant":
+            return None
+        index = self.index
+        key = (target.analysis.relative, target.name)
+        if index.hops >= MAX_HOPS or key in index.active:
+            return None
+        index.hops += 1
+        index.active.add(key)
+        try:
+            evaluator = target.analysis.evaluator
+            value = evaluator.module_value(target.node)
+        finally:
+            index.hops -= 1
+            index.active.discard(key)
+        if not value.known:
+            return Value(v.UNKNOWN, node=expr, integer=value.integer) if value.integer else None
+        exported = export(value, evaluator.autocast, file=target.analysis.relative)
+        if exported.kind == v.CONST:
+            return replace(exported, node=expr)
+        origin = f"{_short(ast.unparse(expr))} comes from {target.qualified} ({target.analysis.relative}:{target.line})"
+        return replace(exported, node=expr).remote(origin)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def export(value: Value, autocast=None, depth: int = 0, *, file: str | None = None) -> Value:
+    """A value as another file sees it: no syntax nodes of its own file (nothing to quote
+    or rewrite), the dtype its autocast region gave it, non-local."""
+    from stablelint.analysis.autocast import FLOAT32, LOWER, OFF
+
+    if depth > _EXPORT_DEPTH:
+        return Value(v.UNKNOWN, integer=value.integer)
+    dtype = value.dtype
+    if dtype is None and autocast is not None and value.node is not None and value.framework in (None, "torch"):
+        region = autocast.at(value.node)
+        if region is not None and region != OFF:
+            dtype = region if value.kind in LOWER else "float32" if value.kind in FLOAT32 else None
+    operands = tuple(export(operand, autocast, depth + 1, file=file) for operand in value.operands)
+    detail = value.detail
+    if isinstance(detail, ast.AST):
+        detail = None
+    elif isinstance(detail, ModuleSpec):
+        result = export(detail.result, autocast, depth + 1, file=file) if detail.result is not None else None
+        detail = replace(detail, result=result, file=detail.file or file)
+    elif isinstance(detail, tuple):
+        detail = tuple(
+            export(item, autocast, depth + 1, file=file) if isinstance(item, Value)
+            else None if isinstance(item, ast.AST) else item
+            for item in detail
+        )
+    return replace(value, node=None, op=None, operands=operands, detail=detail, dtype=dtype, via=(), local=False)
+
+
+# -- the index
+
+@dataclass
+class Reach:
+    """Which modules the precision profile's evidence reaches."""
+
+    evidence: list[precision_profile.Evidence] = field(default_factory=list)
+    reached: dict[str, precision_profile.Evidence] = field(default_factory=dict)  # module -> its evidence
+
+
+class ProjectIndex:
+    """Module summaries and the precision profile of one project, built on demand."""
+
+    def __init__(self, root: str, files=None):
+        self.root = root
+        self.files = files if files is not None else DiskFiles(root)
+        self._analyses: dict[str, ModuleAnalysis | None] = {}
+        self._reach: Reach | None = None
+        self.hops = 0
+        self.active: set[tuple[str, str]] = set()
+        self.consulted: set[str] = set()  # modules read for the file being checked
+
+    # -- files and modules
+
+    def relative(self, path: str) -> str | None:
+        """``path`` relative to the root (``/``-separated), None outside it."""
+        if isinstance(self.files, MemoryFiles):
+            return path if path in self.files.texts else None
+        full = os.path.abspath(path)
+        try:
+            relative = os.path.relpath(full, self.root)
+        except ValueError:
+            return None
+        if relative.startswith(".."):
+            return None
+        return relative.replace(os.sep, "/")
+
+    def module_path(self, bases: tuple[str, ...], dotted: str) -> str | None:
+        """The file of module ``dotted`` searched from each of ``bases``."""
+        parts = [part for part in dotted.split(".") if part] if dotted else []
+        for base in bases:
+            stem = "/".join(([base] if base else []) + parts)
+            candidates = [f"{stem}.py", f"{stem}/__init__.py"] if stem else ["__init__.py"]
+            for candidate in candidates:
+                if self.files.exists(candidate):
+                    return candidate
+        return None
+
+    def analysis(self, relative: str, *, source: str | None = None, tree: ast.Module | None = None):
+        if relative in self._analyses:
+            return self._analyses[relative]
+        if len(self._analyses) >= MAX_MODULES:
+            return None
+        analysis = None
+        text = source if source is not None else self.files.read(relative)
+        if text is not None and len(text) <= MAX_FILE_BYTES:
+            try:
+                parsed = tree if tree is not None else ast.parse(text)
+                analysis = ModuleAnalysis(self, relative, text, parsed)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                analysis = None
+        self._analyses[relative] = analysis
+        return analysis
+
+    def forget(self, relative: str) -> None:
+        """An edited module: its summary is derived again when next asked (the language
+        server calls this on each change). Values other modules drew from it live in
+        their own evaluators' memos: those are forgotten too."""
+        if relative in self._analyses:
+            self._analyses.clear()
+        self._reach = None
+
+    # -- names
+
+    def lookup(self, view: ProjectView, name: str, attributes: list[str], depth: int = 0) -> Target | None:
+        binding = view.bindings.get(name)
+        if binding is None or depth > MAX_HOPS:
+            return None
+        if binding.attr is not None:
+            path = self.module_path(binding.bases, binding.module)
+            if path is not None:
+                found = self.symbol(path, binding.attr, depth + 1)
+                if found is not None:
+                    if not attributes:
+                        return found
+                    if found.kind != "module":
+                        return None  # an attribute of a class or a value: not followed
+                    return self._within(found.analysis.relative, attributes, depth)
+            dotted = f"{binding.module}.{binding.attr}" if binding.module else binding.attr
+        else:
+            dotted = binding.module
+        path = self.module_path(binding.bases, dotted)
+        if path is None:
+            return None
+        current = dotted
+        while attributes:
+            deeper = self.module_path(binding.bases, f"{current}.{attributes[0]}")
+            if deeper is None:
+                break
+            current, path, attributes = f"{current}.{attributes[0]}", deeper, attributes[1:]
+        return self._within(path, attributes, depth)
+
+    def _within(self, path: str, attributes: list[str], depth: int) -> Target | None:
+        if not attributes:
+            analysis = self.analysis(path)
+            if analysis is None:
+                return None
+            self.consulted.add(path)
+            return Target("module", analysis)
+        if len(attributes) == 1:
+            return self.symbol(path, attributes[0], depth + 1)
+        return None
+
+    def symbol(self, path: str, name: str, depth: int = 0) -> Target | None:
+        """A module-level function, class, constant or re-exported name of module ``path``."""
+        analysis = self.analysis(path)
+        if analysis is None or depth > MAX_HOPS:
+            return None
+        self.consulted.add(path)
+        facts = analysis.evaluator.facts
+        tree = analysis.tree
+        function = facts.functions.get(name)
+        if function is not None and facts.enclosing.get(id(function)) is tree:
+            return Target("function", analysis, name, function, function.lineno)
+        cls = facts.classes.get(name)
+        if cls is not None and facts.enclosing.get(id(cls)) is tree:
+            return Target("class", analysis, name, cls, cls.lineno)
+        if function is not None or cls is not None:
+            return None
+        view = analysis.evaluator.project
+        if name in view.bindings:
+            return self.lookup(view, name, [], depth + 1)  # a re-export (``from .layers import f``)
+        definition = facts.function_facts(tree).definition(name)
+        if definition is not None:
+            return Target("constant", analysis, name, definition[0], definition[1])
+        if path.endswith("__init__.py"):
+            # ``from pkg import layers`` where layers is a submodule of the package.
+            submodule = self.module_path((_folder(path),), name)
+            if submodule is not None:
+                return self._within(submodule, [], depth)
+        return None
+
+    # -- the precision profile
+
+    def reach(self) -> Reach:
+        if self._reach is None:
+            self._reach = self._build_reach()
+        return self._reach
+
+    def _build_reach(self) -> Reach:
+        reach = Reach()
+        files = self.files.python_files()
+        for relative in files:
+            text = self.files.read(relative)
+            if text is None:
+                continue
+            reach.evidence.extend(precision_profile.evidence_in(text, relative))
+        # From each file with evidence, its project imports, followed.
+        edges: dict[str, list[str]] = {}
+        for item in reach.evidence:
+            pending = [item.path]
+            seen: set[str] = set()
+            if not item.local:
+                reach.reached.setdefault(item.path, item)
+            while pending and len(seen) < MAX_FILES:
+                current = pending.pop()
+                if current in seen:
+                    continue
+                seen.add(current)
+                if current not in edges:
+                    edges[current] = self._imported_modules(current)
+                for module in edges[current]:
+                    if module not in seen:
+                        _prefer(reach.reached, module, item)
+                        pending.append(module)
+        return reach
+
+    def _imported_modules(self, relative: str) -> list[str]:
+        text = self.files.read(relative)
+        if text is None:
+            return []
+        found = []
+        for bases, dotted, names in _imports_in(text, relative, self.files):
+            path = self.module_path(bases, dotted)
+            if path is not None:
+                found.append(path)
+            for name in names:
+                sub = self.module_path(bases, f"{dotted}.{name}" if dotted else name)
+                if sub is not None:
+                    found.append(sub)
+        return found
+
+    def precision_at(self, path: str) -> precision_profile.Evidence | None:
+        """The evidence that the module at ``path`` computes in half precision, if any."""
+        relative = self.relative(path)
+        if relative is None:
+            return None
+        return self.reach().reached.get(relative)
+
+    def digest_of(self, relatives) -> str:
+        """A digest of the texts of ``relatives``: what a cached finding that rests on
+        them is keyed by."""
+        digest = hashlib.blake2b(digest_size=16)
+        for relative in sorted(relatives):
+            text = self.files.read(relative) or ""
+            digest.update(relative.encode() + b"\0" + text.encode("utf-8", "surrogatepass") + b"\0")
+        return digest.hexdigest()
+
+
+def _prefer(reached: dict, module: str, item) -> None:
+    """float16 evidence wins over bfloat16 (its range is the narrower)."""
+    known = reached.get(module)
+    if known is None or (known.dtype != "float16" and item.dtype == "float16"):
+        reached[module] = item
+
+
+_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]+)|import[ \t]+([^\n#;]+))", re.M
+)
+
+
+def _imports_in(text: str, relative: str, files) -> list[tuple[tuple[str, ...], str, list[str]]]:
+    """(bases, module, imported names) of every import statement, found by a text search
+    (the reach of the profile needs no parse)."""
+    folder = _folder(relative)
+    in_package = files.exists(f"{folder}/__init__.py" if folder else "__init__.py")
+    absolute_bases = ("",) if in_package or not folder else (folder, "")
+    found = []
+    for match in _IMPORT.finditer(text):
+        if match.group(3) is not None:
+            for part in match.group(3).split(","):
+                module = part.strip().split(" as ")[0].strip()
+                if module:
+                    found.append((absolute_bases, module, []))
+            continue
+        module, names = match.group(1), match.group(2)
+        names = [name.strip().split(" as ")[0].strip() for name in names.strip("()").replace("\\", " ").split(",")]
+        names = [name for name in names if name.isidentifier()]
+        level = len(module) - len(module.lstrip("."))
+        if level:
+            base = folder
+            for _ in range(level - 1):
+                base = _folder(base) if base else None
+                if base is None:
+                    break
+            if base is None:
+                continue
+            found.append(((base,), module.lstrip("."), names))
+        else:
+            found.append((absolute_bases, module, names))
+    return found
+
+
+# -- one index per project, for every front-end
+
+_INDEXES: dict[str, ProjectIndex] = {}
+_given_root: str | None = None
+
+
+def set_root(root: str | None) -> None:
+    """The root a front-end gives when no configuration says (the CLI: the common root of
+    the paths it checks)."""
+    global _given_root
+    _given_root = os.path.abspath(root) if root else None
+
+
+def root_for(path: str) -> str | None:
+    if not path or path.startswith("<"):
+        return None
+    full = os.path.abspath(path)
+    from stablelint.config import find_config
+
+    try:
+        config = find_config(Path(os.path.dirname(full)))
+    except Exception:  # an unreadable config is the CLI's to report, not the index's
+        config = None
+    if config is not None:
+        return str(config.parent)
+    for candidate in (_given_root, os.getcwd()):
+        if candidate and (full == candidate or full.startswith(candidate.rstrip(os.sep) + os.sep)):
+            return candidate
+    return os.path.dirname(full)
+
+
+def index_for(path: str) -> ProjectIndex | None:
+    """The index of the project ``path`` belongs to (one per root and process)."""
+    root = root_for(path)
+    if root is None:
+        return None
+    index = _INDEXES.get(root)
+    if index is None:
+        index = _INDEXES[root] = ProjectIndex(root)
+    return index
+
+
+def forget(path: str) -> None:
+    """An edit of ``path`` (the language server): the index derives its summary again."""
+    index = _INDEXES.get(root_for(path) or "")
+    if index is not None:
+        relative = index.relative(path)
+        if relative is not None:
+            index.forget(relative)
