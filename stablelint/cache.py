@@ -114,6 +114,30 @@ class Cache:
             pass
 
 
+    # -- what an entry rests on besides its own text (the project index: other modules, the
+    # precision profile), beside the entry as ``<entry>.deps``: ``{name: digest}``.
+
+    def store_depends(self, key: str, depends: dict[str, str]) -> None:
+        if not depends:
+            return
+        target = self._entry(key) + ".deps"
+        try:
+            with open(target + ".tmp", "w", encoding="utf-8") as stream:
+                json.dump(depends, stream, separators=(",", ":"))
+            os.replace(target + ".tmp", target)
+        except (OSError, UnicodeEncodeError):
+            pass
+
+    def depends_of(self, key: str) -> dict[str, str]:
+        """What the entry under ``key`` rests on; empty when it rests on its text alone."""
+        try:
+            with open(self._entry(key) + ".deps", encoding="utf-8") as stream:
+                depends = json.load(stream)
+        except (OSError, ValueError):
+            return {}
+        return depends if isinstance(depends, dict) else {"<unreadable>": ""}
+
+
 def open_cache(folder: Path, assume_dtype: str | None) -> tuple[Cache | None, str | None]:
     """The cache in ``folder``, made ready to write: ``(cache, None)``, or ``(None, why)``
     when it cannot be used (then the run is uncached)."""

@@ -96,8 +96,7 @@ def check_source(
         index.consulted = set()
         if dtype is None and half_precision_candidates(source):
             evidence = index.precision_at(path)
-            if evidence is not None:
-                index.consulted.update({evidence.path, "<precision profile>"})
+            index.consulted.add(index.PROFILE)
     half = evidence is not None or may_be_half(source, dtype)
     if not half and not might_match(source):
         return []

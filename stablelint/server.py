@@ -29,6 +29,7 @@ from pygls.lsp.server import LanguageServer
 
 from stablelint import __version__, engine, rule_url, session
 from stablelint.add_noqa import add_noqa
+from stablelint.analysis import project
 from stablelint.config import Settings, load_settings
 from stablelint.diagnostics import Diagnostic, StablelintError
 from stablelint.docs import page_text
@@ -371,6 +372,15 @@ def build_server(change_delay: float = CHANGE_DELAY) -> StablelintServer:
         else:
             ls.checked.pop(saved, None)
             ls.schedule(saved, 0)
+            saved_path = ls.workspace.get_text_document(saved).path
+            if saved_path and saved_path.endswith(_PYTHON_SUFFIXES):
+                # Other modules read it from disk through the project index: derive its
+                # summary again and check the other open files, which may rest on it.
+                project.forget(saved_path)
+                for uri in list(ls.workspace.text_documents):
+                    if uri != saved:
+                        ls.checked.pop(uri, None)
+                        ls.schedule(uri, 0)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     async def did_close(ls: StablelintServer, params: types.DidCloseTextDocumentParams) -> None:

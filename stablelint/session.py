@@ -43,8 +43,23 @@ class Checked:
 def check_paths(paths: list[str], settings: Settings, mode: Mode, jobs: int = 1) -> Checked:
     """The files under ``paths`` found, checked (and fixed and written, with ``mode.fix``)."""
     discovery = discover(paths, settings)
-    results = check_files(discovery.files, settings, mode, jobs)
+    _set_project_root(discovery.files)
+    try:
+        results = check_files(discovery.files, settings, mode, jobs)
+    finally:
+        _set_project_root([])
     return Checked(results, list(discovery.missing), list(discovery.unreadable))
+
+
+def _set_project_root(files: list[str]) -> None:
+    """Without a configuration, the project index's root is the common root of the paths
+    checked (workers inherit it through the environment); a run reads the projects as they
+    are now."""
+    from stablelint.analysis import project
+
+    folders = [os.path.dirname(os.path.abspath(path)) for path in files]
+    project.reset()
+    project.set_root(os.path.commonpath(folders) if folders else None)
 
 
 def open_cache(
@@ -198,11 +213,18 @@ def _found(result: FileResult, settings: Settings, cache: results_cache.Cache | 
     """The engine's findings in the text as read, from the cache when it has them."""
     if cache is None:
         return _engine().check_source(result.source, result.path, dtype=settings.assume_dtype)
+    from stablelint.analysis import project
+
     key = cache.key(result.path, data)
     found = cache.load(key, result.path)
+    index = project.index_for(result.path)
+    if found is not None and index is not None and not index.still(result.path, cache.depends_of(key)):
+        found = None  # another module it rests on changed: check it again
     if found is None:
         found = _engine().check_source(result.source, result.path, dtype=settings.assume_dtype)
         cache.store(key, found)
+        if index is not None:
+            cache.store_depends(key, index.depends(result.path))
     return found
 
 

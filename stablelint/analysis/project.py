@@ -276,7 +276,8 @@ class ProjectView:
             if argument is None:
                 continue
             if id(argument) in passed:
-                arguments[arg.arg] = export(evaluator.of(argument, scope), evaluator.autocast)
+                # The caller's own value: its nodes stay until the result is exported.
+                arguments[arg.arg] = evaluator.of(argument, scope)
             else:
                 arguments[arg.arg] = callee.module_value(argument)  # a default, in its own module
         summary = callee.returned_value(function, arguments)
@@ -333,9 +334,15 @@ def export(value: Value, autocast=None, depth: int = 0, *, file: str | None = No
     """A value as another file sees it: no syntax nodes of its own file (nothing to quote
     or rewrite), the dtype its autocast region gave it, non-local."""
     from stablelint.analysis.autocast import FLOAT32, LOWER, OFF
+    from stablelint.analysis.evaluate import Ranges, _is_affine
 
     if depth > _EXPORT_DEPTH:
         return Value(v.UNKNOWN, integer=value.integer)
+    if value.kind == v.ADD and value.node is not None:
+        ranges = Ranges(None, autocast)
+        if _is_affine(value, [ranges.of(operand) for operand in value.operands]):
+            # ``x @ w + b`` spans all of R; said by its own file, where the sum is written.
+            return Value(v.LINEAR, value.framework, dtype=value.dtype, local=False)
     dtype = value.dtype
     if dtype is None and autocast is not None and value.node is not None and value.framework in (None, "torch"):
         region = autocast.at(value.node)
@@ -556,6 +563,30 @@ class ProjectIndex:
             return None
         return self.reach().reached.get(relative)
 
+    # -- what a file's findings rest on (for the cache)
+
+    PROFILE = "<precision profile>"
+
+    def depends(self, path: str) -> dict[str, str]:
+        """The modules the last check of ``path`` read, each with a digest of its text, and
+        the precision profile's verdict on ``path`` when it was asked."""
+        found = {relative: self.digest_of([relative]) for relative in self.consulted if relative != self.PROFILE}
+        if self.PROFILE in self.consulted:
+            found[self.PROFILE] = self._verdict(path)
+        return found
+
+    def still(self, path: str, depends: dict[str, str]) -> bool:
+        """Do the modules and the profile a cached finding rests on still say the same?"""
+        for relative, digest in depends.items():
+            now = self._verdict(path) if relative == self.PROFILE else self.digest_of([relative])
+            if now != digest:
+                return False
+        return True
+
+    def _verdict(self, path: str) -> str:
+        evidence = self.precision_at(path)
+        return evidence.said() if evidence is not None else ""
+
     def digest_of(self, relatives) -> str:
         """A digest of the texts of ``relatives``: what a cached finding that rests on
         them is keyed by."""
@@ -616,11 +647,18 @@ _INDEXES: dict[str, ProjectIndex] = {}
 _given_root: str | None = None
 
 
+ROOT_VARIABLE = "STABLELINT_PROJECT_ROOT"
+
+
 def set_root(root: str | None) -> None:
     """The root a front-end gives when no configuration says (the CLI: the common root of
-    the paths it checks)."""
+    the paths it checks); worker processes inherit it through the environment."""
     global _given_root
     _given_root = os.path.abspath(root) if root else None
+    if _given_root:
+        os.environ[ROOT_VARIABLE] = _given_root
+    else:
+        os.environ.pop(ROOT_VARIABLE, None)
 
 
 def root_for(path: str) -> str | None:
@@ -635,7 +673,7 @@ def root_for(path: str) -> str | None:
         config = None
     if config is not None:
         return str(config.parent)
-    for candidate in (_given_root, os.getcwd()):
+    for candidate in (_given_root or os.environ.get(ROOT_VARIABLE), os.getcwd()):
         if candidate and (full == candidate or full.startswith(candidate.rstrip(os.sep) + os.sep)):
             return candidate
     return os.path.dirname(full)
@@ -650,6 +688,11 @@ def index_for(path: str) -> ProjectIndex | None:
     if index is None:
         index = _INDEXES[root] = ProjectIndex(root)
     return index
+
+
+def reset() -> None:
+    """Forget every index (a new run reads the projects as they are now)."""
+    _INDEXES.clear()
 
 
 def forget(path: str) -> None:

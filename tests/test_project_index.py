@@ -1,0 +1,248 @@
+"""The project index: values and precision settings from the other files of a project.
+
+The fixture projects (``fixtures/projects/<name>/``, each with its own pyproject.toml) carry
+inline expectations that ``test_fixtures.py`` checks file by file; here: the CLI and the
+flake8 plugin agree on them, the cache follows edits of the modules a finding rests on,
+and what the index cannot resolve stays unknown.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from stablelint.analysis import precision_profile, project
+from stablelint.cli import main
+from stablelint.engine import check_source
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECTS = sorted(path for path in (ROOT / "fixtures" / "projects").iterdir() if path.is_dir())
+FINDING = re.compile(r"^(?:\./)?(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<code>STB\d{3})")
+
+
+def _found(lines: list[str]) -> set[tuple[str, int, int, str]]:
+    found = set()
+    for line in lines:
+        match = FINDING.match(line)
+        if match:
+            found.add((match["path"], int(match["line"]), int(match["col"]), match["code"]))
+    return found
+
+
+def _run(args: list[str], cwd: Path) -> list[str]:
+    result = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert result.returncode in (0, 1), result.stderr
+    return result.stdout.splitlines()
+
+
+@pytest.mark.parametrize("folder", PROJECTS, ids=lambda path: path.name)
+def test_flake8_reports_what_the_cli_reports_from_the_project_root(folder):
+    cli = _found(_run(["-m", "stablelint", "--no-cache", "--select", "STB", "."], folder))
+    plugin = _found(_run(["-m", "flake8", "--isolated", "--select", "STB", "."], folder))
+    assert cli, "every fixture project has findings"
+    assert plugin == cli
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def _codes(path: Path, **kwargs) -> list[tuple[int, str]]:
+    return [(d.line, d.code) for d in check_source(path.read_text(), str(path), **kwargs)]
+
+
+TWO_FILES = {
+    "pyproject.toml": "[tool.stablelint]\n",
+    "layers.py": """\
+        import torch.nn.functional as F
+
+
+        def probs_of(logits):
+            return F.softmax(logits, dim=-1)
+    """,
+    "losses.py": """\
+        import torch
+
+        from layers import probs_of
+
+
+        def nll(logits, y):
+            probs = probs_of(logits)
+            return -(y * torch.log(probs)).sum()
+    """,
+}
+
+
+def test_a_value_from_another_file_names_it_and_gets_no_fix(tmp_path):
+    _write(tmp_path, TWO_FILES)
+    project.reset()
+    (finding,) = check_source((tmp_path / "losses.py").read_text(), str(tmp_path / "losses.py"))
+    assert finding.code == "STB101"
+    assert "comes from layers.probs_of (layers.py:5)" in finding.message
+    assert finding.fix is None
+
+
+def test_without_the_index_the_file_alone_says_nothing(tmp_path):
+    _write(tmp_path, TWO_FILES)
+    assert _codes(tmp_path / "losses.py", project=False) == []
+
+
+def test_the_cache_checks_again_a_file_whose_dependency_changed(tmp_path, capsys, monkeypatch):
+    _write(tmp_path, TWO_FILES)
+    monkeypatch.chdir(tmp_path)
+    assert main(["losses.py"]) == 1
+    assert "STB101" in capsys.readouterr().out
+    assert main(["losses.py"]) == 1  # from the cache
+    assert "STB101" in capsys.readouterr().out
+    (tmp_path / "layers.py").write_text(
+        "import torch.nn.functional as F\n\n\ndef probs_of(logits):\n    return F.log_softmax(logits, dim=-1)\n"
+    )
+    assert main(["losses.py"]) == 0
+    assert "STB101" not in capsys.readouterr().out
+
+
+def test_the_cache_checks_again_when_the_precision_profile_changes(tmp_path, capsys, monkeypatch):
+    _write(tmp_path, {
+        "pyproject.toml": "[tool.stablelint]\n",
+        "attention.py": """\
+            def attend(scores, mask):
+                return scores.masked_fill(mask == 0, -1e9)
+        """,
+        "train.py": "import attention\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    assert main(["attention.py"]) == 0
+    capsys.readouterr()
+    (tmp_path / "train.py").write_text("import torch\n\nimport attention\n\nscaler = torch.cuda.amp.GradScaler()\n")
+    assert main(["attention.py"]) == 1
+    out = capsys.readouterr().out
+    assert "STB502" in out and "this project trains in float16: train.py:5 uses torch.cuda.amp.GradScaler" in out
+
+
+def test_assume_dtype_overrides_the_profile():
+    attention = ROOT / "fixtures" / "projects" / "torch_amp" / "net" / "attention.py"
+    assert (6, "STB502") in _codes(attention)
+    assert _codes(attention, dtype="float32") == []
+
+
+def test_cycles_stars_dynamic_imports_and_unknown_names_are_unknown(tmp_path):
+    _write(tmp_path, {
+        "pyproject.toml": "[tool.stablelint]\n",
+        "a.py": """\
+            import torch
+            from b import g
+
+
+            def f(x):
+                return g(x)
+
+
+            def use(x):
+                return torch.log(f(x))
+        """,
+        "b.py": """\
+            from a import f
+
+
+            def g(x):
+                return f(x)
+        """,
+        "c.py": """\
+            import importlib
+
+            import torch
+            from a import *
+            from nowhere import h
+
+            layers = importlib.import_module("layers")
+
+
+            def use(x):
+                return torch.log(h(x)) + torch.log(layers.probs(x)) + torch.log(f(x))
+        """,
+        "pkg/__init__.py": "from .mod import *\n",
+        "pkg/mod.py": "import torch\n\n\ndef p(x):\n    return torch.softmax(x, -1)\n",
+        "d.py": "import torch\nfrom pkg import p\n\n\ndef use(x):\n    return torch.log(p(x))\n",
+    })
+    project.reset()
+    for name in ("a.py", "b.py", "c.py", "d.py"):
+        assert _codes(tmp_path / name) == [], name
+
+
+def test_a_deep_chain_of_modules_stops_at_the_bound(tmp_path):
+    files = {"pyproject.toml": "[tool.stablelint]\n",
+             "m0.py": "import torch\n\n\ndef f(x):\n    return torch.softmax(x, -1)\n"}
+    for number in range(1, 12):
+        files[f"m{number}.py"] = f"from m{number - 1} import f as g\n\n\ndef f(x):\n    return g(x)\n"
+    files["near.py"] = "import torch\nfrom m2 import f\n\n\ndef use(x):\n    return torch.log(f(x))\n"
+    files["far.py"] = "import torch\nfrom m11 import f\n\n\ndef use(x):\n    return torch.log(f(x))\n"
+    _write(tmp_path, files)
+    project.reset()
+    assert _codes(tmp_path / "near.py") == [(6, "STB101")]
+    assert _codes(tmp_path / "far.py") == []
+
+
+def test_relative_imports_and_module_aliases(tmp_path):
+    _write(tmp_path, {
+        "pyproject.toml": "[tool.stablelint]\n",
+        "pkg/__init__.py": "",
+        "pkg/heads.py": "import torch\n\nSCALE = 2.0\n\n\ndef probs(x):\n    return torch.sigmoid(x)\n",
+        "pkg/sub/__init__.py": "",
+        "pkg/sub/loss.py": """\
+            import torch
+
+            from .. import heads
+            from ..heads import probs
+            import pkg.heads as H
+
+
+            def a(x):
+                return torch.log(heads.probs(x))
+
+
+            def b(x):
+                return torch.log(probs(x))
+
+
+            def c(x):
+                return torch.log(H.probs(x))
+        """,
+    })
+    project.reset()
+    assert _codes(tmp_path / "pkg" / "sub" / "loss.py") == [(9, "STB104"), (13, "STB104"), (17, "STB104")]
+
+
+@pytest.mark.parametrize("code, dtype", [
+    ("import torch\nwith torch.autocast('cuda'):\n    pass\n", "float16"),
+    ("import torch\nwith torch.autocast('cpu'):\n    pass\n", "bfloat16"),
+    ("from torch.cuda.amp import GradScaler\nscaler = GradScaler()\n", "float16"),
+    ("import lightning as L\ntrainer = L.Trainer(precision='16-mixed')\n", "float16"),
+    ("import lightning as L\ntrainer = L.Trainer(precision='bf16-mixed')\n", "bfloat16"),
+    ("from transformers import TrainingArguments\nargs = TrainingArguments('out', fp16=True)\n", "float16"),
+    ("from accelerate import Accelerator\naccelerator = Accelerator(mixed_precision='fp16')\n", "float16"),
+    ("from tensorflow import keras\nkeras.mixed_precision.set_global_policy('mixed_float16')\n", "float16"),
+    ("import jax.numpy as jnp\nfrom models import Net\nmodel = Net(dtype=jnp.bfloat16)\n", "bfloat16"),
+    ("model = build()\nmodel.half()\n", "float16"),
+])
+def test_precision_settings_are_evidence(code, dtype):
+    (evidence,) = precision_profile.evidence_in(code, "train.py")
+    assert evidence.dtype == dtype and evidence.path == "train.py"
+
+
+@pytest.mark.parametrize("code", [
+    "import torch\ny = x.half() + 1\n",  # a tensor cast: the file's own fact
+    "import torch\nwith torch.autocast('cuda', enabled=False):\n    pass\n",
+    "text = 'torch.autocast and fp16=True'\n",
+    "import lightning as L\ntrainer = L.Trainer(precision=32)\n",
+    "from transformers import TrainingArguments\nargs = TrainingArguments('out', fp16=False)\n",
+])
+def test_what_is_not_evidence(code):
+    assert precision_profile.evidence_in(code, "train.py") == []
