@@ -8,7 +8,10 @@ hazard|guarded); see ``benchmarks/labeled/README.md``. This script
    sha256 when missing, unless ``--no-download``); a GitHub source is read from a local
    snapshot ``/work/.mirror/<owner>+<name>*/`` with ``git show <commit>:<path>``. A source
    that is not present is one ``skip`` line and the rest is scored;
-2. runs ``stablelint.engine.check_source(source, path)`` in-process on each file of the set;
+2. runs ``stablelint.engine.check_source(source, path)`` in-process on each file of the set,
+   with the project index of its source (every Python file of the snapshot or the
+   package: values and precision settings from the other files; ``--no-project`` checks
+   each file alone);
 3. matches findings to sites. A site is *flagged* when a finding whose code starts with
    one of the site family's prefixes (``FAMILY_CODES``) starts on a line in
    ``[line, end_line]``. The looser ``any`` columns accept any STB code there, except a
@@ -155,6 +158,11 @@ class GithubSource:
                                 capture_output=True)
         return result.returncode == 0
 
+    def python_paths(self) -> list[str]:
+        out = subprocess.run(["git", f"--git-dir={self.git_dir}", "ls-tree", "-r", "--name-only", self.commit],
+                             capture_output=True, check=True, text=True).stdout
+        return [path for path in out.splitlines() if path.endswith(".py")]
+
     def read_many(self, paths: list[str]) -> dict[str, str]:
         """All files in one ``git cat-file --batch`` call."""
         request = "".join(f"{self.commit}:{path}\n" for path in paths).encode()
@@ -173,7 +181,9 @@ class GithubSource:
         return texts
 
 
-def materialise(sites: list[Site], download: bool, log) -> dict[tuple[str, str], str]:
+def materialise(sites: list[Site], download: bool, log, projects: dict | None = None) -> dict[tuple[str, str], str]:
+    """The texts of the labeled files; with ``projects``, also each source's project index
+    (its other files: ``stablelint.analysis.project``), by source."""
     by_source: dict[str, set[str]] = defaultdict(set)
     for site in sites:
         by_source[site.source].add(site.path)
@@ -189,8 +199,20 @@ def materialise(sites: list[Site], download: bool, log) -> dict[tuple[str, str],
                         texts[path] = source.read(path)
                     except OSError:
                         pass
+                if projects is not None:
+                    from stablelint.analysis.project import ProjectIndex
+
+                    projects[spec] = ProjectIndex(str(source.root))
             elif spec.startswith("github:"):
-                texts = GithubSource(spec).read_many(sorted(paths))
+                github = GithubSource(spec)
+                if projects is not None:
+                    from stablelint.analysis.project import MemoryFiles, ProjectIndex
+
+                    every = github.read_many(github.python_paths())
+                    projects[spec] = ProjectIndex(f"{spec}:", MemoryFiles(every))
+                    texts = {path: every[path] for path in paths if path in every}
+                else:
+                    texts = github.read_many(sorted(paths))
             else:
                 raise SourceUnavailable(f"{spec}: unknown kind of source")
         except SourceUnavailable as error:
@@ -218,7 +240,7 @@ class Finding:
         return f"{self.path}:{self.line}:{self.col}"
 
 
-def run_engine(files: dict[tuple[str, str], str], log) -> tuple[list[Finding], dict]:
+def run_engine(files: dict[tuple[str, str], str], log, projects: dict | None = None) -> tuple[list[Finding], dict]:
     from stablelint import engine
 
     findings, stats = [], {"files": 0, "parse_errors": 0, "crashes": 0, "seconds": 0.0}
@@ -226,7 +248,11 @@ def run_engine(files: dict[tuple[str, str], str], log) -> tuple[list[Finding], d
     for (spec, path), text in sorted(files.items()):
         stats["files"] += 1
         try:
-            diagnostics = engine.check_source(text, path)
+            index = projects.get(spec) if projects is not None else None
+            # A PyPI source is a folder on disk (its files by absolute path), a GitHub one in memory.
+            on_disk = index is not None and not hasattr(index.files, "texts")
+            diagnostics = engine.check_source(text, str(Path(index.root) / path) if on_disk else path,
+                                              project=index or False)
         except engine.ParseError as error:
             stats["parse_errors"] += 1
             log(f"parse error {spec}:{path}: {error}")
@@ -316,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="list missed hazards, flagged guarded sites and findings on no site")
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON (- for standard output only)")
     parser.add_argument("--no-download", action="store_true", help="skip PyPI sources that are not unpacked")
+    parser.add_argument("--no-project", action="store_true",
+                        help="check each labeled file alone, without the index of its source's other files")
     args = parser.parse_args(argv)
 
     json_only = args.json == "-"
@@ -335,10 +363,11 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown family: {', '.join(sorted(bad))}")
         sites = [s for s in sites if s.family in wanted]
 
-    files = materialise(sites, download=not args.no_download, log=log)
+    projects = None if args.no_project else {}
+    files = materialise(sites, download=not args.no_download, log=log, projects=projects)
     scored = [s for s in sites if (s.source, s.path) in files]
     skipped = len(sites) - len(scored)
-    findings, stats = run_engine(files, log)
+    findings, stats = run_engine(files, log, projects)
     unmatched = match(scored, findings)
 
     try:

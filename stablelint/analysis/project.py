@@ -140,9 +140,7 @@ def bindings_of(tree: ast.Module, relative: str, files) -> dict[str, Binding]:
     """Every name the module's imports bind, absolute and relative, resolved to where the
     project would find it (not yet whether it does)."""
     folder = _folder(relative)
-    in_package = files.exists(f"{folder}/__init__.py" if folder else "__init__.py")
-    # A script's folder is first on sys.path; a package module's imports start at the root.
-    absolute_bases = ("",) if in_package or not folder else (folder, "")
+    absolute_bases = _absolute_bases(folder, files)
     table: dict[str, Binding] = {}
     twice: set[str] = set()
 
@@ -183,6 +181,16 @@ def bindings_of(tree: ast.Module, relative: str, files) -> dict[str, Binding]:
     for local in twice:
         del table[local]
     return table
+
+
+def _absolute_bases(folder: str, files) -> tuple[str, ...]:
+    """Where ``import x`` is searched from a module in ``folder``: a package module's imports
+    start at the root, then its own folder (a script run from there); a script's folder
+    comes first (it is first on sys.path)."""
+    if not folder:
+        return ("",)
+    in_package = files.exists(f"{folder}/__init__.py")
+    return ("", folder) if in_package else (folder, "")
 
 
 def reference(expr: ast.expr) -> tuple[str, list[str]] | None:
@@ -613,8 +621,7 @@ def _imports_in(text: str, relative: str, files) -> list[tuple[tuple[str, ...], 
     """(bases, module, imported names) of every import statement, found by a text search
     (the reach of the profile needs no parse)."""
     folder = _folder(relative)
-    in_package = files.exists(f"{folder}/__init__.py" if folder else "__init__.py")
-    absolute_bases = ("",) if in_package or not folder else (folder, "")
+    absolute_bases = _absolute_bases(folder, files)
     found = []
     for match in _IMPORT.finditer(text):
         if match.group(3) is not None:
