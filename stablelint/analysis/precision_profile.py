@@ -24,9 +24,12 @@ from dataclasses import dataclass
 from stablelint.ir import ImportTable
 
 # Words a file must spell to hold evidence (one compiled search per file).
+# Written as the settings are written, so that few files are parsed: a call's parenthesis,
+# a keyword's ``=`` and a literal value.
 EVIDENCE_WORDS = re.compile(
-    r"autocast|GradScaler|\.half\(|float16|bfloat16|16-mixed|16-true|precision\s*=|fp16\s*=|bf16\s*=|"
-    r"mixed_precision|mixed_float16|mixed_bfloat16|half_precision"
+    r"autocast\s*\(|GradScaler\s*\(|\.half\(\s*\)|\.bfloat16\(\s*\)|\.to\([^)\n]*(?:float16|bfloat16|half)\b|"
+    r"precision\s*=\s*[\"']?(?:bf)?16|\b(?:fp16|bf16|half_precision)\s*=\s*True|mixed_precision\s*=\s*[\"']|"
+    r"mixed_b?float16|dtype\s*=\s*\w+\.(?:b?float16|half)\b|set_default_dtype"
 )
 
 _LIGHTNING_HALF = {"16": "float16", "16-mixed": "float16", "16-true": "float16", "bf16": "bfloat16",
@@ -70,15 +73,19 @@ def stays_float32(value, depth: int = 0) -> bool:
 
 def evidence_in(source: str, path: str) -> list[Evidence]:
     """The half-precision settings one file makes (empty for most files, without a parse)."""
-    if not EVIDENCE_WORDS.search(source):
+    if not any(word in source for word in _LITERALS):
+        return []
+    offsets = [match.start() for match in EVIDENCE_WORDS.finditer(source)]
+    if not offsets:
         return []
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
+    lines = sorted({source.count("\n", 0, offset) + 1 for offset in offsets})
     imports = ImportTable.from_tree(tree)
     found: list[Evidence] = []
-    for node in ast.walk(tree):
+    for node in _on_lines(tree, lines):
         if isinstance(node, ast.Call):
             item = _call_evidence(node, imports, path)
             if item is not None:
@@ -93,6 +100,26 @@ def evidence_in(source: str, path: str) -> list[Evidence]:
                 found.append(item)
     found.sort(key=lambda item: item.line)
     return found
+
+
+# One of these stands in every file the expression above matches (a fast test first).
+_LITERALS = ("autocast", "GradScaler", "half", "float16", "precision", "fp16", "bf16", "set_default_dtype")
+
+
+def _on_lines(tree: ast.Module, lines: list[int]):
+    """The nodes whose line range holds one of ``lines`` (sorted): only they can be evidence."""
+    from bisect import bisect_left
+
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        start = getattr(node, "lineno", None)
+        if start is not None:
+            index = bisect_left(lines, start)
+            if index == len(lines) or lines[index] > (node.end_lineno or start):
+                continue
+        yield node
+        pending.extend(ast.iter_child_nodes(node))
 
 
 def _call_evidence(call: ast.Call, imports: ImportTable, path: str) -> Evidence | None:
