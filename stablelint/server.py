@@ -27,13 +27,14 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-from stablelint import __version__, engine, rule_url, session
+from stablelint import __version__, engine, notebook_cells, rule_url, session
 from stablelint.add_noqa import add_noqa
 from stablelint.analysis import project
 from stablelint.config import Settings, load_settings
 from stablelint.diagnostics import Diagnostic, StablelintError
 from stablelint.docs import page_text
 from stablelint.noqa import keep_for
+from stablelint.notebook import NotebookError
 from stablelint.rules import RULES_BY_CODE
 
 SOURCE = "stablelint"
@@ -41,6 +42,8 @@ FIX_ALL = f"{types.CodeActionKind.SourceFixAll.value}.{SOURCE}"  # source.fixAll
 CHANGE_DELAY = 0.3  # seconds of quiet after an edit before the document is checked again
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _PYTHON_SUFFIXES = (".py", ".pyi")
+CONFIG_FILE_NAMES = ("/pyproject.toml",)  # where the settings are read from (config.py)
+CONFIG_WATCH_PATTERNS = ("**/pyproject.toml",)
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +133,7 @@ class Checked:
     settings: Settings
     findings: list[Diagnostic]  # after select/ignore, per-file-ignores and noqa
     fixed_all: str | None = None  # what `fix_all` made of this text, once asked
-
+    syntax_error: tuple[int, int, str] | None = None  # line, column (1-based), message: the text does not parse
 
 
 def check(path: str, source: str) -> Checked:
@@ -164,26 +167,56 @@ class StablelintServer(LanguageServer):
     def __init__(self, change_delay: float = CHANGE_DELAY):
         # Full text on every change: pygls applies incremental changes with
         # str.splitlines, which also breaks lines at \f and \x1c, where editors do not.
-        super().__init__(SOURCE, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full)
+        super().__init__(
+            SOURCE, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full,
+            notebook_document_sync=types.NotebookDocumentSyncOptions(
+                [types.NotebookDocumentFilterWithCells([types.NotebookCellLanguage("python")], "jupyter-notebook")],
+                save=True,
+            ),
+        )
         self.change_delay = change_delay
         self.engine_thread = ThreadPoolExecutor(1, thread_name_prefix="stablelint-engine")
-        self.pending: dict[str, asyncio.Task] = {}
+        self.pending: dict[str, asyncio.Task] = {}  # by document or notebook uri
         self.checked: dict[str, Checked] = {}
+        self.checked_notebooks: dict[str, notebook_cells.CheckedNotebook] = {}
+        self.published_cells: dict[str, set[str]] = {}  # notebook uri -> the cells it last published to
         self.shown_errors: set[str] = set()
 
     def is_python(self, uri: str) -> bool:
         document = self.workspace.get_text_document(uri)
         return document.language_id == "python" or (document.path or "").endswith(_PYTHON_SUFFIXES)
 
+    def notebook_of(self, cell_uri: str) -> str | None:
+        """The notebook a cell document belongs to (None: not a cell of an open notebook)."""
+        book = self.workspace.get_notebook_document(cell_uri=cell_uri)
+        return None if book is None else book.uri
+
     def schedule(self, uri: str, delay: float) -> None:
         """Check the document after ``delay`` seconds; a check still waiting or running
         for an older version is cancelled (its result would be dropped anyway)."""
         if not self.is_python(uri):
             return
+        self._schedule(uri, self._check_later(uri, delay))
+
+    def schedule_notebook(self, uri: str, delay: float) -> None:
+        self._schedule(uri, self._check_notebook_later(uri, delay))
+
+    def _schedule(self, uri: str, check) -> None:
         previous = self.pending.pop(uri, None)
         if previous is not None:
             previous.cancel()
-        self.pending[uri] = asyncio.get_running_loop().create_task(self._check_later(uri, delay))
+        self.pending[uri] = asyncio.get_running_loop().create_task(check)
+
+    def recheck_all(self) -> None:
+        """The settings may have changed: check every open file and notebook again."""
+        self.checked.clear()
+        self.checked_notebooks.clear()
+        self.shown_errors.clear()
+        for uri in list(self.workspace.text_documents):
+            if self.notebook_of(uri) is None:
+                self.schedule(uri, 0)
+        for uri in list(self.workspace.notebook_documents):
+            self.schedule_notebook(uri, 0)
 
     async def _check_later(self, uri: str, delay: float) -> None:
         await asyncio.sleep(delay)
@@ -192,6 +225,14 @@ class StablelintServer(LanguageServer):
             return
         del self.pending[uri]
         self.publish(uri, checked)
+
+    async def _check_notebook_later(self, uri: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        checked = await self.current_notebook(uri)
+        if checked is None or self.pending.get(uri) is not asyncio.current_task():
+            return
+        del self.pending[uri]
+        self.publish_notebook(uri, checked)
 
     async def current(self, uri: str) -> Checked | None:
         """The findings in the document's current version (None: it could not be
@@ -208,8 +249,11 @@ class StablelintServer(LanguageServer):
         except StablelintError as error:
             self.show_error(str(error))
             checked = Checked(version, source, path, Settings(root=Path.cwd()), [])
-        except engine.ParseError:
-            return None  # being typed: the last findings stay until it parses again
+        except engine.ParseError as error:
+            # Published as such (as ruff's server does), so no finding stays at a stale line.
+            settings = Settings(root=Path.cwd())
+            place = (error.line or 1, error.col or 1, str(error))
+            checked = Checked(version, source, path, settings, [], syntax_error=place)
         except Exception as error:  # noqa: BLE001 - one odd file must not end the server
             log.exception("checking %s", uri)
             self.show_error(f"internal error while checking {path}: {type(error).__name__}: {error}")
@@ -220,16 +264,86 @@ class StablelintServer(LanguageServer):
         self.checked[uri] = checked
         return checked
 
+    async def view(self, uri: str) -> Checked | CellView | None:
+        """What code actions and hover read for a document: its own check, or, for a cell
+        of a notebook, the notebook's check seen from that cell."""
+        notebook_uri = self.notebook_of(uri)
+        if notebook_uri is not None:
+            checked = await self.current_notebook(notebook_uri)
+            return None if checked is None or notebook_cells.cell_of(checked, uri) is None else CellView(checked, uri)
+        if not self.is_python(uri):
+            return None
+        return await self.current(uri)
+
     def show_error(self, message: str) -> None:
         if message in self.shown_errors:
             return
         self.shown_errors.add(message)
         self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"stablelint: {message}"))
 
+    async def current_notebook(self, uri: str) -> notebook_cells.CheckedNotebook | None:
+        """The findings in the notebook's current version, per cell (None: it changed
+        while it was being checked, or it is closed)."""
+        book = self.workspace.get_notebook_document(notebook_uri=uri)
+        if book is None:
+            return None
+        version = book.version
+        cells = tuple(
+            notebook_cells.Cell(
+                cell.document, cell.kind == types.NotebookCellKind.Code,
+                self.workspace.get_text_document(cell.document).source,
+            )
+            for cell in book.cells
+        )
+        cached = self.checked_notebooks.get(uri)
+        if cached is not None and cached.version == version and cached.cells == cells:
+            return cached
+        path = self.workspace.get_text_document(uri).path or uri  # the .ipynb's path: its settings
+        loop = asyncio.get_running_loop()
+        try:
+            checked = await loop.run_in_executor(self.engine_thread, notebook_cells.check, path, cells)
+        except (StablelintError, NotebookError) as error:
+            self.show_error(str(error))
+            checked = notebook_cells.CheckedNotebook(version, cells, path, Settings(root=Path.cwd()), {})
+        except Exception as error:  # noqa: BLE001 - one odd notebook must not end the server
+            log.exception("checking %s", uri)
+            self.show_error(f"internal error while checking {path}: {type(error).__name__}: {error}")
+            return None
+        book = self.workspace.get_notebook_document(notebook_uri=uri)
+        if book is None or book.version != version:
+            return None
+        checked.version = version
+        self.checked_notebooks[uri] = checked
+        return checked
+
     def publish(self, uri: str, checked: Checked) -> None:
         lines = self.lines(uri, checked.source)
         diagnostics = [lsp_diagnostic(finding, lines) for finding in checked.findings]
+        if checked.syntax_error is not None:
+            diagnostics.append(syntax_diagnostic(checked.syntax_error, lines))
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, diagnostics, checked.version))
+
+    def publish_notebook(self, uri: str, checked: notebook_cells.CheckedNotebook) -> None:
+        """Each cell gets its own findings (an empty list clears it); a cell that left the
+        notebook since the last publication is cleared too."""
+        cells = {cell.uri: cell for cell in checked.cells}
+        for gone in self.published_cells.get(uri, set()) - cells.keys():
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(gone, []))
+        for cell_uri, cell in cells.items():
+            lines = self.lines(cell_uri, cell.text)
+            diagnostics = [lsp_diagnostic(finding, lines) for finding in checked.findings.get(cell_uri, [])]
+            if cell_uri in checked.syntax_errors:
+                diagnostics.append(syntax_diagnostic(checked.syntax_errors[cell_uri], lines))
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(cell_uri, diagnostics))
+        self.published_cells[uri] = set(cells)
+
+    def forget_notebook(self, uri: str) -> None:
+        pending = self.pending.pop(uri, None)
+        if pending is not None:
+            pending.cancel()
+        self.checked_notebooks.pop(uri, None)
+        for cell_uri in self.published_cells.pop(uri, set()):
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(cell_uri, []))
 
     def forget(self, uri: str) -> None:
         pending = self.pending.pop(uri, None)
@@ -250,6 +364,36 @@ class StablelintServer(LanguageServer):
             document = types.OptionalVersionedTextDocumentIdentifier(uri, checked.version)
             return types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(document, edits)])
         return types.WorkspaceEdit(changes={uri: edits})
+
+    def cells_edit(self, changed: dict[str, str]) -> types.WorkspaceEdit | None:
+        """The edit that gives each cell in ``changed`` its new text."""
+        if not changed:
+            return None
+        capabilities = self.client_capabilities.workspace
+        versioned = capabilities and capabilities.workspace_edit and capabilities.workspace_edit.document_changes
+        edits = {}
+        for uri, new_text in changed.items():
+            document = self.workspace.get_text_document(uri)
+            edits[uri] = Lines(document.source, document.position_codec).edits_to(new_text)
+        if versioned:
+            return types.WorkspaceEdit(document_changes=[
+                types.TextDocumentEdit(
+                    types.OptionalVersionedTextDocumentIdentifier(uri, self.workspace.get_text_document(uri).version),
+                    cell_edits,
+                )
+                for uri, cell_edits in edits.items()
+            ])
+        return types.WorkspaceEdit(changes=edits)
+
+
+def syntax_diagnostic(error: tuple[int, int, str], lines: Lines) -> types.Diagnostic:
+    line, col, message = error
+    start = lines.starts[min(max(line, 1), len(lines.starts)) - 1] + max(col, 1) - 1
+    start = min(start, len(lines.text))
+    return types.Diagnostic(
+        range=lines.range(start, start), message=message.replace("syntax error: ", "SyntaxError: ", 1),
+        severity=types.DiagnosticSeverity.Error, source=SOURCE,
+    )
 
 
 def lsp_diagnostic(finding: Diagnostic, lines: Lines) -> types.Diagnostic:
@@ -286,10 +430,32 @@ def fix_title(finding: Diagnostic) -> str:
     return title if finding.fix.safety == "safe" else f"{title} (unsafe fix)"
 
 
-def code_actions(ls: StablelintServer, uri: str, checked: Checked, params: types.CodeActionParams, lazy: bool):
-    """The actions for the findings in ``params.range``, and fix-all. ``lazy``: the client
-    asks for an action's edit when the user picks it (codeAction/resolve), so none is
-    computed for the lists an editor requests at every cursor move."""
+@dataclass
+class CellView:
+    """One cell of a checked notebook, as the code actions and hover see a document: its
+    text and its findings (whose fixes are on the notebook's cells joined as one module)."""
+
+    notebook: notebook_cells.CheckedNotebook
+    uri: str
+
+    @property
+    def version(self) -> int | None:
+        return self.notebook.version
+
+    @property
+    def source(self) -> str:
+        return notebook_cells.cell_of(self.notebook, self.uri).text
+
+    @property
+    def findings(self) -> list[Diagnostic]:
+        return self.notebook.findings.get(self.uri, [])
+
+
+def code_actions(ls: StablelintServer, uri: str, checked, params: types.CodeActionParams, lazy: bool):
+    """The actions for the findings in ``params.range``, and fix-all (``checked``: a
+    `Checked` document or a `CellView`). ``lazy``: the client asks for an action's edit
+    when the user picks it (codeAction/resolve), so none is computed for the lists an
+    editor requests at every cursor move."""
     lines = ls.lines(uri, checked.source)
     only = params.context.only
     actions = []
@@ -318,9 +484,11 @@ def code_actions(ls: StablelintServer, uri: str, checked: Checked, params: types
     return [action for action in actions if action.edit is not None]
 
 
-def action_edit(ls: StablelintServer, checked: Checked, data) -> types.WorkspaceEdit | None:
+def action_edit(ls: StablelintServer, checked, data) -> types.WorkspaceEdit | None:
     """The edit of the action that ``data`` (``[uri, version, what, finding]``) names."""
     uri, _, what, index = data
+    if isinstance(checked, CellView):
+        return _cell_action_edit(ls, checked, what, index)
     if what == "fix-all":
         new_text = fix_all(checked)
     elif what == "fix":
@@ -332,7 +500,19 @@ def action_edit(ls: StablelintServer, checked: Checked, data) -> types.Workspace
     return ls.workspace_edit(uri, checked, ls.lines(uri, checked.source), new_text)
 
 
-def hover(ls: StablelintServer, uri: str, checked: Checked, position: types.Position) -> types.Hover | None:
+def _cell_action_edit(ls: StablelintServer, cell: CellView, what: str, index: int) -> types.WorkspaceEdit | None:
+    """A notebook's fixes may change other cells too (a softmax assigned in an earlier cell)."""
+    if what == "fix-all":
+        changed = notebook_cells.fix_all(cell.notebook)
+    elif what == "fix":
+        changed = notebook_cells.fixed_cells(cell.notebook, cell.findings[index])
+    else:
+        new_text = with_noqa(cell.source, cell.findings[index])
+        changed = {cell.uri: new_text} if new_text != cell.source else {}
+    return ls.cells_edit(changed)
+
+
+def hover(ls: StablelintServer, uri: str, checked, position: types.Position) -> types.Hover | None:
     lines = ls.lines(uri, checked.source)
     at = types.Range(position, position)
     pages: dict[str, str] = {}
@@ -364,11 +544,7 @@ def build_server(change_delay: float = CHANGE_DELAY) -> StablelintServer:
     async def did_save(ls: StablelintServer, params: types.DidSaveTextDocumentParams) -> None:
         saved = params.text_document.uri
         if saved.endswith("/pyproject.toml"):
-            # The settings may have changed: check every open file again.
-            ls.checked.clear()
-            ls.shown_errors.clear()
-            for uri in list(ls.workspace.text_documents):
-                ls.schedule(uri, 0)
+            ls.recheck_all()
         else:
             ls.checked.pop(saved, None)
             ls.schedule(saved, 0)
@@ -382,6 +558,46 @@ def build_server(change_delay: float = CHANGE_DELAY) -> StablelintServer:
                         ls.checked.pop(uri, None)
                         ls.schedule(uri, 0)
 
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: StablelintServer, params: types.InitializedParams) -> None:
+        # Editors send didSave only for the files they hand the server (Python ones): ask
+        # to be told of configuration changes, where the client can watch files for us.
+        workspace = ls.client_capabilities.workspace
+        watch = workspace and workspace.did_change_watched_files
+        if not (watch and watch.dynamic_registration):
+            return
+        watchers = [types.FileSystemWatcher(pattern) for pattern in CONFIG_WATCH_PATTERNS]
+        registration = types.Registration(
+            "stablelint-config", types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            types.DidChangeWatchedFilesRegistrationOptions(watchers),
+        )
+        try:
+            await ls.client_register_capability_async(types.RegistrationParams([registration]))
+        except Exception:  # noqa: BLE001 - a client that refuses still gets didSave
+            log.info("the client did not register the configuration watcher")
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    async def watched_files_changed(ls: StablelintServer, params: types.DidChangeWatchedFilesParams) -> None:
+        if any(change.uri.endswith(CONFIG_FILE_NAMES) for change in params.changes):
+            ls.recheck_all()
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+    async def notebook_did_open(ls: StablelintServer, params: types.DidOpenNotebookDocumentParams) -> None:
+        ls.schedule_notebook(params.notebook_document.uri, ls.change_delay)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+    async def notebook_did_change(ls: StablelintServer, params: types.DidChangeNotebookDocumentParams) -> None:
+        ls.schedule_notebook(params.notebook_document.uri, ls.change_delay)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
+    async def notebook_did_save(ls: StablelintServer, params: types.DidSaveNotebookDocumentParams) -> None:
+        ls.checked_notebooks.pop(params.notebook_document.uri, None)
+        ls.schedule_notebook(params.notebook_document.uri, 0)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
+    async def notebook_did_close(ls: StablelintServer, params: types.DidCloseNotebookDocumentParams) -> None:
+        ls.forget_notebook(params.notebook_document.uri)
+
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     async def did_close(ls: StablelintServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.forget(params.text_document.uri)
@@ -392,9 +608,7 @@ def build_server(change_delay: float = CHANGE_DELAY) -> StablelintServer:
     )
     async def code_action(ls: StablelintServer, params: types.CodeActionParams):
         uri = params.text_document.uri
-        if not ls.is_python(uri):
-            return None
-        checked = await ls.current(uri)
+        checked = await ls.view(uri)
         if checked is None:
             return None
         support = ls.client_capabilities.text_document and ls.client_capabilities.text_document.code_action
@@ -405,7 +619,7 @@ def build_server(change_delay: float = CHANGE_DELAY) -> StablelintServer:
     @server.feature(types.CODE_ACTION_RESOLVE)
     async def resolve_code_action(ls: StablelintServer, action: types.CodeAction) -> types.CodeAction:
         uri, version = action.data[0], action.data[1]
-        checked = await ls.current(uri)
+        checked = await ls.view(uri)
         if checked is not None and checked.version == version:  # else the text changed: no edit
             loop = asyncio.get_running_loop()
             action.edit = await loop.run_in_executor(ls.engine_thread, action_edit, ls, checked, action.data)
@@ -414,9 +628,7 @@ def build_server(change_delay: float = CHANGE_DELAY) -> StablelintServer:
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def on_hover(ls: StablelintServer, params: types.HoverParams):
         uri = params.text_document.uri
-        if not ls.is_python(uri):
-            return None
-        checked = await ls.current(uri)
+        checked = await ls.view(uri)
         return None if checked is None else hover(ls, uri, checked, params.position)
 
     return server

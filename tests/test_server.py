@@ -78,6 +78,12 @@ def project(tmp_path_factory) -> Path:
 
 async def _start(client: LanguageClient, project: Path, editor: str, resolve: bool = True) -> None:
     client.diagnostics = Published()
+    client.registrations = []
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(params: types.RegistrationParams) -> None:  # as an editor does: remember what to watch
+        client.registrations.extend(params.registrations)
+
     capabilities = client_capabilities(editor)
     if not resolve:
         capabilities.text_document.code_action.resolve_support = None
@@ -323,14 +329,17 @@ async def test_settings_of_the_project(client: LanguageClient, project: Path):
 
 
 @in_session
-async def test_code_that_does_not_parse_keeps_the_last_findings(client: LanguageClient, project: Path):
+async def test_code_that_does_not_parse_publishes_the_syntax_error(client: LanguageClient, project: Path):
+    # As ruff's server does: the findings of the last text that parsed do not stay at lines
+    # that have since moved; the syntax error is shown where it is.
     uri = open_file(client, project, "typing.py", ONE)
     assert len(await published(client, uri)) == 1
     change(client, uri, 2, ONE + "def half(:\n    return torch.log(\n")
-    await asyncio.sleep(0.5)
+    [error] = await published(client, uri, 2)
+    assert error.severity == types.DiagnosticSeverity.Error and error.message.startswith("SyntaxError: ")
+    assert error.range.start.line == 5  # the line of `def half(:` (0-based)
     change(client, uri, 3, CLEAN)
-    assert await published(client, uri, 2) == []
-    assert len(client.diagnostics.history[uri]) == 2  # nothing for the version that did not parse
+    assert await published(client, uri, 3) == []
     close_file(client, uri)
 
 
@@ -440,3 +449,156 @@ def test_edits_turn_the_text_into_the_new_one(old, new):
 
     edits = Lines(old, PositionCodec()).edits_to(new)
     assert apply(old, types.WorkspaceEdit(changes={"u": edits}), "u") == new
+
+
+# -- notebooks: the cells of one notebook are one module, as for the CLI's .ipynb files
+
+NOTEBOOK = [  # (code cell?, text)
+    (True, "import torch\n"),
+    (False, "The softmax of the logits, then its log:"),
+    (True, "p = torch.softmax(z, dim=-1)\n%time q = 1\n"),
+    (True, "y = torch.log(p)\nw = torch.log(1 + z)"),
+]
+
+
+def open_notebook(client: LanguageClient, project: Path, name: str, cells=NOTEBOOK) -> tuple[str, list[str]]:
+    path = project / name
+    uri = path.as_uri()
+    cell_uris = [f"vscode-notebook-cell:{path.as_posix()}#cell{number}" for number in range(len(cells))]
+    kinds = {True: types.NotebookCellKind.Code, False: types.NotebookCellKind.Markup}
+    client.notebook_document_did_open(
+        types.DidOpenNotebookDocumentParams(
+            types.NotebookDocument(
+                uri, "jupyter-notebook", 1,
+                [types.NotebookCell(kinds[code], cell_uri) for (code, _), cell_uri in zip(cells, cell_uris)],
+            ),
+            [
+                types.TextDocumentItem(cell_uri, "python" if code else "markdown", 1, text)
+                for (code, text), cell_uri in zip(cells, cell_uris)
+            ],
+        )
+    )
+    return uri, cell_uris
+
+
+def ipynb(cells=NOTEBOOK) -> str:
+    """The same notebook as a file, for the CLI."""
+    nbformat = pytest.importorskip("nbformat")
+    book = nbformat.v4.new_notebook(metadata={"language_info": {"name": "python"}})
+    book.cells = [nbformat.v4.new_code_cell(text) if code else nbformat.v4.new_markdown_cell(text) for code, text in cells]
+    return nbformat.writes(book)
+
+
+def cli_findings(project: Path, name: str, text: str) -> list[tuple[int, int, int, str]]:
+    """(cell, line, column, code) of each finding the CLI reports for the notebook file."""
+    import json
+
+    copy = project / "cli" / name
+    copy.parent.mkdir(exist_ok=True)
+    copy.write_text(text)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["--format", "json", "--no-cache", str(copy)])
+    return [(f["cell"], f["location"]["row"], f["location"]["column"], f["code"]) for f in json.loads(out.getvalue())]
+
+
+def cell_texts_after(cells, cell_uris, edit: types.WorkspaceEdit) -> list[str]:
+    touched = {change.text_document.uri for change in edit.document_changes or []} | set(edit.changes or {})
+    return [apply(text, edit, cell_uri) if cell_uri in touched else text for (_, text), cell_uri in zip(cells, cell_uris)]
+
+
+def cells_of(notebook_text: str) -> list[str]:
+    import json
+
+    return ["".join(cell["source"]) for cell in json.loads(notebook_text)["cells"]]
+
+
+@in_session
+async def test_notebook_cells_are_one_module(client: LanguageClient, project: Path):
+    # `p` is defined in cell 3 and logged in cell 4: found as the CLI finds it in the .ipynb,
+    # published on cell 4's own document, at the line and column within that cell.
+    uri, cell_uris = open_notebook(client, project, "one.ipynb")
+    found = []
+    for number, cell_uri in enumerate(cell_uris, start=1):
+        for diagnostic in await published(client, cell_uri):
+            found.append((number, diagnostic.range.start.line + 1, diagnostic.range.start.character + 1, diagnostic.code))
+    assert found and found == cli_findings(project, "one.ipynb", ipynb())
+    assert {code for *_, code in found} == {"STB101", "STB106"}
+    client.notebook_document_did_close(
+        types.DidCloseNotebookDocumentParams(
+            types.NotebookDocumentIdentifier(uri), [types.TextDocumentIdentifier(u) for u in cell_uris]
+        )
+    )
+    assert await published(client, cell_uris[3], 2) == []  # closing clears the cells
+
+
+@in_session
+async def test_notebook_quick_fix_and_fix_all_are_what_fix_writes(client: LanguageClient, project: Path):
+    uri, cell_uris = open_notebook(client, project, "two.ipynb")
+    diagnostics = await published(client, cell_uris[3])
+    expected = cells_of(cli_fixed(project, "two.ipynb", ipynb()))
+    [fix_all] = await actions(client, cell_uris[3], _at(0, 0), only=[types.CodeActionKind.SourceFixAll])
+    assert cell_texts_after(NOTEBOOK, cell_uris, await edit_of(client, fix_all)) == expected
+    # One quick fix: only its own cells change, and the other finding stays.
+    log1p = next(d for d in diagnostics if d.code == "STB106")
+    quick_fixes = await actions(client, cell_uris[3], log1p.range, [log1p], only=[types.CodeActionKind.QuickFix])
+    [quick_fix] = [a for a in quick_fixes if "noqa" not in a.title]
+    after = cell_texts_after(NOTEBOOK, cell_uris, await edit_of(client, quick_fix))
+    assert after[3] == "y = torch.log(p)\nw = torch.log1p(z)" and after[:3] == [text for _, text in NOTEBOOK[:3]]
+    # noqa goes on the finding's line of its cell.
+    noqa = next(a for a in quick_fixes if "noqa" in a.title)
+    after = cell_texts_after(NOTEBOOK, cell_uris, await edit_of(client, noqa))
+    assert after[3] == "y = torch.log(p)\nw = torch.log(1 + z)  # noqa: STB106"
+
+
+@in_session
+async def test_notebook_edit_checks_again(client: LanguageClient, project: Path):
+    uri, cell_uris = open_notebook(client, project, "three.ipynb")
+    assert len(await published(client, cell_uris[3])) == 2
+    client.notebook_document_did_change(
+        types.DidChangeNotebookDocumentParams(
+            types.VersionedNotebookDocumentIdentifier(version=2, uri=uri),
+            types.NotebookDocumentChangeEvent(
+                cells=types.NotebookDocumentCellChanges(
+                    text_content=[
+                        types.NotebookDocumentCellContentChanges(
+                            types.VersionedTextDocumentIdentifier(version=2, uri=cell_uris[3]),
+                            [types.TextDocumentContentChangeWholeDocument("y = torch.log_softmax(z, -1)\n")],
+                        )
+                    ]
+                )
+            ),
+        )
+    )
+    assert await published(client, cell_uris[3], 2) == []
+    # The cell with the softmax has nothing of its own either way.
+    assert await published(client, cell_uris[2], 2) == []
+
+
+@in_session
+async def test_notebook_cell_that_does_not_parse(client: LanguageClient, project: Path):
+    cells = [*NOTEBOOK[:3], (True, "y = torch.log(p\n"), (True, "torch.log(1 + z)\n")]
+    uri, cell_uris = open_notebook(client, project, "four.ipynb", cells)
+    [error] = await published(client, cell_uris[3])
+    assert error.severity == types.DiagnosticSeverity.Error and error.message.startswith("SyntaxError: ")
+    assert [d.code for d in await published(client, cell_uris[4])] == ["STB106"]  # the other cells are checked
+
+
+@in_session
+async def test_config_change_seen_through_watched_files(client: LanguageClient, project: Path):
+    # Clients configured for Python files never send didSave for pyproject.toml: the server
+    # asks to be told of it (workspace/didChangeWatchedFiles) and checks again when it changes.
+    assert any(r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES for r in client.registrations)
+    uri = open_file(client, project, "watched.py", THREE)
+    assert sorted(d.code for d in await published(client, uri)) == ["STB101", "STB106", "STB108"]
+    config = project / "pyproject.toml"
+    before = config.read_text()
+    try:
+        config.write_text(before.replace('"quiet_*.py"', '"watched.py"'))
+        client.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams([types.FileEvent(config.as_uri(), types.FileChangeType.Changed)])
+        )
+        assert [d.code for d in await published(client, uri, 2)] == ["STB101", "STB108"]
+    finally:
+        config.write_text(before)
+    close_file(client, uri)
