@@ -5,6 +5,8 @@
     python benchmarks/bench.py --quick          # every 20th file, 1 run: a sanity check
     python benchmarks/bench.py PATH... --repeat 5 --json out.json
     python benchmarks/bench.py --tools ast,pyflakes,stablelint-cli
+    python benchmarks/bench.py --corpus app     # application code (benchmarks/app_corpus.py)
+    python benchmarks/bench.py --corpus scipy   # SciPy's stats and special (dense in log/exp)
 
 Rows (``--tools`` takes these names):
 
@@ -76,6 +78,7 @@ from typing import ClassVar
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+import app_corpus  # noqa: E402
 import corpus  # noqa: E402  (benchmarks/corpus.py, next to this file)
 
 FLAKE8_RUNNER = HERE / "flake8_runner.py"
@@ -411,7 +414,10 @@ class Pyflakes(Command):
         if importlib.util.find_spec("pyflakes") is None:
             self.row.unavailable = "pyflakes not installed"
             return None
-        return [sys.executable, "-m", "pyflakes"]
+        # -P: the working directory (the files' common folder) is not put on sys.path, where a
+        # package of the checked tree named like a standard module (scipy/io) would shadow it
+        # and pyflakes would fail at start-up.
+        return [sys.executable, *(["-P"] if sys.version_info >= (3, 11) else []), "-m", "pyflakes"]
 
 
 def stablelint_executable() -> str | None:
@@ -715,6 +721,8 @@ def cpu_ratio(numerator: Row, denominator: Row) -> str:
 
 # ---------------------------------------------------------------------------- main
 
+SCIPY_PACKAGES = ("stats", "special")  # scipy/<these>: 175 k lines dense in log/exp
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
@@ -732,6 +740,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON ('-' = stdout, no table)")
     parser.add_argument("--all", action="store_true",
                         help="the whole corpus (python benchmarks/corpus.py --all), not only the default packages")
+    parser.add_argument("--corpus", choices=("library", "app", "scipy"), default="library",
+                        help="without PATHs: the library corpus (default), the application corpus "
+                             "(app_corpus.py), or SciPy's stats and special packages")
     parser.add_argument("--stride", type=int, default=None,
                         help=f"every Nth file only (--quick is --stride {QUICK_STRIDE})")
     args = parser.parse_args(argv)
@@ -745,6 +756,13 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.paths:
         paths, description = collect_paths(args.paths), " ".join(args.paths)
+    elif args.corpus == "app":
+        paths = app_corpus.paths()
+        description = f"application corpus: {len(app_corpus.REPOSITORIES)} repositories pinned by commit"
+    elif args.corpus == "scipy":
+        scipy = corpus.PINS_BY_NAME["scipy"]
+        paths = [path for path in default_paths([scipy]) if path.relative_to(scipy.folder).parts[1] in SCIPY_PACKAGES]
+        description = f"scipy-{scipy.version}: scipy/stats and scipy/special"
     else:
         pins = corpus.PINS if args.all else corpus.DEFAULT_PINS
         paths = default_paths(pins)
