@@ -24,6 +24,15 @@ are counted (listed with ``--verbose``), as a hint for growing the set.
     python benchmarks/labeled.py                 # all families
     python benchmarks/labeled.py --family log-softmax --verbose
     python benchmarks/labeled.py --json result.json   # or --json - for JSON only
+    python benchmarks/labeled.py --sites benchmarks/fresh/set1.csv --root /work/fresh/set1 --all-files \\
+        --default-only --findings-csv findings.csv          # an exported tree, every file, default rules
+
+``--root DIR`` reads a GitHub source from an already exported tree ``DIR/<owner>__<name>/<path>``
+(``git archive`` of the commit in the ``source`` column) instead of a snapshot; ``--all-files``
+also checks every other ``.py`` file under those folders, so that every finding on the
+repositories is counted (and written with ``--findings-csv``, for judging). ``--default-only``
+drops the opt-in families (``config.OPT_IN_PREFIXES``: STB4xx, STB203); ``--opt-in PREFIX`` keeps
+one of them again (repeatable).
 """
 
 from __future__ import annotations
@@ -137,6 +146,29 @@ class PypiSource:
         return (self.root / path).read_text(encoding="utf-8", errors="replace")
 
 
+class ExportedSource:
+    """A GitHub source already exported to ``root/<owner>__<name>/`` (``git archive`` of its commit)."""
+
+    def __init__(self, spec: str, root: Path):
+        repo = spec[len("github:"):].partition("@")[0]
+        owner, _, name = repo.partition("/")
+        self.folder = root / f"{owner}__{name}"
+        if not self.folder.is_dir():
+            raise SourceUnavailable(f"{spec}: no exported tree {self.folder}")
+
+    def read_many(self, paths) -> dict[str, str]:
+        texts = {}
+        for path in paths:
+            try:
+                texts[path] = (self.folder / path).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                pass
+        return texts
+
+    def all_paths(self) -> list[str]:
+        return sorted(str(p.relative_to(self.folder)) for p in self.folder.rglob("*.py") if p.is_file())
+
+
 class GithubSource:
     def __init__(self, spec: str):
         repo, _, commit = spec[len("github:"):].partition("@")
@@ -181,9 +213,12 @@ class GithubSource:
         return texts
 
 
-def materialise(sites: list[Site], download: bool, log, projects: dict | None = None) -> dict[tuple[str, str], str]:
+def materialise(sites: list[Site], download: bool, log, projects: dict | None = None,
+                root: Path | None = None, all_files: bool = False) -> dict[tuple[str, str], str]:
     """The texts of the labeled files; with ``projects``, also each source's project index
-    (its other files: ``stablelint.analysis.project``), by source."""
+    (its other files: ``stablelint.analysis.project``), by source. With ``root``, a GitHub source
+    is read from the exported tree ``root/<owner>__<name>/``; with ``all_files``, every ``.py`` file
+    of that tree is checked, not only the labeled ones."""
     by_source: dict[str, set[str]] = defaultdict(set)
     for site in sites:
         by_source[site.source].add(site.path)
@@ -203,6 +238,15 @@ def materialise(sites: list[Site], download: bool, log, projects: dict | None = 
                     from stablelint.analysis.project import ProjectIndex
 
                     projects[spec] = ProjectIndex(str(source.root))
+            elif spec.startswith("github:") and root is not None:
+                exported = ExportedSource(spec, root)
+                if all_files:
+                    paths = paths | set(exported.all_paths())
+                texts = exported.read_many(sorted(paths))
+                if projects is not None:
+                    from stablelint.analysis.project import ProjectIndex
+
+                    projects[spec] = ProjectIndex(str(exported.folder))
             elif spec.startswith("github:"):
                 github = GithubSource(spec)
                 if projects is not None:
@@ -344,7 +388,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-download", action="store_true", help="skip PyPI sources that are not unpacked")
     parser.add_argument("--no-project", action="store_true",
                         help="check each labeled file alone, without the index of its source's other files")
+    parser.add_argument("--root", type=Path, help="read GitHub sources from DIR/<owner>__<name>/ (exported trees)")
+    parser.add_argument("--all-files", action="store_true",
+                        help="with --root: check every .py file of each source, not only the labeled ones")
+    parser.add_argument("--default-only", action="store_true",
+                        help="count only the default rules (drop the opt-in families STB4xx, STB203)")
+    parser.add_argument("--opt-in", action="append", default=[], metavar="PREFIX",
+                        help="with --default-only: keep this opt-in family too (repeatable), e.g. STB4")
+    parser.add_argument("--findings-csv", metavar="FILE", help="write every counted finding (source, path, line, code, message)")
     args = parser.parse_args(argv)
+    if args.all_files and args.root is None:
+        parser.error("--all-files needs --root")
 
     json_only = args.json == "-"
     out = sys.stderr if json_only else sys.stdout
@@ -364,10 +418,23 @@ def main(argv: list[str] | None = None) -> int:
         sites = [s for s in sites if s.family in wanted]
 
     projects = None if args.no_project else {}
-    files = materialise(sites, download=not args.no_download, log=log, projects=projects)
+    files = materialise(sites, download=not args.no_download, log=log, projects=projects,
+                        root=args.root, all_files=args.all_files)
     scored = [s for s in sites if (s.source, s.path) in files]
     skipped = len(sites) - len(scored)
     findings, stats = run_engine(files, log, projects)
+    if args.default_only:
+        from stablelint.config import OPT_IN_PREFIXES
+
+        dropped = tuple(prefix for prefix in OPT_IN_PREFIXES if not any(prefix.startswith(o) or o.startswith(prefix)
+                                                                         for o in args.opt_in))
+        findings = [f for f in findings if not f.code.startswith(dropped or ("-",))]
+    if args.findings_csv:
+        with open(args.findings_csv, "w", newline="", encoding="utf-8") as stream:
+            writer = csv.writer(stream)
+            writer.writerow(["source", "path", "line", "col", "code", "message"])
+            for f in sorted(findings, key=lambda f: (f.source, f.path, f.line, f.col, f.code)):
+                writer.writerow([f.source, f.path, f.line, f.col, f.code, f.message])
     unmatched = match(scored, findings)
 
     try:
