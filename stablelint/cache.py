@@ -113,7 +113,6 @@ class Cache:
         except (OSError, UnicodeEncodeError):
             pass
 
-
     # -- what an entry rests on besides its own text (the project index: other modules, the
     # precision profile), beside the entry as ``<entry>.deps``: ``{name: digest}``.
 
@@ -138,11 +137,13 @@ class Cache:
         return depends if isinstance(depends, dict) else {"<unreadable>": ""}
 
 
-def open_cache(folder: Path, assume_dtype: str | None) -> tuple[Cache | None, str | None]:
+def open_cache(folder: Path, assume_dtype: str | None, shims: tuple = ()) -> tuple[Cache | None, str | None]:
     """The cache in ``folder``, made ready to write: ``(cache, None)``, or ``(None, why)``
-    when it cannot be used (then the run is uncached)."""
+    when it cannot be used (then the run is uncached). ``shims``: the ``numpy-like`` setting,
+    which changes what a file's names mean."""
     rule_set = rule_set_digest()
-    salt = hashlib.blake2b(f"{rule_set}\0{assume_dtype or ''}".encode(), digest_size=32).digest()
+    shim_text = ",".join(f"{module}={wraps}" for module, wraps in shims)
+    salt = hashlib.blake2b(f"{rule_set}\0{assume_dtype or ''}\0{shim_text}".encode(), digest_size=32).digest()
     try:
         _prepare(folder)
         entries = folder / rule_set

@@ -150,6 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--assume-dtype", choices=DTYPES, metavar="DTYPE",
         help="what tensors compute in where the code does not say (float16, bfloat16, float32, float64)",
     )
+    option(
+        "--numpy-like", metavar="MODULE[=WRAPPED],...",
+        help="modules that re-export NumPy (or MODULE=jax.numpy, =scipy.special); extends numpy-like",
+    )
     option("--config", metavar="PATH", type=Path, help="read [tool.stablelint] from this file")
     option("--isolated", action="store_true", help="ignore every config file")
 
@@ -214,6 +218,7 @@ def settings_for(args: argparse.Namespace) -> Settings:
         extend_exclude=patterns(args.extend_exclude),
         force_exclude=args.force_exclude,
         assume_dtype=args.assume_dtype,
+        numpy_like=patterns(args.numpy_like),
     )
 
 

@@ -117,6 +117,7 @@ class Settings:
     force_exclude: bool = False
     assume_dtype: str | None = None  # what tensors compute in where the code does not say
     cache_dir: str | None = None  # `cache-dir`, absolute (stablelint/cache.py)
+    numpy_like: tuple[tuple[str, str], ...] = ()  # `numpy-like`: (module, the module it re-exports)
     _selected: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def is_selected(self, code: str) -> bool:
@@ -167,6 +168,7 @@ class Settings:
         extend_exclude: list[str] | None = None,
         force_exclude: bool | None = None,
         assume_dtype: str | None = None,
+        numpy_like: list[str] | None = None,
     ) -> Settings:
         """Command-line options: a selection layer on top, other settings replaced or
         extended. Their relative patterns start at the current directory."""
@@ -190,6 +192,8 @@ class Settings:
             changes["force_exclude"] = force_exclude
         if assume_dtype is not None:
             changes["assume_dtype"] = assume_dtype
+        if numpy_like:
+            changes["numpy_like"] = self.numpy_like + shims_from_list(numpy_like, "--numpy-like")
         return replace(self, **changes)
 
 
@@ -201,7 +205,7 @@ def _anchored(pattern: str, folder: Path) -> str:
 
 _KEYS = (
     "select", "extend-select", "ignore", "extend-ignore", "per-file-ignores",
-    "exclude", "extend-exclude", "respect-gitignore", "force-exclude", "assume-dtype", "cache-dir",
+    "exclude", "extend-exclude", "respect-gitignore", "force-exclude", "assume-dtype", "cache-dir", "numpy-like",
 )
 
 
@@ -282,6 +286,7 @@ def settings_from_table(table: Any, config_file: Path) -> Settings:
         cache_dir=(
             os.path.join(root, os.path.expanduser(values["cache-dir"])) if "cache-dir" in values else None
         ),
+        numpy_like=values.get("numpy-like", ()),
     )
 
 
@@ -302,11 +307,32 @@ def _validated(key: str, value: Any, where: str) -> Any:
         if not isinstance(value, str) or not value:
             raise StablelintError(f"{where}: expected a folder's path, got {_describe(value)}")
         return value
+    if key == "numpy-like":
+        return shims_from_list(_strings(value, where, 'a list of modules like ["mypkg.np"]'), where)
     if key == "assume-dtype":
         if value not in DTYPES:
             raise StablelintError(f"{where}: expected one of {', '.join(DTYPES)}, got {_describe(value)}")
         return value
     return codes_from_list(value, where)
+
+
+# What a ``numpy-like`` module may re-export: ``mypkg.np`` is NumPy, ``mypkg.jnp=jax.numpy`` JAX's.
+SHIM_TARGETS = ("numpy", "scipy.special", "jax.numpy")
+_MODULE_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+
+
+def shims_from_list(entries, where: str) -> tuple[tuple[str, str], ...]:
+    """``["mypkg.np", "mypkg.jnp=jax.numpy"]`` -> (("mypkg.np", "numpy"), ("mypkg.jnp", "jax.numpy"))."""
+    shims = []
+    for entry in entries:
+        module, _, wraps = (part.strip() for part in entry.partition("="))
+        wraps = wraps or "numpy"
+        if not _MODULE_NAME.fullmatch(module):
+            raise StablelintError(f"{where}: '{entry}' is not a module name like mypkg.np")
+        if wraps not in SHIM_TARGETS:
+            raise StablelintError(f"{where}: '{entry}' re-exports '{wraps}'; expected one of {', '.join(SHIM_TARGETS)}")
+        shims.append((module, wraps))
+    return tuple(shims)
 
 
 # The float dtypes ``assume-dtype`` takes (``--assume-dtype``, ``[tool.stablelint]``).

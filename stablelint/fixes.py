@@ -21,7 +21,9 @@ from stablelint.ir import ImportTable, SourceIndex
 ATOMS = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set)
 
 
-def spell(qualified_name: str, imports: ImportTable, *, from_import: bool = False) -> tuple[str, tuple[Import, ...]]:
+def spell(
+    qualified_name: str, imports: ImportTable, *, from_import: bool = False, shim_package: str | None = None
+) -> tuple[str, tuple[Import, ...]]:
     """How this module can say ``qualified_name``, and the import it must add to say it.
 
     Uses an existing binding when there is one (``F.logsigmoid`` after
@@ -29,7 +31,10 @@ def spell(qualified_name: str, imports: ImportTable, *, from_import: bool = Fals
     scipy.special``) or, when the code at hand uses from-imports, the name itself.
     """
     best_local, best_module = None, ""
-    for local, bound in imports.names.items():
+    # A shim's binding first: in autograd code `np.log1p` is autograd's, also where the file
+    # imports NumPy itself under another name (the fix stays in the shim's namespace).
+    bindings = sorted(imports.names.items(), key=lambda item: frameworks.shim_of(item[1]) is None)
+    for local, bound in bindings:
         bound = frameworks.SPELLING_ALIASES.get(bound, bound)  # `from keras.src import ops`
         partial = frameworks.PARTIAL_SPELLING_ALIASES.get(bound)
         if partial is not None:
@@ -43,6 +48,10 @@ def spell(qualified_name: str, imports: ImportTable, *, from_import: bool = Fals
         if qualified_name.startswith(bound + ".") and len(bound) > len(best_module):
             best_local, best_module = local, bound
     module, _, name = qualified_name.rpartition(".")
+    if best_local is None:
+        shimmed = _through_a_shim(qualified_name, imports, shim_package)
+        if shimmed is not None:
+            return shimmed
     if best_local is not None:
         spelled = best_local + qualified_name[len(best_module):]
         if module != best_module and module.split(".")[0] in frameworks.IMPORT_SUBMODULES_OF:
@@ -54,6 +63,31 @@ def spell(qualified_name: str, imports: ImportTable, *, from_import: bool = Fals
     if (from_import or from_imports_module) and name not in imports.names:
         return name, (Import(module, name),)
     return qualified_name, (Import(module),)
+
+
+def _through_a_shim(
+    qualified_name: str, imports: ImportTable, package: str | None = None
+) -> tuple[str, tuple[Import, ...]] | None:
+    """``scipy.special.logsumexp`` in a file written against ``autograd.numpy``:
+    ``autograd.scipy.special.logsumexp``, imported — the shim of the same package that has it.
+    ``package``: the shim package the rewritten code was written with ("" for none)."""
+    used = {bound.split(".")[0] for bound in imports.names.values() if frameworks.shim_of(bound) is not None}
+    if package is not None:
+        used &= {package}
+    module, _, name = qualified_name.rpartition(".")
+    for shim_module, shim in frameworks.SHIMS.items():
+        if shim_module.split(".")[0] in used and shim.wraps == module and (shim.names is None or name in shim.names):
+            return f"{shim_module}.{name}", (Import(shim_module),)
+    return None
+
+
+def imports_what_a_shim_stands_in_for(imports: ImportTable, added: tuple[Import, ...]) -> bool:
+    """Would a fix import NumPy, SciPy or JAX into a file that reaches them through a shim?"""
+    shimmed: set[str] = set()
+    for bound in imports.names.values():
+        if frameworks.shim_of(bound) is not None:
+            shimmed |= frameworks.SHIMMED_PACKAGES.get(bound.split(".")[0], frozenset())
+    return any(item.module.split(".")[0] in shimmed for item in added)
 
 
 def operand(index: SourceIndex, node: ast.expr) -> str:

@@ -256,6 +256,17 @@ _register("solve", "tf", "tensorflow.linalg.solve")
 _register("solve", "jax", "jax.numpy.linalg.solve", "jax.scipy.linalg.solve")
 _register("masked_fill", "torch", "torch.masked_fill")
 
+# The log-gamma function (STB120 reads ``exp(lgamma(a)) / exp(lgamma(b))``).
+_register("lgamma", "torch", "torch.lgamma", "torch.special.gammaln")
+_register("lgamma", "numpy", "scipy.special.gammaln")
+_register("lgamma", "math", "math.lgamma")
+_register("lgamma", "tf", "tensorflow.math.lgamma", "tensorflow.lgamma")
+_register("lgamma", "jax", "jax.scipy.special.gammaln", "jax.lax.lgamma")
+# Mean and variance in one call, as a tuple: ``moments`` gives (mean, variance), PyTorch's
+# ``var_mean`` (variance, mean). Unpacked, the variance is followed like ``var(x)``.
+_register("moments", "tf", "tensorflow.nn.moments", "tensorflow.nn.weighted_moments", "keras.ops.moments")
+_register("var_mean", "torch", "torch.var_mean")
+
 # Calls that return their argument's value unchanged for our purposes.
 _register("identity", "torch", "torch.Tensor.detach")
 _register("identity", "jax", "jax.lax.stop_gradient")
@@ -305,6 +316,8 @@ METHODS: dict[str, tuple[str, str | None]] = {
     "clamp": ("clamp", "torch"),
     "clip": ("clamp", None),
     "clamp_min": ("clamp", "torch"),
+    "clamp_max": ("clamp", "torch"),
+    "lgamma": ("lgamma", "torch"),
     "var": ("spread", None),
     "std": ("spread", None),
     "norm": ("norm", "torch"),
@@ -324,7 +337,7 @@ ARITHMETIC = frozenset({"add", "sub", "rsub", "mul", "div", "neg", "pow"})
 # Words that can start a finding (ops' names, and ``nan``); the text prefilter keys on these.
 TRIGGER_OPS = frozenset({
     "log", "exp", "log1p", "sqrt", "std", "reduce_std", "norm", "vector_norm", "rsqrt", "reciprocal", "atan", "arctan",
-    "det", "inv", "inverse", "solve", "nan", "NaN", "NAN",
+    "det", "inv", "inverse", "solve", "nan", "NaN", "NAN", "lgamma", "gammaln", "moments", "var_mean",
 })
 # Words that say a file may compute in half precision: there every line is checked (STB5xx).
 HALF_PRECISION_WORDS = ("half", "float16", "bfloat16", "autocast")
@@ -347,13 +360,69 @@ MODULE_ALIASES: dict[str, str] = {
     "tensorflow.keras.backend": "keras.backend",
     "tf_keras.backend": "keras.backend",
     "keras.src.backend": "keras.backend",
-    "autograd.numpy": "numpy",
-    "autograd.scipy.special": "scipy.special",
     "flax.linen": "jax.nn",
     "flax.linen.activation": "jax.nn",
     "flax.nnx": "jax.nn",
     "jax.scipy.special": "jax.scipy.special",
 }
+
+# -- shims: modules that stand in for NumPy, SciPy or jax.numpy under another name (autograd's
+# differentiable NumPy, trax's backend-neutral fastmath, CuPy on the GPU). Code is read as the
+# module they wrap; a fix is written through the shim, never by importing the wrapped module
+# (``numpy.log1p`` in autograd code would silently stop the gradient). Each shim: the module it
+# stands in for, and the names it re-exports (None: all of them).
+@dataclass(frozen=True)
+class Shim:
+    wraps: str
+    names: frozenset[str] | None = None
+
+
+SHIMS: dict[str, Shim] = {
+    "autograd.numpy": Shim("numpy"),
+    "autograd.scipy.special": Shim("scipy.special", frozenset({
+        "expit", "logit", "logsumexp", "gammaln", "gamma", "digamma", "polygamma", "erf", "erfc", "xlogy",
+    })),
+    "autograd.scipy.stats": Shim("scipy.stats"),
+    "trax.fastmath.numpy": Shim("jax.numpy"),
+    "trax.fastmath": Shim("jax.nn", frozenset({"logsumexp"})),
+    "cupy": Shim("numpy"),
+    "cupyx.scipy.special": Shim("scipy.special", frozenset({
+        "expit", "logit", "log_expit", "logsumexp", "softmax", "log_softmax", "gammaln", "xlogy", "entr",
+    })),
+}
+# trax.fastmath's own functions, read as the jax ones they call.
+_register("sigmoid", "jax", "trax.fastmath.expit", "trax.fastmath.sigmoid")
+_register("logsumexp", "jax", "trax.fastmath.logsumexp")
+# The packages a shim stands in for: a fix in a file that uses the shim imports none of them.
+SHIMMED_PACKAGES = {"autograd": frozenset({"numpy", "scipy"}), "trax": frozenset({"jax"}),
+                    "cupy": frozenset({"numpy", "scipy"}), "cupyx": frozenset({"numpy", "scipy"})}
+
+
+MODULE_ALIASES.update({module: shim.wraps for module, shim in SHIMS.items()})
+
+
+def add_shims(modules: dict[str, str]) -> None:
+    """Register the project's own shims (``numpy-like = ["mypkg.np"]`` in [tool.stablelint]):
+    module -> the module it re-exports in full (``numpy``, ``jax.numpy`` …)."""
+    for module, wraps in modules.items():
+        if SHIMS.get(module) == Shim(wraps):
+            continue
+        SHIMS[module] = Shim(wraps)
+        MODULE_ALIASES[module] = wraps
+        SPELLING_ALIASES[module] = wraps
+        SHIMMED_PACKAGES.setdefault(module.split(".")[0], frozenset({wraps.split(".")[0]}))
+
+
+def shim_of(bound: str) -> Shim | None:
+    """The shim a bound module is, or belongs to (``autograd.numpy.linalg``)."""
+    module = bound
+    while module:
+        shim = SHIMS.get(module)
+        if shim is not None:
+            return shim
+        module = module.rpartition(".")[0]
+    return None
+
 
 # Modules whose call makes an object that, called, computes one op: ``nn.Softmax(dim=1)``
 # … ``self.act(x)`` is a softmax. ``linear`` marks an affine layer (its output spans R).
@@ -401,6 +470,7 @@ ACTIVATIONS = {
 # other's functions through them. ``keras.src.ops.core`` holds only part of ``keras.ops``
 # (no softplus): reading through it is fine, writing through it is not.
 SPELLING_ALIASES: dict[str, str] = {"keras.src.ops": "keras.ops", "tensorflow.compat.v2": "tensorflow"}
+SPELLING_ALIASES.update({module: shim.wraps for module, shim in SHIMS.items() if shim.names is None})
 
 # Modules that re-export only some of another's functions: a fix may spell these through
 # them (``nn.log_softmax`` after ``import flax.linen as nn``).
@@ -408,6 +478,7 @@ PARTIAL_SPELLING_ALIASES: dict[str, tuple[str, frozenset[str]]] = {
     "flax.linen": ("jax.nn", frozenset({"log_softmax", "softmax", "log_sigmoid", "sigmoid", "softplus", "logsumexp"})),
     "tensorflow.compat.v1": ("tensorflow", frozenset({"log1p", "expm1", "nn", "math"})),
 }
+PARTIAL_SPELLING_ALIASES.update({module: (shim.wraps, shim.names) for module, shim in SHIMS.items() if shim.names})
 
 # Packages whose submodules are not guaranteed loaded by importing the package (or a
 # sibling): a fix that reaches ``scipy.special`` through ``import scipy.signal`` imports it.

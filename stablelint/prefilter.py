@@ -185,6 +185,25 @@ def _assigned_from_words(source: str) -> set[str]:
     return names
 
 
+_RETURN = re.compile(r"[ \t]*return\b")
+_DEF_NAME = re.compile(r"def[ \t]+([A-Za-z_]\w*)")
+
+
+def _returned_from_words(source: str) -> set[str]:
+    """Functions that return an exp straight away (``def gamma(x): return lgamma(x).exp()``):
+    a call of them carries the exp to its use (``gamma(a) / gamma(b)``)."""
+    names: set[str] = set()
+    for offset in word_offsets(source, ("exp",)):
+        start = _line_start(source, offset)
+        if not _RETURN.match(source, start, offset):
+            continue
+        definition = source.rfind("def ", 0, start)
+        match = _DEF_NAME.match(source, definition) if definition >= 0 else None
+        if match:
+            names.add(match.group(1))
+    return names
+
+
 def _assigned_from(source: str, names: set[str]) -> set[str]:
     """Names assigned alone on a line where one of ``names`` follows the "="."""
     assigned = set()
@@ -199,7 +218,7 @@ def candidate_lines(source: str, aliases: set[str]) -> list[int]:
     """Lines that can hold a finding: the trigger words and their aliases, and the lines
     that use names defined from them (``e = exp(x)`` … ``w = e`` … ``w - 1``)."""
     words = set(frameworks.TRIGGER_OPS | aliases)
-    defined = _assigned_from_words(source)
+    defined = _assigned_from_words(source) | _returned_from_words(source)
     searched: set[str] = set()
     for _ in range(3):  # names defined from those names, a few links deep
         if not defined - words:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from stablelint import cache as results_cache
-from stablelint import signals, writer
+from stablelint import frameworks, signals, writer
 from stablelint.config import Settings
 from stablelint.diagnostics import Diagnostic, ParseError, StablelintError
 from stablelint.discover import discover
@@ -69,7 +69,7 @@ def open_cache(
     if disabled:
         return None, None
     folder = results_cache.cache_dir(folder_option, settings.cache_dir, settings.root)
-    return results_cache.open_cache(folder, settings.assume_dtype)
+    return results_cache.open_cache(folder, settings.assume_dtype, settings.numpy_like)
 
 
 def check_data(path: str, data: bytes, settings: Settings, mode: Mode, *, excluded: bool = False) -> FileResult:
@@ -273,6 +273,8 @@ def check_file(path: str, settings: Settings, mode: Mode) -> FileResult:
     """One file, read and checked (and fixed in memory: `write_fixes` writes it). A crash
     is that file's error line, and the run goes on (and exits 2): one odd file should not
     hide the findings in the others. Runs in the ``--jobs`` workers."""
+    if settings.numpy_like:
+        frameworks.add_shims(dict(settings.numpy_like))  # a worker starts without them
     try:
         return _check_file(path, settings, mode)
     except Exception as error:  # noqa: BLE001

@@ -992,6 +992,51 @@ _register("torch.clamp torch.clip torch.Tensor.clamp torch.Tensor.clip",
 _register("numpy.clip jax.numpy.clip", lambda a, a_min=None, a_max=None: _bounded(a, a_min, a_max))
 _register("numpy.maximum jax.numpy.maximum torch.maximum", lambda x1, x2, /: _bounded(x1, x2, None))
 _register("numpy.minimum jax.numpy.minimum torch.minimum", lambda x1, x2, /: _bounded(x1, None, x2))
+def _loggamma(value):
+    """log Γ on positive intervals: decreasing up to its minimum at 1.4616…, increasing after."""
+    low, high = _endpoints(value)
+    if low <= 0:
+        raise ValueError("lgamma is modelled for positive arguments only")
+    with mpmath.workprec(_IV.prec + 16):
+        ends = [mpmath.loggamma(low), mpmath.loggamma(high)]
+        turning = mpmath.findroot(mpmath.digamma, 1.4616321449683622)
+        lowest = mpmath.loggamma(turning) if low < turning < high else min(ends)
+    slack = max(abs(end) for end in ends) * mpmath.ldexp(1, 4 - _IV.prec) + mpmath.ldexp(1, -_IV.prec)
+    return _IV.mpf([min(lowest, *ends) - slack, max(ends) + slack])
+
+
+_register("torch.lgamma torch.Tensor.lgamma torch.special.gammaln scipy.special.gammaln jax.scipy.special.gammaln "
+          "jax.lax.lgamma tensorflow.math.lgamma tensorflow.lgamma math.lgamma", _elementwise(_guarded(_loggamma)))
+_register("torch.Tensor.clamp_max torch.clamp_max", lambda input, max: _bounded(input, None, max))
+_register("torch.Tensor.clamp_min torch.clamp_min", lambda input, min: _bounded(input, min, None))
+_register("tensorflow.maximum tensorflow.math.maximum keras.ops.maximum", lambda x, y, name=None: _bounded(x, y, None))
+_register("tensorflow.minimum tensorflow.math.minimum keras.ops.minimum", lambda x, y, name=None: _bounded(x, None, y))
+
+
+def _variance(ddof):
+    def kernel(items):
+        mean = _mean(items)
+        return DIVIDE(_sum([MULTIPLY(SUBTRACT(item, mean), SUBTRACT(item, mean)) for item in items]),
+                      _IV.mpf(len(items) - ddof))
+
+    return kernel
+
+
+def _torch_var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    ddof = 1 if correction is None and unbiased in (None, True) else (correction if correction is not None else 0)
+    return _reduce(input, dim, keepdim, _variance(ddof))
+
+
+def _numpy_var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    _unmodelled(dtype=dtype, out=out)
+    return _reduce(a, axis, keepdims, _variance(ddof))
+
+
+_register("torch.var torch.Tensor.var", _torch_var)
+_register("numpy.var numpy.ndarray.var jax.numpy.var", _numpy_var)
+_register("tensorflow.math.reduce_variance tensorflow.reduce_variance",
+          lambda input_tensor, axis=None, keepdims=False, name=None: _reduce(input_tensor, axis, keepdims, _variance(0)))
+_register("keras.ops.var", lambda x, axis=None, keepdims=False: _reduce(x, axis, keepdims, _variance(0)))
 _register("torch.nn.functional.softplus", _torch_softplus)
 _register("numpy.logaddexp jax.numpy.logaddexp torch.logaddexp keras.ops.logaddexp", _logaddexp)
 _register("torch.where numpy.where jax.numpy.where tensorflow.where keras.ops.where", _where)

@@ -245,6 +245,45 @@ SPELLINGS: dict[tuple[str, str], list[str]] = {
         "torch.where(x <= 20, torch.log1p(torch.exp(x)), x)", "torch.where(x >= 2, x, torch.log1p(torch.exp(x)))",
     ],
     ("STB116", "numpy"): ["np.where(x > 20, x, np.log(1 + np.exp(x)))"],
+    ("STB117", "torch"): [
+        "torch.log(1 - torch.tanh(x) ** 2)", "torch.log(1 - torch.tanh(x).pow(2))", "torch.log1p(-torch.tanh(x) ** 2)",
+        "torch.log(1 - torch.square(torch.tanh(x)))", "torch.log(1.0 - torch.tanh(2 * x) * torch.tanh(2 * x))",
+        "(1 - x.tanh() ** 2).log()", "torch.log(1 - torch.tanh(torch.abs(z)) ** 2)",
+    ],
+    ("STB117", "numpy"): ["np.log(1 - np.tanh(x) ** 2)", "np.log(1.0 - np.square(np.tanh(x)))"],
+    ("STB118", "torch"): [
+        "torch.exp(x).clamp(max=20.0)", "x.exp().clamp_max(3.0)", "torch.clamp(torch.exp(x), max=2.0)",
+        "torch.exp(x).clamp(0, 3.0)", "torch.clip(torch.exp(x), max=3.0)", "torch.exp(2 * x).clamp(None, 5.0)",
+        "torch.exp(x).clamp(min=0.0, max=4.0)", "x.exp().clamp_max(max=2.0)",
+    ],
+    ("STB120", "torch"): [
+        "torch.exp(torch.lgamma(x.abs() + 0.5)) / torch.exp(torch.lgamma(z.abs() + 0.5))",
+        "(x.abs() + 0.5).lgamma().exp() / (z.abs() + 0.5).lgamma().exp()",
+        "torch.exp(torch.lgamma(x.abs() + z.abs() + 1)) / torch.exp(torch.lgamma(x.abs() + 1) + torch.lgamma(z.abs() + 1))",
+        "torch.exp(torch.special.gammaln(x.abs() + 1)) / torch.exp(torch.special.gammaln(z.abs() + 1))",
+    ],
+    ("STB120", "numpy"): [
+        "np.exp(scipy.special.gammaln(np.abs(x) + 0.5)) / np.exp(scipy.special.gammaln(np.abs(z) + 0.5))",
+        "np.exp(scipy.special.gammaln(np.abs(x) + 1) - scipy.special.gammaln(2.0)) / np.exp(scipy.special.gammaln(np.abs(z) + 1))",
+    ],
+    ("STB122", "torch"): [
+        "torch.exp(x) / (1 + torch.exp(x)) ** 2", "torch.exp(-x) / (1 + torch.exp(-x)) ** 2",
+        "torch.exp(x) / torch.square(1 + torch.exp(x))", "x.exp() / (x.exp() + 1) ** 2",
+        "torch.exp(2 * x) / (1.0 + torch.exp(2 * x)).pow(2)",
+    ],
+    ("STB122", "numpy"): ["np.exp(x) / (1 + np.exp(x)) ** 2", "np.exp(-x) / np.square(1.0 + np.exp(-x))"],
+    ("STB123", "torch"): [
+        "torch.sqrt(1 + x.abs()) - 1", "(x.abs() + 1).sqrt() - 1", "torch.sqrt(torch.abs(x) + 1) - 1",
+        "torch.sqrt(1.0 + x * x) - 1.0", "torch.sqrt(1 + 4 * 1e-3 * (torch.abs(x) + 1 + 1e-3)) - 1",
+    ],
+    ("STB123", "numpy"): ["np.sqrt(1 + np.abs(x)) - 1", "np.sqrt(np.abs(x) + 1.0) - 1.0", "np.sqrt(1 + x ** 2) - 1"],
+    ("STB123", "math"): ["math.sqrt(1 + s) - 1", "math.sqrt(s + 1.0) - 1.0", "math.sqrt(1 + s * s) - 1"],
+    ("STB206", "torch"): [
+        "torch.sqrt(x.var(0)).clamp_min(1e-3)", "x.var(1).sqrt().clamp(min=1e-3)",
+        "torch.clamp(torch.sqrt(x.var(0)), min=1e-3)", "torch.sqrt(x.var(dim=1, keepdim=True)).clamp(1e-3)",
+        "torch.maximum(torch.sqrt(x.var(0)), torch.tensor(1e-3, dtype=torch.float64))",
+        "torch.sqrt(x.var(0, unbiased=False)).clamp_min(min=0.5)",
+    ],
 }
 
 CASES = [

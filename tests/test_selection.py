@@ -34,7 +34,7 @@ def project(tmp_path, monkeypatch):
         (["--select", " , "], "--select: no codes given"),
         (["--ignore", "STB016"], "--ignore: 'STB016' matches no rule (did you mean STB106?)"),
         (["--extend-ignore", "STB999"], "--ignore: 'STB999' matches no rule"),
-        (["--extend-select", "STB12"], "--extend-select: 'STB12' matches no rule (did you mean STB"),
+        (["--extend-select", "STB13"], "--extend-select: 'STB13' matches no rule (did you mean STB"),
         (["--per-file-ignores", "model.py:STB1,STB016"], "--per-file-ignores: 'STB016' matches no rule (did you mean STB106?)"),
     ],
 )

@@ -434,6 +434,13 @@ class Evaluator:
                 return self._arithmetic(v.SUB, (second, first), call, op, op.framework)
             return self._arithmetic(kind, (first, second), call, op, op.framework)
         operand = self.of(op.input, scope) if op.input is not None else UNKNOWN_VALUE
+        if kind in ("moments", "var_mean"):
+            # ``mean, var = tf.nn.moments(x, axes)``: the elements are a mean and a variance of x
+            # (no op of their own: no fix rewrites them as calls).
+            mean = Value("mean", op.framework, (operand,), call)
+            variance = Value("spread", op.framework, (operand,), call, detail="variance")
+            elements = (mean, variance) if kind == "moments" else (variance, mean)
+            return Value(v.TUPLE, op.framework, elements, call)
         integer = operand.integer and kind in ("sum", "max", "cumsum", "clamp", "abs", "square", "relu")
         if kind == "clamp":
             low, high = _clamp_bounds(op)
@@ -746,6 +753,8 @@ def _clamp_bounds(op) -> tuple[ast.expr | None, ast.expr | None]:
             high = keyword.value
     if identifier_of(op.call.func) == "clamp_min":
         high = None
+    if identifier_of(op.call.func) == "clamp_max":
+        low, high = None, low if high is None else high
     if isinstance(low, ast.Constant) and low.value is None:
         low = None
     if isinstance(high, ast.Constant) and high.value is None:

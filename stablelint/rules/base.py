@@ -9,12 +9,13 @@ import tokenize
 from dataclasses import dataclass
 from typing import ClassVar, Iterable
 
+from stablelint import frameworks
 from stablelint.analysis import conditions
 from stablelint.analysis.evaluate import Evaluator, Ranges, dtype_of, known_ends
 from stablelint.analysis.shapes import Shapes
 from stablelint.analysis.values import Value
 from stablelint.diagnostics import Diagnostic, Edit, Fix, Import, Safety
-from stablelint.fixes import replace, spell
+from stablelint.fixes import imports_what_a_shim_stands_in_for, replace, spell
 from stablelint.ir import ImportTable, Normalizer, Op, SourceIndex
 from stablelint.scopes import Env
 
@@ -78,7 +79,8 @@ class Context:
         self._imports_scipy = any(bound.startswith("scipy") for bound in imports.names.values())
         # float32 is what deep learning code computes in; NumPy/SciPy code in float64.
         self.deep_learning = any(
-            bound.split(".")[0] in ("torch", "tensorflow", "jax", "keras", "flax") for bound in imports.names.values()
+            bound.split(".")[0] in ("torch", "tensorflow", "jax", "keras", "flax", "trax")
+            for bound in imports.names.values()
         )
 
     # -- reading code
@@ -124,12 +126,29 @@ class Context:
         return self.index.text(node)
 
     @property
+    def uses_a_shim(self) -> bool:
+        """Does the file import a NumPy/JAX shim (autograd, trax, CuPy, ``numpy-like``)?"""
+        return any(frameworks.shim_of(bound) is not None for bound in self.imports.names.values())
+
+    @property
     def imports_scipy(self) -> bool:
         return self._imports_scipy
 
     def spell(self, qualified_name: str, *, like: Op | None = None) -> tuple[str, tuple[Import, ...]]:
         """Spell a stable function the way this file spells ``like``'s function."""
         from_import = like is not None and isinstance(like.call.func, ast.Name)
+        if like is not None and not like.method and self.uses_a_shim:
+            # Through the module ``like`` was written with: ``onp.log1p`` beside ``onp.log``
+            # in a file that also imports autograd's numpy as ``np``, and the other way round.
+            root = like.call.func
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            bound = self.imports.names.get(root.id) if isinstance(root, ast.Name) else None
+            module = frameworks.SPELLING_ALIASES.get(bound, bound) if bound else None
+            if module and qualified_name.startswith(module + ".") and not self.env.is_local(root.id):
+                return root.id + qualified_name[len(module):], ()
+            shim_package = bound.split(".")[0] if bound and frameworks.shim_of(bound) else ""
+            return spell(qualified_name, self.imports, from_import=from_import, shim_package=shim_package)
         return spell(qualified_name, self.imports, from_import=from_import)
 
     # -- writing findings
@@ -162,6 +181,8 @@ class Context:
             ast.parse(content, mode="eval")
         except SyntaxError:
             return None  # e.g. an unusual callee spelling the splice did not foresee
+        if imports_what_a_shim_stands_in_for(self.imports, tuple(imports)):
+            return None  # numpy.log1p into autograd code: the gradient would stop there
         edit = _without_redundant_parentheses(self.index.source, replace(self.index, node, content))
         edit = _without_own_parentheses(self.index.source, edit)
         if drops_comment(self.index.source[edit.start:edit.end], content):

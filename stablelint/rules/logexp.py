@@ -12,6 +12,7 @@ from stablelint.diagnostics import Fix
 from stablelint.fixes import call_arguments, negated, operand
 from stablelint.ir import Op, constant_value, identifier_of
 from stablelint.rules.base import Context, Invalid, Rule, Valid
+from stablelint.rules.distributions import squares_a_tanh
 from stablelint.rules.matching import (
     arguments_of,
     axis_arguments,
@@ -649,6 +650,8 @@ class LogOnePlus(Rule):
                 return  # softplus (STB108), or log(1 - exp(x)) = log(-expm1(x)) (STB107 inside)
             if term.kind == "sigmoid" and sign < 0:
                 return  # STB105
+            if sign < 0 and squares_a_tanh(ctx, term):
+                return  # log(1 - tanh(u)**2): STB117
             if term.kind == v.UNKNOWN and isinstance(term.node, ast.Call) and identifier_of(term.node.func) == "exp":
                 return  # exp(*args): not analysable, and not a precision loss of log's
         if all(term.value.integer for term in rest):

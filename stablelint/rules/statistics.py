@@ -127,7 +127,9 @@ def _sqrt_of_variance(value: Value) -> bool:
     if value.kind != "sqrt" or value.op is None or not takes_only_input(value.op):
         return False
     inner = value.operand()
-    if inner.kind == "spread" and identifier_of(inner.op.call.func) in ("var", "reduce_variance"):
+    if inner.kind == "spread" and (
+        inner.detail == "variance" or identifier_of(inner.op.call.func) in ("var", "reduce_variance")
+    ):
         return True
     if inner.kind == "mean":
         base = inner.operand()
