@@ -76,6 +76,8 @@ def _replace_closed_streams() -> None:
 def run(argv: list[str]) -> int:
     if argv[:1] == ["rules"]:
         return commands.rules_command(rules_parser().parse_args(argv[1:]))
+    if argv[:1] == ["rule"]:  # ruff's `ruff rule CODE`
+        return commands.rules_command(rule_parser().parse_args(argv[1:]))
     if argv[:1] == ["server"]:
         return commands.server_command(argv[1:])
     if argv[:1] == ["clean"]:
@@ -110,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         usage=(
             "stablelint [check] [options] [PATH ...]\n"
             "       stablelint rules [CODE]\n"
+            "       stablelint rule CODE | --all\n"
             "       stablelint server       (the language server)\n"
             "       stablelint clean        (remove the cache)\n"
             "       stablelint --explain CODE"
@@ -225,6 +228,15 @@ def settings_for(args: argparse.Namespace) -> Settings:
 def rules_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stablelint rules", description="List the rules, or explain one.")
     parser.add_argument("code", nargs="?", help="explain this rule")
+    parser.add_argument("--format", "--output-format", dest="format", choices=("text", "json"), default="text")
+    return parser
+
+
+def rule_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stablelint rule", description="Print a rule's page, or list them all.")
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("code", nargs="?", help="the rule's code, e.g. STB101")
+    group.add_argument("--all", action="store_true", help="list every rule")
     parser.add_argument("--format", "--output-format", dest="format", choices=("text", "json"), default="text")
     return parser
 

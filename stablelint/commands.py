@@ -248,7 +248,9 @@ def server_command(argv: list[str]) -> int:
     except ModuleNotFoundError as error:
         if (error.name or "").split(".")[0] not in ("pygls", "lsprotocol"):
             raise
-        raise StablelintError("the language server needs pygls: pip install 'stablelint[lsp]'") from None
+        raise StablelintError(
+            "the language server needs pygls: pip install 'pygls>=2' (or install stablelint with its [lsp] extra)"
+        ) from None
     return serve(argv)
 
 
@@ -264,17 +266,23 @@ def _registry():
 
 
 def rules_command(args: argparse.Namespace) -> int:
-    if args.code:
+    """``stablelint rules [CODE]`` and ``stablelint rule CODE|--all``."""
+    if args.code and args.format == "text":
         return explain(args.code)
-    rules = _registry()
+    rules = [_rule(args.code)] if args.code else _registry()
     if args.format == "json":
         import json
 
+        from stablelint.docs import page_text
+
         items = [
-            {"code": r.code, "name": r.name, "fix_safety": r.fix_safety, "message": r.message, "url": rule_url(r.code)}
+            {
+                "code": r.code, "name": r.name, "fix_safety": r.fix_safety, "message": r.message,
+                "url": rule_url(r.code), **({"explanation": page_text(r)} if args.code else {}),
+            }
             for r in rules
         ]
-        print(json.dumps(items, indent=2, ensure_ascii=False))
+        print(json.dumps(items[0] if args.code else items, indent=2, ensure_ascii=False))
         return 0
     name_width = max((len(rule.name) for rule in rules), default=0)
     for rule in rules:
@@ -282,13 +290,17 @@ def rules_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def explain(code: str) -> int:
-    rules = {rule.code: rule for rule in _registry()}
-    rule = rules.get(code.strip().upper())
+def _rule(code: str):
+    rule = {rule.code: rule for rule in _registry()}.get(code.strip().upper())
     if rule is None:
         raise StablelintError(f"unknown rule {code!r}; `stablelint rules` lists them")
-    from stablelint.docs import page_text
+    return rule
+
+
+def explain(code: str) -> int:
+    rule = _rule(code)
+    from stablelint.docs import page_address, page_text
 
     print(page_text(rule))
-    print(f"\nOnline: {rule_url(rule.code)}")
+    print(f"\n{page_address(rule.code)}")
     return 0

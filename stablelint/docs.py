@@ -15,6 +15,7 @@ import re
 import sys
 from pathlib import Path
 
+from stablelint import rule_doc_path, rule_url
 from stablelint.config import OPT_IN_PREFIXES
 from stablelint.rules import ALL_RULES
 from stablelint.rules.base import IMPORTS_BY_FRAMEWORK, Rule
@@ -184,6 +185,12 @@ def render(rule: type[Rule], measured: dict | None = None) -> str:
 def rule_sections(rule: type[Rule]) -> dict[str, str]:
     """The sections of the rule's doc: "What it does", "Why is this bad?", ..."""
     return _sections(rule.doc())
+
+
+def page_address(code: str) -> str:
+    """Where else the page is: on the web where ``$STABLELINT_DOCS_URL`` says, always in the source."""
+    url = rule_url(code)
+    return f"Online: {url}" if url else f"This page is {rule_doc_path(code)} in stablelint's source."
 
 
 def page_text(rule: type[Rule]) -> str:

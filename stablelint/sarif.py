@@ -14,7 +14,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Iterable
 
-from stablelint import REPOSITORY_URL, __version__, rule_url
+from stablelint import __version__, rule_url
 from stablelint.format import FileReport, Positions, fix_edits, fix_message, level
 
 SCHEMA_URL = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -58,7 +58,6 @@ def sarif_report(reports: Iterable[FileReport]) -> str:
                 "name": "stablelint",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "informationUri": REPOSITORY_URL,
                 "rules": rules,
             }
         },
@@ -108,16 +107,17 @@ def _driver_rules() -> list[dict]:
     for rule in ALL_RULES:
         sections = rule_sections(rule)
         page = page_text(rule)
-        rules.append(
-            {
-                "id": rule.code,
-                "name": rule.name,
-                "shortDescription": {"text": rule.message},
-                "fullDescription": {"text": sections.get("What it does", rule.message)},
-                "help": {"text": page, "markdown": page},
-                "helpUri": rule_url(rule.code),
-                "defaultConfiguration": {"level": level(rule.code)},
-                "properties": {"tags": ["numerical-stability"], "fix_safety": rule.fix_safety},
-            }
-        )
+        entry = {
+            "id": rule.code,
+            "name": rule.name,
+            "shortDescription": {"text": rule.message},
+            "fullDescription": {"text": sections.get("What it does", rule.message)},
+            "help": {"text": page, "markdown": page},
+            "defaultConfiguration": {"level": level(rule.code)},
+            "properties": {"tags": ["numerical-stability"], "fix_safety": rule.fix_safety},
+        }
+        url = rule_url(rule.code)  # the page is in `help` either way
+        if url:
+            entry["helpUri"] = url
+        rules.append(entry)
     return rules

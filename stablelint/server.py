@@ -32,7 +32,7 @@ from stablelint.add_noqa import add_noqa
 from stablelint.analysis import project
 from stablelint.config import Settings, load_settings
 from stablelint.diagnostics import Diagnostic, StablelintError
-from stablelint.docs import page_text
+from stablelint.docs import page_address, page_text
 from stablelint.noqa import keep_for
 from stablelint.notebook import NotebookError
 from stablelint.rules import RULES_BY_CODE
@@ -49,14 +49,15 @@ log = logging.getLogger(__name__)
 
 
 def rule_docs_url(code: str) -> str | None:
-    """The rule's page online (the one docs URL JSON, SARIF and ``--explain`` give)."""
+    """The rule's page online, where ``$STABLELINT_DOCS_URL`` says (the one docs URL JSON,
+    SARIF and ``--explain`` give); None without it (hover shows the page)."""
     return rule_url(code) if code in RULES_BY_CODE else None
 
 
 def rule_page(code: str) -> str | None:
     """The rule's page as ``--explain`` prints it (Markdown)."""
     rule = RULES_BY_CODE.get(code)
-    return None if rule is None else f"{page_text(rule)}\n\nOnline: {rule_url(code)}"
+    return None if rule is None else f"{page_text(rule)}\n\n{page_address(code)}"
 
 
 # -- positions

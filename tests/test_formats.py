@@ -218,7 +218,7 @@ def test_sarif_is_valid_against_the_official_schema(project, capsys):
         assert entry["name"] == rule.name
         assert entry["shortDescription"]["text"] == rule.message
         assert entry["fullDescription"]["text"] and entry["help"]["text"].startswith(f"# {rule.code}")
-        assert entry["helpUri"] == rule_url(rule.code)
+        assert "helpUri" not in entry  # no site named, no link: the page is in "help"
     items = findings(capsys)
     assert len(sarif_run["results"]) == len(items)
     for result, item in zip(sarif_run["results"], items):
@@ -272,14 +272,24 @@ def test_sarif_names_a_file_outside_the_cwd_by_its_file_uri(tmp_path, monkeypatc
     sarif_validator().validate(log)
 
 
+def test_sarif_links_each_rule_to_the_configured_docs(project, capsys, monkeypatch):
+    monkeypatch.setenv("STABLELINT_DOCS_URL", "https://docs.example.org/rules/{code}.html")
+    log = json.loads(run(capsys, "--format", "sarif", "model.py")[1])
+    sarif_validator().validate(log)
+    for entry in log["runs"][0]["tool"]["driver"]["rules"]:
+        assert entry["helpUri"] == f"https://docs.example.org/rules/{entry['id']}.html"
+
+
 # -- JSON
 
 
-def test_json_gives_each_findings_docs_url_and_fix_message(project, capsys):
+def test_json_gives_each_findings_docs_url_and_fix_message(project, capsys, monkeypatch):
+    assert all(item["url"] is None for item in findings(capsys))  # no site named, no link
+    monkeypatch.setenv("STABLELINT_DOCS_URL", "https://docs.example.org/stablelint/rules/")
     items = findings(capsys)
     assert items
     for item in items:
-        assert item["url"] == rule_url(item["code"])
+        assert item["url"] == rule_url(item["code"]) == f"https://docs.example.org/stablelint/rules/{item['code']}.md"
         assert (DOCS / item["url"].rsplit("/", 1)[1]).is_file()  # the URL names a page that exists
         if item["fix"] is not None:
             assert item["fix"]["message"].startswith("Replace with `")
@@ -346,6 +356,6 @@ def test_explain_prints_the_page_and_its_url(capsys):
     code, out, _ = run(capsys, "--explain", "STB106")
     assert code == 0
     assert out.startswith("# STB106 `log-of-one-plus`")
-    assert out.rstrip().endswith(rule_url("STB106"))
+    assert out.rstrip().endswith("This page is docs/rules/STB106.md in stablelint's source.")
     code, out, err = run(capsys, "--explain", "STB016")
     assert code == 2 and out == "" and len(err.splitlines()) == 1

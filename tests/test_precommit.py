@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -125,3 +126,56 @@ def test_hooks_check_and_fix_a_notebook(tmp_path, hook_home):
     nbformat.validate(notebook)
     assert notebook.cells[2].source == "%matplotlib inline\nq = torch.log_softmax(x, 1)"
     assert run_hook("stablelint-fix", project, hook_home).returncode == 0
+
+
+# -- the README's own configurations
+
+
+def readme_configs() -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("**pre-commit**"):readme.index("**ruff**")]
+    return re.findall(r"```yaml\n(.*?)```", section, re.S)
+
+
+def run_configured(project: Path, config: str, home: Path) -> subprocess.CompletedProcess:
+    (project / ".pre-commit-config.yaml").write_text(config)
+    git(project, "add", ".")  # pre-commit refuses a configuration that is not staged
+    env = dict(os.environ, PRE_COMMIT_HOME=str(home), PRE_COMMIT_COLOR="never")
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "--all-files", "--verbose"],
+        cwd=project, env=env, capture_output=True, text=True, timeout=900,
+    )
+
+
+def test_the_readme_names_a_clone_and_a_commit_not_a_placeholder():
+    by_commit, local = readme_configs()
+    assert "repo: /opt/stablelint" in by_commit and re.search(r"rev: [0-9a-f]{40}\n", by_commit)
+    assert "repo: local" in local and "language: python" in local
+    assert 'additional_dependencies: ["stablelint @ file:///opt/stablelint"]' in local
+
+
+def test_the_readmes_commit_form_runs(tmp_path, hook_home):
+    by_commit, _ = readme_configs()
+    rev = re.search(r"rev: ([0-9a-f]{40})", by_commit).group(1)
+    known = subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", f"{rev}^{{commit}}"], capture_output=True)
+    if known.returncode != 0:
+        pytest.skip(f"this checkout's history does not have {rev} (a shallow clone?)")
+    project = throwaway_repo(tmp_path)
+    result = run_configured(project, by_commit.replace("/opt/stablelint", str(ROOT)), hook_home)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "model.py:5:12: STB101" in result.stdout
+    assert (project / "model.py").read_text() == UNSTABLE
+
+
+def test_the_readmes_local_form_runs(tmp_path, hook_home):
+    _, local = readme_configs()
+    source = tmp_path / "stablelint-source"  # a copy: pip builds a folder in place
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "stablelint", source / "stablelint", ignore=shutil.ignore_patterns("__pycache__"))
+    project = throwaway_repo(tmp_path)
+    result = run_configured(project, local.replace("/opt/stablelint", str(source)), hook_home)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "model.py:5:12: STB101" in result.stdout
+    assert "clean.py" not in result.stdout.split("Failed")[-1]
