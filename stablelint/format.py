@@ -144,15 +144,30 @@ def _full_entry(diagnostic: Diagnostic, lines: list[str], marked: bool) -> str:
 # -- GitHub Actions workflow commands (one annotation per finding)
 
 
+def file_region(report: FileReport, diagnostic: Diagnostic) -> tuple[int, int, int, int]:
+    """(line, column, end line, end column) of the finding in the file itself: for a
+    notebook, where the ``.ipynb`` file holds that code (the cell is named in the message);
+    an end that cannot be placed is the start's line."""
+    d = diagnostic
+    if report.cells is None or d.cell is None:
+        return d.line, d.col, d.end_line, d.end_col
+    start = report.cells.file_position(d.cell, d.line, d.col)
+    if start is None:  # not expected: the cells came from this text
+        return d.line, d.col, d.end_line, d.end_col
+    end = report.cells.file_position(d.cell, d.end_line, d.end_col) or start
+    return (*start, *end)
+
+
 def github_report(reports: Iterable[FileReport]) -> str:
     out = []
     for report in reports:
         for d in report.diagnostics:
+            line, col, end_line, end_col = file_region(report, d)
             properties = ",".join(
                 f"{key}={_escape_property(str(value))}"
                 for key, value in (
-                    ("title", f"stablelint ({d.code})"), ("file", _workspace_path(d.path)), ("line", d.line),
-                    ("col", d.col), ("endLine", d.end_line), ("endColumn", d.end_col),
+                    ("title", f"stablelint ({d.code})"), ("file", _workspace_path(d.path)), ("line", line),
+                    ("col", col), ("endLine", end_line), ("endColumn", end_col),
                 )
             )
             text = f"{d.path}:{_cell(d)}{d.line}:{d.col}: {d.code} {d.message}"

@@ -114,6 +114,94 @@ def _source_spans(text: str) -> list[tuple[int, int] | None]:
     return spans
 
 
+class FilePositions:
+    """Where each character of the code cells is in the notebook's JSON text: a cell's
+    source is one JSON string or a list of them, so the code's lines are escaped ``\\n``
+    inside strings, and a column in the code is a column in the file only after the
+    escapes before it are counted. Scanned when first asked (SARIF, GitHub annotations)."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self._strings: dict[int, list[tuple[int, int]]] | None = None  # cell number -> its JSON strings
+        self._line_starts: list[int] = []
+
+    def _scan(self) -> dict[int, list[tuple[int, int]]]:
+        if self._strings is None:
+            self._strings = {}
+            self._line_starts = [0] + [match.end() for match in re.finditer(r"\r\n|\r|\n", self.text)]
+            try:
+                spans = _source_spans(self.text)
+            except (json.JSONDecodeError, RecursionError):
+                spans = []
+            for number, span in enumerate(spans, start=1):
+                if span is not None:
+                    self._strings[number] = _json_strings(self.text, *span)
+        return self._strings
+
+    def locate(self, cell: int, line: int, col: int) -> tuple[int, int] | None:
+        strings = self._scan().get(cell)
+        if not strings:
+            return None
+        at_line, at_col, last = 1, 1, None
+        for start, end in strings:
+            at = start + 1  # past the opening quote
+            while at < end - 1:
+                if (at_line, at_col) == (line, col):
+                    return self._line_column(at)
+                if at_line > line:
+                    return None
+                char, width = _json_char(self.text, at)
+                if char == "\n":
+                    at_line, at_col = at_line + 1, 1
+                else:
+                    at_col += 1
+                at += width
+            last = end - 1  # the closing quote: where the code's end is
+        if (at_line, at_col) == (line, col) and last is not None:
+            return self._line_column(last)
+        return None
+
+    def _line_column(self, offset: int) -> tuple[int, int]:
+        row = bisect.bisect_right(self._line_starts, offset)
+        return row, offset - self._line_starts[row - 1] + 1
+
+
+def _json_strings(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The JSON strings of a ``source`` value at ``text[start:end]`` (a string, or a list of
+    strings), each as (offset of its opening quote, offset just past its closing one)."""
+    if text.startswith('"', start):
+        return [(start, end)]
+    strings = []
+    at = _skip(text, start + 1)
+    while text.startswith('"', at):
+        string_end = json.decoder.scanstring(text, at + 1)[1]
+        strings.append((at, string_end))
+        at = _skip(text, string_end)
+        if not text.startswith(",", at):
+            break
+        at = _skip(text, at + 1)
+    return strings
+
+
+_ESCAPED = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", '"': '"', "\\": "\\", "/": "/"}
+
+
+def _json_char(text: str, at: int) -> tuple[str, int]:
+    """The character a JSON string spells at ``at``, and how many characters spell it (an
+    escaped surrogate pair is one code point)."""
+    if text[at] != "\\":
+        return text[at], 1
+    kind = text[at + 1]
+    if kind != "u":
+        return _ESCAPED.get(kind, kind), 2
+    code = int(text[at + 2:at + 6], 16)
+    if 0xD800 <= code < 0xDC00 and text.startswith("\\u", at + 6):
+        low = int(text[at + 8:at + 12], 16)
+        if 0xDC00 <= low < 0xE000:
+            return chr(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)), 12
+    return chr(code), 6
+
+
 # -- IPython syntax
 
 # IPython's line magics, which it also runs without the % ("automagic"): `cd ..`, `pip install x`.
@@ -201,6 +289,7 @@ class Cells:
     starts: list[int] = field(default_factory=list)  # first line of each cell in `code`, ascending
     numbers: list[int] = field(default_factory=list)  # the cell's number, 1-based among all cells
     texts: list[str] = field(default_factory=list)  # each cell's part of `code`, marker left out
+    in_file: FilePositions | None = None  # where the cells' code is in the notebook's own text
 
     @classmethod
     def of(cls, code: str, token: str) -> Cells:
@@ -226,6 +315,12 @@ class Cells:
     def code_line(self, cell: int, line: int) -> int:
         """(cell number, line in the cell) -> the line of ``code``."""
         return self.starts[self.numbers.index(cell)] + line - 1
+
+    def file_position(self, cell: int, line: int, col: int) -> tuple[int, int] | None:
+        """(cell number, line and column in the cell) -> (line, column) of the ``.ipynb``
+        file where that character of the code is (both 1-based, columns in code points);
+        None when the notebook's text is not known or does not hold it."""
+        return None if self.in_file is None else self.in_file.locate(cell, line, col)
 
 
 def _marker(token: str, number: int) -> str:
@@ -433,6 +528,12 @@ def check(
 ) -> Outcome:
     """Check (and with ``fix``, fix) the notebook ``text``. Raises `NotebookError` when it
     is not a notebook; a cell that is not Python is a problem line, and the rest is checked."""
+    outcome = _check(text, path, keep=keep, fix=fix, unsafe=unsafe, dtype=dtype)
+    outcome.cells.in_file = FilePositions(outcome.text)
+    return outcome
+
+
+def _check(text: str, path: str, *, keep: Filter, fix: bool, unsafe: bool, dtype: str | None) -> Outcome:
     book = Notebook(text, path)
     cells = book.code()
     try:

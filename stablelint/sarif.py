@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterable
 
 from stablelint import __version__, rule_url
-from stablelint.format import FileReport, Positions, fix_edits, fix_message, level
+from stablelint.format import FileReport, Positions, file_region, fix_edits, fix_message, level
 
 SCHEMA_URL = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SOURCE_ROOT = "%SRCROOT%"
@@ -29,19 +29,23 @@ def sarif_report(reports: Iterable[FileReport]) -> str:
         positions = Positions(report.source)
         location = _artifact_location(report.path)
         for diagnostic in report.diagnostics:
+            line, col, end_line, end_col = file_region(report, diagnostic)
+            message = diagnostic.message
+            if diagnostic.cell is not None:  # the region is in the notebook's JSON: say where in the cell
+                message = f"cell {diagnostic.cell}:{diagnostic.line}:{diagnostic.col}: {message}"
             result = {
                 "ruleId": diagnostic.code,
                 "level": level(diagnostic.code),
-                "message": {"text": diagnostic.message},
+                "message": {"text": message},
                 "locations": [
                     {
                         "physicalLocation": {
                             "artifactLocation": location,
                             "region": {
-                                "startLine": diagnostic.line,
-                                "startColumn": diagnostic.col,
-                                "endLine": diagnostic.end_line,
-                                "endColumn": diagnostic.end_col,
+                                "startLine": line,
+                                "startColumn": col,
+                                "endLine": end_line,
+                                "endColumn": end_col,
                             },
                         }
                     }
@@ -49,7 +53,9 @@ def sarif_report(reports: Iterable[FileReport]) -> str:
             }
             if diagnostic.code in index:
                 result["ruleIndex"] = index[diagnostic.code]
-            if diagnostic.fix is not None:
+            # A notebook's fix edits its code, not the JSON the region is in: none is given
+            # (`stablelint --fix` writes notebooks).
+            if diagnostic.fix is not None and report.cells is None:
                 result["fixes"] = [_fix(diagnostic, report.source, positions, location)]
             results.append(result)
     run = {
