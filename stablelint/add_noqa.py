@@ -21,8 +21,9 @@ from stablelint.noqa import NOQA_INLINE, NoqaIndex
 _BOM = "\ufeff"
 
 
-def add_noqa(source: str, diagnostics: list[Diagnostic]) -> tuple[str, int]:
-    """``source`` with the directives added, and how many lines got one."""
+def add_noqa(source: str, diagnostics: list[Diagnostic], reason: str = "") -> tuple[str, int]:
+    """``source`` with the directives added, and how many lines got one; ``reason``
+    (``--add-noqa=REASON``) follows the codes of a new directive: ``# noqa: STB101 REASON``."""
     if not diagnostics:
         return source, 0
     bom = _BOM if source.startswith(_BOM) else ""
@@ -39,7 +40,7 @@ def add_noqa(source: str, diagnostics: list[Diagnostic]) -> tuple[str, int]:
         line = lines[row - 1]
         body = line.rstrip("\r\n")
         ending = line[len(body):]
-        new_body = _with_directive(body, comments.get(row), codes)
+        new_body = _with_directive(body, comments.get(row), codes, reason)
         if new_body != body:
             lines[row - 1] = new_body + ending
             changed += 1
@@ -63,7 +64,7 @@ def _comments(lines: list[str]) -> dict[int, tuple[int, str]]:
     return found
 
 
-def _with_directive(body: str, comment: tuple[int, str] | None, codes: set[str]) -> str:
+def _with_directive(body: str, comment: tuple[int, str] | None, codes: set[str], reason: str = "") -> str:
     if comment is not None:
         column, text = comment
         match = NOQA_INLINE.search(text)
@@ -75,12 +76,13 @@ def _with_directive(body: str, comment: tuple[int, str] | None, codes: set[str])
             if set(merged) == set(present):
                 return body
             rest = text[match.end():].strip()  # the match took the spaces before it
-            new_text = f"{text[:match.start()]}# noqa: {', '.join(merged)}" + (f"  {rest}" if rest else "")
+            suffix = f"  {rest}" if rest else (f" {reason}" if reason else "")
+            new_text = f"{text[:match.start()]}# noqa: {', '.join(merged)}{suffix}"
             return body[:column] + new_text + body[column + len(text):]
-    return body.rstrip() + "  # noqa: " + ", ".join(sorted(codes))
+    return body.rstrip() + "  # noqa: " + ", ".join(sorted(codes)) + (f" {reason}" if reason else "")
 
 
-def add_noqa_to_file(path: str, settings: Settings) -> tuple[str | None, int]:
+def add_noqa_to_file(path: str, settings: Settings, reason: str = "") -> tuple[str | None, int]:
     """Add the directives to one file, in place: a problem to report (or None), and how
     many lines got one."""
     try:
@@ -91,7 +93,7 @@ def add_noqa_to_file(path: str, settings: Settings) -> tuple[str | None, int]:
     result = session.check_text(path, data, settings, session.Mode())
     if result.error:
         return result.error, 0
-    text, count = add_noqa(result.original, result.diagnostics)
+    text, count = add_noqa(result.original, result.diagnostics, reason)
     if not count:
         return None, 0
     try:

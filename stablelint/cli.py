@@ -14,7 +14,9 @@ What each command does is in `stablelint.commands`; files are checked by a sessi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -23,7 +25,14 @@ from stablelint import __version__, commands, selection
 from stablelint import cache as results_cache
 from stablelint import format as output
 from stablelint.commands import STDIN
-from stablelint.config import DTYPES, Settings, load_settings, parse_per_file_ignores, split_codes
+from stablelint.config import (
+    DTYPES,
+    Settings,
+    load_settings,
+    parse_inline_setting,
+    parse_per_file_ignores,
+    split_codes,
+)
 from stablelint.diagnostics import StablelintError
 from stablelint.session import internal_error
 from stablelint.signals import Terminated, signals_handled
@@ -84,7 +93,16 @@ def run(argv: list[str]) -> int:
         return commands.clean_command(clean_parser().parse_args(argv[1:]))
     if argv[:1] == ["check"]:
         argv = argv[1:]
+    # `--add-noqa=REASON`, as ruff takes it: the reason only with "=", so that
+    # `--add-noqa file.py` still names a file.
+    argv = [
+        part
+        for item in argv
+        for part in (["--add-noqa", "--add-noqa-reason", item.partition("=")[2]]
+                     if item.startswith("--add-noqa=") else [item])
+    ]
     args = build_parser().parse_args(argv)
+    args.add_noqa = (args.add_noqa_reason or "") if args.add_noqa else None
     if args.explain:
         return commands.explain(args.explain)
     return check(args)
@@ -92,15 +110,54 @@ def run(argv: list[str]) -> int:
 
 def check(args: argparse.Namespace) -> int:
     commands.require_cwd()
+    _resolve_fix_flags(args)
     reading_stdin = STDIN in args.paths or (not args.paths and args.stdin_filename)
     if reading_stdin and args.paths not in ([STDIN], []):
         raise StablelintError("'-' (standard input) cannot be combined with other paths")
+    if args.watch and (reading_stdin or args.add_noqa is not None or args.show_files or args.show_settings):
+        raise StablelintError("--watch checks files again as they change; it reads no standard input")
     settings = settings_for(args)
-    if args.add_noqa:
+    if args.show_settings:
+        return commands.show_settings(args, settings)
+    if args.show_files:
+        return commands.show_files(args, settings)
+    if args.silent:  # -s: nothing printed, the exit status alone tells (ruff's --silent)
+        with open(os.devnull, "w") as nowhere, _redirected(nowhere):
+            return _run_check(args, settings, reading_stdin)
+    return _run_check(args, settings, reading_stdin)
+
+
+def _run_check(args: argparse.Namespace, settings: Settings, reading_stdin: bool) -> int:
+    if args.add_noqa is not None:
         return commands.add_noqa_command(args, settings, reading_stdin)
     if reading_stdin:
         return commands.check_stdin(args, settings)
+    if args.watch:
+        return commands.watch_command(args, lambda: settings_for(args))
     return commands.check_command(args, settings)
+
+
+def _resolve_fix_flags(args: argparse.Namespace) -> None:
+    """ruff's rules: --fix-only fixes and reports nothing else; --no-fix undoes --fix and
+    --fix-only, whichever comes first on the line."""
+    if args.fix_only:
+        args.fix = True
+    if args.no_fix:
+        args.fix = args.fix_only = False
+    if args.add_noqa is not None and re.match(r"[A-Za-z]+[0-9]+", args.add_noqa):
+        raise StablelintError(f"--add-noqa={args.add_noqa!r}: a reason that starts like a code would be read as one")
+    if args.add_noqa is not None and ("\n" in args.add_noqa or "\r" in args.add_noqa):
+        raise StablelintError("--add-noqa: the reason must be one line")
+
+
+@contextlib.contextmanager
+def _redirected(stream):
+    saved = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = stream
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
 
 
 # -- options
@@ -126,6 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     fixing = parser.add_argument_group("fixing")
     fixing.add_argument("--fix", action="store_true", help="apply the safe fixes, in place")
+    fixing.add_argument(
+        "--fix-only", action="store_true", help="apply the fixes and report nothing else (exit 0 unless told otherwise)"
+    )
+    fixing.add_argument("--no-fix", action="store_true", help="undo --fix and --fix-only (e.g. in a wrapper's alias)")
+    fixing.add_argument(
+        "--exit-non-zero-on-fix", action="store_true", help="exit 1 when --fix changed a file, even if nothing remains"
+    )
     fixing.add_argument("--unsafe-fixes", action="store_true", help="also apply (or show) the unsafe fixes")
     fixing.add_argument(
         "--diff", action="store_true", help="print what --fix would change, write nothing; exit 1 if anything"
@@ -134,8 +198,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--show-fixes", action="store_true", help="list the fixes applied (with --fix) or available, on standard error"
     )
     fixing.add_argument(
-        "--add-noqa", action="store_true", help="append '# noqa: CODE' to every line with a finding, in place"
+        "--add-noqa", action="store_true",
+        help="append '# noqa: CODE' to every line with a finding, in place; --add-noqa=REASON adds the reason",
     )
+    fixing.add_argument("--add-noqa-reason", metavar="REASON", help=argparse.SUPPRESS)
+    fixing.add_argument("--fixable", metavar="CODES", help="code prefixes --fix may fix (replaces the config's)")
+    fixing.add_argument("--unfixable", metavar="CODES", help="code prefixes --fix never fixes (replaces the config's)")
 
     selecting = parser.add_argument_group("choosing codes and files (these override the config file)")
     option = selecting.add_argument
@@ -143,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     option("--extend-select", metavar="CODES", help="code prefixes to report in addition")
     option("--ignore", "--extend-ignore", dest="ignore", metavar="CODES", help="code prefixes not to report")
     option("--per-file-ignores", metavar="PATTERN:CODES", help="e.g. 'tests/*:STB1 setup.py:STB106'")
+    option("--extend-per-file-ignores", metavar="PATTERN:CODES", help="per-file ignores in addition to the config's")
     option("--exclude", metavar="GLOBS", help="paths to skip (replaces the default excludes and the config's)")
     option("--extend-exclude", metavar="GLOBS", help="paths to skip in addition")
     option(
@@ -157,19 +226,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--numpy-like", metavar="MODULE[=WRAPPED],...",
         help="modules that re-export NumPy (or MODULE=jax.numpy, =scipy.special); extends numpy-like",
     )
-    option("--config", metavar="PATH", type=Path, help="read [tool.stablelint] from this file")
+    option(
+        "--config", metavar="PATH|KEY=VALUE", action="append", default=[],
+        help="read [tool.stablelint] from this file, or override one of its keys: --config 'unfixable = [\"STB2\"]'",
+    )
     option("--isolated", action="store_true", help="ignore every config file")
 
     reporting = parser.add_argument_group("output")
     option = reporting.add_argument
     option(
-        "--format", "--output-format", dest="format", choices=output.FORMATS, default="text",
+        "--format", "--output-format", dest="format", choices=output.FORMATS, default=_default_format(),
         help="text or concise (flake8's lines, [*] where --fix fixes), full (with the source underlined), "
-        "json (ruff's shape), github (workflow annotations), sarif (2.1.0, for code scanning)",
+        f"json (ruff's shape), github (workflow annotations), sarif (2.1.0, for code scanning); ${FORMAT_ENV}",
+    )
+    option(
+        "-o", "--output-file", metavar="PATH", default=os.environ.get(OUTPUT_FILE_ENV) or None,
+        help=f"write the findings (or --diff, --statistics) to this file, not standard output; ${OUTPUT_FILE_ENV}",
+    )
+    option(
+        "--color", choices=("auto", "always", "never"), default="auto",
+        help="colour the findings: auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR asks), always, never",
     )
     option("--statistics", action="store_true", help="print the count of each code instead of the findings")
     option("--exit-zero", action="store_true", help="exit 0 even when there are findings")
-    option("-q", "--quiet", action="store_true", help="no summary on standard error")
+    option("-q", "--quiet", action="store_true", help="the findings, and no summary or warnings on standard error")
+    option("-s", "--silent", action="store_true", help="print nothing at all; the exit status tells")
+    option("--show-files", action="store_true", help="list the files a check would look at, and exit")
+    option("--show-settings", action="store_true", help="print the settings the first file is checked with, and exit")
+    option("-w", "--watch", action="store_true", help="check again whenever a file (or the config) changes")
     option("--stdin-filename", metavar="NAME", help="the name of the file on standard input (messages, config)")
     option("--explain", metavar="CODE", help="print the documentation of a rule and exit")
     option("-j", "--jobs", type=_jobs, default=1, metavar="N", help="check in N processes ('auto': one per CPU)")
@@ -179,6 +263,21 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"where the cache is (default: {results_cache.DEFAULT_DIR} in the project root; ${results_cache.ENV_VAR})",
     )
     return parser
+
+
+FORMAT_ENV = "STABLELINT_OUTPUT_FORMAT"
+OUTPUT_FILE_ENV = "STABLELINT_OUTPUT_FILE"
+
+
+def _default_format() -> str:
+    """``$STABLELINT_OUTPUT_FORMAT`` (as ruff's RUFF_OUTPUT_FORMAT); a value that is no
+    format is an error, not silence."""
+    chosen = os.environ.get(FORMAT_ENV, "").strip()
+    if not chosen:
+        return "text"
+    if chosen not in output.FORMATS:
+        raise StablelintError(f"${FORMAT_ENV}={chosen!r}: expected one of {', '.join(output.FORMATS)}")
+    return chosen
 
 
 def _jobs(text: str) -> int:
@@ -203,7 +302,8 @@ def settings_for(args: argparse.Namespace) -> Settings:
     start = Path(first) if os.path.isdir(first) else Path(first).parent
     if not start.is_dir():
         start = Path.cwd()
-    settings = load_settings(start=start, config_file=args.config, isolated=args.isolated)
+    config_file, overrides = _config_options(args.config)
+    settings = load_settings(start=start, config_file=config_file, isolated=args.isolated, overrides=overrides)
     selection.check_config(settings)  # codes that match no rule are errors, not silence
 
     def patterns(text: str | None) -> list[str] | None:
@@ -217,12 +317,32 @@ def settings_for(args: argparse.Namespace) -> Settings:
             (pattern, tuple(selection.known(found, "--per-file-ignores")))
             for pattern, found in parse_per_file_ignores(args.per_file_ignores)
         ],
+        extend_per_file_ignores=None if args.extend_per_file_ignores is None else [
+            (pattern, tuple(selection.known(found, "--extend-per-file-ignores")))
+            for pattern, found in parse_per_file_ignores(args.extend_per_file_ignores, "--extend-per-file-ignores")
+        ],
+        fixable=None if args.fixable is None else codes(args.fixable, "--fixable"),
+        unfixable=None if args.unfixable is None else codes(args.unfixable, "--unfixable"),
         exclude=patterns(args.exclude),
         extend_exclude=patterns(args.extend_exclude),
         force_exclude=args.force_exclude,
         assume_dtype=args.assume_dtype,
         numpy_like=patterns(args.numpy_like),
     )
+
+
+def _config_options(values: list[str]) -> tuple[Path | None, dict]:
+    """``--config`` as ruff takes it: a file's path, or a TOML ``KEY = VALUE`` of
+    [tool.stablelint] (several may be given; the last of a key wins)."""
+    config_file, overrides = None, {}
+    for value in values:
+        if "=" not in value or os.path.isfile(value):
+            if config_file is not None:
+                raise StablelintError("--config: only one config file can be given")
+            config_file = Path(value)
+        else:
+            overrides.update(parse_inline_setting(value))
+    return config_file, overrides
 
 
 def rules_parser() -> argparse.ArgumentParser:

@@ -118,6 +118,8 @@ class Settings:
     assume_dtype: str | None = None  # what tensors compute in where the code does not say
     cache_dir: str | None = None  # `cache-dir`, absolute (stablelint/cache.py)
     numpy_like: tuple[tuple[str, str], ...] = ()  # `numpy-like`: (module, the module it re-exports)
+    fixable: tuple[str, ...] | None = None  # code prefixes --fix may fix (None: all)
+    unfixable: tuple[str, ...] = ()  # code prefixes --fix never fixes (wins over `fixable`)
     _selected: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def is_selected(self, code: str) -> bool:
@@ -154,6 +156,10 @@ class Settings:
         ignored = self.ignored_in(path)
         return lambda code: self.is_selected(code) and not code.startswith(ignored)
 
+    def can_fix(self, code: str) -> bool:
+        """May ``--fix`` (and the editor's fix-all) fix this code? ruff's fixable/unfixable."""
+        return (self.fixable is None or code.startswith(self.fixable)) and not code.startswith(self.unfixable)
+
     def exclude_matcher(self) -> PathMatcher:
         return PathMatcher(self.exclude + self.extend_exclude, self.root)
 
@@ -164,11 +170,14 @@ class Settings:
         extend_select: list[str] | None = None,
         ignore: list[str] | None = None,
         per_file_ignores: list[tuple[str, tuple[str, ...]]] | None = None,
+        extend_per_file_ignores: list[tuple[str, tuple[str, ...]]] | None = None,
         exclude: list[str] | None = None,
         extend_exclude: list[str] | None = None,
         force_exclude: bool | None = None,
         assume_dtype: str | None = None,
         numpy_like: list[str] | None = None,
+        fixable: list[str] | None = None,
+        unfixable: list[str] | None = None,
     ) -> Settings:
         """Command-line options: a selection layer on top, other settings replaced or
         extended. Their relative patterns start at the current directory."""
@@ -184,6 +193,15 @@ class Settings:
                 (os.path.join(cwd, pattern) if "/" in pattern else pattern, codes)
                 for pattern, codes in per_file_ignores
             )
+        if extend_per_file_ignores:
+            changes["per_file_ignores"] = changes.get("per_file_ignores", self.per_file_ignores) + tuple(
+                (os.path.join(cwd, pattern) if "/" in pattern else pattern, codes)
+                for pattern, codes in extend_per_file_ignores
+            )
+        if fixable is not None:
+            changes["fixable"] = tuple(fixable)
+        if unfixable is not None:
+            changes["unfixable"] = tuple(unfixable)
         if exclude is not None:
             changes["exclude"] = tuple(_anchored(pattern, cwd) for pattern in exclude)
         if extend_exclude:
@@ -204,8 +222,9 @@ def _anchored(pattern: str, folder: Path) -> str:
 # -- reading the file
 
 _KEYS = (
-    "select", "extend-select", "ignore", "extend-ignore", "per-file-ignores",
+    "select", "extend-select", "ignore", "extend-ignore", "per-file-ignores", "extend-per-file-ignores",
     "exclude", "extend-exclude", "respect-gitignore", "force-exclude", "assume-dtype", "cache-dir", "numpy-like",
+    "fixable", "unfixable",
 )
 
 
@@ -223,19 +242,37 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
-def load_settings(*, start: Path, config_file: Path | None = None, isolated: bool = False) -> Settings:
-    """Settings from ``config_file``, or the nearest pyproject.toml above ``start``."""
-    if isolated:
-        return Settings(root=Path.cwd())
-    if config_file is None:
+def load_settings(
+    *, start: Path, config_file: Path | None = None, isolated: bool = False, overrides: dict[str, Any] | None = None
+) -> Settings:
+    """Settings from ``config_file``, or the nearest pyproject.toml above ``start``;
+    ``overrides`` (``--config KEY=VALUE``) replace keys of its ``[tool.stablelint]``."""
+    if not isolated and config_file is None:
         config_file = find_config(start)
-        if config_file is None:
-            return Settings(root=Path.cwd())
-    elif not config_file.is_file():
+    elif not isolated and not config_file.is_file():
         raise StablelintError(f"{config_file}: config file not found")
+    if isolated or config_file is None:
+        if not overrides:
+            return Settings(root=Path.cwd())
+        return settings_from_table(dict(overrides), None)
     config_file = config_file.resolve()
     table = _read_toml(config_file).get("tool", {}).get("stablelint", {})
+    if overrides and isinstance(table, dict):
+        table = {**table, **overrides}
     return settings_from_table(table, config_file)
+
+
+def parse_inline_setting(text: str) -> dict[str, Any]:
+    """``--config "KEY = VALUE"``: one TOML key and value of ``[tool.stablelint]``."""
+    try:
+        parsed = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise StablelintError(
+            f"--config {text!r}: neither a config file nor a TOML 'KEY = VALUE' of [tool.stablelint] ({error})"
+        ) from None
+    if len(parsed) != 1:
+        raise StablelintError(f"--config {text!r}: expected one 'KEY = VALUE', got {len(parsed)} keys")
+    return parsed
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -252,8 +289,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise StablelintError(f"{path}: cannot read: {error.strerror or error}") from None
 
 
-def settings_from_table(table: Any, config_file: Path) -> Settings:
-    where = f"{config_file}: [tool.stablelint]"
+def settings_from_table(table: Any, config_file: Path | None) -> Settings:
+    """``config_file`` None: the values come from the command line alone (``--config``)."""
+    where = f"{config_file}: [tool.stablelint]" if config_file else "--config"
     if not isinstance(table, dict):
         raise StablelintError(f"{where} must be a table, not {_describe(table)}")
     values: dict[str, Any] = {}
@@ -267,7 +305,7 @@ def settings_from_table(table: Any, config_file: Path) -> Settings:
             raise StablelintError(f"{where} '{key}' is given twice (with '-' and with '_')")
         values[key] = _validated(key, value, f"{where} {raw_key}")
 
-    root = config_file.parent
+    root = config_file.parent if config_file else Path.cwd()
     selection = RuleSelection(
         select=values.get("select"),
         extend_select=values.get("extend-select", ()),
@@ -277,7 +315,7 @@ def settings_from_table(table: Any, config_file: Path) -> Settings:
         root=root,
         config_file=config_file,
         selections=(DEFAULT_SELECTION, selection),
-        per_file_ignores=values.get("per-file-ignores", ()),
+        per_file_ignores=values.get("per-file-ignores", ()) + values.get("extend-per-file-ignores", ()),
         exclude=values.get("exclude", DEFAULT_EXCLUDE),
         extend_exclude=values.get("extend-exclude", ()),
         respect_gitignore=values.get("respect-gitignore", True),
@@ -287,6 +325,8 @@ def settings_from_table(table: Any, config_file: Path) -> Settings:
             os.path.join(root, os.path.expanduser(values["cache-dir"])) if "cache-dir" in values else None
         ),
         numpy_like=values.get("numpy-like", ()),
+        fixable=values.get("fixable"),
+        unfixable=values.get("unfixable", ()),
     )
 
 
@@ -295,7 +335,7 @@ def _validated(key: str, value: Any, where: str) -> Any:
         if not isinstance(value, bool):
             raise StablelintError(f"{where}: expected true or false, got {_describe(value)}")
         return value
-    if key == "per-file-ignores":
+    if key in ("per-file-ignores", "extend-per-file-ignores"):
         if not isinstance(value, dict):
             raise StablelintError(f'{where}: expected a table like {{ "tests/**" = ["STB1"] }}, got {_describe(value)}')
         return tuple(

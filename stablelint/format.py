@@ -280,6 +280,7 @@ def json_report(reports: Iterable[FileReport]) -> str:
                     "message": diagnostic.message,
                     "name": names.get(diagnostic.code),
                     "noqa_row": _noqa_row(noqa, diagnostic, report.cells),
+                    "severity": level(diagnostic.code),
                     "url": rule_url(diagnostic.code) if diagnostic.code in names else None,
                 }
             )
@@ -374,18 +375,56 @@ def _rule_messages() -> dict[str, str]:
     return {rule.code: rule.message for rule in ALL_RULES}
 
 
-def statistics_text(rows: list[tuple[int, str, str]]) -> str:
-    """flake8's ``--statistics`` lines: ``3     STB101 message``."""
-    return "".join(f"{count:<5} {code} {message}\n" for count, code, message in rows)
+def statistics_text(rows: list[tuple[int, str, str]], fixable: Counter[str] | None = None) -> str:
+    """ruff's ``--statistics`` lines, most frequent first: the count, the code, ``[*]``
+    where ``--fix`` fixes some of them (``[ ]`` where it fixes none, when any is
+    fixable), and the rule's name (``3\tSTB101\t[*] log-of-softmax``)."""
+    fixable = fixable or Counter()
+    names = _rule_names()
+    ordered = sorted(rows, key=lambda row: (-row[0], row[1]))
+    count_width = max((len(str(count)) for count, _, _ in ordered), default=0)
+    code_width = max((len(code) for _, code, _ in ordered), default=0)
+    any_fixable = any(fixable[code] for _, code, _ in ordered)
+    lines = []
+    for count, code, message in ordered:
+        mark = ("[*] " if fixable[code] else "[ ] ") if any_fixable else ""
+        lines.append(f"{count:>{count_width}}\t{code:<{code_width}}\t{mark}{names.get(code) or message}\n")
+    return "".join(lines)
 
 
 def statistics_json(rows: list[tuple[int, str, str]], fixable: Counter[str]) -> str:
     names = _rule_names()
     items = [
-        {"code": code, "name": names.get(code), "message": message, "count": count, "fixable": fixable[code] > 0}
+        {
+            "code": code, "name": names.get(code), "message": message, "count": count,
+            "fixable": fixable[code] > 0, "fixable_count": fixable[code],
+        }
         for count, code, message in rows
     ]
     return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
+
+
+_ANSI = {"bold": "\x1b[1m", "red": "\x1b[1;31m", "cyan": "\x1b[36m", "reset": "\x1b[0m"}
+_TEXT_LINE = re.compile(r"^(?P<path>.+?):(?P<where>(?:cell \d+:)?\d+:\d+): (?P<code>[A-Z]+\d+) (?P<fix>\[\*\] )?")
+
+
+def coloured_lines(text: str) -> str:
+    """The text findings coloured as ruff colours them: the path bold, the code bold red,
+    ``[*]`` cyan."""
+    out = []
+    for line in text.splitlines(keepends=True):
+        match = _TEXT_LINE.match(line)
+        if match is None:
+            out.append(line)
+            continue
+        fix = f"{_ANSI['cyan']}[*]{_ANSI['reset']} " if match.group("fix") else ""
+        out.append(
+            f"{_ANSI['bold']}{match.group('path')}{_ANSI['reset']}{_ANSI['cyan']}:{_ANSI['reset']}"
+            f"{match.group('where')}{_ANSI['cyan']}:{_ANSI['reset']} "
+            f"{_ANSI['red']}{match.group('code')}{_ANSI['reset']} "
+            f"{fix}{line[match.end():]}"
+        )
+    return "".join(out)
 
 
 # -- diffs

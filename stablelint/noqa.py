@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import tokenize
+from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Callable
 
@@ -21,6 +22,12 @@ if TYPE_CHECKING:
 NOQA_INLINE = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
 # flake8's NOQA_FILE: a line that starts with the file-level directive skips the file.
 NOQA_FILE = re.compile(r"\s*# flake8[:=]\s*noqa", re.IGNORECASE)
+# stablelint's own file-level directive, as ruff's file-level noqa (with or without codes): a comment
+# line of its own; without codes it silences the file, with codes those codes in it.
+STABLELINT_NOQA_FILE = re.compile(
+    r"\s*#\s*stablelint\s*:\s*noqa(?:\s*:\s*(?P<codes>[A-Z]+[0-9]*(?:[,\s]+[A-Z]+[0-9]*)*))?\s*(?:#.*)?$",
+    re.IGNORECASE,
+)
 _CODE_SEPARATOR = re.compile(r"[,\s]")
 _MENTIONS_NOQA = re.compile("noqa", re.IGNORECASE)
 
@@ -85,7 +92,20 @@ class NoqaIndex:
         return self.line_range(line)[1]
 
     def skips_file(self) -> bool:
-        return any(NOQA_FILE.match(line) for line in self.lines)
+        return any(NOQA_FILE.match(line) for line in self.lines) or self.file_exempt_codes() == ()
+
+    def file_exempt_codes(self) -> tuple[str, ...] | None:
+        """What ``# stablelint: noqa[: CODES]`` lines exempt in the whole file: None
+        without one, () for all codes, else the code prefixes."""
+        exempt: list[str] = []
+        for line in self.lines:
+            match = STABLELINT_NOQA_FILE.match(line)
+            if match is None:
+                continue
+            if match.group("codes") is None:
+                return ()
+            exempt += [code.upper() for code in _CODE_SEPARATOR.split(match.group("codes")) if code]
+        return tuple(exempt) if exempt else None
 
     def silenced(self, diagnostic: Diagnostic) -> bool:
         return silences(self.text_for(diagnostic.line), diagnostic.code)
@@ -99,15 +119,18 @@ def filter_noqa(source: str, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     index = NoqaIndex(source)
     if index.skips_file():
         return []
-    return [diagnostic for diagnostic in diagnostics if not index.silenced(diagnostic)]
+    exempt = index.file_exempt_codes() or ()
+    return [d for d in diagnostics if not (exempt and d.code.startswith(exempt)) and not index.silenced(d)]
 
 
 def keep_for(path: str, settings: Settings) -> Callable[[str, list[Diagnostic]], list[Diagnostic]]:
-    """select/ignore, per-file-ignores and noqa: what is neither reported nor fixed. The
-    CLI, the language server and the codemod filter with it alike."""
+    """select/ignore, per-file-ignores and noqa: what is neither reported nor fixed; and
+    ``unfixable``: whose fix is dropped (reported, never fixed). The CLI, the language
+    server and the codemod filter with it alike."""
     reported = settings.reports(path)
 
     def keep(source: str, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-        return filter_noqa(source, [d for d in diagnostics if reported(d.code)])
+        kept = filter_noqa(source, [d for d in diagnostics if reported(d.code)])
+        return [d if d.fix is None or settings.can_fix(d.code) else replace(d, fix=None) for d in kept]
 
     return keep
