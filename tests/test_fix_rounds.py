@@ -161,7 +161,7 @@ def test_nested_fixes_converge_so_a_second_fix_changes_nothing(tmp_path):
     assert "0 remaining" in first.stderr and "torch.log1p(torch.log1p(" in script.read_text()
     fixed_once = script.read_bytes()
     second = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    assert (second.returncode, second.stdout, second.stderr) == (0, "", "")
+    assert (second.returncode, second.stdout, second.stderr) == (0, "", "All checks passed!\n")
     assert script.read_bytes() == fixed_once
 
 
