@@ -9,6 +9,7 @@ from typing import Callable
 
 from stablelint import frameworks
 from stablelint.analysis import project as project_index
+from stablelint.analysis.registry import OpRegistry
 from stablelint.diagnostics import Diagnostic, ParseError
 from stablelint.fixes import add_imports, apply_fixes
 from stablelint.ir import ImportTable, SourceIndex
@@ -108,7 +109,8 @@ def check_source(
     if tree is None:
         tree = parse(source, path)
     imports = ImportTable.from_tree(tree)
-    aliases = imports.local_aliases(frameworks.TRIGGER_OPS)
+    registry = OpRegistry(tree, imports)
+    aliases = imports.local_aliases(frameworks.TRIGGER_OPS) | registry.names(frameworks.TRIGGER_OPS)
     lines = candidate_lines(source, aliases)
     loss_objects: set[str] = set()
     loss_file = mentions_a_loss(source)
@@ -131,6 +133,7 @@ def check_source(
         ctx.evaluator.project = project_index.ProjectView(index, relative, tree)
     dispatched_ops = _DISPATCHED_OPS if half else _FULL_PRECISION_OPS
     callee_names = (_CALLEE_NAMES if half else _FULL_PRECISION_CALLEES) | imports.local_aliases(dispatched_ops)
+    callee_names |= registry.names(dispatched_ops)
     callee_names |= loss_objects
     if loss_file:
         callee_names |= frameworks.LOSS_WORDS
@@ -144,6 +147,8 @@ def check_source(
                 name = func.attr
             elif type(func) is ast.Name:
                 name = func.id
+            elif type(func) is ast.Subscript and type(func.value) is ast.Name:
+                name = func.value.id  # ``OPS["log"](x)``: an op registry's entry
             elif type(func) is ast.Call and type(func.func) in (ast.Attribute, ast.Name):
                 name = getattr(func.func, "attr", None) or func.func.id  # ``nn.BCELoss()(p, y)``
             else:

@@ -148,6 +148,7 @@ class Op:
     qualified_name: str | None  # None for the method form
     input: ast.expr | None  # the array operand: first argument, or the method's receiver
     via: list[tuple[str, int]] = field(default_factory=list)  # names followed, with def line
+    registered: bool = False  # reached through the file's own op registry: no fix rewrites it
 
     @property
     def method(self) -> bool:
@@ -165,6 +166,7 @@ _BUILTIN_OPS = {"max": "max", "sum": "sum"}
 class Normalizer:
     def __init__(self, imports: ImportTable):
         self.imports = imports
+        self.registry = None  # an ``analysis.registry.OpRegistry`` once the file's facts exist
 
     def resolve(self, expr: ast.expr, env: Env, via: list[tuple[str, int]] | None = None) -> ast.expr:
         """Follow ``name = value`` definitions and identity wrappers (``.detach()``)."""
@@ -194,10 +196,16 @@ class Normalizer:
             return None
         func = expr.func
         qualified = self.imports.qualified_name(func, env)
+        registered = False
         if qualified is None and isinstance(func, ast.Name):
             alias = env.definition(func.id)  # ``log = torch.log`` … ``log(x)``
             if alias is not None and isinstance(alias[0], (ast.Attribute, ast.Name)):
                 qualified = self.imports.qualified_name(alias[0], env)
+        if qualified is None and isinstance(func, (ast.Name, ast.Subscript)) and self.registry is not None:
+            # ``Log = Op(math.log)``, ``OPS["log"]``, ``partial(np.log)`` of this file's own op registry
+            found = self.registry.function_of(func, env)
+            if found is not None:
+                qualified, registered = found
         if qualified is not None:
             known = frameworks.function_op(qualified)
             if known is None:
@@ -210,7 +218,7 @@ class Normalizer:
                 first = _keyword_value(expr, ("input", "x", "a", "logits", "input_tensor", "tensor"))
             if isinstance(first, ast.Starred):
                 return None
-            return Op(kind, framework, expr, qualified, first, via)
+            return Op(kind, framework, expr, qualified, first, via, registered)
         if isinstance(func, ast.Attribute) and func.attr in frameworks.METHODS:
             kind, framework = frameworks.METHODS[func.attr]
             return Op(kind, framework, expr, None, func.value, via)

@@ -419,6 +419,12 @@ class Evaluator:
         return self._other_call(name, call, scope)
 
     def _known_call(self, op, call: ast.Call, scope) -> Value:
+        if getattr(op, "registered", False):
+            # ``Log(x)`` with ``Log = Op(math.log)``: the value is the op's, the code is the
+            # registry's — no fix may rewrite it into the wrapped library's call.
+            value = self._known_call(replace(op, registered=False), call, scope)
+            name = getattr(call.func, "id", None) or _short(self.text(call.func))
+            return value.remote(f"{name} is {op.qualified_name} through this file's op registry")
         kind = op.kind
         if kind == "identity":
             return self.of(op.input, scope)

@@ -12,6 +12,7 @@ from typing import ClassVar, Iterable
 from stablelint import frameworks
 from stablelint.analysis import conditions
 from stablelint.analysis.evaluate import Evaluator, Ranges, dtype_of, known_ends
+from stablelint.analysis.registry import OpRegistry
 from stablelint.analysis.shapes import Shapes
 from stablelint.analysis.values import Value
 from stablelint.diagnostics import Diagnostic, Edit, Fix, Import, Safety
@@ -67,6 +68,7 @@ class Context:
         self.evaluator = Evaluator(
             self.normalizer, tree if tree is not None else ast.Module([], []), index.text, index.source
         )
+        self.normalizer.registry = OpRegistry(tree if tree is not None else ast.Module([], []), imports)
         self.env = Env()
         self.assumed_dtype = dtype  # ``assume-dtype``: what the frameworks' tensors compute in here
         # The project's half-precision setting that reaches this file (``precision_profile.Evidence``).
@@ -151,6 +153,15 @@ class Context:
             return spell(qualified_name, self.imports, from_import=from_import, shim_package=shim_package)
         return spell(qualified_name, self.imports, from_import=from_import)
 
+    def _rewrites_a_registered_op(self, node: ast.AST, copied: list[ast.AST]) -> bool:
+        kept = {id(inner) for outer in copied for inner in ast.walk(outer)}
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Call) and id(inner) not in kept:
+                op = self.normalizer.op_of(inner, self.env, follow=False)
+                if op is not None and op.registered:
+                    return True
+        return False
+
     # -- writing findings
     def fix(
         self,
@@ -183,6 +194,8 @@ class Context:
             return None  # e.g. an unusual callee spelling the splice did not foresee
         if imports_what_a_shim_stands_in_for(self.imports, tuple(imports)):
             return None  # numpy.log1p into autograd code: the gradient would stop there
+        if self._rewrites_a_registered_op(node, copied):
+            return None  # ``Log(1 + x)`` of the file's op registry: its code is not math.log's
         edit = _without_redundant_parentheses(self.index.source, replace(self.index, node, content))
         edit = _without_own_parentheses(self.index.source, edit)
         if drops_comment(self.index.source[edit.start:edit.end], content):
