@@ -457,6 +457,21 @@ _module(
 _module("linear", "jax", "flax.linen.Dense", "flax.linen.Conv", "flax.linen.DenseGeneral", "flax.nnx.Linear")
 _module("sequential", "jax", "flax.linen.Sequential", "flax.nnx.Sequential")
 
+# TF1's functional dense layers: (the activation's keyword, its position, the activation when
+# none is given). ``tf.layers.dense(x, n, tf.nn.softmax)`` is a softmax of an affine map.
+_DENSE_FUNCTIONS = {
+    "tensorflow.layers.dense": ("activation", 2, "linear"),
+    "tensorflow.contrib.layers.fully_connected": ("activation_fn", 2, "relu"),
+    "tensorflow.contrib.layers.linear": ("activation_fn", 99, "linear"),
+    "tf_slim.fully_connected": ("activation_fn", 2, "relu"),
+    "tf_slim.layers.fully_connected": ("activation_fn", 2, "relu"),
+}
+
+
+def dense_function(qualified_name: str) -> tuple[str, int, str] | None:
+    return _DENSE_FUNCTIONS.get(qualified_name) or _DENSE_FUNCTIONS.get(canonical_name(qualified_name))
+
+
 # Keras activation names (``Dense(1, activation="sigmoid")``) and the op each computes.
 ACTIVATIONS = {
     "sigmoid": "sigmoid", "softmax": "softmax", "relu": "relu", "softplus": "softplus",

@@ -229,8 +229,18 @@ def candidate_lines(source: str, aliases: set[str]) -> list[int]:
         defined = _assigned_from(source, fresh) | defined
     words |= defined
     lines = word_lines(source, words)
-    squares = square_minus_lines(source)
+    squares = square_minus_lines(source) + one_minus_tiny_lines(source)
     return sorted(set(lines).union(squares)) if squares else lines
+
+
+# A bound or constant written ``1 - 1e-8``: the clamp rule STB504 starts there (no trigger word).
+_ONE_MINUS_TINY = re.compile(r"\b1(?:\.0*)?\s*-\s*\d+(?:\.\d*)?[eE]-\d+")
+
+
+def one_minus_tiny_lines(source: str) -> list[int]:
+    if "e-" not in source and "E-" not in source:
+        return []
+    return lines_of(source, (match.start() for match in _ONE_MINUS_TINY.finditer(source)))
 
 
 def might_match(source: str) -> bool:
@@ -238,7 +248,7 @@ def might_match(source: str) -> bool:
     minus something, or at a loss."""
     if any(has_word(source, word) for word in frameworks.TRIGGER_OPS):
         return True
-    return has_square_minus(source) or mentions_a_loss(source)
+    return has_square_minus(source) or mentions_a_loss(source) or bool(one_minus_tiny_lines(source))
 
 
 # ------------------------------------------------------------------------- half precision

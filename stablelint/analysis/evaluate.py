@@ -409,6 +409,9 @@ class Evaluator:
             module = frameworks.module_op(qualified)
             if module is not None:
                 return self._module_object(module, qualified, call, scope)
+            layer = frameworks.dense_function(qualified)
+            if layer is not None:
+                return self._dense_output(layer, call, scope)
             return self._other_call(name, call, scope)
         callee = self.of(func, scope) if isinstance(func, (ast.Name, ast.Attribute, ast.Call)) else UNKNOWN_VALUE
         if callee.kind == v.MODULE:
@@ -615,6 +618,20 @@ class Evaluator:
         qualified = self.imports.qualified_name(expr, scope)
         known = qualified and frameworks.function_op(qualified)
         return known[0] if known else None
+
+    def _dense_output(self, layer, call: ast.Call, scope) -> Value:
+        """``tf.layers.dense(x, n, tf.nn.softmax)``: the activation's output of an affine map."""
+        keyword, position, default = layer
+        activation = next((k.value for k in call.keywords if k.arg == keyword), None)
+        if activation is None and len(call.args) > position:
+            activation = call.args[position]
+        kind = self._activation(activation, scope) if activation is not None else default
+        linear = Value(v.LINEAR, "tf", (), call)
+        if kind is None:
+            return Value(v.UNKNOWN, node=call)
+        if kind == v.LINEAR:
+            return linear
+        return Value(kind, "tf", (linear,), call, None, detail="activation of a dense layer")
 
     def _module_call(self, module: Value, call: ast.Call, scope) -> Value:
         spec: ModuleSpec = module.detail

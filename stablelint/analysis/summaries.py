@@ -292,6 +292,9 @@ class ClassFacts:
                     for target in child.targets:
                         if _is_attribute_of(target, me) and target.attr == attr:
                             sets.append(AttributeSet(child.value, child.lineno, method))
+                        elif (element := _unpacked_element(target, child.value, me, attr)) is not None:
+                            # ``self.a_prob, self.v = self._build_net()``: element i of the value
+                            sets.append(AttributeSet(element, child.lineno, method))
                         elif _changes(target, me, attr):
                             changed = True
                 elif kind in (ast.AugAssign, ast.AnnAssign, ast.Delete, ast.For, ast.AsyncFor):
@@ -318,6 +321,19 @@ class ClassFacts:
             if name in self.methods:
                 return self.methods[name]
         return None
+
+
+def _unpacked_element(target: ast.expr, value: ast.expr, me: str, attr: str) -> ast.expr | None:
+    """``value[i]`` (at value's place) where ``target`` is a flat tuple holding ``self.<attr>``
+    at position i; None for anything else (starred, nested, the attribute twice)."""
+    if not isinstance(target, (ast.Tuple, ast.List)) or any(isinstance(e, ast.Starred) for e in target.elts):
+        return None
+    positions = [i for i, e in enumerate(target.elts) if _is_attribute_of(e, me) and e.attr == attr]
+    if len(positions) != 1 or any(_changes(e, me, attr) for e in target.elts if not _is_attribute_of(e, me)):
+        return None
+    if isinstance(value, (ast.Tuple, ast.List)):
+        return value.elts[positions[0]] if len(value.elts) == len(target.elts) else None
+    return ast.copy_location(ast.Subscript(value, ast.Constant(positions[0]), ast.Load()), value)
 
 
 def _changes(target: ast.expr, me: str, attr: str) -> bool:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import ast
 
+from stablelint.analysis import intervals as iv
 from stablelint.analysis import values as v
 from stablelint.analysis.values import Value
 from stablelint.diagnostics import Fix
 from stablelint.fixes import ATOMS
-from stablelint.ir import identifier_of
+from stablelint.ir import constant_value, identifier_of
 from stablelint.rules.base import Context, Invalid, Rule, Valid
 from stablelint.rules.distributions import is_eps
 from stablelint.rules.matching import exp_cannot_overflow, family, fixable
@@ -250,5 +251,84 @@ class SqrtThenClamp(Rule):
         return ctx.fix(node, _wrapped(ctx, root.op, inner), via=via, copied=[variance, low])
 
 
+def _one_minus(expr: ast.expr | None) -> float | None:
+    """c of a bound written ``1 - c`` (``1.0 - 1e-20``) with a small positive c; None otherwise."""
+    if not (isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Sub)):
+        return None
+    left, right = constant_value(expr.left), constant_value(expr.right)
+    if left != 1.0 or right is None or not 0 < right < 1e-2:
+        return None
+    return right
+
+
+class ClampBoundRoundsToOne(Rule):
+    """
+    ## What it does
+    Finds an upper clamp bound written as `1 - eps` that the clamped value's dtype rounds to
+    exactly 1: `F.softmax(z, 1).clamp(max=1 - 1e-20)`, `torch.clamp(p, 1e-8, 1 - 1e-8)` on
+    float32, `np.clip(p, 1e-20, 1 - 1e-20)`, `tf.minimum(p, 1.0 - 1e-10)`, `jnp.clip(p, 0, 1 - 1e-9)`.
+    The dtype is the value's (float32 for PyTorch, TensorFlow, Keras and JAX values where the
+    code does not say, float64 for NumPy), so `np.clip(p, 0, 1 - 1e-8)` in float64 is not
+    reported.
+
+    ## Why is this bad?
+    The clamp is there to keep a probability below 1 ("prevent 1s and hence NaNs"), but
+    `1 - 1e-8` is exactly `1.0` in float32 (the floats next to 1 are 6e-8 apart) and
+    `1 - 1e-20` is `1.0` already in Python's float64: the clamp does nothing, and the
+    `log(1 - p)` or the division by `1 - p` it was meant to protect still reaches `log(0)`
+    or `x / 0`. Outside the default rules STB405 reports the same constant wherever it is written.
+
+    ## Fix safety
+    No fix: the bound the dtype can hold (`1 - torch.finfo(p.dtype).eps`) clamps more than
+    the code wrote; whether that is what it means is the author's call.
+
+    ## References
+    - [torch.finfo](https://pytorch.org/docs/stable/type_info.html#torch.finfo),
+      [numpy.finfo](https://numpy.org/doc/stable/reference/generated/numpy.finfo.html)
+    - Goldberg, *What Every Computer Scientist Should Know About Floating-Point Arithmetic* (1991).
+    """
+
+    code = "STB504"
+    name = "clamp-bound-rounds-to-one"
+    message = "the clamp's bound 1 - eps is exactly 1.0 in this dtype: the clamp does nothing; use 1 - finfo(dtype).eps"
+    fix_safety = "none"
+    on = ("clamp", "minimum")
+    autocast = "In float16 (autocast) any eps below 2.4e-4 vanishes next to 1."
+    valid = [
+        Valid("F.softmax(x, 1).clamp(max=1 - 1e-6)"),
+        Valid("torch.clamp(x, 1e-7, 1 - 1e-7)"),
+        Valid("np.clip(x, 1e-12, 1 - 1e-12)", "numpy"),
+        Valid("torch.clamp(x, max=1 - torch.finfo(x.dtype).eps)"),
+    ]
+    invalid = [
+        Invalid("F.softmax(x, 1).clamp(max=1 - 1e-20)", None),
+        Invalid("torch.clamp(torch.sigmoid(x), 1e-8, 1 - 1e-8)", None),
+        Invalid("np.clip(x, 1e-20, 1 - 1e-20)", None, "numpy"),
+        Invalid("tf.minimum(tf.sigmoid(x), 1.0 - 1e-10)", None, "tf"),
+        Invalid("jnp.clip(jax.nn.sigmoid(x), 0.0, 1 - 1e-9)", None, "jax"),
+    ]
+
+    def check(self, node: ast.AST, clamp: Value, ctx: Context) -> None:
+        parts = clamped_operand(clamp)
+        if parts is None:
+            return
+        clamped, _, high = parts
+        eps = _one_minus(high)
+        if eps is None:
+            return
+        dtype = ctx.dtype_of(clamped) if clamped.known else ("float32" if ctx.deep_learning else "float64")
+        if clamp.framework == "numpy" and not clamped.dtype:
+            dtype = "float64"
+        if iv.rounded(1.0 - eps, dtype) != 1.0:
+            return
+        ctx.covered.add(id(high))  # STB405 (opt-in) would say the same of the constant
+        message = (
+            f"{ctx.text(high)} is exactly 1.0 in {dtype}: the clamp does nothing; "
+            "use 1 - finfo(dtype).eps"
+        )
+        self.report(ctx, node, None, list(clamped.via), message=message)
+
+
 LOG_EXP_RULES = [ExpThenClamp]
 STATISTICS_RULES = [SqrtThenClamp]
+PRECISION_RULES = [ClampBoundRoundsToOne]
