@@ -337,7 +337,7 @@ ARITHMETIC = frozenset({"add", "sub", "rsub", "mul", "div", "neg", "pow"})
 # Words that can start a finding (ops' names, and ``nan``); the text prefilter keys on these.
 TRIGGER_OPS = frozenset({
     "log", "exp", "log1p", "sqrt", "std", "reduce_std", "norm", "vector_norm", "rsqrt", "reciprocal", "atan", "arctan",
-    "det", "inv", "inverse", "solve", "nan", "NaN", "NAN", "lgamma", "gammaln", "moments", "var_mean",
+    "det", "inv", "inverse", "solve", "nan", "NaN", "NAN", "lgamma", "gammaln", "moments", "var_mean", "one_hot", "eye",
 })
 # Words that say a file may compute in half precision: there every line is checked (STB5xx).
 HALF_PRECISION_WORDS = ("half", "float16", "bfloat16", "autocast")

@@ -157,7 +157,9 @@ def loss_lines(source: str, aliases: set[str]) -> tuple[list[int], set[str]]:
 
 # Names assigned on a line that computes one of these are followed to the lines using them
 # (``e = torch.exp(x)`` … ``e - 1``; ``s = x.std(0)`` … ``x / s``).
-_DEFINING_WORDS = ("exp", "std", "var", "norm", "relu", "rand", "det", "inv", "inverse", "nan", "NaN", "NAN")
+_DEFINING_WORDS = (
+    "exp", "std", "var", "norm", "relu", "rand", "det", "inv", "inverse", "nan", "NaN", "NAN", "one_hot", "eye",
+)
 # ... except a module's own layer or buffer of that name: ``h = self.norm(h)`` is a
 # LayerNorm, ``self.std`` a constant. Following every ``h`` of a transformer block from
 # there cost a sixth of the analysis and found nothing.
