@@ -9,6 +9,7 @@ from typing import Iterator
 from stablelint import __version__
 from stablelint.config import DTYPES, OPT_IN_PREFIXES, names_opt_in
 from stablelint.engine import check_source
+from stablelint.noqa import NoqaIndex
 
 
 class Plugin:
@@ -47,7 +48,13 @@ class Plugin:
             found = check_source(source, self.filename, tree=self.tree, dtype=self.assume_dtype)
         finally:
             gc.set_threshold(*thresholds)
+        # stablelint's file-level directive (flake8 applies its own file-level and line directives).
+        exempt = NoqaIndex(source).file_exempt_codes() if found and "stablelint" in source else None
+        if exempt == ():
+            return
         for diagnostic in found:
+            if exempt and diagnostic.code.startswith(exempt):
+                continue
             if diagnostic.code.startswith(OPT_IN_PREFIXES) and not diagnostic.code.startswith(self.opt_in or ("-",)):
                 continue
             # flake8 wants a 0-based column and prints it 1-based, as stablelint does.

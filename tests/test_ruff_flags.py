@@ -126,6 +126,15 @@ def test_file_level_noqa(project):
     assert codes(stablelint(project, "m.py").stdout) == ["STB101", "STB106"]
 
 
+def test_file_level_noqa_in_flake8_too(project):
+    (project / "m.py").write_text("# stablelint: noqa: STB106\n" + TWO)
+    flake8 = subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", "--select", "STB", "m.py"], cwd=project, env=environment(),
+        capture_output=True, text=True, timeout=300,
+    )
+    assert [line.split()[1] for line in flake8.stdout.splitlines()] == ["STB101"], flake8.stderr
+
+
 def test_add_noqa_with_a_reason(project):
     result = stablelint(project, "--add-noqa=legacy numerics", "m.py")
     assert result.returncode == 0 and "Added 2 noqa directives." in result.stderr
