@@ -109,6 +109,8 @@ def check_source(
     if tree is None:
         tree = parse(source, path)
     imports = ImportTable.from_tree(tree)
+    if index is not None and (relative := index.relative(path)) is not None:
+        imports.adopt(index.reexported_modules(relative, tree))  # ``from mypkg.backend import np``
     registry = OpRegistry(tree, imports)
     aliases = imports.local_aliases(frameworks.TRIGGER_OPS) | registry.names(frameworks.TRIGGER_OPS)
     lines = candidate_lines(source, aliases)

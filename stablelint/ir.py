@@ -111,6 +111,13 @@ class ImportTable:
                         pending.extend(children)
         return table
 
+    def adopt(self, handed_on: dict[str, str]) -> None:
+        """Names a project module hands on from a library (``analysis.project``): ``np`` of
+        ``from mypkg.backend import np`` is ``numpy`` itself (or ``autograd.numpy``)."""
+        for local, qualified in handed_on.items():
+            if local not in self._conflicting:
+                self.names[local] = qualified
+
     def qualified_name(self, expr: ast.expr, env: "Env | None" = None) -> str | None:
         """``F.softmax`` -> ``torch.nn.functional.softmax`` when ``F`` is an import (and
         not a local name of the scope at hand, such as a parameter called ``log``)."""

@@ -100,3 +100,25 @@ def test_numpy_like_from_the_config_file_and_the_command_line(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.stablelint]\nnumpy-like = "mypkg.np"\n')
     bad = run()
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "numpy-like" in bad.stderr
+
+
+def test_a_project_module_that_hands_on_a_library_is_that_library():
+    from stablelint.analysis.project import MemoryFiles, ProjectIndex
+
+    source = (
+        "from mypkg.backend import np\nfrom mypkg import numpy_all as mnp\n\n\ndef f(x):\n"
+        "    return np.log(1 + x) + mnp.log(1 + x)\n"
+    )
+    files = MemoryFiles({
+        "mypkg/__init__.py": "", "mypkg/backend.py": "import autograd.numpy as np\n",
+        "mypkg/numpy_all.py": "from numpy import *\n", "use.py": source,
+    })
+    index = ProjectIndex("/project", files=files)
+    found = check_source(source, "use.py", project=index)
+    assert [d.code for d in found] == ["STB106", "STB106"]
+    fixes = [d.fix for d in found]
+    assert all(fix is not None for fix in fixes)
+    assert [edit.content for fix in fixes for edit in fix.edits] == ["np.log1p(x)", "mnp.log1p(x)"]
+    assert not [item for fix in fixes for item in fix.imports]  # nothing imported: numpy stays autograd's
+    # Without the project, the names are unknown: silent.
+    assert check_source(source, "use.py", project=False) == []

@@ -131,6 +131,12 @@ class Target:
         return f"{self.analysis.dotted}.{self.name}" if self.name else self.analysis.dotted
 
 
+# Libraries whose modules a project may hand on under its own name (``mypkg.backend.np``).
+_LIBRARIES = frozenset({
+    "numpy", "scipy", "torch", "tensorflow", "jax", "keras", "autograd", "cupy", "cupyx", "trax", "math",
+})
+
+
 def _folder(relative: str) -> str:
     folder = os.path.dirname(relative)
     return folder.replace(os.sep, "/")
@@ -473,6 +479,51 @@ class ProjectIndex:
                 break
             current, path, attributes = f"{current}.{attributes[0]}", deeper, attributes[1:]
         return self._within(path, attributes, depth)
+
+    def reexported_modules(self, relative: str, tree: ast.Module) -> dict[str, str]:
+        """Local names of ``relative`` that a project module hands on from a library:
+        ``from mypkg.backend import np`` where backend.py says ``import autograd.numpy as np``,
+        ``from mypkg import np`` where mypkg/np.py says ``from numpy import *``.
+        Local name -> the library module's qualified name."""
+        found: dict[str, str] = {}
+        for local, binding in bindings_of(tree, relative, self.files).items():
+            dotted = binding.module
+            if binding.attr is not None:
+                path = self.module_path(binding.bases, binding.module)
+                handed_on = self._imported_there(path, binding.attr) if path is not None else None
+                if handed_on is not None:
+                    found[local] = handed_on
+                    continue
+                dotted = f"{binding.module}.{binding.attr}" if binding.module else binding.attr
+            path = self.module_path(binding.bases, dotted)
+            star = self._star_import_of(path) if path is not None else None
+            if star is not None:
+                found[local] = star
+        return found
+
+    def _imported_there(self, path: str, name: str) -> str | None:
+        analysis = self.analysis(path)
+        if analysis is None:
+            return None
+        qualified = analysis.evaluator.imports.names.get(name)
+        if qualified is None or qualified.split(".")[0] not in _LIBRARIES:
+            return None
+        self.consulted.add(path)
+        return qualified
+
+    def _star_import_of(self, path: str) -> str | None:
+        analysis = self.analysis(path)
+        if analysis is None:
+            return None
+        stars = [
+            statement.module for statement in analysis.tree.body
+            if isinstance(statement, ast.ImportFrom) and not statement.level and statement.module
+            and any(alias.name == "*" for alias in statement.names)
+        ]
+        if len(stars) != 1 or stars[0].split(".")[0] not in _LIBRARIES:
+            return None
+        self.consulted.add(path)
+        return stars[0]
 
     def _within(self, path: str, attributes: list[str], depth: int) -> Target | None:
         if not attributes:

@@ -139,7 +139,7 @@ class Context:
     def spell(self, qualified_name: str, *, like: Op | None = None) -> tuple[str, tuple[Import, ...]]:
         """Spell a stable function the way this file spells ``like``'s function."""
         from_import = like is not None and isinstance(like.call.func, ast.Name)
-        if like is not None and not like.method and self.uses_a_shim:
+        if like is not None and not like.method:
             # Through the module ``like`` was written with: ``onp.log1p`` beside ``onp.log``
             # in a file that also imports autograd's numpy as ``np``, and the other way round.
             root = like.call.func
@@ -147,10 +147,13 @@ class Context:
                 root = root.value
             bound = self.imports.names.get(root.id) if isinstance(root, ast.Name) else None
             module = frameworks.SPELLING_ALIASES.get(bound, bound) if bound else None
-            if module and qualified_name.startswith(module + ".") and not self.env.is_local(root.id):
+            same_module = module is not None and qualified_name.rpartition(".")[0] == module
+            within = module and qualified_name.startswith(module + ".") and (same_module or self.uses_a_shim)
+            if within and not self.env.is_local(root.id):
                 return root.id + qualified_name[len(module):], ()
-            shim_package = bound.split(".")[0] if bound and frameworks.shim_of(bound) else ""
-            return spell(qualified_name, self.imports, from_import=from_import, shim_package=shim_package)
+            if self.uses_a_shim:
+                shim_package = bound.split(".")[0] if bound and frameworks.shim_of(bound) else ""
+                return spell(qualified_name, self.imports, from_import=from_import, shim_package=shim_package)
         return spell(qualified_name, self.imports, from_import=from_import)
 
     def _rewrites_a_registered_op(self, node: ast.AST, copied: list[ast.AST]) -> bool:
