@@ -429,8 +429,8 @@ class Evaluator:
             name = getattr(call.func, "id", None) or _short(self.text(call.func))
             return value.remote(f"{name} is {op.qualified_name} through this file's op registry")
         kind = op.kind
-        if kind == "identity":
-            return self.of(op.input, scope)
+        if kind == "identity":  # ``.detach()``, ``stop_gradient``: the same value, without a gradient
+            return replace(self.of(op.input, scope), detached=True)
         if kind in frameworks.ARITHMETIC:
             positional, keywords = op.other_args()
             if keywords or (kind != "neg" and len(positional) != 1) or op.input is None:

@@ -60,6 +60,7 @@ class Value:
     origin: str | None = None  # how a non-local value reached the use, said in messages
     detail: object = None  # kind-specific: a ModuleSpec, an attribute name …
     dtype: str | None = None  # float16/bfloat16/float32/float64 where the code says so (a cast, dtype=)
+    detached: bool = False  # cut from the autodiff graph (``.detach()``, ``stop_gradient``): no gradient flows back
 
     @property
     def known(self) -> bool:

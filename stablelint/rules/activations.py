@@ -692,6 +692,8 @@ class WhereGuardedSoftplus(Rule):
         ctx.covered.add(id(softplus))  # STB108 stays silent on the branch this where guards or we report
         if framework == "numpy" and not written_log:
             return  # np.where(x > t, x, np.log1p(np.exp(x))): exact; NumPy has no gradient to spoil
+        if framework != "numpy" and not ctx.gradient_flows(node, exp):
+            return  # the forward value is right; only the gradient of the unused branch is NaN
         via = list(softplus_value.via + exp.via)
         fix = None
         if fixable(softplus_value, exp) and not via:

@@ -12,6 +12,7 @@ from typing import ClassVar, Iterable
 from stablelint import frameworks
 from stablelint.analysis import conditions
 from stablelint.analysis.evaluate import Evaluator, Ranges, dtype_of, known_ends
+from stablelint.analysis.gradients import GradientContext
 from stablelint.analysis.registry import OpRegistry
 from stablelint.analysis.shapes import Shapes
 from stablelint.analysis.values import Value
@@ -75,6 +76,7 @@ class Context:
         self.precision_evidence = None
         self.ranges = Ranges(dtype, self.evaluator.autocast)
         self.shapes = Shapes(imports)
+        self.gradients = GradientContext(self.evaluator.tree, imports)
         self.covered: set[int] = set()  # ids of nodes an STB1xx finding already explains
         self.inside_reported_sums: set[int] = set()  # nodes of a sum already reported whole
         self.diagnostics: list[Diagnostic] = []
@@ -100,6 +102,11 @@ class Context:
     def known_ends(self, value: Value | None) -> tuple[bool, bool]:
         """Whether the code establishes the lower and the upper end of ``range(value)``."""
         return known_ends(self.ranges, value)
+
+    def gradient_flows(self, node: ast.AST | None, value: Value | None = None) -> bool:
+        """Can a gradient flow through ``value`` at ``node``? False inside no-grad code, data
+        preparation, NumPy/math values and detached values (``analysis.gradients``)."""
+        return self.gradients.flows(node, value)
 
     def shape(self, value: Value | None) -> tuple | None:
         """The value's shape (sizes, None where unknown), or None when its rank is unknown."""

@@ -377,6 +377,8 @@ class StdPlusEps(Rule):
             # NumPy takes no gradient; torch.std's is 0 at zero variance; a ``.std()`` method
             # is NumPy's or PyTorch's (TensorFlow's tensors have none; JAX's is rarely used).
             return
+        if not ctx.gradient_flows(node, root):
+            return  # the hazard is the gradient's: no_grad, data preparation, a detached value
         via = list(total.via + root.via)
         fix = self.fix(ctx, node, root, eps[0], framework, via) if fixable(root) and roots[0].node else None
         self.report(ctx, node, fix, via, origins=[root])
@@ -626,6 +628,8 @@ class NaiveNorm(Rule):
         total = root.operand()
         if (family(root.op, total.op) or _file_framework(ctx, root, method=total.op)) != "torch":
             return
+        if not ctx.gradient_flows(node, root) and ctx.dtype_of(total) not in ("float16", "bfloat16"):
+            return  # no gradient is taken, and the squares do not overflow outside half precision
         via = list(root.via + total.via)
         fix = self.fix(ctx, node, root, total, samples, via) if fixable(total) else None
         self.report(ctx, node, fix, via, origins=[total])

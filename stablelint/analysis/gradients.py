@@ -1,0 +1,131 @@
+"""Gradient context: where no gradient is ever taken of a value.
+
+A hazard that lives only in the gradient (``sqrt(var) + eps``: an infinite derivative at zero
+variance; ``sqrt(sum(x ** 2))`` at 0; the unselected branch of a ``where``) is no hazard where
+no gradient flows:
+
+- inside ``with torch.no_grad():``, ``torch.inference_mode()``, ``torch.set_grad_enabled(False)``
+  and functions decorated with them;
+- in data loading and preparation: ``Dataset.__getitem__`` and the other methods of a
+  ``Dataset``/``DataModule``/``Sampler``/transform class, ``collate`` functions, and functions
+  whose name says they prepare data (``preprocess``, ``normalize_features``, ``load_...``);
+- for values computed by NumPy or ``math`` (they are not differentiated, autograd aside), and
+  values cut from the graph with ``.detach()``, ``stop_gradient`` or ``.numpy()``.
+
+``GradientContext.flows(node, value)`` says False where one of these holds, and True
+otherwise (a gradient may flow: the default of code that trains).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Iterable
+
+from stablelint.analysis import values as v
+from stablelint.analysis.values import Value
+
+# Calls whose ``with`` block or decorator switch gradients off.
+_NO_GRAD_CALLS = frozenset({"no_grad", "inference_mode", "enable_grad_off"})
+_SET_GRAD = "set_grad_enabled"
+# Classes whose methods load or prepare data (bases and names): no gradient is taken there.
+_DATA_CLASS = re.compile(
+    r"(?:\w*Dataset|\w*DataModule|\w*DataLoader|\w*Sampler|\w*Transform|\w*Transforms|\w*Preprocessor"
+    r"|\w*Augment\w*|\w*Collator|\w*FeatureExtractor|\w*Tokenizer)"
+)
+_DATA_FUNCTION = re.compile(
+    r"(?:__getitem__|__iter__|__next__|collate\w*|\w*_collate\w*|preprocess\w*|\w*_preprocess\w*|pre_process\w*"
+    r"|prepare_data\w*|prepare_\w*data\w*|load_\w*|read_\w*|transform_\w*|augment\w*|normalize_(?:features|data|input"
+    r"|inputs|image|images|audio|dataset)\w*|standardi[sz]e\w*|featurize\w*|make_dataset\w*|build_dataset\w*"
+    r"|get_batch\w*|generate_data\w*|synthetic\w*)"
+)
+# Calls that cut a value from the graph.
+_DETACHING = frozenset({"detach", "stop_gradient", "numpy", "item", "tolist", "cpu_numpy", "detach_"})
+_NOT_DIFFERENTIATED = frozenset({"numpy", "math"})
+
+
+class GradientContext:
+    """The regions of one file where no gradient flows, found the first time they are asked for."""
+
+    def __init__(self, tree: ast.Module, imports) -> None:
+        self._tree = tree
+        self._imports = imports
+        self._regions: list[tuple[int, int, str]] | None = None
+
+    def flows(self, node: ast.AST | None, value: Value | None = None) -> bool:
+        """Can a gradient flow through ``value`` computed at ``node``?"""
+        return self.reason_none_flows(node, value) is None
+
+    def reason_none_flows(self, node: ast.AST | None, value: Value | None = None) -> str | None:
+        """Why no gradient flows at ``node`` through ``value`` (a phrase), or None."""
+        if value is not None:
+            said = _value_reason(value)
+            if said is not None:
+                return said
+        if node is None or not hasattr(node, "lineno"):
+            return None
+        if self._regions is None:
+            self._regions = list(self._find())
+        for first, last, reason in self._regions:
+            if first <= node.lineno <= last:
+                return reason
+        return None
+
+    def _find(self) -> Iterable[tuple[int, int, str]]:
+        for node in ast.walk(self._tree):
+            if isinstance(node, (ast.With, ast.AsyncWith)) and node.body:
+                for item in node.items:
+                    if self._switches_off(item.context_expr):
+                        yield node.body[0].lineno, node.end_lineno or node.lineno, "inside a no-grad block"
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+                first, last = node.body[0].lineno, node.end_lineno or node.lineno
+                if any(self._switches_off(decorator) for decorator in node.decorator_list):
+                    yield first, last, f"{node.name} runs without gradients"
+                elif _DATA_FUNCTION.fullmatch(node.name):
+                    yield first, last, f"{node.name} prepares data"
+            elif isinstance(node, ast.ClassDef):
+                bases = [_last_name(base) for base in node.bases]
+                if _DATA_CLASS.fullmatch(node.name) or any(_DATA_CLASS.fullmatch(base) for base in bases if base):
+                    yield node.lineno, node.end_lineno or node.lineno, f"{node.name} prepares data"
+
+    def _switches_off(self, expr: ast.expr) -> bool:
+        call = expr if isinstance(expr, ast.Call) else None
+        func = call.func if call is not None else expr
+        name = _last_name(func)
+        qualified = self._imports.qualified_name(func) or ""
+        if name in _NO_GRAD_CALLS:
+            return qualified.startswith("torch") or name in ("no_grad", "inference_mode")
+        if name == _SET_GRAD and call is not None and call.args:
+            flag = call.args[0]
+            return isinstance(flag, ast.Constant) and flag.value is False
+        return False
+
+
+def _last_name(expr: ast.expr) -> str:
+    if isinstance(expr, ast.Call):
+        expr = expr.func
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    if isinstance(expr, ast.Name):
+        return expr.id
+    return ""
+
+
+def _value_reason(value: Value, depth: int = 0) -> str | None:
+    """No gradient flows through a NumPy/math value, nor one cut from the graph: said of the
+    value itself or of every operand it is computed from."""
+    if depth > 8:
+        return None
+    if value.framework in _NOT_DIFFERENTIATED:
+        return f"{value.framework} takes no gradient"
+    node = value.node
+    if value.detached or isinstance(node, ast.Call) and _last_name(node.func) in _DETACHING:
+        return "the value is detached from the graph"
+    if value.kind in (v.CONST, v.RANGED):
+        return "a constant takes no gradient"
+    if not value.operands or value.kind in (v.UNKNOWN, v.MODULE, v.LINEAR):
+        return None
+    reasons = [_value_reason(operand, depth + 1) for operand in value.operands]
+    if all(reasons):
+        return next((reason for reason in reasons if "constant" not in reason), reasons[0])
+    return None
