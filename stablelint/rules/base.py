@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Iterable
 
 from stablelint import frameworks
-from stablelint.analysis import conditions
+from stablelint.analysis import conditions, uses
 from stablelint.analysis.evaluate import Evaluator, Ranges, dtype_of, known_ends
 from stablelint.analysis.gradients import GradientContext
 from stablelint.analysis.registry import OpRegistry
@@ -118,6 +118,11 @@ class Context:
         if written is None:
             return False
         return conditions.guarded(self.env.function or self.evaluator.tree, node, written, hazard)
+
+    def digits_reach_result(self, node: ast.AST) -> bool:
+        """False where ``node``'s value is rounded or only compared with a threshold right
+        after: its last digits reach nothing (``analysis.uses``)."""
+        return uses.digits_reach_result(self.env.function or self.evaluator.tree, node)
 
     def op(self, expr: ast.expr | None, kind: str | None = None) -> Op | None:
         """The canonical op computing ``expr`` (through definitions); ``op.via`` says how."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from stablelint import frameworks
+from stablelint.analysis import digits
 from stablelint.analysis import intervals as iv
 from stablelint.analysis import values as v
 from stablelint.analysis.values import Value
@@ -589,6 +590,15 @@ class LogOnePlus(Rule):
     name such as `n`, `num_tokens`, `seq_len`): for an integer `x >= 1`, `log(1 + x)` loses
     nothing. `log(1 + exp(x))` is STB108's (softplus), not this rule's.
 
+    Reported only where more than half of the dtype's digits are lost at an `x` the code
+    plausibly computes: NumPy, `math` and Python floats compute in float64, where that takes
+    `|x| < 1e-8` — reported only when the code proves `x` lies there (a cast to float32 or
+    float16 makes it the smaller dtype's case). Also silent: `x` proven large (`|x| >= 2.5e-4`
+    in float32), a uniform draw (`log(1 - torch.rand(n))`), and a result rounded or only
+    compared with a threshold right after. `log(1 - p)` of a probability (a softmax output)
+    is reported for its real hazard instead: `p` rounding to 1 gives `-inf`, which `log1p(-p)`
+    does not avoid.
+
     ## Fix safety
     Safe: `log1p(x)` equals `log(1 + x)` wherever the original is accurate, and is more
     accurate where it is not.
@@ -620,19 +630,22 @@ class LogOnePlus(Rule):
         Valid("np.log(n + 1)", "numpy"),
         Valid("np.log(1 + x.shape[0])", "numpy"),
         Valid("torch.log(1 + torch.floor(t / period))"),
+        Valid("np.log(1 + x)", "numpy"),
+        Valid("math.log(1 + x)", "math"),
+        Valid("torch.log(1 + torch.rand(n))"),
+        Valid("int(torch.log(1 + x))"),
     ]
     invalid = [
         Invalid("torch.log(1 + x)", "torch.log1p(x)", domain="gt_minus_one"),
         Invalid("(x + 1).log()", "x.log1p()", domain="gt_minus_one"),
         Invalid("(1 + 2 * x).log()", "(2 * x).log1p()", domain="gt_minus_half"),
-        Invalid("np.log(1 + x)", "np.log1p(x)", "numpy", domain="gt_minus_one"),
-        Invalid("np.log(1.0 + x)", "np.log1p(x)", "numpy", domain="gt_minus_one"),
-        Invalid("math.log(1 + x)", "math.log1p(x)", "math", domain="gt_minus_one"),
+        Invalid("np.log(1 + 1e-10 * np.tanh(x))", "np.log1p(1e-10 * np.tanh(x))", "numpy"),
+        Invalid("np.log(1.0 + np.clip(x, -1e-9, 1e-9))", "np.log1p(np.clip(x, -1e-9, 1e-9))", "numpy"),
         Invalid("tf.math.log(1 + x)", "tf.math.log1p(x)", "tf", domain="gt_minus_one"),
         Invalid("jnp.log(x + 1)", "jnp.log1p(x)", "jax", domain="gt_minus_one"),
         Invalid("torch.log(1 + torch.exp(-torch.abs(x)))", "torch.log1p(torch.exp(-torch.abs(x)))"),
         Invalid("torch.log(1 - x)", "torch.log1p(-x)", domain="lt_one"),
-        Invalid("np.log(1.0 - x)", "np.log1p(-x)", "numpy", domain="lt_one"),
+        Invalid("np.log(1.0 - 1e-10 * np.tanh(x))", "np.log1p(-1e-10 * np.tanh(x))", "numpy"),
         Invalid("torch.log(torch.add(x, 1))", "torch.log1p(x)", domain="gt_minus_one"),
     ]
 
@@ -662,6 +675,23 @@ class LogOnePlus(Rule):
         if all(looks_like_count(ctx, node_) or is_constant_expression(ctx, node_) for node_ in nodes):
             return
         via = list(argument.via)
+        dtype = ctx.dtype_of(log)
+        if len(rest) == 1 and rest[0].sign < 0 and _reaches_one(ctx, rest[0].value, dtype):
+            # log(1 - p) of a probability: the hazard is p rounding to 1 (-inf), which log1p(-p)
+            # keeps; the small-p digits are not what goes wrong.
+            message = (
+                "log(1 - p) is -inf where the probability p rounds to 1, and log1p(-p) is too; "
+                "compute it from the logits (log_softmax / logsigmoid)"
+            )
+            ctx.covered.add(id(node))  # the interval rule's log of 0 says the same
+            self.report(ctx, node, None, via, origins=[argument], message=message)
+            return
+        small = rest[0].value if len(rest) == 1 else None
+        interval = ctx.range(small) if small is not None else _minus_one(ctx.range(argument))
+        if digits.near_one(small or argument, interval, dtype) is None:
+            return  # at most half the digits go where x can be (float64, x large, a uniform draw)
+        if not ctx.digits_reach_result(node):
+            return  # rounded or compared with a threshold right after: the digits reach nothing
         fix = self.fix(ctx, node, log.op, rest, via) if argument.local else None
         message = None
         if all(term.sign < 0 for term in rest):
@@ -698,6 +728,12 @@ class ExpMinusOne(Rule):
     below the dtype's resolution next to 1 the result is exactly 0, and for slightly
     larger `x` most digits are lost. `expm1(x)` is accurate everywhere.
 
+    Reported only where more than half of the dtype's digits are lost at an `x` the code
+    plausibly computes: NumPy, `math` and Python floats compute in float64, where that takes
+    `|x| < 1e-8` and is reported only when the code proves `x` lies there. Also silent: `x`
+    proven large, and a result rounded or only compared with a threshold right after
+    (`(ratio - 1).abs() > clip_coef`).
+
     ## Fix safety
     Safe: `expm1(x)` equals `exp(x) - 1` wherever the original is accurate, and is more
     accurate where it is not.
@@ -726,19 +762,21 @@ class ExpMinusOne(Rule):
         Valid("torch.exp(x - 1)"),
         Valid("math.exp(2) - 1", "math"),
         Valid("np.exp(np.pi / 2) - 1", "numpy"),
+        Valid("np.exp(x) - 1", "numpy"),
+        Valid("math.exp(x) - 1", "math"),
+        Valid("(torch.exp(x) - 1).abs() > 0.2"),
     ]
     invalid = [
         Invalid("torch.exp(x) - 1", "torch.expm1(x)"),
         Invalid("x.exp() - 1.0", "x.expm1()"),
         Invalid("(x / 2).exp() - 1", "(x / 2).expm1()"),
         Invalid("torch.exp(x) - torch.ones_like(x)", "torch.expm1(x)"),
-        Invalid("np.exp(x) - 1", "np.expm1(x)", "numpy"),
-        Invalid("math.exp(x) - 1", "math.expm1(x)", "math"),
+        Invalid("np.exp(1e-10 * np.tanh(x)) - 1", "np.expm1(1e-10 * np.tanh(x))", "numpy"),
         Invalid("tf.exp(x) - 1", "tf.math.expm1(x)", "tf"),
         Invalid("jnp.exp(x) - 1", "jnp.expm1(x)", "jax"),
         Invalid("1 - torch.exp(x)", "-torch.expm1(x)"),
         Invalid("torch.sub(torch.exp(x), 1)", "torch.expm1(x)"),
-        Invalid("1.0 - np.exp(-x)", "-np.expm1(-x)", "numpy"),
+        Invalid("1.0 - np.exp(-np.clip(x, 0, 1e-9))", "-np.expm1(-np.clip(x, 0, 1e-9))", "numpy"),
     ]
 
     def check(self, node: ast.AST, difference: Value, ctx: Context) -> None:
@@ -761,6 +799,8 @@ class ExpMinusOne(Rule):
             return
         if exp.local and is_constant_expression(ctx, exp.op.input):
             return  # exp(2) - 1 is a number, computed once
+        if not _loses_half_the_digits(ctx, node, exp):
+            return
         fix = self.fix(ctx, node, exp.op, list(exp.via), negative=exp_sign < 0) if fixable(exp) else None
         message = "1 - exp(x) loses precision when |x| is small; use -expm1(x)" if exp_sign < 0 else None
         self.report(ctx, node, fix, list(exp.via), origins=[exp], message=message)
@@ -781,6 +821,8 @@ class ExpMinusOne(Rule):
         if exp.op is None or exp.op.input is None or not takes_only_input(exp.op):
             return
         if exp.local and is_constant_expression(ctx, exp.op.input):
+            return
+        if not _loses_half_the_digits(ctx, node, exp):
             return
         pair = {id(exps[0].node), id(units[0].node)}
         if any(
@@ -807,6 +849,29 @@ class ExpMinusOne(Rule):
         if negative:
             content = f"-{content}"  # 1 - exp(x) = -expm1(x)
         return ctx.fix(node, content, imports=imports, via=via, copied=[exp.input])
+
+
+def _loses_half_the_digits(ctx: Context, node: ast.AST, exp: Value) -> bool:
+    """``exp(x) - 1`` loses more than half the digits of its dtype at a plausible ``x``, and
+    they reach the result (not rounded or only compared with a threshold right after)."""
+    if digits.near_one(exp.operand(), ctx.range(exp.operand()), ctx.dtype_of(exp)) is None:
+        return False
+    return ctx.digits_reach_result(node)
+
+
+def _reaches_one(ctx: Context, term: Value, dtype: str) -> bool:
+    """A probability (softmax output, a value proven to lie in [0, 1]) that can round to 1."""
+    inner = term
+    while inner.kind == v.INDEX and inner.operands:
+        inner = inner.operand()
+    if softmax_of(inner) is None and inner.kind != "sigmoid":
+        return False
+    interval = ctx.range(term)
+    return interval is not None and interval.lo >= 0 and interval.hi >= 1 - iv.EPS.get(dtype, 2.0 ** -23) / 2
+
+
+def _minus_one(interval):
+    return None if interval is None else iv.sub(interval, iv.point(1.0))
 
 
 class NaiveSoftplus(Rule):

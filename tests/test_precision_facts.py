@@ -1,0 +1,100 @@
+"""The analysis facts that keep findings to real consequences: digits lost next to 1 per
+dtype, how a result is used, and where no gradient flows."""
+
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+import pytest
+
+from stablelint.analysis import digits, intervals, uses
+from stablelint.analysis import values as v
+from stablelint.analysis.gradients import GradientContext
+from stablelint.engine import check_source
+from stablelint.ir import ImportTable
+
+UNKNOWN = v.Value(v.UNKNOWN)
+
+
+@pytest.mark.parametrize("dtype, numpy_dtype", [("float16", np.float16), ("float32", np.float32),
+                                                ("float64", np.float64)])
+def test_half_the_digits_threshold_matches_numpy(dtype, numpy_dtype):
+    # At the threshold, log(1 + x) computed in the dtype keeps about half of its digits.
+    x = numpy_dtype(digits.half_digits_threshold(dtype))
+    naive = np.log(numpy_dtype(1) + x)
+    exact = np.log1p(np.float64(x))
+    kept = -np.log10(abs(float(naive) - exact) / exact + 1e-300)
+    assert digits.DIGITS[dtype] / 2 - 1.5 <= kept <= digits.DIGITS[dtype] / 2 + 1.5
+
+
+def test_unknown_values_are_a_claim_in_float32_only():
+    assert digits.near_one(UNKNOWN, None, "float32") is not None
+    assert digits.near_one(UNKNOWN, None, "float16") is not None
+    assert digits.near_one(UNKNOWN, None, "float64") is None
+
+
+def test_a_proven_range_decides():
+    assert digits.near_one(UNKNOWN, intervals.Interval(0.5, 10.0), "float32") is None  # x large
+    assert digits.near_one(UNKNOWN, intervals.Interval(-1e-12, 1e-12), "float64") is not None
+    assert digits.near_one(UNKNOWN, intervals.Interval(0.0, 1.0), "float64") is None
+    witness = digits.near_one(UNKNOWN, intervals.Interval(0.0, 1.0), "float32")
+    assert witness is not None and witness.lost > digits.DIGITS["float32"] / 2
+    # The witness is real: at it, float32's log(1 + x) has lost more than half its digits.
+    x = np.float32(witness.witness)
+    error = abs(float(np.log(np.float32(1) + x)) - np.log1p(float(x))) / np.log1p(float(x))
+    assert error > 10 ** (-digits.DIGITS["float32"] / 2)
+
+
+def test_a_uniform_draw_is_no_claim():
+    draw = v.Value("rand", "torch")
+    assert digits.near_one(draw, intervals.Interval(0.0, 1.0), "float32") is None
+    assert digits.near_one(v.Value(v.NEG, "torch", (draw,)), intervals.Interval(-1.0, 0.0), "float32") is None
+
+
+def _first(tree: ast.AST, kind: type) -> ast.AST:
+    return next(node for node in ast.walk(tree) if isinstance(node, kind))
+
+
+@pytest.mark.parametrize("code, reaches", [
+    ("y = torch.exp(x) - 1", True),
+    ("y = int(torch.exp(x) - 1)", False),
+    ("y = round(-(torch.exp(x) - 1))", False),
+    ("y = (torch.exp(x) - 1).abs() > clip", False),
+    ("y = (torch.exp(x) - 1).abs() > 0", True),
+    ("y = (torch.exp(x) - 1).astype(np.int64)", False),
+    ("y = f(torch.exp(x) - 1)", True),
+    ("y = w * (torch.exp(x) - 1)", True),
+])
+def test_digits_reach_the_result(code, reaches):
+    tree = ast.parse(code)
+    difference = next(node for node in ast.walk(tree) if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub))
+    assert uses.digits_reach_result(tree, difference) is reaches
+
+
+@pytest.mark.parametrize("code, flows", [
+    ("with torch.no_grad():\n    y = f(x)", False),
+    ("with torch.inference_mode():\n    y = f(x)", False),
+    ("with torch.set_grad_enabled(False):\n    y = f(x)", False),
+    ("with torch.set_grad_enabled(True):\n    y = f(x)", True),
+    ("@torch.no_grad()\ndef g(x):\n    y = f(x)", False),
+    ("def train(x):\n    y = f(x)", True),
+    ("def preprocess(x):\n    y = f(x)", False),
+    ("class Data(torch.utils.data.Dataset):\n    def __getitem__(self, i):\n        y = f(i)", False),
+])
+def test_gradient_regions(code, flows):
+    tree = ast.parse("import torch\n" + code)
+    call = next(node for node in ast.walk(tree) if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "f")
+    assert GradientContext(tree, ImportTable.from_tree(tree)).flows(call) is flows
+
+
+def test_detached_and_numpy_values_take_no_gradient():
+    source = (
+        "import torch\nimport numpy as np\n"
+        "def f(x, h):\n"
+        "    a = torch.sqrt(x.detach().var(0)) + 1e-5\n"
+        "    b = torch.sqrt(x.var(0)) + 1e-5\n"
+        "    return a, b\n"
+    )
+    found = [(d.line, d.code) for d in check_source(source)]
+    assert found == [(5, "STB202")]
