@@ -18,6 +18,7 @@ import struct
 from dataclasses import replace
 
 from stablelint import frameworks
+from stablelint.analysis import shifts
 from stablelint.analysis import values as v
 from stablelint.analysis.autocast import FLOAT32 as AUTOCAST_FLOAT32
 from stablelint.analysis.autocast import LOWER as AUTOCAST_LOWER
@@ -1040,6 +1041,8 @@ class Ranges:
             if operands[0] is None and operands[1] is None:
                 return None
             return iv.maximum(*known) if kind == "maximum" else iv.minimum(*known)
+        if kind == v.SUB and shifts.is_max_shifted(value):
+            return iv.Interval(-iv.INF, 0.0)  # x - max(x), however far the max was computed
         if first is None and not _is_affine(value, operands):
             return None  # computed from something unknown: unknown (``abs(x)``, ``x ** 2`` too)
         if kind == v.INDEX or kind == "max" or kind == "mean":

@@ -1029,6 +1029,8 @@ class NaiveLogAddExp(Rule):
         if found[0].sign < 0 or any(term.value.op.input is None for term in found):
             return
         first, second = found[0].value, found[1].value
+        if all(is_nonpositive(ctx, term.value.op.input) for term in found):
+            return  # the maximum is already subtracted: neither exp overflows, one of them is 1
         via = list(argument.via + first.via + second.via)
         if found[1].sign < 0:
             message = "log(exp(a) - exp(b)) overflows and cancels; use a + log(-expm1(b - a)) where a > b"

@@ -186,6 +186,9 @@ def is_nonpositive(ctx: Context, expr: ast.expr | None) -> bool:
         return False
     if is_shifted_by_max(ctx, expr) or sign(ctx, expr) == NONPOSITIVE:
         return True
+    interval = ctx.range(ctx.value(expr))
+    if interval is not None and interval.hi <= 0:
+        return True  # the value model proves it (a max subtracted in a helper, a log-probability)
     resolved = ctx.resolve(expr)
     if isinstance(resolved, ast.BinOp) and isinstance(resolved.op, (ast.Mult, ast.Div)):
         sides = (resolved.left, resolved.right) if isinstance(resolved.op, ast.Mult) else (resolved.left,)
