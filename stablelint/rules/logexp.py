@@ -680,8 +680,8 @@ class LogOnePlus(Rule):
             # log(1 - p) of a probability: the hazard is p rounding to 1 (-inf), which log1p(-p)
             # keeps; the small-p digits are not what goes wrong.
             message = (
-                "log(1 - p) is -inf where the probability p rounds to 1, and log1p(-p) is too; "
-                "compute it from the logits (log_softmax / logsigmoid)"
+                "log(1 - p) is -inf where p rounds to 1 (a saturated softmax, sigmoid or tanh), and log1p(-p) "
+                "is too; compute it from the logits (log_softmax / logsigmoid / 2 * (log(2) - x - softplus(-2x)))"
             )
             ctx.covered.add(id(node))  # the interval rule's log of 0 says the same
             self.report(ctx, node, None, via, origins=[argument], message=message)
@@ -860,14 +860,12 @@ def _loses_half_the_digits(ctx: Context, node: ast.AST, exp: Value) -> bool:
 
 
 def _reaches_one(ctx: Context, term: Value, dtype: str) -> bool:
-    """A probability (softmax output, a value proven to lie in [0, 1]) that can round to 1."""
-    inner = term
-    while inner.kind == v.INDEX and inner.operands:
-        inner = inner.operand()
-    if softmax_of(inner) is None and inner.kind != "sigmoid":
-        return False
+    """A value the code proves to lie in [0, 1] and to reach 1 in ``dtype`` (a softmax, a
+    sigmoid, ``tanh(x) ** 2``): ``1 - term`` rounds to 0 there."""
     interval = ctx.range(term)
-    return interval is not None and interval.lo >= 0 and interval.hi >= 1 - iv.EPS.get(dtype, 2.0 ** -23) / 2
+    if interval is None or interval.lo < -1e-12 or interval.hi > 1 + 1e-12 or not ctx.known_ends(term)[1]:
+        return False
+    return interval.hi >= 1.0  # rounded in the dtype: ``rand`` stops one ulp short of 1
 
 
 def _minus_one(interval):
