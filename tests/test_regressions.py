@@ -84,7 +84,7 @@ CASES = {
     "a chain of names from exp": (
         H + "def f(x):\n    e = torch.exp(x)\n    w = e\n    return w - 1\n", [(7, "STB107", "safe")], "    return torch.expm1(x)"),
     "float names are not counts": (
-        H + "def f(step_size, lengthscale, t):\n    return np.log(1 + step_size), np.log(1 + lengthscale), torch.log(1 + t)\n",
+        H + "def f(step_size, lengthscale, t):\n    return torch.log(1 + step_size), torch.log(1 + lengthscale), torch.log(1 + t)\n",
         [(5, "STB106", "safe")] * 3, None),
     "starred arguments of the sum": (
         H + "def f(x, rest):\n    return np.log(np.sum(np.exp(x), *rest))\n", [(5, "STB102", None)], None),
