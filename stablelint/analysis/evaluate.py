@@ -18,7 +18,7 @@ import struct
 from dataclasses import replace
 
 from stablelint import frameworks
-from stablelint.analysis import shifts
+from stablelint.analysis import constants, shifts
 from stablelint.analysis import values as v
 from stablelint.analysis.autocast import FLOAT32 as AUTOCAST_FLOAT32
 from stablelint.analysis.autocast import LOWER as AUTOCAST_LOWER
@@ -519,6 +519,14 @@ class Evaluator:
                 )
                 dtype = next((_float_dtype(k.value) for k in call.keywords if k.arg == "dtype"), None)
                 return Value(v.RANGED, None, (), call, detail=filled, integer=whole, dtype=dtype)
+        if name in constants.ARRAY_BUILDERS and qualified_module(self.imports, func, scope):
+            literal = constants.literal_range(call)
+            if literal is not None:
+                interval, whole = literal
+                dtype = next((_float_dtype(k.value) for k in call.keywords if k.arg == "dtype"), None)
+                root = (self.imports.qualified_name(func, scope) or "").split(".")[0]
+                framework = {"tensorflow": "tf", "keras": "tf"}.get(root, root)
+                return Value(v.RANGED, framework, (), call, detail=interval, integer=whole and dtype is None, dtype=dtype)
         if name in _ONES_LIKE and call.args:
             return Value(v.CONST, node=call, const=1.0, integer=True, detail=("ones_like", call.args[0]))
         if name in _INTEGER_CALLS:
@@ -999,6 +1007,14 @@ class Ranges:
             return iv.UNIT
         if established == "UNIFORM":
             return iv.Interval(0.0, 1.0 - 2.0 ** -24)  # rand draws from [0, 1): 0 included, 1 not
+        if kind == "norm" and value.operands:
+            # The norm of a vector whose elements stay away from 0 is at least their smallest size.
+            elements = self.of(value.operands[0], depth + 1)
+            if elements is not None and (elements.lo > 0 or elements.hi < 0):
+                return iv.Interval(min(abs(elements.lo), abs(elements.hi)), iv.INF)
+            largest = constants.largest_magnitude_of_vector(value.operands[0].node)
+            if largest and value.op is not None and not any(value.op.other_args()):
+                return iv.Interval(largest, iv.INF)  # a constant non-zero vector, reduced whole
         if established == "NONNEGATIVE":
             return iv.NONNEGATIVE
         if established == "NONPOSITIVE":

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Iterable
 
 from stablelint import frameworks
-from stablelint.analysis import conditions, uses
+from stablelint.analysis import branches, conditions, uses
 from stablelint.analysis.evaluate import Evaluator, Ranges, dtype_of, known_ends
 from stablelint.analysis.gradients import GradientContext
 from stablelint.analysis.registry import OpRegistry
@@ -95,6 +95,15 @@ class Context:
     def range(self, value: Value | None):
         """The interval ``value`` can take (``analysis.intervals.Interval``), None if unknown."""
         return self.ranges.of(value)
+
+    def range_at(self, node: ast.AST | None, expr: ast.expr | None):
+        """The range of ``expr`` where ``node`` runs: its value's range met with the bounds
+        the ``if``/``elif``/``where`` conditions around ``node`` put on it (``analysis.branches``)."""
+        interval = self.range(self.value(expr)) if expr is not None else None
+        if node is None or expr is None:
+            return interval
+        bounds = branches.bounds_at(self.env.function or self.evaluator.tree, node, expr)
+        return branches.narrowed(interval, bounds)
 
     def dtype_of(self, value: Value) -> str:
         return dtype_of(value, self.assumed_dtype, self.evaluator.autocast)

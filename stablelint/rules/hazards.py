@@ -258,6 +258,9 @@ class ExpOverflow(Rule):
             return
         if _only_under_a_constant(ctx, node):
             return  # 1 / (1 + exp(-z)): an infinite denominator gives 0, the right value
+        narrowed = ctx.range_at(node, exp.op.input)
+        if narrowed is not None and narrowed.hi <= iv.EXP_OVERFLOW[dtype]:
+            return  # ``elif x < 18: exp(x)``: the branch's condition bounds it
         message = (
             f"exp overflows to inf past {iv.EXP_OVERFLOW[dtype]:.2f} in {dtype}: "
             f"{_describe(ctx, argument, interval)}"

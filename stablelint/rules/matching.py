@@ -383,6 +383,8 @@ def exp_cannot_overflow(ctx: Context, exp: Value, *, underflow_matters: bool = T
     from stablelint.analysis import intervals
 
     argument = ctx.range(exp.operand())
+    if exp.node is not None and exp.op is not None and exp.op.input is not None:
+        argument = ctx.range_at(exp.node, exp.op.input)  # narrowed by the branch it runs in
     if argument is None:
         return False
     dtype = ctx.dtype_of(exp)

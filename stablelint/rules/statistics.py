@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 
+from stablelint.analysis import intervals as iv
 from stablelint.analysis import values as v
 from stablelint.analysis.values import Value
 from stablelint.diagnostics import Fix
@@ -568,6 +569,8 @@ class NaiveCosineSimilarity(Rule):
             return
         if not all(factor.kind == "norm" or _hand_written_norm(factor) is not None for factor in divisor.operands):
             return
+        if all((ctx.range(factor) or iv.UNBOUNDED).lo > 0 for factor in divisor.operands):
+            return  # norms of constant non-zero vectors (or bounded away from 0): never 0 / 0
         ctx.covered.add(id(node))
         self.report(ctx, node, None, list(divisor.via), origins=list(divisor.operands))
 

@@ -1,0 +1,60 @@
+"""Arrays written out as literals: ``torch.tensor([1.0, 2.0, 3.0])``, ``np.array([[0, 1], [1, 0]])``,
+``tf.constant([0.5, -0.5])``. Their values are known exactly, so their range is too: the
+softmax of constant logits has no zero, the norm of a constant non-zero vector is not 0.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from stablelint.analysis import intervals as iv
+
+# Calls that build an array from the literal they are given (first argument).
+ARRAY_BUILDERS = frozenset({"tensor", "array", "asarray", "as_tensor", "constant", "Tensor", "FloatTensor",
+                            "DoubleTensor", "convert_to_tensor"})
+_MAX_ELEMENTS = 4096
+
+
+def literal_numbers(expr: ast.expr) -> list[float] | None:
+    """The numbers of a (nested) list or tuple literal of numbers, or None."""
+    numbers: list[float] = []
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.List, ast.Tuple)):
+            stack.extend(node.elts)
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and _is_number(node.operand):
+            numbers.append(-float(node.operand.value))
+        elif _is_number(node):
+            numbers.append(float(node.value))
+        else:
+            return None
+        if len(numbers) > _MAX_ELEMENTS:
+            return None
+    return numbers or None
+
+
+def _is_number(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
+
+
+def literal_range(call: ast.Call) -> tuple[iv.Interval, bool] | None:
+    """The range of an array built from a literal, and whether it holds whole numbers only."""
+    if not call.args or not isinstance(call.args[0], (ast.List, ast.Tuple)):
+        return None
+    numbers = literal_numbers(call.args[0])
+    if numbers is None:
+        return None
+    whole = all(isinstance(node.value, int) for node in ast.walk(call.args[0]) if isinstance(node, ast.Constant))
+    return iv.Interval(min(numbers), max(numbers)), whole
+
+
+def largest_magnitude_of_vector(call: ast.AST | None) -> float | None:
+    """max |x| of a one-dimensional literal array (the norm of the whole vector is at least
+    that), or None for anything else."""
+    if not isinstance(call, ast.Call) or not call.args or not isinstance(call.args[0], (ast.List, ast.Tuple)):
+        return None
+    if any(isinstance(element, (ast.List, ast.Tuple)) for element in call.args[0].elts):
+        return None
+    numbers = literal_numbers(call.args[0])
+    return max(abs(number) for number in numbers) if numbers else None
