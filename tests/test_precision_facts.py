@@ -72,6 +72,13 @@ def test_digits_reach_the_result(code, reaches):
     assert uses.digits_reach_result(tree, difference) is reaches
 
 
+def test_a_term_sharing_an_input_may_cancel():
+    tree = ast.parse("ratio = torch.exp(logratio)\ny = ((ratio - 1) - logratio).mean()")
+    difference = next(node for node in ast.walk(tree) if isinstance(node, ast.BinOp) and ast.unparse(node) == "ratio - 1")
+    logratio = tree.body[0].value.args[0]
+    assert uses.digits_reach_result(tree, difference, (logratio,)) is True
+
+
 @pytest.mark.parametrize("code, flows", [
     ("with torch.no_grad():\n    y = f(x)", False),
     ("with torch.inference_mode():\n    y = f(x)", False),
@@ -98,3 +105,24 @@ def test_detached_and_numpy_values_take_no_gradient():
     )
     found = [(d.line, d.code) for d in check_source(source)]
     assert found == [(5, "STB202")]
+
+
+@pytest.mark.parametrize("code, target, reaches", [
+    ("y = torch.mean(1 - torch.exp(d_real)) - torch.mean(g(d_fake))", "1 - torch.exp(d_real)", False),
+    ("y = ((ratio - 1) - logratio).mean()", "ratio - 1", False),  # unless told ratio = exp(logratio):
+    ("y = (torch.exp(a) - 1) + self.offset", "torch.exp(a) - 1", False),
+    ("y = self.scale * (torch.exp(self.a) - 1) + self.a", "torch.exp(self.a) - 1", True),
+    ("y = torch.log(-(torch.exp(x) - 1))", "torch.exp(x) - 1", True),
+    ("y = torch.exp(x) - 1", "torch.exp(x) - 1", True),
+])
+def test_digits_swamped_by_a_term_from_other_inputs(code, target, reaches):
+    tree = ast.parse(code)
+    difference = next(node for node in ast.walk(tree) if isinstance(node, ast.BinOp) and ast.unparse(node) == target)
+    assert uses.digits_reach_result(tree, difference) is reaches
+
+
+def test_a_term_sharing_an_input_may_cancel():
+    tree = ast.parse("ratio = torch.exp(logratio)\ny = ((ratio - 1) - logratio).mean()")
+    difference = next(node for node in ast.walk(tree) if isinstance(node, ast.BinOp) and ast.unparse(node) == "ratio - 1")
+    logratio = tree.body[0].value.args[0]
+    assert uses.digits_reach_result(tree, difference, (logratio,)) is True

@@ -16,9 +16,11 @@ from stablelint.analysis import conditions
 from stablelint.analysis import intervals as iv
 
 
-def bounds_at(root: ast.AST, node: ast.AST, target: ast.expr) -> iv.Interval | None:
+def bounds_at(root: ast.AST, node: ast.AST, target: ast.expr, *, where: bool = True) -> iv.Interval | None:
     """The interval the branch conditions around ``node`` (inside ``root``) leave for
-    ``target``, or None when they say nothing about it."""
+    ``target``, or None when they say nothing about it. ``where=False`` leaves out the
+    conditions of a ``where`` around it: both its branches run, and a gradient flows back
+    through the unselected one too (its value is right, its gradient may be NaN)."""
     path = conditions.path_to(root, node)
     if path is None:
         return None
@@ -31,7 +33,7 @@ def bounds_at(root: ast.AST, node: ast.AST, target: ast.expr) -> iv.Interval | N
                 child is statement for statement in parent.body
             )
             found = conditions._bounds(parent.test, target, taken)
-        elif isinstance(parent, ast.Call) and conditions._where_name(parent) and len(parent.args) == 3:
+        elif where and isinstance(parent, ast.Call) and conditions._where_name(parent) and len(parent.args) == 3:
             if child is parent.args[1]:
                 found = conditions._bounds(parent.args[0], target, True)
             elif child is parent.args[2]:

@@ -34,13 +34,24 @@ def literal_numbers(expr: ast.expr) -> list[float] | None:
     return numbers or None
 
 
+def _number_node(node: ast.AST) -> ast.Constant:
+    return node.operand if isinstance(node, ast.UnaryOp) else node
+
+
 def _is_number(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) in (int, float)
 
 
 def literal_range(call: ast.Call) -> tuple[iv.Interval, bool] | None:
-    """The range of an array built from a literal, and whether it holds whole numbers only."""
-    if not call.args or not isinstance(call.args[0], (ast.List, ast.Tuple)):
+    """The range of an array built from a literal (``torch.tensor(1e-7)`` too), and whether
+    it holds whole numbers only."""
+    if not call.args:
+        return None
+    argument = call.args[0]
+    if _is_number(argument) or isinstance(argument, ast.UnaryOp) and _is_number(argument.operand):
+        number = literal_numbers(ast.List([argument], ast.Load()))
+        return (iv.point(number[0]), isinstance(_number_node(argument).value, int)) if number else None
+    if not isinstance(argument, (ast.List, ast.Tuple)):
         return None
     numbers = literal_numbers(call.args[0])
     if numbers is None:

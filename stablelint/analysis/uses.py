@@ -3,7 +3,12 @@
 A precision loss matters only where the digits reach a result. They do not when the value
 is rounded right after (``int(...)``, ``round(...)``, ``floor``, ``.long()``, ``astype(int)``),
 nor when it is only compared with a threshold that is not 0 (``(ratio - 1).abs() > clip``:
-a few units in the last place change the comparison only at the threshold itself).
+a few units in the last place change the comparison only at the threshold itself), nor when
+it is added to a term computed from other inputs: ``log(1 + x)`` and ``exp(x) - 1`` written
+out are off by about one unit in the last place of 1 (an absolute error), which a sum with a
+term that does not cancel against it keeps absolute (``mean(1 - exp(d_real)) - mean(g(d_fake))``
+is right to ~1e-7 with or without ``expm1``). A term sharing an input may cancel against it
+(``(ratio - 1) - logratio``): the digits reach the result there.
 """
 
 from __future__ import annotations
@@ -16,11 +21,16 @@ _ROUNDING = frozenset({"int", "round", "floor", "ceil", "trunc", "rint", "around
 _INTEGER_DTYPES = ("int", "long", "uint", "bool")
 _SAME_DIGITS = frozenset({"abs", "absolute", "fabs", "float", "item", "detach", "squeeze", "flatten", "reshape",
                           "view", "cpu"})
+# Operations that keep an absolute error of the result small next to a sum's other term.
+_SCALING = frozenset({"mean", "sum", "reduce_mean", "reduce_sum", "nanmean", "nansum"})
 
 
-def digits_reach_result(root: ast.AST, node: ast.AST) -> bool:
-    """False when ``node``'s value is rounded or only compared with a non-zero threshold
-    right after (through ``abs``, a sign, parentheses); True otherwise."""
+def digits_reach_result(root: ast.AST, node: ast.AST, inputs: tuple[ast.AST, ...] = ()) -> bool:
+    """False when ``node``'s value is rounded, only compared with a non-zero threshold, or
+    added to a term that reads none of its inputs right after (through ``abs``, a sign, a
+    scale, a mean); True otherwise. ``inputs``: expressions ``node`` is computed from
+    beyond its own text (``logratio`` of ``ratio = exp(logratio)``)."""
+    read = set().union(_names(node), *(_names(expr) for expr in inputs))
     path = path_to(root, node)
     if path is None:
         return True
@@ -37,12 +47,20 @@ def digits_reach_result(root: ast.AST, node: ast.AST) -> bool:
                 return True
             if name in _ROUNDING or _casts_to_integer(parent, name):
                 return False
-            if name in _SAME_DIGITS:
+            if name in _SAME_DIGITS or name in _SCALING:
                 child = parent
                 continue
             return True
         if isinstance(parent, ast.Attribute):
             continue  # ``x.abs`` of ``x.abs()``: the call above decides
+        if isinstance(parent, ast.BinOp) and isinstance(parent.op, (ast.Mult, ast.Div)):
+            child = parent  # scaled: the relative error stays what it was
+            continue
+        if isinstance(parent, ast.BinOp) and isinstance(parent.op, (ast.Add, ast.Sub)):
+            other = parent.right if parent.left is child else parent.left
+            if not _names(other) & read and not _is_zero(other):
+                return False  # swamped: added to a term from other inputs, which does not cancel it
+            return True
         if isinstance(parent, ast.Compare) and len(parent.ops) == 1:
             other = parent.comparators[0] if parent.left is child else parent.left
             return _is_zero(other)
@@ -74,3 +92,32 @@ def _is_zero(expr: ast.expr) -> bool:
     if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.USub, ast.UAdd)):
         expr = expr.operand
     return isinstance(expr, ast.Constant) and expr.value == 0
+
+
+def _names(expr: ast.AST) -> set[str]:
+    """The inputs an expression reads: its names and ``self.attr``-style chains, without the
+    modules that spell its functions (``torch``, ``np`` …) and without the functions' names."""
+    found: set[str] = set()
+    called = {id(node.func) for node in ast.walk(expr) if isinstance(node, ast.Call)}
+    inside_chain: set[int] = set()
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Attribute) and id(node) not in inside_chain:
+            chain, inner = [node.attr], node.value
+            while isinstance(inner, ast.Attribute):
+                inside_chain.add(id(inner))
+                chain.append(inner.attr)
+                inner = inner.value
+            if isinstance(inner, ast.Name):
+                inside_chain.add(id(inner))
+                dotted = [inner.id] + chain[::-1]
+                if id(node) in called:
+                    dotted = dotted[:-1]  # ``x.clamp(...)`` reads x, ``self.fc(h)`` reads self
+                if dotted and inner.id not in _MODULES:
+                    found.add(".".join(dotted))
+        elif isinstance(node, ast.Name) and id(node) not in inside_chain and id(node) not in called:
+            if node.id not in _MODULES:
+                found.add(node.id)
+    return found
+
+
+_MODULES = frozenset({"torch", "np", "numpy", "jnp", "jax", "tf", "math", "F", "nn", "scipy", "keras", "K", "ops"})

@@ -99,10 +99,13 @@ class Context:
     def range_at(self, node: ast.AST | None, expr: ast.expr | None):
         """The range of ``expr`` where ``node`` runs: its value's range met with the bounds
         the ``if``/``elif``/``where`` conditions around ``node`` put on it (``analysis.branches``)."""
-        interval = self.range(self.value(expr)) if expr is not None else None
+        value = self.value(expr) if expr is not None else None
+        interval = self.range(value)
         if node is None or expr is None:
             return interval
-        bounds = branches.bounds_at(self.env.function or self.evaluator.tree, node, expr)
+        # A ``where``'s unselected branch still runs: its bounds hold for the value only.
+        where = not self.gradient_flows(node, value)
+        bounds = branches.bounds_at(self.env.function or self.evaluator.tree, node, expr, where=where)
         return branches.narrowed(interval, bounds)
 
     def dtype_of(self, value: Value) -> str:
@@ -128,10 +131,11 @@ class Context:
             return False
         return conditions.guarded(self.env.function or self.evaluator.tree, node, written, hazard)
 
-    def digits_reach_result(self, node: ast.AST) -> bool:
-        """False where ``node``'s value is rounded or only compared with a threshold right
-        after: its last digits reach nothing (``analysis.uses``)."""
-        return uses.digits_reach_result(self.env.function or self.evaluator.tree, node)
+    def digits_reach_result(self, node: ast.AST, inputs: tuple[ast.AST, ...] = ()) -> bool:
+        """False where ``node``'s value is rounded, only compared with a threshold, or added
+        to a term from other inputs right after: its last digits reach nothing
+        (``analysis.uses``); ``inputs`` are the expressions it is computed from."""
+        return uses.digits_reach_result(self.env.function or self.evaluator.tree, node, inputs)
 
     def op(self, expr: ast.expr | None, kind: str | None = None) -> Op | None:
         """The canonical op computing ``expr`` (through definitions); ``op.via`` says how."""

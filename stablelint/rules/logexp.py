@@ -690,8 +690,8 @@ class LogOnePlus(Rule):
         interval = ctx.range(small) if small is not None else _minus_one(ctx.range(argument))
         if digits.near_one(small or argument, interval, dtype) is None:
             return  # at most half the digits go where x can be (float64, x large, a uniform draw)
-        if not ctx.digits_reach_result(node):
-            return  # rounded or compared with a threshold right after: the digits reach nothing
+        if not ctx.digits_reach_result(node, tuple(term.value.node for term in rest if term.value.node is not None)):
+            return  # rounded, compared with a threshold or swamped right after: the digits reach nothing
         fix = self.fix(ctx, node, log.op, rest, via) if argument.local else None
         message = None
         if all(term.sign < 0 for term in rest):
@@ -856,7 +856,7 @@ def _loses_half_the_digits(ctx: Context, node: ast.AST, exp: Value) -> bool:
     they reach the result (not rounded or only compared with a threshold right after)."""
     if digits.near_one(exp.operand(), ctx.range(exp.operand()), ctx.dtype_of(exp)) is None:
         return False
-    return ctx.digits_reach_result(node)
+    return ctx.digits_reach_result(node, (exp.op.input,) if exp.op is not None and exp.op.input is not None else ())
 
 
 def _reaches_one(ctx: Context, term: Value, dtype: str) -> bool:

@@ -302,9 +302,16 @@ def one_plus_terms(value: Value) -> tuple[v.Term, list[v.Term]] | None:
     if len(units) != 1:
         return None
     rest = [term for term in found if term is not units[0]]
-    if any(term.value.kind == v.CONST or _names_an_eps(term.node) for term in rest):
-        return None  # ``1 + x - 0.5``, ``1 - p + eps``: the constant part is not 1
+    if any(_is_constant(term.value) or _names_an_eps(term.node) for term in rest):
+        return None  # ``1 + x - 0.5``, ``1 - p + eps``, ``+ torch.tensor(1e-7)``: the constant part is not 1
     return units[0], rest
+
+
+def _is_constant(value: Value) -> bool:
+    """A number, or an array holding one number (``torch.tensor(1e-7)``, ``np.full(n, 0.5)``)."""
+    return value.kind == v.CONST or (
+        value.kind == v.RANGED and getattr(value.detail, "lo", None) is not None and value.detail.lo == value.detail.hi
+    )
 
 
 _EPS_NAME = re.compile(r"(?:eps|epsilon|tiny|_?eps_?\w*|\w*_eps|\w*_epsilon|delta|jitter|smooth(?:ing)?)", re.I)
