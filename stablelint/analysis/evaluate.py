@@ -64,6 +64,7 @@ _MODULE_MOVES = frozenset({"to", "cuda", "cpu", "train", "eval", "float", "doubl
 _SHAPE_OPS = frozenset({
     "view", "reshape", "squeeze", "unsqueeze", "expand_dims", "tile", "repeat", "broadcast_to", "expand",
     "expand_as", "flatten", "ravel", "transpose", "permute", "swapaxes", "moveaxis", "contiguous", "clone",
+    "cuda", "cpu", "to",  # moved to a device: the same values (a cast to a dtype is read before this)
 })
 _NONNEGATIVE_KINDS = frozenset({"softmax", "sigmoid", "exp", "softplus", "relu"})
 # Calls that pick elements of their array operand: ``p.gather(1, y)``, ``take_along_axis(p, i, 1)``.
@@ -1036,7 +1037,7 @@ class Ranges:
         if kind == "relu":
             return iv.relu(first) if first is not None else iv.NONNEGATIVE
         if kind == "tanh":
-            return iv.tanh(first) if first is not None else iv.Interval(-1.0, 1.0)
+            return iv.tanh(first, dtype) if first is not None else iv.Interval(-1.0, 1.0)
         if kind in _ACTIVATION_RANGES:
             transfer, whatever = _ACTIVATION_RANGES[kind]
             if first is None:
