@@ -112,6 +112,8 @@ def test_detached_and_numpy_values_take_no_gradient():
     ("y = ((ratio - 1) - logratio).mean()", "ratio - 1", False),  # unless told ratio = exp(logratio):
     ("y = (torch.exp(a) - 1) + self.offset", "torch.exp(a) - 1", False),
     ("y = self.scale * (torch.exp(self.a) - 1) + self.a", "torch.exp(self.a) - 1", True),
+    ("y = a * x - (s * (torch.exp(h) - 1.0)) * out", "torch.exp(h) - 1.0", True),
+    ("y = b - 0.5 * (torch.exp(h) - 1.0)", "torch.exp(h) - 1.0", False),
     ("y = torch.log(-(torch.exp(x) - 1))", "torch.exp(x) - 1", True),
     ("y = torch.exp(x) - 1", "torch.exp(x) - 1", True),
 ])

@@ -54,7 +54,10 @@ def digits_reach_result(root: ast.AST, node: ast.AST, inputs: tuple[ast.AST, ...
         if isinstance(parent, ast.Attribute):
             continue  # ``x.abs`` of ``x.abs()``: the call above decides
         if isinstance(parent, ast.BinOp) and isinstance(parent.op, (ast.Mult, ast.Div)):
-            child = parent  # scaled: the relative error stays what it was
+            factor = parent.right if parent.left is child else parent.left
+            if not _is_number(factor):
+                return True  # scaled by a factor that may be large: its absolute error may not be small
+            child = parent  # scaled by a constant: the absolute error stays small
             continue
         if isinstance(parent, ast.BinOp) and isinstance(parent.op, (ast.Add, ast.Sub)):
             other = parent.right if parent.left is child else parent.left
@@ -86,6 +89,12 @@ def _casts_to_integer(call: ast.Call, name: str) -> bool:
         if said.startswith(_INTEGER_DTYPES) or said in ("int", "bool"):
             return True
     return False
+
+
+def _is_number(expr: ast.expr) -> bool:
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.USub, ast.UAdd)):
+        expr = expr.operand
+    return isinstance(expr, ast.Constant) and type(expr.value) in (int, float)
 
 
 def _is_zero(expr: ast.expr) -> bool:

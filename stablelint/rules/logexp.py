@@ -683,7 +683,6 @@ class LogOnePlus(Rule):
                 "log(1 - p) is -inf where p rounds to 1 (a saturated softmax, sigmoid or tanh), and log1p(-p) "
                 "is too; compute it from the logits (log_softmax / logsigmoid / 2 * (log(2) - x - softplus(-2x)))"
             )
-            ctx.covered.add(id(node))  # the interval rule's log of 0 says the same
             self.report(ctx, node, None, via, origins=[argument], message=message)
             return
         small = rest[0].value if len(rest) == 1 else None
