@@ -108,6 +108,18 @@ class Context:
         bounds = branches.bounds_at(self.env.function or self.evaluator.tree, node, expr, where=where)
         return branches.narrowed(interval, bounds)
 
+    def dtype_at(self, node: ast.AST) -> str:
+        """The dtype a Python number written at ``node`` ends up in: the one of the nearest
+        framework call around it (``torch.clamp(p, 1e-8, 1 - 1e-8)``: float32; ``np.clip``:
+        float64), else float32 in a file that uses a deep learning framework, float64 otherwise."""
+        path = conditions.path_to(self.env.function or self.evaluator.tree, node) or []
+        for parent in reversed(path[:-1]):
+            if isinstance(parent, ast.Call):
+                op = self.normalizer.op_of(parent, self.env, follow=False)
+                if op is not None and op.framework is not None:
+                    return self.dtype_of(self.value(parent))
+        return (self.assumed_dtype or "float32") if self.deep_learning else "float64"
+
     def dtype_of(self, value: Value) -> str:
         return dtype_of(value, self.assumed_dtype, self.evaluator.autocast)
 

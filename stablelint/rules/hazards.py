@@ -486,7 +486,7 @@ class AbsorbedEps(Rule):
         small, large = sorted((left.const, signed_right), key=abs)
         if small == 0 or math.isinf(large) or abs(large) < 1e-3 or abs(small) > 1e-3:
             return
-        dtype = (ctx.assumed_dtype or "float32") if ctx.deep_learning else "float64"
+        dtype = ctx.dtype_at(node)  # the dtype of the call the number is given to
         if not iv.absorbed(small, large, dtype):
             return
         sign = "+" if isinstance(node.op, ast.Add) else "-"
