@@ -308,7 +308,12 @@ def one_plus_terms(value: Value) -> tuple[v.Term, list[v.Term]] | None:
 
 
 def _is_constant(value: Value) -> bool:
-    """A number, or an array holding one number (``torch.tensor(1e-7)``, ``np.full(n, 0.5)``)."""
+    """A number, or an array holding one number (``torch.tensor(1e-7).float().to(device)``,
+    ``np.full(n, 0.5)``)."""
+    for _ in range(4):
+        if value.kind != v.INDEX or not value.operands:
+            break
+        value = value.operand()  # a cast, a reshape or a move keeps the one number
     return value.kind == v.CONST or (
         value.kind == v.RANGED and getattr(value.detail, "lo", None) is not None and value.detail.lo == value.detail.hi
     )
