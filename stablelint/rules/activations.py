@@ -128,6 +128,8 @@ class NaiveSigmoid(Rule):
             # 1 / (1 + inf) = 0 is the right value, and NumPy has no gradient to spoil; Python's
             # math raises OverflowError instead of returning nan, and has no sigmoid to call.
             return
+        if not quotient_of_exps and not ctx.gradient_flows(node, exp):
+            return  # 1 / (1 + inf) = 0 is the right value; only the gradient would be NaN
         via = list(denominator.via + exp.via)
         fix = None
         if argument is not None and fixable(exp) and denominator.local:
