@@ -130,3 +130,41 @@ def _names(expr: ast.AST) -> set[str]:
 
 
 _MODULES = frozenset({"torch", "np", "numpy", "jnp", "jax", "tf", "math", "F", "nn", "scipy", "keras", "K", "ops"})
+
+
+# Samplers that take logits: a -inf logit is a valid zero probability there, no gradient flows.
+_SAMPLERS = frozenset({"multinomial", "categorical", "Categorical", "OneHotCategorical", "RelaxedOneHotCategorical"})
+
+
+def only_sampled(root: ast.AST, node: ast.AST) -> bool:
+    """Is ``node``'s value only handed to a sampler as logits (``tf.multinomial(log_p, 1)``,
+    ``jax.random.categorical(key, log_p)``, ``Categorical(logits=log_p)``), directly or
+    through the one name it is assigned to?"""
+    path = path_to(root, node)
+    if path is None or len(path) < 2:
+        return False
+    parent = path[-2]
+    if isinstance(parent, ast.keyword) and len(path) >= 3 and isinstance(path[-3], ast.Call):
+        return parent.arg == "logits" and _name(path[-3].func) in _SAMPLERS
+    if isinstance(parent, ast.Call):
+        return _samples(parent, node)
+    if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name)):
+        return False
+    name = parent.targets[0].id
+    scope = next((step for step in reversed(path) if isinstance(step, (ast.FunctionDef, ast.AsyncFunctionDef))), root)
+    parents = {id(child): outer for outer in ast.walk(scope) for child in ast.iter_child_nodes(outer)}
+    loads = [inner for inner in ast.walk(scope) if isinstance(inner, ast.Name) and inner.id == name
+             and isinstance(inner.ctx, ast.Load)]
+    return bool(loads) and all(
+        isinstance(parents.get(id(load)), ast.Call) and _samples(parents[id(load)], load) for load in loads
+    )
+
+
+def _samples(call: ast.Call, argument: ast.AST) -> bool:
+    name = _name(call.func)
+    if name not in _SAMPLERS:
+        return False
+    if any(keyword.arg == "logits" and keyword.value is argument for keyword in call.keywords):
+        return True
+    # tf.multinomial(logits, n), tf.random.categorical(logits, n), jax.random.categorical(key, logits)
+    return any(given is argument for given in call.args[:2])

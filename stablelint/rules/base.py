@@ -149,6 +149,10 @@ class Context:
         (``analysis.uses``); ``inputs`` are the expressions it is computed from."""
         return uses.digits_reach_result(self.env.function or self.evaluator.tree, node, inputs)
 
+    def only_sampled(self, node: ast.AST) -> bool:
+        """Is ``node``'s value only handed to a sampler as logits (``analysis.uses``)?"""
+        return uses.only_sampled(self.env.function or self.evaluator.tree, node)
+
     def op(self, expr: ast.expr | None, kind: str | None = None) -> Op | None:
         """The canonical op computing ``expr`` (through definitions); ``op.via`` says how."""
         if expr is None:

@@ -115,6 +115,8 @@ class LogSoftmax(Rule):
         dtypes = (ctx.dtype_of(softmax), ctx.dtype_of(argument))  # a cast after the softmax counts too
         if interval is not None and all(interval.lo >= iv.SMALLEST_NORMAL[dtype] for dtype in dtypes):
             return  # its inputs are bounded: no probability can round to 0 (intervals)
+        if ctx.only_sampled(node):
+            return  # only sampled from (multinomial, categorical): -inf is a valid logit there
         via = (indexed.via if indexed else ()) + softmax.via
         fix = None
         if softmax.kind == "softmax" and fixable(softmax) and layers <= 1 and (indexed is None or indexed.local):
@@ -382,8 +384,8 @@ class NaiveSoftmax(Rule):
         if numerator is None:
             return
         exp, total, denominator_exp = numerator
-        if is_nonpositive(ctx, exp.op.input):
-            return
+        if is_nonpositive(ctx, exp.op.input) or exp_cannot_overflow(ctx, exp):
+            return  # shifted by the max, or bounded (a standard normal draw) so exp stays finite
         via = list(exp.via + total.via + denominator_exp.via)
         fix = self.fix(ctx, node, exp.op, total.op, via) if fixable(exp, total, denominator_exp) else None
         self.report(ctx, node, fix, via, origins=[exp, total])
