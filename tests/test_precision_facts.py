@@ -128,3 +128,56 @@ def test_a_term_sharing_an_input_may_cancel():
     difference = next(node for node in ast.walk(tree) if isinstance(node, ast.BinOp) and ast.unparse(node) == "ratio - 1")
     logratio = tree.body[0].value.args[0]
     assert uses.digits_reach_result(tree, difference, (logratio,)) is True
+
+
+def _call_named(tree: ast.AST, name: str) -> ast.Call:
+    return next(node for node in ast.walk(tree) if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == name)
+
+
+@pytest.mark.parametrize("code, bounds", [
+    ("if x > 30:\n    y = x\nelif x < -30:\n    y = 0\nelse:\n    y = torch.exp(x)", (-30.0, 30.0)),
+    ("if x < 18:\n    y = torch.exp(x)", (-intervals.INF, 18.0)),
+    ("if x >= 20:\n    return x\ny = torch.exp(x)", (-intervals.INF, 20.0)),
+    ("y = torch.where(x < 18, torch.exp(x), x)", (-intervals.INF, 18.0)),
+    ("y = torch.exp(x)", None),
+    ("if x < 18:\n    x = 2 * x\n    y = torch.exp(x)", None),
+])
+def test_ranges_narrowed_by_branch_conditions(code, bounds):
+    from stablelint.analysis import branches
+
+    tree = ast.parse("def f(x):\n" + "\n".join("    " + line for line in code.splitlines()))
+    exp = _call_named(tree, "exp")
+    found = branches.bounds_at(tree, exp, exp.args[0])
+    assert (found.lo, found.hi) == bounds if bounds is not None else found is None
+
+
+def test_a_where_bounds_the_value_only():
+    from stablelint.analysis import branches
+
+    tree = ast.parse("y = torch.where(x < 18, torch.exp(x), x)")
+    exp = _call_named(tree, "exp")
+    assert branches.bounds_at(tree, exp, exp.args[0], where=False) is None
+
+
+@pytest.mark.parametrize("code, silent", [
+    ("m = x.max(-1, keepdim=True).values\ne = torch.exp(x - m)\ny = e / e.sum(-1, keepdim=True)", True),
+    ("def shift(x):\n    return x - x.max(-1, keepdim=True).values\n"
+     "def f(x):\n    e = torch.exp(shift(x))\n    return e / e.sum(-1, keepdim=True)", True),
+    ("m = torch.clamp(x.amax(-1, keepdim=True), min=torch.finfo(x.dtype).min)\n"
+     "e = torch.exp(x - m)\ny = e / e.sum(-1, keepdim=True)", True),
+    ("m = y.max(-1, keepdim=True).values\ne = torch.exp(x - m)\nz = e / e.sum(-1, keepdim=True)", False),
+    ("m = torch.clamp(x.amax(-1, keepdim=True), max=0.0)\ne = torch.exp(x - m)\nz = e / e.sum(-1, keepdim=True)", False),
+])
+def test_a_maximum_subtracted_elsewhere(code, silent):
+    source = "import torch\n" + code + "\n"
+    codes = [d.code for d in check_source(source)]
+    assert ("STB103" not in codes) is silent
+
+
+@pytest.mark.parametrize("code, reported", [
+    ("torch.log(torch.softmax(torch.tensor([1.0, 2.0, 3.0]), 0))", False),
+    ("torch.log(torch.softmax(torch.tensor([0.0, 500.0]), 0))", True),
+])
+def test_constant_logits(code, reported):
+    codes = [d.code for d in check_source(f"import torch\ny = {code}\n")]
+    assert ("STB101" in codes) is reported
