@@ -113,6 +113,10 @@ class LogSoftmax(Rule):
             return
         interval = ctx.range(softmax)
         dtypes = (ctx.dtype_of(softmax), ctx.dtype_of(argument))  # a cast after the softmax counts too
+        parts = naive_softmax_parts(softmax)
+        if parts is not None and ctx.range(parts[0].operand()) is not None:
+            # exp(x) / sum(exp(x)): a softmax of x, whatever the division's interval says
+            interval = iv.softmax(ctx.range(parts[0].operand()), dtypes[0])
         if interval is not None and all(interval.lo >= iv.SMALLEST_NORMAL[dtype] for dtype in dtypes):
             return  # its inputs are bounded: no probability can round to 0 (intervals)
         if ctx.only_sampled(node):
