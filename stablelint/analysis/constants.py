@@ -69,3 +69,19 @@ def largest_magnitude_of_vector(call: ast.AST | None) -> float | None:
         return None
     numbers = literal_numbers(call.args[0])
     return max(abs(number) for number in numbers) if numbers else None
+
+
+def is_literal(value) -> bool:
+    """An array the code writes out number by number (``np.array([1, 0, 0])``), reached through
+    reshapes and casts: its zeros are written on purpose (a one-hot prior, a test of -inf)."""
+    from stablelint.analysis import values as v
+
+    for _ in range(4):
+        if value.kind != v.INDEX or not value.operands:
+            break
+        value = value.operand()
+    call = value.node
+    if value.kind != v.RANGED or not isinstance(call, ast.Call) or not call.args:
+        return False
+    name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+    return name in ARRAY_BUILDERS

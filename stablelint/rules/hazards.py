@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import math
 
+from stablelint.analysis import constants
 from stablelint.analysis import intervals as iv
 from stablelint.analysis import values as v
 from stablelint.analysis.values import Value
@@ -180,8 +181,8 @@ class LogOfNonPositive(Rule):
         if id(node) in ctx.covered or not takes_only_input(log.op):
             return
         argument = log.operand()
-        if argument.kind in _EXPLAINED_BY_STB1 or sum_of_exp(argument):
-            return
+        if argument.kind in _EXPLAINED_BY_STB1 or sum_of_exp(argument) or constants.is_literal(argument):
+            return  # explained by a STB1xx rule, or zeros written out number by number on purpose
         interval = ctx.range(argument)
         if interval is None or interval.lo > 0 or zero_only_at_a_point(ctx, argument):
             return
@@ -332,6 +333,8 @@ class DivisionByZero(Rule):
             if len(quotient.operands) != 2:
                 return
             divisor, written = quotient.operand(1), _written_divisor(node)
+            if constants.is_literal(divisor):
+                return  # a divisor written out number by number: its zeros are on purpose
         elif quotient.operands and takes_only_input(quotient.op):
             divisor, written = quotient.operand(), quotient.op.input  # 1 / x, 1 / sqrt(x)
             if quotient.kind == "rsqrt" and (ctx.range(divisor) or iv.NONNEGATIVE).lo < 0:
