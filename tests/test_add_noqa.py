@@ -22,11 +22,11 @@ import torch
 def f(x, p):
     a = torch.log(torch.softmax(x, dim=1))  # noqa: E501
     b = torch.log(1 + x)  # why
-    c = torch.log(torch.softmax(x, dim=1)) + torch.log(1 + p)
+    c = torch.log(torch.softmax(x, dim=1)) + torch.log(1 + x)
     d = torch.log(
         torch.sigmoid(x))
     e = np.log(np.sum(np.exp(x))) + \\
-        np.log(1 + x)
+        torch.log(1 + x)
     g = """
     """ + str(torch.exp(x) - 1)
     h = torch.log(1 + x)  # noqa: STB106
@@ -42,11 +42,11 @@ import torch
 def f(x, p):
     a = torch.log(torch.softmax(x, dim=1))  # noqa: E501, STB101
     b = torch.log(1 + x)  # why  # noqa: STB106
-    c = torch.log(torch.softmax(x, dim=1)) + torch.log(1 + p)  # noqa: STB101, STB106
+    c = torch.log(torch.softmax(x, dim=1)) + torch.log(1 + x)  # noqa: STB101, STB106
     d = torch.log(  # noqa: STB104
         torch.sigmoid(x))
     e = np.log(np.sum(np.exp(x))) + \\
-        np.log(1 + x)  # noqa: STB102, STB106
+        torch.log(1 + x)  # noqa: STB102, STB106
     g = """
     """ + str(torch.exp(x) - 1)  # noqa: STB107
     h = torch.log(1 + x)  # noqa: STB106

@@ -105,14 +105,19 @@ SPELLINGS: dict[tuple[str, str], list[str]] = {
         "torch.log(1 + x)", "torch.log(x + 1)", "torch.log(1.0 + x)", "(1 + x).log()", "(x + 1).log()",
         "torch.log(1 + 2 * x)", "torch.log(input=1 + x)", "torch.log(1 + x.abs())",
     ],
-    ("STB106", "numpy"): ["np.log(1 + x)", "np.log(x + 1.0)", "np.log(1 + np.abs(x))"],
-    ("STB106", "math"): ["math.log(1 + s)", "math.log(s + 1)", "math.log(1.0 + s)"],
+    # NumPy computes in float64: reported (and fixed) only where the code bounds x below 1e-8.
+    ("STB106", "numpy"): [
+        "np.log(1 + np.clip(x, -1e-9, 1e-9))", "np.log(np.clip(x, -1e-9, 1e-9) + 1.0)",
+        "np.log(1 + np.abs(np.clip(x, -1e-9, 1e-9)))",
+    ],
     ("STB107", "torch"): [
         "torch.exp(x) - 1", "x.exp() - 1.0", "(x / 2).exp() - 1", "torch.exp(x) - torch.ones_like(x)",
         "torch.exp(input=x) - 1", "1 - torch.exp(x)", "torch.exp(-x) - 1",
     ],
-    ("STB107", "numpy"): ["np.exp(x) - 1", "np.exp(x) - 1.0", "1 - np.exp(x)"],
-    ("STB107", "math"): ["math.exp(s) - 1", "math.exp(s) - 1.0", "1 - math.exp(s)"],
+    ("STB107", "numpy"): [
+        "np.exp(np.clip(x, -1e-9, 1e-9)) - 1", "np.exp(np.clip(x, -1e-9, 1e-9)) - 1.0",
+        "1 - np.exp(np.clip(x, -1e-9, 1e-9))",
+    ],
     ("STB108", "torch"): [
         "torch.log(1 + torch.exp(x))", "(1 + x.exp()).log()", "torch.log(torch.exp(x) + 1)",
         "torch.log1p(torch.exp(x))", "torch.log(1 + torch.exp(2 * x))",

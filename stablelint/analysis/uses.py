@@ -61,8 +61,10 @@ def digits_reach_result(root: ast.AST, node: ast.AST, inputs: tuple[ast.AST, ...
             continue
         if isinstance(parent, ast.BinOp) and isinstance(parent.op, (ast.Add, ast.Sub)):
             other = parent.right if parent.left is child else parent.left
-            if not _names(other) & read and not _is_zero(other):
+            others = _names(other)
+            if others and not others & read:
                 return False  # swamped: added to a term from other inputs, which does not cancel it
+            # a constant (``1 + (exp(x) - 1)``) keeps the digits for a log after it: they reach on
             return True
         if isinstance(parent, ast.Compare) and len(parent.ops) == 1:
             other = parent.comparators[0] if parent.left is child else parent.left
