@@ -112,6 +112,8 @@ def test_detached_and_numpy_values_take_no_gradient():
     ("y = ((ratio - 1) - logratio).mean()", "ratio - 1", False),  # unless told ratio = exp(logratio):
     ("y = (torch.exp(a) - 1) + self.offset", "torch.exp(a) - 1", False),
     ("y = self.scale * (torch.exp(self.a) - 1) + self.a", "torch.exp(self.a) - 1", True),
+    ("y = -np.log(np.pi) - torch.log(1 + x ** 2)", "torch.log(1 + x ** 2)", False),
+    ("y = torch.log(1 + (torch.exp(x) - 1))", "torch.exp(x) - 1", True),
     ("y = a * x - (s * (torch.exp(h) - 1.0)) * out", "torch.exp(h) - 1.0", True),
     ("y = b - 0.5 * (torch.exp(h) - 1.0)", "torch.exp(h) - 1.0", False),
     ("y = torch.log(-(torch.exp(x) - 1))", "torch.exp(x) - 1", True),
@@ -119,7 +121,9 @@ def test_detached_and_numpy_values_take_no_gradient():
 ])
 def test_digits_swamped_by_a_term_from_other_inputs(code, target, reaches):
     tree = ast.parse(code)
-    difference = next(node for node in ast.walk(tree) if isinstance(node, ast.BinOp) and ast.unparse(node) == target)
+    difference = next(
+        node for node in ast.walk(tree) if isinstance(node, (ast.BinOp, ast.Call)) and ast.unparse(node) == target
+    )
     assert uses.digits_reach_result(tree, difference) is reaches
 
 

@@ -64,7 +64,9 @@ def digits_reach_result(root: ast.AST, node: ast.AST, inputs: tuple[ast.AST, ...
             others = _names(other)
             if others and not others & read:
                 return False  # swamped: added to a term from other inputs, which does not cancel it
-            # a constant (``1 + (exp(x) - 1)``) keeps the digits for a log after it: they reach on
+            if not others and not _is_zero(other) and not _logged(path, parent):
+                return False  # swamped by a constant (``-log(pi) - log(1 + x**2)``)
+            # a constant the sum then goes into a log with (``log(1 + (exp(x) - 1))``): log1p's case
             return True
         if isinstance(parent, ast.Compare) and len(parent.ops) == 1:
             other = parent.comparators[0] if parent.left is child else parent.left
@@ -103,6 +105,20 @@ def _is_zero(expr: ast.expr) -> bool:
     if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.USub, ast.UAdd)):
         expr = expr.operand
     return isinstance(expr, ast.Constant) and expr.value == 0
+
+
+_LOGS = frozenset({"log", "log1p", "log2", "log10"})
+
+
+def _logged(path: list[ast.AST], node: ast.AST) -> bool:
+    """Is ``node`` (on ``path``) the argument, or the receiver, of a log call?"""
+    index = next((i for i, step in enumerate(path) if step is node), None)
+    if not index:
+        return False
+    above = path[index - 1]
+    if isinstance(above, ast.Attribute) and index >= 2:
+        above = path[index - 2]
+    return isinstance(above, ast.Call) and _name(above.func) in _LOGS
 
 
 def _names(expr: ast.AST) -> set[str]:
