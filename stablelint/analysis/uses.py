@@ -30,7 +30,7 @@ def digits_reach_result(root: ast.AST, node: ast.AST, inputs: tuple[ast.AST, ...
     added to a term that reads none of its inputs right after (through ``abs``, a sign, a
     scale, a mean); True otherwise. ``inputs``: expressions ``node`` is computed from
     beyond its own text (``logratio`` of ``ratio = exp(logratio)``)."""
-    read = set().union(_names(node), *(_names(expr) for expr in inputs))
+    read = _through_definitions(root, set().union(_names(node), *(_names(expr) for expr in inputs)))
     path = path_to(root, node)
     if path is None:
         return True
@@ -61,7 +61,7 @@ def digits_reach_result(root: ast.AST, node: ast.AST, inputs: tuple[ast.AST, ...
             continue
         if isinstance(parent, ast.BinOp) and isinstance(parent.op, (ast.Add, ast.Sub)):
             other = parent.right if parent.left is child else parent.left
-            others = _names(other)
+            others = _through_definitions(root, _names(other))
             if others and not others & read:
                 return False  # swamped: added to a term from other inputs, which does not cancel it
             if not others and not _is_zero(other) and not _logged(path, parent):
@@ -108,6 +108,26 @@ def _is_zero(expr: ast.expr) -> bool:
 
 
 _LOGS = frozenset({"log", "log1p", "log2", "log10"})
+
+
+def _through_definitions(root: ast.AST, names: set[str], depth: int = 3) -> set[str]:
+    """``names`` and the names their assignments in ``root`` read (``y = log(softmax(x))``:
+    y reads x), a few assignments deep: a term computed from x shares x's input."""
+    found = set(names)
+    frontier = set(names)
+    for _ in range(depth):
+        more: set[str] = set()
+        for statement in ast.walk(root):
+            if isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and statement.value is not None:
+                targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                bound = {n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name)}
+                if bound & frontier:
+                    more |= _names(statement.value) - found
+        if not more:
+            break
+        found |= more
+        frontier = more
+    return found
 
 
 def _logged(path: list[ast.AST], node: ast.AST) -> bool:
