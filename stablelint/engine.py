@@ -9,6 +9,7 @@ from typing import Callable
 
 from stablelint import frameworks
 from stablelint.analysis import project as project_index
+from stablelint.analysis.model import FileModel
 from stablelint.analysis.registry import OpRegistry
 from stablelint.diagnostics import Diagnostic, ParseError
 from stablelint.fixes import add_imports, apply_fixes
@@ -128,11 +129,12 @@ def check_source(
         lines = sorted(set(lines) | set(extra))
     if not lines:
         return []
-    ctx = Context(path, SourceIndex(source), imports, tree, dtype=dtype)
-    ctx.precision_evidence = evidence
+    model = FileModel(path, SourceIndex(source), imports, tree, dtype=dtype, registry=registry)
+    model.precision_evidence = evidence
     relative = index.relative(path) if index is not None else None
     if relative is not None:
-        ctx.evaluator.project = project_index.ProjectView(index, relative, tree)
+        model.evaluator.project = project_index.ProjectView(index, relative, tree)
+    ctx = Context(model)
     dispatched_ops = _DISPATCHED_OPS if half else _FULL_PRECISION_OPS
     callee_names = (_CALLEE_NAMES if half else _FULL_PRECISION_CALLEES) | imports.local_aliases(dispatched_ops)
     callee_names |= registry.names(dispatched_ops)
@@ -140,7 +142,7 @@ def check_source(
     if loss_file:
         callee_names |= frameworks.LOSS_WORDS
     dispatched_binops = _DISPATCHED_BINOPS if half else _FULL_PRECISION_BINOPS
-    value_of = ctx.evaluator.of
+    value_of = ctx.model.value
 
     def visit(node: ast.AST, env) -> None:
         if type(node) is ast.Call:

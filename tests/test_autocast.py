@@ -8,6 +8,7 @@ import textwrap
 
 import pytest
 
+from stablelint.analysis.model import FileModel
 from stablelint.ir import ImportTable, SourceIndex
 from stablelint.rules.base import Context
 
@@ -16,7 +17,7 @@ def dtypes(body: str, assumed: str | None = None) -> dict[str, str]:
     """The dtype of every ``name = ...`` assigned in ``body``, as the rules see it."""
     source = "import torch\nimport torch.nn as nn\nfrom torch.cuda.amp import autocast\n" + textwrap.dedent(body)
     tree = ast.parse(source)
-    ctx = Context("t.py", SourceIndex(source), ImportTable.from_tree(tree), tree, dtype=assumed)
+    ctx = Context(FileModel("t.py", SourceIndex(source), ImportTable.from_tree(tree), tree, dtype=assumed))
     found = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):

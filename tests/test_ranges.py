@@ -9,6 +9,7 @@ import textwrap
 
 import pytest
 
+from stablelint.analysis.model import FileModel
 from stablelint.engine import check_source
 from stablelint.ir import ImportTable, SourceIndex
 from stablelint.rules.base import Context
@@ -19,7 +20,7 @@ PRELUDE = "import torch\nimport torch.nn as nn\nimport numpy as np\n"
 def range_of(expression: str):
     source = PRELUDE + f"y = {expression}\n"
     tree = ast.parse(source)
-    ctx = Context("t.py", SourceIndex(source), ImportTable.from_tree(tree), tree)
+    ctx = Context(FileModel("t.py", SourceIndex(source), ImportTable.from_tree(tree), tree))
     value = ctx.value(tree.body[-1].value)
     return ctx.range(value), ctx.known_ends(value)
 

@@ -7,6 +7,7 @@ import ast
 
 import pytest
 
+from stablelint.analysis.model import FileModel
 from stablelint.ir import ImportTable, SourceIndex
 from stablelint.rules.base import Context
 
@@ -16,7 +17,7 @@ PRELUDE = "import torch\nimport numpy as np\nimport jax\nimport jax.numpy as jnp
 def shape_of(expression: str):
     source = PRELUDE + f"y = {expression}\n"
     tree = ast.parse(source)
-    ctx = Context("t.py", SourceIndex(source), ImportTable.from_tree(tree), tree)
+    ctx = Context(FileModel("t.py", SourceIndex(source), ImportTable.from_tree(tree), tree))
     return ctx.shape(ctx.value(tree.body[-1].value))
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 
 from stablelint.analysis import values as v
+from stablelint.analysis.reductions import reduction_args
 from stablelint.analysis.values import Value
 
 Shape = tuple  # of int | None, one per dim
@@ -123,8 +124,6 @@ class Shapes:
     def _reduced(self, value: Value, shape: Shape | None) -> Shape | None:
         if shape is None:
             return None
-        from stablelint.rules.matching import reduction_args
-
         args = reduction_args(value.op, value.framework or "torch")
         if args is None:
             return None

@@ -7,6 +7,8 @@ import ast
 
 from stablelint import frameworks
 from stablelint.analysis import values as v
+from stablelint.analysis.counts import looks_like_count
+from stablelint.analysis.signs import is_nonpositive
 from stablelint.analysis.values import Value
 from stablelint.diagnostics import Fix
 from stablelint.fixes import negated, operand
@@ -17,9 +19,7 @@ from stablelint.rules.matching import (
     family,
     fixable,
     is_constant_expression,
-    is_nonpositive,
     is_unit,
-    looks_like_count,
     one_plus_terms,
     softmax_of,
     stable_call,

@@ -11,14 +11,11 @@ from typing import ClassVar, Iterable
 
 from stablelint import frameworks
 from stablelint.analysis import branches, conditions, uses
-from stablelint.analysis.evaluate import Evaluator, Ranges, dtype_of, known_ends
-from stablelint.analysis.gradients import GradientContext
-from stablelint.analysis.registry import OpRegistry
-from stablelint.analysis.shapes import Shapes
+from stablelint.analysis.model import FileModel
 from stablelint.analysis.values import Value
 from stablelint.diagnostics import Diagnostic, Edit, Fix, Import, Safety
 from stablelint.fixes import imports_what_a_shim_stands_in_for, replace, spell
-from stablelint.ir import ImportTable, Normalizer, Op, SourceIndex
+from stablelint.ir import Op
 from stablelint.scopes import Env
 
 
@@ -56,45 +53,35 @@ EXAMPLE_PRELUDE = "".join(IMPORTS_BY_FRAMEWORK.values())
 
 
 class Context:
-    """One file's shared facts; ``env`` is the scope at the node being checked."""
+    """The rules' view of one file's analysis (``analysis.model.FileModel``): the facts of
+    values, read at the scope of the node being checked (``env``), and the findings so far."""
 
-    def __init__(
-        self, path: str, index: SourceIndex, imports: ImportTable, tree: ast.Module | None = None,
-        dtype: str | None = None,
-    ):
-        self.path = path
-        self.index = index
-        self.imports = imports
-        self.normalizer = Normalizer(imports)
-        self.evaluator = Evaluator(
-            self.normalizer, tree if tree is not None else ast.Module([], []), index.text, index.source
-        )
-        self.normalizer.registry = OpRegistry(tree if tree is not None else ast.Module([], []), imports)
+    def __init__(self, model: FileModel):
+        self.model = model
+        self.path = model.path
+        self.index = model.index
+        self.imports = model.imports
+        self.normalizer = model.normalizer
+        self.evaluator = model.evaluator
+        self.ranges = model.ranges
+        self.shapes = model.shapes
+        self.assumed_dtype = model.assumed_dtype
         self.env = Env()
-        self.assumed_dtype = dtype  # ``assume-dtype``: what the frameworks' tensors compute in here
         # The project's half-precision setting that reaches this file (``precision_profile.Evidence``).
-        self.precision_evidence = None
-        self.ranges = Ranges(dtype, self.evaluator.autocast)
-        self.shapes = Shapes(imports)
-        self.gradients = GradientContext(self.evaluator.tree, imports)
+        self.precision_evidence = model.precision_evidence
+        self.gradients = model.gradients
         self.covered: set[int] = set()  # ids of nodes an STB1xx finding already explains
         self.inside_reported_sums: set[int] = set()  # nodes of a sum already reported whole
         self.diagnostics: list[Diagnostic] = []
-        self._imports_scipy = any(bound.startswith("scipy") for bound in imports.names.values())
-        # float32 is what deep learning code computes in; NumPy/SciPy code in float64.
-        self.deep_learning = any(
-            bound.split(".")[0] in ("torch", "tensorflow", "jax", "keras", "flax", "trax")
-            for bound in imports.names.values()
-        )
 
     # -- reading code
     def value(self, expr: ast.expr | None) -> Value:
         """The abstract value of ``expr`` at the node being checked."""
-        return self.evaluator.of(expr, self.env)
+        return self.model.value(expr, self.env)
 
     def range(self, value: Value | None):
         """The interval ``value`` can take (``analysis.intervals.Interval``), None if unknown."""
-        return self.ranges.of(value)
+        return self.model.range(value)
 
     def range_at(self, node: ast.AST | None, expr: ast.expr | None):
         """The range of ``expr`` where ``node`` runs: its value's range met with the bounds
@@ -118,30 +105,35 @@ class Context:
                 op = self.normalizer.op_of(parent, self.env, follow=False)
                 if op is not None and op.framework is not None:
                     return self.dtype_of(self.value(parent))
-        return (self.assumed_dtype or "float32") if self.deep_learning else "float64"
+        return self.written_number_dtype
 
     def dtype_of(self, value: Value) -> str:
-        return dtype_of(value, self.assumed_dtype, self.evaluator.autocast)
+        return self.model.dtype_of(value)
+
+    @property
+    def written_number_dtype(self) -> str:
+        """The dtype a number written in this file meets its operands in."""
+        return self.model.written_number_dtype
 
     def known_ends(self, value: Value | None) -> tuple[bool, bool]:
         """Whether the code establishes the lower and the upper end of ``range(value)``."""
-        return known_ends(self.ranges, value)
+        return self.model.known_ends(value)
+
+    def shape(self, value: Value | None) -> tuple | None:
+        """The value's shape (sizes, None where unknown), or None when its rank is unknown."""
+        return self.model.shape(value)
 
     def gradient_flows(self, node: ast.AST | None, value: Value | None = None) -> bool:
         """Can a gradient flow through ``value`` at ``node``? False inside no-grad code, data
         preparation, NumPy/math values and detached values (``analysis.gradients``)."""
-        return self.gradients.flows(node, value)
-
-    def shape(self, value: Value | None) -> tuple | None:
-        """The value's shape (sizes, None where unknown), or None when its rank is unknown."""
-        return self.shapes.of(value)
+        return self.model.gradient_flows(node, value)
 
     def branch_rules_out(self, node: ast.AST, written: ast.expr | None, hazard: str) -> bool:
         """Does an ``if``/conditional expression/``where`` around ``node`` (or an early exit
         before it) rule ``hazard`` out for the expression ``written`` at ``node``?"""
         if written is None:
             return False
-        return conditions.guarded(self.env.function or self.evaluator.tree, node, written, hazard)
+        return self.model.branch_rules_out(self.env.function, node, written, hazard)
 
     def digits_reach_result(self, node: ast.AST, inputs: tuple[ast.AST, ...] = ()) -> bool:
         """False where ``node``'s value is rounded, only compared with a threshold, or added
@@ -155,15 +147,10 @@ class Context:
 
     def op(self, expr: ast.expr | None, kind: str | None = None) -> Op | None:
         """The canonical op computing ``expr`` (through definitions); ``op.via`` says how."""
-        if expr is None:
-            return None
-        op = self.normalizer.op_of(expr, self.env)
-        if op is None or (kind is not None and op.kind != kind):
-            return None
-        return op
+        return self.model.op(expr, self.env, kind)
 
     def resolve(self, expr: ast.expr, via: list[tuple[str, int]] | None = None) -> ast.expr:
-        return self.normalizer.resolve(expr, self.env, via)
+        return self.model.resolve(expr, self.env, via)
 
     def text(self, node: ast.AST) -> str:
         return self.index.text(node)
@@ -175,7 +162,7 @@ class Context:
 
     @property
     def imports_scipy(self) -> bool:
-        return self._imports_scipy
+        return self.model.imports_scipy
 
     def spell(self, qualified_name: str, *, like: Op | None = None) -> tuple[str, tuple[Import, ...]]:
         """Spell a stable function the way this file spells ``like``'s function."""

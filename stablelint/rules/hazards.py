@@ -78,7 +78,7 @@ def _only_under_a_constant(ctx: Context, node: ast.AST) -> bool:
     ``node`` makes the quotient 0 rather than NaN?"""
     from stablelint.analysis.conditions import path_to
 
-    path = path_to(ctx.env.function or ctx.evaluator.tree, node) or []
+    path = path_to(ctx.env.function or ctx.model.tree, node) or []
     if len(path) < 3:
         return False
     total, quotient = path[-2], path[-3]

@@ -8,6 +8,9 @@ from stablelint import frameworks
 from stablelint.analysis import digits
 from stablelint.analysis import intervals as iv
 from stablelint.analysis import values as v
+from stablelint.analysis.counts import looks_like_count
+from stablelint.analysis.reductions import reduction_args
+from stablelint.analysis.signs import is_nonpositive
 from stablelint.analysis.values import Value
 from stablelint.diagnostics import Fix
 from stablelint.fixes import call_arguments, negated, operand
@@ -21,13 +24,10 @@ from stablelint.rules.matching import (
     family,
     fixable,
     is_constant_expression,
-    is_nonpositive,
     is_true,
     is_unit,
-    looks_like_count,
     naive_softmax_parts,
     one_plus_terms,
-    reduction_args,
     rewrapped,
     softmax_of,
     stable_call,

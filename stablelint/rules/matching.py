@@ -1,20 +1,20 @@
-"""Shapes the rules match on: a framework family, "1 + y", a max-subtraction, a count,
-a reduction's axis arguments, and the spelling of a stable replacement call."""
+"""Shapes the rules match on: a framework family, "1 + y", a softmax written out, and the
+spelling of a stable replacement call. (The facts they rest on — signs, maxima, counts, a
+reduction's axis arguments — are the analysis's, in ``analysis/``.)"""
 
 from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from stablelint import frameworks
 from stablelint.analysis import values as v
-from stablelint.analysis.counts import is_count_name
+from stablelint.analysis.reductions import ReductionArgs
 from stablelint.analysis.values import Value
 from stablelint.fixes import ATOMS
-from stablelint.ir import Op, constant_value, identifier_of, same_expression
+from stablelint.ir import Op, identifier_of, same_expression
 from stablelint.rules.base import Context
-from stablelint.signs import NONPOSITIVE, sign
 
 
 def family(*ops: Op | None) -> str | None:
@@ -45,159 +45,6 @@ def arguments_of(op: Op) -> list[ast.expr]:
     return copied + list(op.call.args) + [keyword.value for keyword in op.call.keywords]
 
 
-# Calls that change a tensor's shape or bookkeeping, not its values.
-_SHAPE_OPS = frozenset({
-    "unsqueeze", "expand_dims", "reshape", "view", "expand", "expand_as", "squeeze", "detach",
-    "stop_gradient", "to", "type", "float", "double", "half", "astype", "broadcast_to", "clone", "copy",
-})
-
-
-def _names_a_max(identifier: str) -> bool:
-    """``x_max``, ``maxes``, ``row_max``, ``lse``; not ``softmax_scale``."""
-    for word in identifier.lower().split("_"):
-        if "softmax" in word:
-            continue
-        if word.startswith("max") or word.endswith("max") or word in ("lse", "logsumexp", "amax"):
-            return True
-    return False
-
-
-def is_max_like(ctx: Context, expr: ast.expr, of: ast.expr | None = None) -> bool:
-    """``x.max(1, keepdim=True).values``, ``np.max(x)``, ``m`` with ``m = ...max...``.
-
-    Names count by what they say (``maxes``, ``x_max``, ``lse``) as well as by their
-    definition, which real code often rewrites (``maxes = masked_fill(maxes, ...)``).
-    With ``of``, a max computed from another tensor than ``of`` does not count.
-    """
-    for _ in range(10):
-        if _names_a_max(identifier_of(expr)) and not isinstance(expr, ast.Attribute | ast.Call):
-            return True
-        if isinstance(expr, ast.Attribute) and _names_a_max(expr.attr) and expr.attr != "values":
-            return True
-        if isinstance(expr, ast.Subscript):  # torch.max(x, 1)[0], m[..., None]
-            expr = expr.value
-            continue
-        if isinstance(expr, ast.Attribute) and expr.attr == "values":
-            expr = expr.value
-            continue
-        op = ctx.op(expr)
-        if op is not None and op.kind == "max":
-            # Python's max(xs) is the max of the elements a comprehension draws from xs.
-            builtin = op.qualified_name == "builtins.max"
-            return of is None or op.input is None or builtin or _same_tensor(ctx, op.input, of)
-        if op is not None and op.kind == "identity" and op.input is not None:
-            expr = op.input
-            continue
-        inner = _shape_op_input(ctx, expr)
-        if inner is not None:
-            expr = inner
-            continue
-        if isinstance(expr, ast.Name):
-            definition = ctx.env.definition(expr.id)
-            if definition is None:
-                return False
-            expr = definition[0]
-            continue
-        return False
-    return False
-
-
-def _is_module(ctx: Context, expr: ast.expr) -> bool:
-    return ctx.imports.qualified_name(expr, ctx.env) is not None
-
-
-def _same_tensor(ctx: Context, left: ast.expr, right: ast.expr) -> bool:
-    """The same array, up to definitions and value-preserving wrappers."""
-    return same_expression(_strip_wrappers(ctx, left), _strip_wrappers(ctx, right))
-
-
-def _shape_op_input(ctx: Context, expr: ast.expr) -> ast.expr | None:
-    """``x`` of ``x.unsqueeze(1)`` or ``np.expand_dims(x, 1)``; None for other expressions."""
-    if not (isinstance(expr, ast.Call) and identifier_of(expr.func) in _SHAPE_OPS):
-        return None
-    func = expr.func
-    if isinstance(func, ast.Attribute) and not _is_module(ctx, func.value):
-        return func.value
-    return expr.args[0] if expr.args else None
-
-
-def _strip_wrappers(ctx: Context, expr: ast.expr) -> ast.expr:
-    for _ in range(6):
-        resolved = ctx.resolve(expr)
-        inner = _shape_op_input(ctx, resolved)
-        if inner is None:
-            return resolved
-        expr = inner
-    return expr
-
-
-def _difference(expr: ast.expr) -> tuple[ast.expr, ast.expr] | None:
-    """``a - b``, ``a.sub(b)``, ``torch.sub(a, b)``, ``np.subtract(a, b)`` as (a, b)."""
-    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Sub):
-        return expr.left, expr.right
-    if isinstance(expr, ast.Call) and identifier_of(expr.func) in ("sub", "subtract") and not expr.keywords:
-        if len(expr.args) == 2:
-            return expr.args[0], expr.args[1]
-        if len(expr.args) == 1 and isinstance(expr.func, ast.Attribute):
-            return expr.func.value, expr.args[0]
-    return None
-
-
-def is_shifted_by_max(ctx: Context, expr: ast.expr | None) -> bool:
-    """``x - max(x)``: the stable logsumexp/softmax trick, or anything below it."""
-    if expr is None:
-        return False
-    difference = _difference(ctx.resolve(expr))
-    return difference is not None and is_max_like(ctx, difference[1], of=difference[0])
-
-
-_COUNT_CALLS = frozenset({
-    "len", "int", "numel", "size", "dim", "nelement", "count_nonzero", "range", "arange",
-    "floor", "ceil", "round", "trunc",  # integer-valued: log(1 + floor(t)) is exact enough
-})
-
-
-def looks_like_count(ctx: Context, expr: ast.expr) -> bool:
-    """``n``, ``len(x)``, ``x.shape[0]``, ``x.numel()``: integers, where log(1 + x) is exact."""
-    if isinstance(expr, ast.Name) and is_count_name(expr.id):
-        return True
-    if isinstance(expr, ast.Attribute) and is_count_name(expr.attr):
-        return True
-    if isinstance(expr, ast.Call) and identifier_of(expr.func) in _COUNT_CALLS:
-        return True
-    if isinstance(expr, ast.Subscript) and identifier_of(expr.value) == "shape":
-        return True
-    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.FloorDiv):
-        return True
-    if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Mult)):
-        return looks_like_count(ctx, expr.left) and (
-            looks_like_count(ctx, expr.right) or constant_value(expr.right) is not None
-        )
-    return False
-
-
-def is_nonpositive(ctx: Context, expr: ast.expr | None) -> bool:
-    """``-abs(x)``, ``-x**2 / s``, ``x - max(x)``: exp of these cannot overflow.
-
-    A max-shift scaled by a factor (``r * (x - x_max)``, ``(x - m) / temperature``) counts
-    too: the scale is a temperature or a sharpness, positive by intent, and the code shows
-    the max-subtraction trick on purpose."""
-    if expr is None:
-        return False
-    if is_shifted_by_max(ctx, expr) or sign(ctx, expr) == NONPOSITIVE:
-        return True
-    interval = ctx.range(ctx.value(expr))
-    if interval is not None and interval.hi <= 0:
-        return True  # the value model proves it (a max subtracted in a helper, a log-probability)
-    resolved = ctx.resolve(expr)
-    if isinstance(resolved, ast.BinOp) and isinstance(resolved.op, (ast.Mult, ast.Div)):
-        sides = (resolved.left, resolved.right) if isinstance(resolved.op, ast.Mult) else (resolved.left,)
-        for side, other in zip(sides, (resolved.right, resolved.left)):
-            if is_shifted_by_max(ctx, side) and (constant_value(other) is None or constant_value(other) > 0):
-                return True
-    return False
-
-
 def is_constant_expression(ctx: Context, expr: ast.expr) -> bool:
     """Literals and module constants only (``2``, ``np.pi / 2``): nothing to lose at run time."""
     for node in ast.walk(expr):
@@ -206,43 +53,6 @@ def is_constant_expression(ctx: Context, expr: ast.expr) -> bool:
         if isinstance(node, ast.Call):
             return False
     return True
-
-
-@dataclass
-class ReductionArgs:
-    axis: ast.expr | None
-    axis_keyword: bool
-    keepdims: ast.expr | None
-
-
-def reduction_args(op: Op, framework: str) -> ReductionArgs | None:
-    """Axis and keep-dims arguments of a ``sum``; None if it has others (dtype, out…)."""
-    signature = frameworks.SUM_SIGNATURES.get("tf" if framework == "keras" else framework)
-    if signature is None or op.qualified_name == "builtins.sum":
-        return None  # Python's sum reduces the first axis only: no axis to pass on
-    positional, keywords = op.other_args()
-    args = ReductionArgs(None, False, None)
-    if len(positional) > len(signature.positional):
-        return None
-    if any(isinstance(value, ast.Starred) for value in positional) or any(k.arg is None for k in keywords):
-        return None  # *args / **kwargs: which parameter is which is unknown
-    for role, value in zip(signature.positional, positional):
-        if role == "axis":
-            args.axis = value
-        elif role == "keepdims":
-            args.keepdims = value
-        else:
-            return None
-    for keyword in keywords:
-        if keyword.arg in signature.axis_names:
-            args.axis, args.axis_keyword = keyword.value, True
-        elif keyword.arg in signature.keepdims_names:
-            args.keepdims = keyword.value
-        elif not op.method and keyword.arg in ("input", "a", "input_tensor", "x") and keyword.value is op.input:
-            continue
-        else:
-            return None
-    return args
 
 
 def is_true(expr: ast.expr | None) -> bool:

@@ -7,12 +7,13 @@ import ast
 
 from stablelint.analysis import intervals as iv
 from stablelint.analysis import values as v
+from stablelint.analysis.maxima import same_tensor
 from stablelint.analysis.values import Value
 from stablelint.diagnostics import Fix
 from stablelint.fixes import call_arguments, operand
 from stablelint.ir import Op, identifier_of, same_expression
 from stablelint.rules.base import Context, Invalid, Rule, Valid
-from stablelint.rules.matching import _names_an_eps, _same_tensor, family, fixable, takes_only_input
+from stablelint.rules.matching import _names_an_eps, family, fixable, takes_only_input
 
 # The frameworks that differentiate: a NaN gradient is theirs (NumPy computes no gradient).
 _AUTODIFF = frozenset({"torch", "jax", "tf", "keras"})
@@ -91,7 +92,7 @@ def same_samples(ctx: Context, node: ast.AST, left: tuple[Value, ast.expr], righ
             since = min(line for _, line in value.via)
             if ctx.env.rebound_since(names, since, node.lineno):
                 return False
-    return _same_tensor(ctx, left[1], right[1])
+    return same_tensor(ctx, left[1], right[1])
 
 
 def _file_framework(ctx: Context, *values: Value, method: Op | None = None) -> str | None:
@@ -292,7 +293,7 @@ class NaiveVariance(Rule):
     def check_running_sums(self, ctx, node, difference, mean_of_squares, mean_value) -> None:
         """``sum_sq / n - (total / n) ** 2``: the same count divides both sums."""
         counts = [value.node.right for value in (mean_of_squares, mean_value) if isinstance(value.node, ast.BinOp)]
-        if len(counts) != 2 or not _same_tensor(ctx, counts[0], counts[1]):
+        if len(counts) != 2 or not same_tensor(ctx, counts[0], counts[1]):
             return
         sums = [value.node.left for value in (mean_of_squares, mean_value)]
         if same_expression(sums[0], sums[1]):
@@ -497,7 +498,7 @@ class NormalizeWithoutEps(Rule):
         norm = divisor.op
         if family(norm) != "torch" or not isinstance(node, ast.BinOp) or norm.input is None:
             return None
-        if not _same_tensor(ctx, node.left, norm.input):
+        if not same_tensor(ctx, node.left, norm.input):
             return None
         positional, keywords = norm.other_args()
         given = {keyword.arg: keyword.value for keyword in keywords}

@@ -7,8 +7,13 @@ and ``exp(x - max(x))`` are safe, and rules about overflow stay silent on them.
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
+from stablelint.analysis.maxima import is_max_like, is_shifted_by_max
 from stablelint.ir import constant_value, identifier_of
+
+if TYPE_CHECKING:
+    from stablelint.analysis.site import Site
 
 NONNEGATIVE, NONPOSITIVE, UNKNOWN = 1, -1, 0
 
@@ -19,18 +24,12 @@ _NONNEGATIVE_FUNCTIONS = frozenset({
 })
 
 
-def _is_max_of(ctx, expr: ast.expr, of: ast.expr) -> bool:
-    from stablelint.rules.matching import is_max_like  # imported late: matching imports signs
-
-    return is_max_like(ctx, expr, of=of)
-
-
 def _is_even(exponent: ast.expr) -> bool:
     value = constant_value(exponent)
     return value is not None and value == int(value) and int(value) % 2 == 0
 
 
-def sign(ctx, expr: ast.expr, depth: int = 0) -> int:
+def sign(ctx: Site, expr: ast.expr, depth: int = 0) -> int:
     """NONNEGATIVE, NONPOSITIVE or UNKNOWN, following definitions through ``ctx``."""
     if depth > 12:
         return UNKNOWN
@@ -59,7 +58,7 @@ def sign(ctx, expr: ast.expr, depth: int = 0) -> int:
     if operator is ast.Mult and ast.dump(expr.left) == ast.dump(expr.right):
         return NONNEGATIVE  # x * x
     left = sign(ctx, expr.left, depth + 1)
-    if operator is ast.Sub and _is_max_of(ctx, expr.right, expr.left):
+    if operator is ast.Sub and is_max_like(ctx, expr.right, of=expr.left):
         return NONPOSITIVE  # x - max(x)
     right = sign(ctx, expr.right, depth + 1)
     if UNKNOWN in (left, right):
@@ -71,3 +70,25 @@ def sign(ctx, expr: ast.expr, depth: int = 0) -> int:
     if operator is ast.Sub and left == -right:
         return left
     return UNKNOWN
+
+
+def is_nonpositive(ctx: Site, expr: ast.expr | None) -> bool:
+    """``-abs(x)``, ``-x**2 / s``, ``x - max(x)``: exp of these cannot overflow.
+
+    A max-shift scaled by a factor (``r * (x - x_max)``, ``(x - m) / temperature``) counts
+    too: the scale is a temperature or a sharpness, positive by intent, and the code shows
+    the max-subtraction trick on purpose."""
+    if expr is None:
+        return False
+    if is_shifted_by_max(ctx, expr) or sign(ctx, expr) == NONPOSITIVE:
+        return True
+    interval = ctx.range(ctx.value(expr))
+    if interval is not None and interval.hi <= 0:
+        return True  # the value model proves it (a max subtracted in a helper, a log-probability)
+    resolved = ctx.resolve(expr)
+    if isinstance(resolved, ast.BinOp) and isinstance(resolved.op, (ast.Mult, ast.Div)):
+        sides = (resolved.left, resolved.right) if isinstance(resolved.op, ast.Mult) else (resolved.left,)
+        for side, other in zip(sides, (resolved.right, resolved.left)):
+            if is_shifted_by_max(ctx, side) and (constant_value(other) is None or constant_value(other) > 0):
+                return True
+    return False
