@@ -33,12 +33,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stablelint import __version__
-from stablelint.diagnostics import Diagnostic, Edit, Fix, Import
+from stablelint.diagnostics import Diagnostic, Edit, Evidence, Fix, Import
 
 DEFAULT_DIR = ".stablelint_cache"
 _RULE_SET_NAME = re.compile(r"[0-9a-f]{32}")
 ENV_VAR = "STABLELINT_CACHE_DIR"
-FORMAT = 1  # of an entry; part of the key
+FORMAT = 2  # of an entry; part of the key
 
 _TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -218,11 +218,12 @@ def _item(diagnostic: Diagnostic) -> list:
             [[item.module, item.name, item.asname] for item in fix.imports],
             fix.description,
         ],
+        None if diagnostic.evidence is None else diagnostic.evidence.to_dict(),
     ]
 
 
 def _diagnostic(path: str, item: list) -> Diagnostic:
-    line, col, end_line, end_col, code, message, fix = item
+    line, col, end_line, end_col, code, message, fix, evidence = item
     for number in (line, col, end_line, end_col):
         if type(number) is not int:
             raise TypeError("not a position")
@@ -238,7 +239,9 @@ def _diagnostic(path: str, item: list) -> Diagnostic:
             tuple(_import(*item) for item in imports),
             description,
         )
-    return Diagnostic(path, line, col, end_line, end_col, code, message, fix)
+    if evidence is not None:
+        evidence = Evidence.from_dict(evidence)
+    return Diagnostic(path, line, col, end_line, end_col, code, message, fix, evidence=evidence)
 
 
 def _edit(start: int, end: int, content: str) -> Edit:

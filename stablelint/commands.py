@@ -441,8 +441,9 @@ def _rule(code: str):
 
 def explain(code: str) -> int:
     rule = _rule(code)
-    from stablelint.docs import page_address, page_text
+    from stablelint.docs import failure_text, page_address, page_text
 
     print(page_text(rule))
+    print(failure_text(rule))
     print(f"\n{page_address(rule.code)}")
     return 0

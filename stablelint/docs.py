@@ -198,6 +198,20 @@ def page_text(rule: type[Rule]) -> str:
     return "\n".join(line for line in render(rule).splitlines() if not line.startswith("<!--")).strip()
 
 
+def failure_text(rule: type[Rule]) -> str:
+    """The rule's failure model in words, each with the witness it computes for an input
+    nothing constrains (``--explain``)."""
+    lines = ["", "## Failure model"]
+    for model in rule.failure_models():
+        lines += ["", f"{model.consequence}: {model.words}"]
+        example = model.example()
+        if example is not None and example.witness is not None:
+            lines.append(f"Witness: {example.witness.text(example.dtype)}")
+    if len(lines) == 2:
+        lines += ["", "No failure model: the findings of this rule carry no evidence."]
+    return "\n".join(lines)
+
+
 def render_index() -> str:
     """docs/rules/index.md: every rule, family by family."""
     lines = [

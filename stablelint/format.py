@@ -134,6 +134,8 @@ def _full_entry(diagnostic: Diagnostic, lines: list[str], marked: bool) -> str:
     if last < diagnostic.end_line:
         out.append(f"{gutter} ... (to line {diagnostic.end_line})")
     out.append(gutter)
+    if diagnostic.evidence is not None:
+        out.append(f"evidence: {diagnostic.evidence.text()}")
     message = fix_message(diagnostic)
     if message:
         unsafe_note = " (unsafe: with `--unsafe-fixes`)" if diagnostic.fix.safety == "unsafe" else ""
@@ -274,6 +276,7 @@ def json_report(reports: Iterable[FileReport]) -> str:
                     "cell": diagnostic.cell,
                     "code": diagnostic.code,
                     "end_location": {"row": diagnostic.end_line, "column": diagnostic.end_col},
+                    "evidence": diagnostic.evidence.to_dict() if diagnostic.evidence else None,
                     "filename": filename,
                     "fix": _json_fix(diagnostic, report.source, positions),
                     "location": {"row": diagnostic.line, "column": diagnostic.col},

@@ -53,6 +53,8 @@ def sarif_report(reports: Iterable[FileReport]) -> str:
             }
             if diagnostic.code in index:
                 result["ruleIndex"] = index[diagnostic.code]
+            if diagnostic.evidence is not None:
+                result["properties"] = {"evidence": diagnostic.evidence.to_dict()}
             # A notebook's fix edits its code, not the JSON the region is in: none is given
             # (`stablelint --fix` writes notebooks).
             if diagnostic.fix is not None and report.cells is None:

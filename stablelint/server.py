@@ -32,7 +32,7 @@ from stablelint.add_noqa import add_noqa
 from stablelint.analysis import project
 from stablelint.config import Settings, load_settings
 from stablelint.diagnostics import Diagnostic, StablelintError
-from stablelint.docs import page_address, page_text
+from stablelint.docs import failure_text, page_address, page_text
 from stablelint.noqa import keep_for
 from stablelint.notebook import NotebookError
 from stablelint.rules import RULES_BY_CODE
@@ -57,7 +57,7 @@ def rule_docs_url(code: str) -> str | None:
 def rule_page(code: str) -> str | None:
     """The rule's page as ``--explain`` prints it (Markdown)."""
     rule = RULES_BY_CODE.get(code)
-    return None if rule is None else f"{page_text(rule)}\n\n{page_address(code)}"
+    return None if rule is None else f"{page_text(rule)}\n{failure_text(rule)}\n\n{page_address(code)}"
 
 
 # -- positions
@@ -517,16 +517,20 @@ def hover(ls: StablelintServer, uri: str, checked, position: types.Position) -> 
     lines = ls.lines(uri, checked.source)
     at = types.Range(position, position)
     pages: dict[str, str] = {}
+    evidence: dict[str, list[str]] = {}
     first_range = None
     for finding in checked.findings:
         found_range = lines.finding_range(finding)
         page = rule_page(finding.code) if _overlaps(found_range, at) else None
         if page:
             pages.setdefault(finding.code, page)
+            if finding.evidence is not None:  # what goes wrong here, above the rule's page
+                evidence.setdefault(finding.code, []).append(f"**{finding.code}**: {finding.evidence.text()}")
             first_range = first_range or found_range
     if not pages:
         return None
-    return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, "\n\n---\n\n".join(pages.values())), first_range)
+    shown = ["\n\n".join(evidence.get(code, []) + [page]) for code, page in pages.items()]
+    return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, "\n\n---\n\n".join(shown)), first_range)
 
 
 def build_server(change_delay: float = CHANGE_DELAY) -> StablelintServer:

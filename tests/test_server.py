@@ -286,7 +286,9 @@ async def test_hover_shows_the_rule_page(client: LanguageClient, project: Path):
     inside = types.Position(diagnostic.range.start.line, diagnostic.range.start.character + 3)
     hover = await client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(uri), inside))
     assert hover.contents.kind == types.MarkupKind.Markdown
-    assert hover.contents.value == cli_explain("STB101")
+    evidence, _, page = hover.contents.value.partition("\n\n")
+    assert evidence.startswith("**STB101**: underflow in float32: at ") and "log_softmax(x)" in evidence
+    assert page == cli_explain("STB101")
     assert hover.range == diagnostic.range
     nowhere = await client.text_document_hover_async(
         types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(0, 0))

@@ -375,7 +375,7 @@ class LogOfExp(Rule):
         fix = None
         if fixable(exp):
             fix = ctx.fix(node, operand(ctx.index, exp.op.input), via=via, copied=[exp.op.input])
-        self.report(ctx, node, fix, via, origins=[exp])
+        self.report(ctx, node, fix, via, origins=[exp], operands={"x": exp.operand()})
 
 
 class EntropyTerm(Rule):

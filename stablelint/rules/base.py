@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import io
+import math
 import textwrap
 import tokenize
 from dataclasses import dataclass
@@ -11,11 +12,14 @@ from typing import ClassVar, Iterable
 
 from stablelint import frameworks
 from stablelint.analysis import branches, conditions, uses
+from stablelint.analysis.failures import GRADIENT_CONSEQUENCES, FailureModel
+from stablelint.analysis.intervals import Interval
 from stablelint.analysis.model import FileModel
 from stablelint.analysis.values import Value
-from stablelint.diagnostics import Diagnostic, Edit, Fix, Import, Safety
+from stablelint.diagnostics import Diagnostic, Edit, Evidence, Fix, Import, Safety
 from stablelint.fixes import imports_what_a_shim_stands_in_for, replace, spell
 from stablelint.ir import Op
+from stablelint.rules.failures import FAILURES
 from stablelint.scopes import Env
 
 
@@ -320,6 +324,38 @@ class Rule:
     def doc(cls) -> str:
         return textwrap.dedent(cls.__doc__ or "").strip()
 
+    @classmethod
+    def failure_models(cls) -> tuple[FailureModel, ...]:
+        """How the rule's formula fails (``rules/failures.py``), tried in order."""
+        return FAILURES.get(cls.code, ())
+
+    def evidence(
+        self, ctx: Context, node: ast.AST, operands: dict[str, Value | Interval] | None = None,
+        dtype: str | None = None,
+    ) -> tuple[Evidence | None, bool]:
+        """``(evidence, real)``: the consequence at a witness inside the operands' proven ranges,
+        and whether it is real there. Not real: the proven ranges hold no input where the
+        formula fails, or the consequence is a gradient's and no gradient flows at ``node``."""
+        models = self.failure_models()
+        if not models:
+            return None, True
+        dtype = dtype or ctx.dtype_of(ctx.value(node) if isinstance(node, ast.expr) else Value("unknown"))
+        ranges = {name: proven_range(ctx, operand) for name, operand in (operands or {}).items()}
+        written = {
+            name: ctx.text(operand.node) for name, operand in (operands or {}).items()
+            if isinstance(operand, Value) and operand.node is not None and ctx.text(operand.node) != name
+        }
+        flows = ctx.gradient_flows(node)
+        for tried in dict.fromkeys((dtype, *(model.example_dtype for model in models))):
+            for model in models:
+                found = model.evidence(tried, ranges, written=written, gradient_flows=flows)
+                if found is not None:
+                    return found, True
+        # No witness: real only if nothing the analysis knows rules it out (the model's limit).
+        constrained = any(interval is not None for interval in ranges.values())
+        gradient_only = all(model.consequence in GRADIENT_CONSEQUENCES for model in models)
+        return None, not constrained and not (gradient_only and not flows)
+
     def report(
         self,
         ctx: Context,
@@ -329,9 +365,17 @@ class Rule:
         *,
         origins: Iterable[Value] = (),
         message: str | None = None,
+        operands: dict[str, Value | Interval] | None = None,
+        dtype: str | None = None,
     ) -> None:
         """One finding at ``node``; the message says where its values came from: the
-        names followed (``via``) and, for ``origins`` reached from outside the scope, how."""
+        names followed (``via``) and, for ``origins`` reached from outside the scope, how.
+        ``operands`` bind the failure model's variables to the values (or ranges) they stand for
+        here; the finding carries the evidence, and is not reported where the consequence is
+        not real."""
+        evidence, real = self.evidence(ctx, node, operands, dtype)
+        if not real:
+            return
         start, end = ctx.index.span(node)
         line, col = ctx.index.column(start)
         end_line, end_col = ctx.index.column(end)
@@ -353,4 +397,20 @@ class Rule:
             # The interval rules (STB4xx) stay silent where this finding already explains the node.
             ctx.covered.add(id(node))
             ctx.covered.update(id(value.node) for value in origins if value.node is not None)
-        ctx.diagnostics.append(Diagnostic(ctx.path, line, col, end_line, end_col, self.code, message, fix))
+        ctx.diagnostics.append(
+            Diagnostic(ctx.path, line, col, end_line, end_col, self.code, message, fix, evidence=evidence)
+        )
+
+
+def proven_range(ctx: Context, operand: Value | Interval | None) -> Interval | None:
+    """The range the code establishes for ``operand``: an end that comes from something unknown
+    is no bound (±inf); None when neither end is established."""
+    if isinstance(operand, Interval) or operand is None:
+        return operand
+    interval = ctx.range(operand)
+    if interval is None:
+        return None
+    low, high = ctx.known_ends(operand)
+    if not (low or high):
+        return None
+    return Interval(interval.lo if low else -math.inf, interval.hi if high else math.inf)

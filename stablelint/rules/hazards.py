@@ -194,7 +194,7 @@ class LogOfNonPositive(Rule):
             return
         reach = "0" if interval.lo == 0 else "negative values"
         message = f"log of a value that can reach {reach} gives -inf or nan: {_describe(ctx, argument, interval)}"
-        self.report(ctx, node, None, list(argument.via), origins=[argument], message=message)
+        self.report(ctx, node, None, list(argument.via), origins=[argument], message=message, operands={"x": argument})
 
 
 class ExpOverflow(Rule):
@@ -266,7 +266,7 @@ class ExpOverflow(Rule):
             f"exp overflows to inf past {iv.EXP_OVERFLOW[dtype]:.2f} in {dtype}: "
             f"{_describe(ctx, argument, interval)}"
         )
-        self.report(ctx, node, None, list(argument.via), origins=[argument], message=message)
+        self.report(ctx, node, None, list(argument.via), origins=[argument], message=message, operands={"x": argument})
 
 
 class DivisionByZero(Rule):
@@ -354,7 +354,7 @@ class DivisionByZero(Rule):
         if ctx.branch_rules_out(node, written, "zero"):
             return
         message = f"division by a value that can be 0 gives inf or nan: {_describe(ctx, divisor, interval)}"
-        self.report(ctx, node, None, list(divisor.via), origins=[divisor], message=message)
+        self.report(ctx, node, None, list(divisor.via), origins=[divisor], message=message, operands={"x": divisor})
 
 
 class SqrtOfNegative(Rule):
@@ -426,7 +426,7 @@ class SqrtOfNegative(Rule):
         fix = None  # rsqrt(0) is inf: clipping at 0 would trade the nan for an inf
         if written is not None and root.kind == "sqrt":
             fix = _floored(ctx, written, root.op.framework, "0")
-        self.report(ctx, node, fix, list(argument.via), origins=[argument], message=message)
+        self.report(ctx, node, fix, list(argument.via), origins=[argument], message=message, operands={"x": argument})
 
 
 class AbsorbedEps(Rule):

@@ -15,7 +15,7 @@ from stablelint.analysis.values import Value
 from stablelint.diagnostics import Fix
 from stablelint.fixes import call_arguments, negated, operand
 from stablelint.ir import Op, constant_value, identifier_of
-from stablelint.rules.base import Context, Invalid, Rule, Valid
+from stablelint.rules.base import Context, Invalid, Rule, Valid, proven_range
 from stablelint.rules.distributions import squares_a_tanh
 from stablelint.rules.matching import (
     arguments_of,
@@ -125,7 +125,9 @@ class LogSoftmax(Rule):
         fix = None
         if softmax.kind == "softmax" and fixable(softmax) and layers <= 1 and (indexed is None or indexed.local):
             fix = self.fix(ctx, node, softmax.op, indexed, via)
-        self.report(ctx, node, fix, via, origins=[indexed or softmax, softmax])
+        # The logits, where a softmax call is written (a layer's activation applies to its output).
+        logits = {"x": softmax.operand()} if softmax.kind == "softmax" and softmax.op is not None else None
+        self.report(ctx, node, fix, via, origins=[indexed or softmax, softmax], operands=logits)
 
     def fix(self, ctx: Context, node: ast.Call, softmax: Op, indexed: Value | None = None, via=()) -> Fix | None:
         content, imports = self.log_softmax_call(ctx, softmax)
@@ -248,11 +250,11 @@ class LogSumExp(Rule):
         if total.kind == "mean":
             message = "log(mean(exp(x))) overflows for large x; use logsumexp(x) - log(n)"
             fix = self.mean_fix(ctx, node, log.op, total.op, exp.op, via) if fixable(total, exp) else None
-            self.report(ctx, node, fix, via, origins=[total, exp], message=message)
+            self.report(ctx, node, fix, via, origins=[total, exp], message=message, operands={"x": exp.operand()})
             return
         fixed = fixable(total, exp) and not generated
         fix = self.fix(ctx, node, log.op, total.op, exp.op, via) if fixed else None
-        self.report(ctx, node, fix, via, origins=[total, exp])
+        self.report(ctx, node, fix, via, origins=[total, exp], operands={"x": exp.operand()})
 
     def fix(self, ctx: Context, node: ast.Call, log: Op, total: Op, exp: Op, via: list) -> Fix | None:
         framework = family(log, total, exp)
@@ -487,7 +489,7 @@ class LogSigmoid(Rule):
         fix = None
         if fixable(sigmoid) and sigmoid.op.input is not None and (indexed is None or indexed.local):
             fix = log_sigmoid_fix(ctx, node, log.op, sigmoid.op, ctx.text(sigmoid.op.input), via, indexed)
-        self.report(ctx, node, fix, via, origins=[indexed or sigmoid, sigmoid])
+        self.report(ctx, node, fix, via, origins=[indexed or sigmoid, sigmoid], operands=_input_of(sigmoid))
 
 
 def log_sigmoid_fix(
@@ -577,7 +579,8 @@ class LogOneMinusSigmoid(Rule):
         message = None
         if log.kind == "log1p":
             message = "log1p(-sigmoid(x)) rounds to log(0) = -inf for large x; use logsigmoid(-x)"
-        self.report(ctx, node, fix, via, origins=[argument, sigmoid], message=message)
+        self.report(ctx, node, fix, via, origins=[argument, sigmoid], message=message,
+                    operands=_input_of(sigmoid))
 
 
 class LogOnePlus(Rule):
@@ -701,7 +704,9 @@ class LogOnePlus(Rule):
         message = None
         if all(term.sign < 0 for term in rest):
             message = "log(1 - x) loses precision when |x| is small; use log1p(-x)"
-        self.report(ctx, node, fix, via, origins=[argument], message=message)
+        one_plus_x = proven_range(ctx, argument)  # the range of x is that of 1 + x, less 1
+        operands = {"x": iv.sub(one_plus_x, iv.point(1.0))} if one_plus_x is not None else None
+        self.report(ctx, node, fix, via, origins=[argument], message=message, operands=operands)
 
     def fix(self, ctx: Context, node: ast.Call, log: Op, rest: list, via: list) -> Fix | None:
         framework = family(log)
@@ -808,7 +813,7 @@ class ExpMinusOne(Rule):
             return
         fix = self.fix(ctx, node, exp.op, list(exp.via), negative=exp_sign < 0) if fixable(exp) else None
         message = "1 - exp(x) loses precision when |x| is small; use -expm1(x)" if exp_sign < 0 else None
-        self.report(ctx, node, fix, list(exp.via), origins=[exp], message=message)
+        self.report(ctx, node, fix, list(exp.via), origins=[exp], message=message, operands={"x": exp.operand()})
 
     def check_longer_sum(self, ctx: Context, node: ast.AST, found: list) -> None:
         """``-1.0 + b - a + exp(a - b)``: the exp and the -1 cancel inside a longer sum.
@@ -949,7 +954,7 @@ class NaiveSoftplus(Rule):
         via = list(argument.via if log.kind == "log" else ()) + list(exp.via)
         fix = self.fix(ctx, node, log.op, exp.op, via) if fixable(exp) and local else None
         message = "log1p(exp(x)) overflows to inf for large x; use softplus(x)" if log.kind == "log1p" else None
-        self.report(ctx, node, fix, via, origins=[argument, exp], message=message)
+        self.report(ctx, node, fix, via, origins=[argument, exp], message=message, operands={"x": exp.operand()})
 
     def fix(self, ctx: Context, node: ast.Call, log: Op, exp: Op, via: list) -> Fix | None:
         framework = family(log, exp)
@@ -1116,7 +1121,7 @@ class NaiveLogCumSumExp(Rule):
             return
         via = list(total.via + exp.via)
         fix = self.fix(ctx, node, log.op, total.op, exp.op, via) if fixable(total, exp) else None
-        self.report(ctx, node, fix, via, origins=[total, exp])
+        self.report(ctx, node, fix, via, origins=[total, exp], operands={"x": exp.operand()})
 
     def fix(self, ctx: Context, node: ast.Call, log: Op, total: Op, exp: Op, via: list) -> Fix | None:
         framework = family(log, total, exp)
@@ -1146,3 +1151,9 @@ RULES = [
     LogSoftmax, LogSumExp, NaiveSoftmax, LogSigmoid, LogOneMinusSigmoid, LogOnePlus, ExpMinusOne, NaiveSoftplus,
     NaiveLogAddExp, NaiveLogCumSumExp,
 ]
+
+
+def _input_of(activation: Value) -> dict[str, Value] | None:
+    """The failure model's ``x``: the input of an activation called in the code (a layer's
+    activation applies to the layer's output, which its operand is not)."""
+    return {"x": activation.operand()} if activation.op is not None else None
