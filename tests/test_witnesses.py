@@ -58,7 +58,7 @@ def _numpy_namespace():
         "where": np.where, "sum": np.sum, "mean": np.mean, "var": np.var, "std": np.std, "norm": np.linalg.norm,
         "max": np.max, "cumsum": np.cumsum, "logsumexp": special.logsumexp, "softmax": special.softmax,
         "log_softmax": special.log_softmax, "logcumsumexp": lambda x: np.logaddexp.accumulate(x), "dot": np.dot,
-        "prod": np.prod, "vector_norm": np.linalg.norm, "isnan": np.isnan, "nan": np.nan,
+        "prod": np.prod, "vector_norm": np.linalg.norm, "isnan": np.isnan, "nan": np.nan, "lgamma": special.gammaln,
     }
 
 
@@ -82,7 +82,8 @@ def _torch_namespace():
         "logsumexp": lambda x: torch.logsumexp(x, 0), "softmax": lambda x: torch.softmax(x, 0),
         "log_softmax": lambda x: torch.log_softmax(x, 0), "logcumsumexp": lambda x: torch.logcumsumexp(x, 0),
         "dot": torch.dot, "prod": torch.prod, "vector_norm": torch.linalg.vector_norm, "isnan": torch.isnan,
-        "nan": math.nan, "bce": bce, "bce_with_logits": lambda x, y: F.binary_cross_entropy_with_logits(
+        "nan": math.nan, "lgamma": torch.lgamma, "clamp_min": lambda x, low: torch.clamp(x, min=low),
+        "clamp_max": lambda x, high: torch.clamp(x, max=high), "bce": bce, "bce_with_logits": lambda x, y: F.binary_cross_entropy_with_logits(
             x, y, reduction="none"),
     }
 
@@ -100,6 +101,7 @@ def _jax_namespace():
         "cumsum": jnp.cumsum, "logsumexp": jax.nn.logsumexp, "softmax": jax.nn.softmax,
         "log_softmax": jax.nn.log_softmax, "logcumsumexp": lambda x: jax.lax.cumlogsumexp(x, axis=0),
         "dot": jnp.dot, "prod": jnp.prod, "vector_norm": jnp.linalg.norm, "isnan": jnp.isnan, "nan": math.nan,
+        "lgamma": jax.scipy.special.gammaln,
     }
 
 
@@ -118,7 +120,7 @@ def _tf_namespace():
         "cumsum": lambda x: tf.cumsum(x, 0), "logsumexp": tf.reduce_logsumexp, "softmax": tf.nn.softmax,
         "log_softmax": tf.nn.log_softmax, "logcumsumexp": lambda x: tf.math.cumulative_logsumexp(x, 0),
         "dot": lambda a, b: tf.reduce_sum(a * b), "prod": tf.reduce_prod, "vector_norm": tf.norm,
-        "isnan": tf.math.is_nan, "nan": math.nan,
+        "isnan": tf.math.is_nan, "nan": math.nan, "lgamma": tf.math.lgamma,
         "logaddexp": lambda a, b: tf.reduce_logsumexp(tf.stack([a, b + tf.zeros_like(a)]), axis=0),
     }
 

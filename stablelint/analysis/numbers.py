@@ -362,6 +362,24 @@ def vector_norm(a: Num) -> Num:
     return Num([_round(value, a.dtype)], [_round(tangent, a.dtype)], a.dtype, True)
 
 
+def clamp_min(a: Num, low) -> Num:
+    """``clamp(a, min=low)`` as autograd differentiates it: the incoming derivative times a 0/1
+    mask, so a NaN derivative below the clamp stays NaN (0 * nan)."""
+    a, b = a._pair(low)
+    return _binary(a, b, max, lambda x, y, dx, dy: _times(1.0 if x >= y else 0.0, dx))
+
+
+def clamp_max(a: Num, high) -> Num:
+    a, b = a._pair(high)
+    return _binary(a, b, min, lambda x, y, dx, dy: _times(1.0 if x <= y else 0.0, dx))
+
+
+def lgamma(a: Num) -> Num:
+    def digamma(x: float) -> float:  # enough for the derivative's finiteness
+        return (math.lgamma(x + 1e-6) - math.lgamma(x - 1e-6)) / 2e-6 if x > 1e-6 else NAN
+    return _unary(a, _safe(math.lgamma, below=INF), digamma)
+
+
 def isnan(a: Num) -> Num:
     return _unary(a, lambda x: 1.0 if math.isnan(x) else 0.0, lambda x: 0.0)
 
@@ -381,7 +399,8 @@ NAMESPACE = {
     "maximum": maximum, "xlogy": xlogy, "logaddexp": logaddexp, "where": where, "sum": sum, "mean": mean,
     "var": var, "std": std, "norm": norm, "max": max_, "cumsum": cumsum, "logsumexp": logsumexp,
     "softmax": softmax, "log_softmax": log_softmax, "logcumsumexp": logcumsumexp, "dot": dot, "prod": prod,
-    "vector_norm": vector_norm, "isnan": isnan, "bce": bce, "bce_with_logits": bce_with_logits, "nan": NAN,
+    "vector_norm": vector_norm, "isnan": isnan, "clamp_min": clamp_min, "clamp_max": clamp_max, "lgamma": lgamma,
+    "bce": bce, "bce_with_logits": bce_with_logits, "nan": NAN,
 }
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import ast
 
 from stablelint.analysis import values as v
+from stablelint.analysis.counts import looks_like_count
 from stablelint.analysis.values import Value
 from stablelint.diagnostics import Fix
 from stablelint.rules.base import Context, Invalid, Rule, Valid
 from stablelint.rules.distributions import may_repeat
-from stablelint.rules.matching import fixable, is_constant_expression, looks_like_count, one_plus_terms, terms_text
+from stablelint.rules.matching import fixable, is_constant_expression, one_plus_terms, terms_text
 from stablelint.rules.statistics import squared
 
 

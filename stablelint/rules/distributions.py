@@ -10,6 +10,7 @@ import math
 from stablelint import frameworks
 from stablelint.analysis import intervals as iv
 from stablelint.analysis import values as v
+from stablelint.analysis.signs import is_nonpositive
 from stablelint.analysis.values import Value
 from stablelint.diagnostics import Fix
 from stablelint.fixes import negated, operand
@@ -20,7 +21,6 @@ from stablelint.rules.matching import (
     exp_cannot_overflow,
     family,
     fixable,
-    is_nonpositive,
     is_unit,
     one_plus_terms,
     stable_call,

@@ -265,4 +265,59 @@ FAILURES: dict[str, tuple[FailureModel, ...]] = {
         "float32, X.T @ X = [[1, 1], [1, 1 + d²]] rounds to a singular matrix (the solution is 0 / 0 = NaN), "
         "where lstsq on X solves exactly.",
     ),),
+    "STB117": (FailureModel(
+        "log(1 - tanh(x) ** 2)", "2 * (0.6931471805599453 - x - softplus(-2 * x))", "underflow",
+        lambda d: [{"x": {"float16": 5.0, "bfloat16": 5.0, "float32": 10.0, "float64": 20.0}[d]}],
+        "tanh(u) rounds to ±1 past |u| ≈ 9 in float32 (4.5 in float16, 19 in float64): 1 - tanh(u)**2 is 0 and "
+        "its log -inf, where the softplus form gives about 1.39 - 2|u|.",
+    ),),
+    "STB118": (FailureModel(
+        "clamp_max(exp(x), 20.0)", "exp(clamp_max(x, 2.995732273553991))", "nan-gradient",
+        lambda d: [{"x": _past_overflow(d)}],
+        "exp(x) overflows to inf past 88.72 in float32 before the clamp: the value is clamped, but its "
+        "gradient is 0 * inf = NaN, where a gradient flows.",
+    ),),
+    "STB119": (FailureModel(
+        "log(sigmoid(a) - sigmoid(b))", "logsigmoid(a) + logsigmoid(-b) + log(-expm1(b - a))", "underflow",
+        lambda d: [{"a": _sigmoid_one(d) + 5.0, "b": _sigmoid_one(d) + 4.0}],
+        "both sigmoids round to 1 past about 17 in float32 (8 in float16): their difference is 0 and its log "
+        "-inf (or log(eps) with an eps), where the log-sigmoid form is finite.",
+    ),),
+    "STB120": (FailureModel(
+        "exp(lgamma(a)) / exp(lgamma(b))", "exp(lgamma(a) - lgamma(b))", "nan",
+        lambda d: [{"a": {"float16": 10.0, "bfloat16": 40.0, "float32": 40.0, "float64": 200.0}[d],
+                    "b": {"float16": 9.5, "bfloat16": 39.5, "float32": 39.5, "float64": 199.5}[d]}],
+        "lgamma(a) passes exp's overflow bound from a ≈ 35 in float32 (a ≈ 9 in float16, 171 in float64): "
+        "inf / inf is NaN where the difference of lgammas is finite.",
+    ),),
+    "STB121": (FailureModel(
+        "log(mean(exp(x) + 1e-08))", "logsumexp(x) - 0.6931471805599453", "overflow",
+        lambda d: [{"x": (_past_overflow(d), _past_overflow(d))}],
+        "the eps does not stop exp(x) from overflowing past 88.72 in float32: the log of the mean is inf "
+        "where logsumexp(x) - log(n) is finite.",
+    ),),
+    "STB122": (FailureModel(
+        "exp(x) / (1 + exp(x)) ** 2", "sigmoid(x) * sigmoid(-x)", "nan",
+        lambda d: [{"x": _past_overflow(d)}],
+        "exp(x) overflows past 88.72 in float32 (11.09 in float16): inf / inf is NaN where the density is ~0.",
+    ),),
+    "STB123": (FailureModel(
+        "sqrt(1 + x) - 1", "x / (sqrt(1 + x) + 1)", "digits-lost",
+        lambda d: [{"x": x} for x in _below_eps(d)],
+        "sqrt(1 + u) - 1 cancels the leading 1: it loses about log10(1/|u|) of the dtype's digits (all of "
+        "float32's below 1.2e-7).",
+    ),),
+    "STB206": (FailureModel(
+        "clamp_min(sqrt(var(x)), 0.001)", "sqrt(clamp_min(var(x), 1e-06))", "nan-gradient",
+        lambda d: [{"x": (1.0, 1.0)}],
+        "at zero variance sqrt's gradient is 0 / 0 = NaN, and the clamp after it multiplies that by 0 "
+        "(still NaN), where a gradient flows.",
+    ),),
+    "STB207": (FailureModel(
+        "mean(x ** 2) - mean(x) ** 2", "var(x)", "digits-lost",
+        lambda d: [{"x": (m, m + 1.0)} for m in {"float16": (100.0,), "bfloat16": (100.0,), "float32": (1e4,),
+                                                   "float64": (1e8,)}[d]],
+        "running moments v - m**2 cancel like mean(x**2) - mean(x)**2: once the mean is about 1/sqrt(eps) "
+        "times the spread (1e4 in float32) no digit of the variance is left, and it can be negative.",
+    ),),
 }
