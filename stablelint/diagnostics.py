@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -72,13 +73,14 @@ class Witness:
 
     def text(self, dtype: str) -> str:
         """``at x = 1e-07 (float32): log(1 + x) = 1.19e-07, log1p(x) = 1e-07``"""
-        names = dict(self.written)
+        names = {name: text for name, text in self.written if len(text) <= 40 and "\n" not in text}
         at = ", ".join(f"{names.get(name, name)} = {_number(value, 3 if name not in ('a', 'b', 'd') else 6)}"
                        for name, value in self.inputs)
-        d = "d/d" + self.inputs[0][0] + " " if self.of == "gradient" and self.inputs else ""
-        said = f"{d}{self.original} = {_number(self.original_value)}"
+        first = self.inputs[0][0] if self.inputs else ""
+        d = f"d/d{_atom(names.get(first, first))} " if self.of == "gradient" and self.inputs else ""
+        said = f"{d}{_spelled(self.original, names)} = {_number(self.original_value)}"
         if self.stable:
-            said += f", {d}{self.stable} = {_number(self.stable_value)}"
+            said += f", {d}{_spelled(self.stable, names)} = {_number(self.stable_value)}"
         return f"at {at} ({dtype}): {said}"
 
     def to_dict(self) -> dict:
@@ -95,6 +97,18 @@ class Witness:
             data["original"], data["stable"], _unplain(data["original_value"]), _unplain(data["stable_value"]),
             data.get("of", "value"), tuple(data.get("written", {}).items()),
         )
+
+
+def _atom(text: str) -> str:
+    return text if re.fullmatch(r"[\w.]+", text) else f"({text})"
+
+
+def _spelled(formula: str, names: dict[str, str]) -> str:
+    """The formula with its variables spelled as the code writes them (``log(softmax(logits))``)."""
+    if not names:
+        return formula
+    return re.sub(r"\b[a-z]+\b", lambda match: _atom(names[match.group()]) if match.group() in names else match.group(),
+                  formula)
 
 
 def _plain(value):
