@@ -287,7 +287,8 @@ async def test_hover_shows_the_rule_page(client: LanguageClient, project: Path):
     hover = await client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(uri), inside))
     assert hover.contents.kind == types.MarkupKind.Markdown
     evidence, _, page = hover.contents.value.partition("\n\n")
-    assert evidence.startswith("**STB101**: underflow in float32: at ") and "log_softmax(x)" in evidence
+    assert evidence.startswith("**STB101**: underflow in float32: at logits = [0, -200] (float32): ")
+    assert evidence.endswith("log_softmax(logits) = [0, -200]")
     assert page == cli_explain("STB101")
     assert hover.range == diagnostic.range
     nowhere = await client.text_document_hover_async(
