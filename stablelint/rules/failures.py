@@ -320,4 +320,16 @@ FAILURES: dict[str, tuple[FailureModel, ...]] = {
         "running moments v - m**2 cancel like mean(x**2) - mean(x)**2: once the mean is about 1/sqrt(eps) "
         "times the spread (1e4 in float32) no digit of the variance is left, and it can be negative.",
     ),),
+    "STB208": (FailureModel(
+        "a / b", "a / maximum(b, 1.0)", "nan",
+        lambda d: [{"a": 0.0, "b": 0.0}],
+        "a group nobody is assigned to has a count of 0 and a sum of 0: its mean is 0 / 0 = NaN, where "
+        "dividing by max(count, 1) gives 0.",
+    ),),
+    "STB504": (FailureModel(
+        "log(1 - clamp_max(x, 1 - eps))", "log(1 - clamp_max(x, 1 - half_ulp))", "overflow",
+        lambda d: [{"x": 1.0, "eps": 1e-20, "half_ulp": iv.EPS[d] / 2}],
+        "1 - eps is exactly 1.0 once eps is below half of the dtype's ulp under 1 (6e-8 in float32): the "
+        "clamp lets p = 1 through and log(1 - p) is -inf, where 1 - finfo(dtype).eps / 2 keeps it finite.",
+    ),),
 }
