@@ -316,7 +316,7 @@ class ClampBoundRoundsToOne(Rule):
         eps = _one_minus(high)
         if eps is None:
             return
-        dtype = ctx.dtype_of(clamped) if clamped.known else ("float32" if ctx.deep_learning else "float64")
+        dtype = ctx.dtype_of(clamped) if clamped.known else ctx.written_number_dtype
         if clamp.framework == "numpy" and not clamped.dtype:
             dtype = "float64"
         if iv.rounded(1.0 - eps, dtype) != 1.0:
