@@ -301,7 +301,13 @@ def gelu(a: Interval) -> Interval:
         return 0.5 * x * (1 + math.erf(x / math.sqrt(2)))
 
     out = _monotone(a, lambda x: _finite_or(x, f, 0.0, INF), _GELU_MIN, _GELU_AT)
-    return Interval(out.lo - 1e-3, out.hi + 1e-3, out.nan)
+    # Computed in the tensor's own dtype (torch's bfloat16 and float16), x * (1 + erf) is
+    # about 2x before it is halved: it overflows to inf once x passes half the largest float16.
+    hi = INF if out.hi > _GELU_DOUBLING_OVERFLOWS else out.hi + 1e-3
+    return Interval(out.lo - 1e-3, hi, out.nan)
+
+
+_GELU_DOUBLING_OVERFLOWS = 65504.0 / 2  # half of float16's largest finite value
 
 
 def silu(a: Interval) -> Interval:
