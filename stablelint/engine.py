@@ -11,6 +11,7 @@ from stablelint import frameworks
 from stablelint.analysis import project as project_index
 from stablelint.analysis.model import FileModel
 from stablelint.analysis.registry import OpRegistry
+from stablelint.dead_assignments import remove_dead_assignments
 from stablelint.diagnostics import Diagnostic, ParseError
 from stablelint.fixes import add_imports, apply_fixes
 from stablelint.ir import ImportTable, SourceIndex
@@ -294,7 +295,7 @@ def _apply_with_imports(source: str, fixes: list) -> tuple[str | None, list]:
     fixed, applied = apply_fixes(source, fixes)
     imports = {item for fix in applied for item in fix.imports}
     try:
-        fixed = add_imports(fixed, imports)
+        fixed = remove_dead_assignments(source, add_imports(fixed, imports))
         ast.parse(fixed)
     except Exception:
         return None, []

@@ -319,7 +319,32 @@ def fix_edits(fix: Fix, source: str) -> list[Edit]:
     edits = sorted(fix.edits, key=lambda edit: edit.start)
     if fix.imports:
         edits = sorted([*edits, *_import_edits(source, fix, edits)], key=lambda edit: edit.start)
-    return edits
+    return sorted([*edits, *_dead_code_edits(source, fix)], key=lambda edit: edit.start)
+
+
+def _dead_code_edits(source: str, fix: Fix) -> list[Edit]:
+    """The deletions of what the fix leaves unused (``--fix`` makes them too), as edits on
+    the original text; none where one would touch the fix's own edits."""
+    from stablelint.dead_assignments import dead_code_edits
+    from stablelint.fixes import apply_fixes
+
+    without, _ = apply_fixes(source, [fix])
+    own = sorted(fix.edits, key=lambda edit: edit.start)
+    if fix.imports:
+        own = sorted([*own, *_import_edits(source, fix, own)], key=lambda edit: edit.start)
+        without, _ = apply_fixes(source, [Fix(fix.safety, tuple(own))])
+    deletions = []
+    for start, end, content in dead_code_edits(source, without):
+        shift = 0  # how much longer `without` is than `source` before this span
+        for edit in own:
+            edited_start = edit.start + shift
+            if edited_start >= end:
+                break
+            if edited_start + len(edit.content) > start:
+                return []
+            shift += len(edit.content) - (edit.end - edit.start)
+        deletions.append(Edit(start - shift, end - shift, content))
+    return deletions
 
 
 def _import_edits(source: str, fix: Fix, edits: list[Edit]) -> list[Edit]:

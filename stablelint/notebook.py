@@ -424,12 +424,14 @@ class Notebook:
         for cell, new in zip(self.analysed, fixed.texts):
             if new == cell.masked:
                 continue
-            if cell.newline_added and new.endswith("\n"):
-                new = new[:-1]
             for placeholder, original in cell.magics:
                 if new.count(placeholder) != 1:
                     raise NotebookError(f"the fixes touched IPython syntax in cell {cell.number}")
                 new = new.replace(placeholder, original)
+            # The newline the cell was given goes after the magics are back: a placeholder
+            # that became the cell's last line (its import below removed) still ends in it.
+            if cell.newline_added and new.endswith("\n"):
+                new = new[:-1]
             start, end = spans[cell.number - 1]
             replacements.append((start, end, self._serialized(cell, new, start, end)))
         pieces, cursor = [], 0

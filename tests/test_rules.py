@@ -16,8 +16,14 @@ def statement(code: str) -> str:
     return code if "\n" in code or re.match(r"^\s*\w+\s*=[^=]", code) else f"y = {code}"
 
 
+# The prelude's names are read elsewhere in the module, as in real code: a fix that drops
+# an example's last use of ``np`` does not remove ``import numpy`` here (test_fix_dead_code.py
+# proves that removal on its own).
+PRELUDE_IN_USE = "FRAMEWORKS = (torch, F, np, scipy, math, tf, keras, jax, jnp, optax)\n"
+
+
 def module(code: str) -> str:
-    return EXAMPLE_PRELUDE + statement(code) + "\n"
+    return EXAMPLE_PRELUDE + PRELUDE_IN_USE + statement(code) + "\n"
 
 
 INVALID = [pytest.param(rule, example, id=f"{rule.code}-{example.code}") for rule in ALL_RULES for example in rule.invalid]

@@ -16,6 +16,7 @@ from stablelint.analysis.failures import GRADIENT_CONSEQUENCES, FailureModel
 from stablelint.analysis.intervals import Interval
 from stablelint.analysis.model import FileModel
 from stablelint.analysis.values import Value
+from stablelint.dead_assignments import effect_free
 from stablelint.diagnostics import Diagnostic, Edit, Evidence, Fix, Import, Safety
 from stablelint.fixes import imports_what_a_shim_stands_in_for, replace, spell
 from stablelint.ir import Op
@@ -235,7 +236,20 @@ class Context:
         edit = _without_own_parentheses(self.index.source, edit)
         if drops_comment(self.index.source[edit.start:edit.end], content):
             safety = "unsafe"
-        return Fix(safety, (edit,), tuple(imports))
+        return Fix(safety, (edit,), tuple(imports), self._kept_assignments(via, edit.content))
+
+    def _kept_assignments(self, via: list[tuple[str, int]], content: str) -> str:
+        """The fix's description when it reads a name whose assignment may do more than
+        compute the value: that assignment stays even once no use of it is left."""
+        kept = []
+        for name, line in via:
+            definition = self.env.definition(name)
+            if definition is not None and not effect_free(definition[0], self.imports):
+                kept.append(f"`{name}` (line {line})")
+        if not kept:
+            return ""
+        replacement = f"Replace with `{content}`" if "\n" not in content and len(content) <= 80 else "Rewrite"
+        return f"{replacement}; the assignment of {', '.join(kept)} stays: its right-hand side may have other effects"
 
 
 def _origin_within(value: Value, depth: int = 0) -> str | None:
