@@ -65,11 +65,31 @@ class SourceIndex:
         return line_index + 1, offset - self.line_starts[line_index] + 1
 
 
+_MODULE_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def _imported_by_call(statement: ast.Assign) -> str | None:
+    """``scipy.special`` of ``special = try_import("scipy.special")`` (any callee whose name
+    says it imports: ``importlib.import_module``, ``optional_import``, ``lazy_import``)."""
+    if len(statement.targets) != 1 or not isinstance(statement.targets[0], ast.Name):
+        return None
+    call = statement.value
+    if not isinstance(call, ast.Call) or not call.args:
+        return None
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    first = call.args[0]
+    if "import" not in name.lower() or not isinstance(first, ast.Constant) or not isinstance(first.value, str):
+        return None
+    return first.value if _MODULE_PATH.fullmatch(first.value) else None
+
+
 class ImportTable:
     """Local name -> qualified name, from every import statement in the module."""
 
     def __init__(self) -> None:
         self.names: dict[str, str] = {}
+        self.optional: set[str] = set()  # names bound by a call that imports (None if missing)
         self._conflicting: set[str] = set()
 
     def _add(self, local: str, qualified: str) -> None:
@@ -103,6 +123,10 @@ class ImportTable:
                 for alias in statement.names:
                     if alias.name != "*":
                         table._add(alias.asname or alias.name, f"{statement.module}.{alias.name}")
+            elif isinstance(statement, ast.Assign) and (module := _imported_by_call(statement)) is not None:
+                # ``special = try_import("scipy.special")``: an optional import binds the module too.
+                table._add(statement.targets[0].id, module)
+                table.optional.add(statement.targets[0].id)
             else:
                 # Imports also hide in if/try/with blocks and function bodies.
                 for child_field in ("body", "orelse", "finalbody", "handlers"):

@@ -7,7 +7,7 @@ import importlib.util
 import numpy as np
 import pytest
 
-MODULES = {"torch": "torch", "numpy": "numpy", "jax": "jax", "tf": "tensorflow", "math": "math"}
+MODULES = {"torch": "torch", "numpy": "numpy", "jax": "jax", "tf": "tensorflow", "keras": "keras", "math": "math"}
 
 
 def cases(rule, unsafe: bool | None = None) -> list:
@@ -38,7 +38,30 @@ def array(framework: str, values: np.ndarray, dtype: str):
         import tensorflow as tf
 
         return tf.constant(values, dtype=getattr(tf, dtype))
+    if framework == "keras":
+        import keras
+
+        return keras.ops.convert_to_tensor(values, dtype=dtype)
     return values.astype(dtype)
+
+
+def traced(code: str, framework: str, imports: str):
+    """The example as a function of ``x`` returning its ``y``, traced the way its library
+    traces: ``tf.function`` (TensorFlow, and Keras on its default TensorFlow backend),
+    ``jax.jit`` (JAX); None for the libraries that trace nothing."""
+    namespace: dict = {}
+    body = "".join(f"    {line}\n" for line in code.splitlines())
+    exec(imports + "def program(x):\n" + body + "    return y\n", namespace)  # noqa: S102 - our own examples
+    program = namespace["program"]
+    if framework in ("tf", "keras"):
+        import tensorflow as tf
+
+        return tf.function(program)
+    if framework == "jax":
+        import jax
+
+        return jax.jit(program)
+    return None
 
 
 def dtype_name(result) -> str:

@@ -12,21 +12,33 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from example_runner import array, cases, dtype_name, skip_missing
+from example_runner import array, cases, dtype_name, skip_missing, traced
 
 from stablelint.rules.base import IMPORTS_BY_FRAMEWORK
 from stablelint.rules.precision import ConstantOverflowsHalf, EpsVanishesInHalf, NanComparison
 
 
-def _run(code: str, framework: str, values):
+def _imports(framework: str) -> str:
+    # NumPy's nan in TensorFlow/JAX/Keras code is what STB503's examples are about.
+    return IMPORTS_BY_FRAMEWORK[framework] + "import numpy as np\n"
+
+
+def _run(code: str, framework: str, values, trace: bool = False):
     """``y`` of the example with ``x`` bound to ``values``; (array as float64, dtype) or the
-    exception it raised."""
+    exception it raised. ``trace``: run it under tf.function / jax.jit (None where the
+    framework traces nothing)."""
     namespace: dict = {}
-    exec(IMPORTS_BY_FRAMEWORK[framework], namespace)  # noqa: S102 - our own examples
+    exec(_imports(framework), namespace)  # noqa: S102 - our own examples
     namespace["x"] = array(framework, values, "float32") if isinstance(values, np.ndarray) else values
     try:
         with np.errstate(all="ignore"):
-            exec(code, namespace)  # noqa: S102
+            if trace:
+                program = traced(code, framework, _imports(framework))
+                if program is None:
+                    return None, None
+                namespace["y"] = program(namespace["x"])
+            else:
+                exec(code, namespace)  # noqa: S102
     except RuntimeError as error:
         return error, None
     result = namespace["y"]
@@ -103,8 +115,11 @@ def test_nan_comparison_fix_is_isnan(example):
             assert bool(fixed) == (np.isnan(value) != negated)
             assert bool(original) == negated  # always False for ==, True for !=
         return
-    original, _ = _run(example.code, example.framework, values)
-    fixed, _ = _run(example.fixed, example.framework, values)
     negated = "!=" in example.code
-    assert np.array_equal(fixed.astype(bool), np.isnan(values) != negated)
-    assert np.all(original.astype(bool) == negated)
+    for trace in (False, True):  # eager, and traced: NumPy's isnan on a traced tensor fails
+        original, _ = _run(example.code, example.framework, values, trace)
+        fixed, _ = _run(example.fixed, example.framework, values, trace)
+        if fixed is None:
+            continue  # the framework traces nothing
+        assert np.array_equal(fixed.astype(bool), np.isnan(values) != negated), trace
+        assert np.all(original.astype(bool) == negated)

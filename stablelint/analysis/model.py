@@ -51,7 +51,11 @@ class FileModel:
         # set by the engine from the project index.
         self.precision_evidence = None
         bound_modules = {bound.split(".")[0] for bound in imports.names.values()}
-        self.imports_scipy = any(bound.startswith("scipy") for bound in imports.names.values())
+        # An optional binding (``special = try_import("scipy.special")``) is spelled through,
+        # but it does not make a SciPy fix safe: the module runs where SciPy is missing.
+        self.imports_scipy = any(
+            bound.startswith("scipy") for local, bound in imports.names.items() if local not in imports.optional
+        )
         self.deep_learning = bool(bound_modules.intersection(_DEEP_LEARNING))
 
     # -- values and their facts

@@ -12,6 +12,7 @@ from stablelint.analysis.signs import is_nonpositive
 from stablelint.analysis.values import Value
 from stablelint.diagnostics import Fix
 from stablelint.fixes import negated, operand
+from stablelint.frameworks import keras_or_tf
 from stablelint.ir import Op, constant_value, same_expression
 from stablelint.rules.base import Context, Invalid, Rule, Valid
 from stablelint.rules.matching import (
@@ -316,6 +317,10 @@ def _half_of(ctx: Context, expr: ast.expr) -> tuple[ast.expr | None, int]:
     return None, sign
 
 
+# What makes a value the tensor type of a library whose exp accepts arrays and numbers.
+_TO_TENSOR = {"tf": "tensorflow.convert_to_tensor", "jax": "jax.numpy.asarray", "keras": "keras.ops.convert_to_tensor"}
+
+
 class LogOfExp(Rule):
     """
     ## What it does
@@ -334,7 +339,12 @@ class LogOfExp(Rule):
 
     ## Fix safety
     Safe: `x` is the exact value of `log(exp(x))` for every floating-point `x`; the dtype
-    and shape are those of `x`.
+    and shape are those of `x`. The type is kept too: TensorFlow's, JAX's and Keras' `exp`
+    turn an ndarray or a Python number into a tensor, so there the fix writes
+    `tf.convert_to_tensor(x)`, `jnp.asarray(x)`, `keras.ops.convert_to_tensor(x)` unless
+    `x` is already that library's tensor; `math.log(math.exp(n))` is a float, so an `n`
+    not known to be one becomes `float(n)`. Where `x` is visibly an integer (`n.astype(jnp.int32)`,
+    a count), `exp` made it floating and `x` alone would not be: no fix is offered.
 
     ## References
     - Higham, *Accuracy and Stability of Numerical Algorithms*, §1.14.
@@ -358,9 +368,12 @@ class LogOfExp(Rule):
         Invalid("torch.log(torch.exp(2 * x))", "2 * x"),
         Invalid("torch.log(torch.exp(x + 1)) * 3", "(x + 1) * 3"),
         Invalid("np.log(np.exp(x))", "x", "numpy"),
-        Invalid("math.log(math.exp(x))", "x", "math"),
-        Invalid("tf.math.log(tf.exp(x))", "x", "tf"),
-        Invalid("jnp.log(jnp.exp(x))", "x", "jax"),
+        Invalid("math.log(math.exp(x))", "float(x)", "math"),
+        Invalid("tf.math.log(tf.exp(x))", "tf.convert_to_tensor(x)", "tf"),
+        Invalid("tf.math.log(tf.exp(tf.square(x)))", "tf.square(x)", "tf"),
+        Invalid("jnp.log(jnp.exp(x))", "jnp.asarray(x)", "jax"),
+        Invalid("keras.ops.log(keras.ops.exp(x))", "keras.ops.convert_to_tensor(x)", "keras"),
+        Invalid("jnp.log(jnp.exp(x.astype(jnp.int32)))", None, "jax"),
     ]
 
     def check(self, node: ast.Call, log: Value, ctx: Context) -> None:
@@ -373,9 +386,30 @@ class LogOfExp(Rule):
             return  # a helper returning exp(...) is a linear-domain API, not a round trip written here
         via = list(exp.via)
         fix = None
-        if fixable(exp):
-            fix = ctx.fix(node, operand(ctx.index, exp.op.input), via=via, copied=[exp.op.input])
+        argument = ctx.value(exp.op.input)
+        if fixable(exp) and not argument.integer:
+            content, imports = self._same_type(ctx, exp, argument)
+            fix = ctx.fix(node, content, imports=imports, via=via, copied=[exp.op.input])
         self.report(ctx, node, fix, via, origins=[exp], operands={"x": exp.operand()})
+
+    @staticmethod
+    def _same_type(ctx: Context, exp: Value, argument: Value):
+        """``x`` as the type ``log(exp(x))`` has: the library's tensor (or a float for
+        ``math``) unless ``x`` is one already."""
+        family = exp.op.framework
+        if family == "tf":
+            family = keras_or_tf(exp.op.qualified_name or "")
+        known = argument.framework
+        if known == "tf" and argument.op is not None:
+            known = keras_or_tf(argument.op.qualified_name or "")
+        text = ctx.text(exp.op.input)
+        convert = _TO_TENSOR.get(family)
+        if family == "math" and not (argument.kind == v.CONST and isinstance(argument.const, float)):
+            return f"float({text})", ()
+        if convert is None or known == family:
+            return operand(ctx.index, exp.op.input), ()
+        function, imports = ctx.spell(convert)
+        return f"{function}({text})", imports
 
 
 class EntropyTerm(Rule):

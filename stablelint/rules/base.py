@@ -17,6 +17,7 @@ from stablelint.analysis.intervals import Interval
 from stablelint.analysis.model import FileModel
 from stablelint.analysis.values import Value
 from stablelint.dead_assignments import effect_free
+from stablelint.definitions import defined_names, same_function, stable_names_called
 from stablelint.diagnostics import Diagnostic, Edit, Evidence, Fix, Import, Safety
 from stablelint.fixes import imports_what_a_shim_stands_in_for, replace, spell
 from stablelint.ir import Op
@@ -78,6 +79,7 @@ class Context:
         self.covered: set[int] = set()  # ids of nodes an STB1xx finding already explains
         self.inside_reported_sums: set[int] = set()  # nodes of a sum already reported whole
         self.diagnostics: list[Diagnostic] = []
+        self._parents: dict[int, ast.AST] | None = None  # built the first time a fix needs it
 
     # -- reading code
     def value(self, expr: ast.expr | None) -> Value:
@@ -169,6 +171,12 @@ class Context:
     def imports_scipy(self) -> bool:
         return self.model.imports_scipy
 
+    @property
+    def may_hold_labeled_arrays(self) -> bool:
+        """Does the module use pandas or xarray? Then a NumPy formula's operand may be a
+        Series or a DataArray, which NumPy's ufuncs keep and SciPy's softmax does not."""
+        return any(bound.split(".")[0] in ("pandas", "xarray") for bound in self.imports.names.values())
+
     def spell(self, qualified_name: str, *, like: Op | None = None) -> tuple[str, tuple[Import, ...]]:
         """Spell a stable function the way this file spells ``like``'s function."""
         from_import = like is not None and isinstance(like.call.func, ast.Name)
@@ -208,6 +216,7 @@ class Context:
         safety: Safety = "safe",
         via: list[tuple[str, int]] = (),
         copied: Iterable[ast.AST] = (),
+        note: str = "",
     ) -> Fix | None:
         """A fix replacing ``node``; ``copied`` are the sub-expressions spliced into it.
 
@@ -216,6 +225,8 @@ class Context:
         and unsafe if it holds a call, which would now run twice.
         """
         copied = list(copied)
+        if self._defines_what_it_calls(node, content):
+            return None
         if via:
             since = min(line for _, line in via)
             copied_nodes = [inner for outer in copied for inner in ast.walk(outer)]
@@ -236,20 +247,54 @@ class Context:
         edit = _without_own_parentheses(self.index.source, edit)
         if drops_comment(self.index.source[edit.start:edit.end], content):
             safety = "unsafe"
-        return Fix(safety, (edit,), tuple(imports), self._kept_assignments(via, edit.content))
+        notes = [note] if note else []
+        new_packages = self._new_packages(imports)
+        if new_packages:
+            # A hard import of a package the module does not import would make it fail where
+            # that package is missing (SciPy where the code only used NumPy).
+            safety = "unsafe"
+            notes.append(f"adds a hard import of {', '.join(new_packages)}, which this module did not import")
+        notes.extend(self._kept_assignments(via))
+        return Fix(safety, (edit,), tuple(imports), _description(edit.content, notes))
 
-    def _kept_assignments(self, via: list[tuple[str, int]], content: str) -> str:
-        """The fix's description when it reads a name whose assignment may do more than
-        compute the value: that assignment stays even once no use of it is left."""
+    def _new_packages(self, imports: Iterable[Import]) -> list[str]:
+        imported = {bound.split(".")[0] for local, bound in self.imports.names.items() if local not in self.imports.optional}
+        return sorted({item.module.split(".")[0] for item in imports} - imported - _STANDARD_LIBRARY)
+
+    def _defines_what_it_calls(self, node: ast.AST, content: str) -> bool:
+        """Is ``node`` inside the definition of the stable function the fix would call
+        (``def sigmoid(x): return 1 / (1 + exp(-x))``, ``lax.logistic_p: lambda a: ...``
+        in a lowering table)? Rewriting it would make the function call itself."""
+        called = stable_names_called(content)
+        if not called:
+            return False
+        if self._parents is None:
+            self._parents = {id(child): parent for parent in ast.walk(self.evaluator.tree)
+                             for child in ast.iter_child_nodes(parent)}
+        return any(same_function(name, called) for name in defined_names(node, self._parents))
+
+    def _kept_assignments(self, via: list[tuple[str, int]]) -> list[str]:
+        """Notes for the names the fix reads whose assignment may do more than compute the
+        value: that assignment stays even once no use of it is left."""
         kept = []
         for name, line in via:
             definition = self.env.definition(name)
             if definition is not None and not effect_free(definition[0], self.imports):
                 kept.append(f"`{name}` (line {line})")
         if not kept:
-            return ""
-        replacement = f"Replace with `{content}`" if "\n" not in content and len(content) <= 80 else "Rewrite"
-        return f"{replacement}; the assignment of {', '.join(kept)} stays: its right-hand side may have other effects"
+            return []
+        return [f"the assignment of {', '.join(kept)} stays: its right-hand side may have other effects"]
+
+
+_STANDARD_LIBRARY = frozenset({"math", "functools", "operator"})
+
+
+def _description(content: str, notes: list[str]) -> str:
+    """The fix's title with what the user should know about it ("" for the default title)."""
+    if not notes:
+        return ""
+    replacement = f"Replace with `{content}`" if "\n" not in content and len(content) <= 80 else "Rewrite"
+    return "; ".join([replacement, *notes])
 
 
 def _origin_within(value: Value, depth: int = 0) -> str | None:

@@ -15,6 +15,7 @@ from stablelint.analysis import intervals as iv
 from stablelint.analysis import values as v
 from stablelint.analysis.values import Value
 from stablelint.diagnostics import Fix
+from stablelint.frameworks import keras_or_tf
 from stablelint.rules.base import Context, Invalid, Rule, Valid
 from stablelint.rules.matching import takes_only_input
 
@@ -407,6 +408,8 @@ class SqrtOfNegative(Rule):
         Invalid("jnp.sqrt(jax.nn.sigmoid(x) - 0.25)", "jnp.sqrt(jnp.maximum(jax.nn.sigmoid(x) - 0.25, 0))", "jax",
                 unsafe=True),
         Invalid("tf.sqrt(tf.sigmoid(x) - 0.25)", "tf.sqrt(tf.maximum(tf.sigmoid(x) - 0.25, 0))", "tf", unsafe=True),
+        Invalid("keras.ops.sqrt(keras.ops.sigmoid(x) - 0.25)",
+                "keras.ops.sqrt(keras.ops.maximum(keras.ops.sigmoid(x) - 0.25, 0))", "keras", unsafe=True),
         Invalid("torch.rsqrt(torch.tanh(x))", None),
     ]
 
@@ -425,7 +428,10 @@ class SqrtOfNegative(Rule):
         written = root.op.input
         fix = None  # rsqrt(0) is inf: clipping at 0 would trade the nan for an inf
         if written is not None and root.kind == "sqrt":
-            fix = _floored(ctx, written, root.op.framework, "0")
+            framework = root.op.framework
+            if framework == "tf":  # Keras 3 code keeps to keras.ops: no TensorFlow on the JAX or torch backend
+                framework = keras_or_tf(root.op.qualified_name or "")
+            fix = _floored(ctx, written, framework, "0")
         self.report(ctx, node, fix, list(argument.via), origins=[argument], message=message, operands={"x": argument})
 
 

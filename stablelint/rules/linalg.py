@@ -214,6 +214,12 @@ _SOLVE = {
 }
 
 
+def _same_batch(ctx: Context, matrix: ast.expr, rhs: ast.expr) -> bool:
+    """Are both known to be single matrices (rank 2), so that a solve that does not
+    broadcast batches takes them as they are?"""
+    return all(len(shape or ()) == 2 for shape in (ctx.shape(ctx.value(matrix)), ctx.shape(ctx.value(rhs))))
+
+
 class InverseTimes(Rule):
     """
     ## What it does
@@ -234,10 +240,12 @@ class InverseTimes(Rule):
     Unsafe: `solve(A, b)` computes the same solution, more accurately, but the shape
     rules differ. With a batch of matrices `A` (…, n, n), `solve` reads a `b` of shape
     (…, n) as a batch of vectors where `matmul` reads it as a matrix (PyTorch, and NumPy
-    before 2.0 for any `b` with `b.ndim == A.ndim - 1`); TensorFlow's `solve` wants a
-    matrix right-hand side. The fix writes the library's own `solve`:
-    `torch.linalg.solve`, `np.linalg.solve`, `scipy.linalg.solve`, `tf.linalg.solve`,
-    `jnp.linalg.solve`.
+    before 2.0 for any `b` with `b.ndim == A.ndim - 1`). The fix writes the library's own
+    `solve`: `torch.linalg.solve`, `np.linalg.solve`, `scipy.linalg.solve`, `jnp.linalg.solve`;
+    in TensorFlow `tf.linalg.solve` only where both operands are known to be single
+    matrices, since it does not broadcast batches as `inv(A) @ B` does (A of shape (2, 3, 3)
+    and B of shape (3, 2) is an error): elsewhere
+    `tf.linalg.LinearOperatorFullMatrix(A).solve(B)`, which broadcasts them.
 
     ## References
     - Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., §14.1 ("Don't
@@ -265,7 +273,8 @@ class InverseTimes(Rule):
         Invalid("y = np.linalg.inv(x).dot(x[0])", "y = np.linalg.solve(x, x[0])", "numpy", unsafe=True),
         Invalid("y = np.dot(np.linalg.inv(x), x[:, 0])", "y = np.linalg.solve(x, x[:, 0])", "numpy", unsafe=True),
         Invalid("y = jnp.linalg.inv(x) @ x[0]", "y = jnp.linalg.solve(x, x[0])", "jax", unsafe=True),
-        Invalid("y = tf.linalg.inv(x) @ x[:, :1]", "y = tf.linalg.solve(x, x[:, :1])", "tf", unsafe=True),
+        Invalid("y = tf.linalg.inv(x) @ x[:, :1]", "y = tf.linalg.LinearOperatorFullMatrix(x).solve(x[:, :1])", "tf",
+                unsafe=True),
     ]
 
     def check(self, node: ast.AST, product: Value, ctx: Context) -> None:
@@ -280,8 +289,15 @@ class InverseTimes(Rule):
             return  # ``inv(a) @ a``: the identity check of a test of inv itself
         if _solves_normal_equations(ctx, inv, right):
             return
-        function, imports = ctx.spell(_SOLVE[_library(inv)])
-        content = f"{function}({ctx.text(inv.input)}, {ctx.text(right)})"
+        library = _library(inv)
+        if library == "tf" and not _same_batch(ctx, inv.input, right):
+            # tf.linalg.solve does not broadcast batches as inv(A) @ B does; a linear
+            # operator's solve does.
+            function, imports = ctx.spell("tensorflow.linalg.LinearOperatorFullMatrix")
+            content = f"{function}({ctx.text(inv.input)}).solve({ctx.text(right)})"
+        else:
+            function, imports = ctx.spell(_SOLVE[library])
+            content = f"{function}({ctx.text(inv.input)}, {ctx.text(right)})"
         inverse = ctx.value(left)
         fix = None
         if inverse.local:

@@ -15,6 +15,7 @@ from stablelint.analysis.values import Value
 from stablelint.diagnostics import Fix
 from stablelint.fixes import call_arguments, negated, operand
 from stablelint.ir import Op, constant_value, identifier_of
+from stablelint.prefilter import may_be_half
 from stablelint.rules.base import Context, Invalid, Rule, Valid, proven_range
 from stablelint.rules.distributions import squares_a_tanh
 from stablelint.rules.matching import (
@@ -176,8 +177,13 @@ class LogSumExp(Rule):
     passed to the framework's `logsumexp` (`torch.logsumexp` needs a `dim`; a sum over all
     elements becomes `torch.logsumexp(x.flatten(), 0)`). For NumPy the fix calls
     `scipy.special.logsumexp`: safe when the file already imports SciPy, unsafe otherwise
-    because it adds a dependency on SciPy. Sums with a `dtype`, `out` or `where` argument
-    are reported without a fix.
+    because it adds a dependency on SciPy (a module that binds SciPy optionally,
+    `special = try_import("scipy.special")`, gets `special.logsumexp`, still unsafe), and
+    unsafe in a module that uses pandas or xarray (SciPy returns an ndarray where NumPy
+    keeps a DataFrame's labels). The mean form, `logsumexp(x, d) - log(n)`, is unsafe in a
+    file that may compute in float16/bfloat16: near 0 it cancels two numbers near `log(n)`
+    and is only as accurate as the original (about 1 % in float16). Sums with a `dtype`,
+    `out` or `where` argument are reported without a fix.
 
     This overlaps TorchFix's TOR108, which reports the PyTorch form without a fix.
 
@@ -296,7 +302,10 @@ class LogSumExp(Rule):
             ctx, "logsumexp", framework, [ctx.text(exp.input), *axis_arguments(ctx, args, framework)], like=log
         )
         safety = "safe" if framework != "numpy" or ctx.imports_scipy else "unsafe"
-        return ctx.fix(node, content, imports=imports, safety=safety, via=via, copied=copied)
+        note = ""
+        if framework == "numpy" and ctx.may_hold_labeled_arrays:
+            safety, note = "unsafe", LABELED_ARRAYS_NOTE.format(function="logsumexp")
+        return ctx.fix(node, content, imports=imports, safety=safety, via=via, copied=copied, note=note)
 
 
     def mean_fix(self, ctx: Context, node: ast.Call, log: Op, total: Op, exp: Op, via: list) -> Fix | None:
@@ -326,8 +335,20 @@ class LogSumExp(Rule):
         # x is now written twice: a call in it would run twice.
         twice = any(isinstance(inner, ast.Call) for inner in ast.walk(exp.input))
         safety = "unsafe" if twice or (framework == "numpy" and not ctx.imports_scipy) else "safe"
+        note = ""
+        if may_be_half(ctx.index.source, ctx.assumed_dtype):
+            # Near 0, logsumexp(x) - log(n) cancels two numbers near log(n): in float16 that
+            # is ~1 % off (as the original's log of a mean near 1 is), not the exact value.
+            safety, note = "unsafe", "in float16/bfloat16 the result near 0 is only as accurate as the original's"
         copied = [exp.input] + ([args.axis] if args.axis is not None else [])
-        return ctx.fix(node, content, imports=imports + math_imports, safety=safety, via=via, copied=copied)
+        return ctx.fix(node, content, imports=imports + math_imports, safety=safety, via=via, copied=copied, note=note)
+
+
+# SciPy's softmax and logsumexp return ndarrays where NumPy's ufuncs keep a pandas Series or
+# an xarray DataArray (``w.to_numpy()`` after the fix raises AttributeError).
+LABELED_ARRAYS_NOTE = (
+    "scipy.special.{function} returns an ndarray: a pandas or xarray operand (this module uses them) loses its type"
+)
 
 
 class NaiveSoftmax(Rule):
@@ -346,7 +367,9 @@ class NaiveSoftmax(Rule):
     Safe when the sum keeps its reduced dimension (`keepdim=True`) or sums every element
     (NumPy): the fix passes the same axis to `softmax`. Without `keepdim` the division
     broadcasts differently and no fix is offered; for NumPy the fix calls
-    `scipy.special.softmax` and is unsafe when the file does not import SciPy yet. When
+    `scipy.special.softmax` and is unsafe when the file does not import SciPy yet, and in
+    a module that uses pandas or xarray: SciPy's softmax returns an ndarray where the
+    original keeps a Series or a DataArray (`w.to_numpy()` after it fails). When
     `exp(x)` is assigned to a name first, the fix is unsafe if `x` contains a call.
 
     ## References
@@ -420,7 +443,10 @@ class NaiveSoftmax(Rule):
         else:
             return None
         safety = "safe" if framework != "numpy" or ctx.imports_scipy else "unsafe"
-        return ctx.fix(node, content, imports=imports, safety=safety, via=via, copied=copied)
+        note = ""
+        if framework == "numpy" and ctx.may_hold_labeled_arrays:
+            safety, note = "unsafe", LABELED_ARRAYS_NOTE.format(function="softmax")
+        return ctx.fix(node, content, imports=imports, safety=safety, via=via, copied=copied, note=note)
 
 
 class LogSigmoid(Rule):

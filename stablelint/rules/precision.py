@@ -14,7 +14,9 @@ from stablelint.analysis import intervals as iv
 from stablelint.analysis import values as v
 from stablelint.analysis.evaluate import dtype_of
 from stablelint.analysis.precision_profile import stays_float32
+from stablelint.analysis.tensor_code import tensor_family_around
 from stablelint.analysis.values import Value
+from stablelint.frameworks import keras_or_tf
 from stablelint.ir import identifier_of
 from stablelint.rules.base import Context, Invalid, Rule, Valid
 
@@ -24,10 +26,16 @@ HALF = ("float16", "bfloat16")
 # of the dtype itself). TensorFlow's DType has ``.min``/``.max`` but no ``tiny``.
 _FINFO = {"torch": "torch.finfo", "numpy": "numpy.finfo", "jax": "jax.numpy.finfo"}
 _DTYPE_LIMIT_ATTRIBUTES = ("tf",)
+# Keras 3 has no finfo that works on every backend (``s.dtype.min`` is TensorFlow's alone):
+# its fixes write the limit of the dtype the rule proved, as a number.
+_KERAS_LIMITS = {
+    ("float16", "min"): "-65504.0", ("float16", "max"): "65504.0", ("float16", "tiny"): "6.1035156e-05",
+    ("bfloat16", "min"): "-3.3895314e38", ("bfloat16", "max"): "3.3895314e38", ("bfloat16", "tiny"): "1.1754944e-38",
+}
 
 
 _TORCH_CASTS = frozenset({"half", "bfloat16", "to", "type"})
-_FRAMEWORK_OF_MODULE = {"torch": "torch", "numpy": "numpy", "jax": "jax", "tensorflow": "tf", "keras": "tf"}
+_FRAMEWORK_OF_MODULE = {"torch": "torch", "numpy": "numpy", "jax": "jax", "tensorflow": "tf", "keras": "keras"}
 
 
 def _cast_framework(ctx: Context, value: Value, depth: int = 0) -> str | None:
@@ -59,6 +67,8 @@ def _file_framework(ctx: Context, value: Value) -> str | None:
     """The framework a fix speaks: the value's, the one of the cast that made it half
     precision, else the one deep learning framework the file imports (``x + 1e-8`` of a
     parameter under ``assume-dtype``)."""
+    if value.framework == "tf" and _keras_code(ctx, value):
+        return "keras"
     if value.framework in ("torch", "numpy", "jax", "tf"):
         return value.framework
     cast = _cast_framework(ctx, value)
@@ -69,7 +79,18 @@ def _file_framework(ctx: Context, value: Value) -> str | None:
         top = bound.split(".")[0]
         found.add({"tensorflow": "tf", "keras": "tf"}.get(top, top))
     deep = found & {"torch", "jax", "tf"}
+    if deep == {"tf"} and _keras_code(ctx, value):
+        return "keras"
     return next(iter(deep)) if len(deep) == 1 else None
+
+
+def _keras_code(ctx: Context, value: Value) -> bool:
+    """Keras 3 code: the value comes from ``keras.ops``, or the file imports Keras and not
+    TensorFlow (its fixes must run on the JAX and torch backends too)."""
+    if value.op is not None and value.op.qualified_name:
+        return keras_or_tf(value.op.qualified_name) == "keras"
+    roots = {bound.split(".")[0] for bound in ctx.imports.names.values()}
+    return "keras" in roots and "tensorflow" not in roots
 
 
 def _names_an_array(expr: ast.expr) -> bool:
@@ -94,6 +115,9 @@ def _dtype_carrier(ctx: Context, array: ast.expr, dtype: str) -> ast.expr | None
 def _limit(ctx: Context, framework: str | None, array: ast.expr, which: str, dtype: str):
     """``torch.finfo(x.dtype).min`` (which: min/max/tiny) as source and imports; None where
     the framework has no spelling for it."""
+    if framework == "keras":
+        literal = _KERAS_LIMITS.get((dtype, which))
+        return (literal, ()) if literal is not None else None
     array = _dtype_carrier(ctx, array, dtype)
     if framework is None or array is None:
         return None
@@ -330,6 +354,8 @@ class ConstantOverflowsHalf(Rule):
                 "s = x.astype(jnp.float16)\ny = jnp.where(s > 0, s, jnp.finfo(s.dtype).min)", "jax", unsafe=True),
         Invalid("s = tf.cast(x, tf.float16)\ny = tf.where(s > 0, s, -1e9)",
                 "s = tf.cast(x, tf.float16)\ny = tf.where(s > 0, s, s.dtype.min)", "tf", unsafe=True),
+        Invalid("s = keras.ops.cast(x, 'float16')\ny = keras.ops.where(s > 0, s, -1e9)",
+                "s = keras.ops.cast(x, 'float16')\ny = keras.ops.where(s > 0, s, -65504.0)", "keras", unsafe=True),
     ]
 
     def check(self, node: ast.AST, value: Value, ctx: Context) -> None:
@@ -395,7 +421,7 @@ _NAN_MODULES = ("numpy", "math", "torch", "jax.numpy", "tensorflow.experimental.
 # The framework's own isnan, by the module of the nan the code compares with.
 _ISNAN = {
     "numpy": "numpy.isnan", "math": "math.isnan", "torch": "torch.isnan", "jax": "jax.numpy.isnan",
-    "tf": "tensorflow.math.is_nan",
+    "tf": "tensorflow.math.is_nan", "keras": "keras.ops.isnan",
 }
 
 
@@ -464,6 +490,14 @@ class NanComparison(Rule):
         Invalid("y = x == float('nan')", None, "math"),  # the examples' file imports arrays: no fix
         Invalid("y = math.nan != x", None, "math"),
         Invalid("y = x == jnp.nan", "y = jnp.isnan(x)", "jax", unsafe=True),
+        # NumPy's NaN in TensorFlow, JAX and Keras code: the fix calls the library's own isnan
+        # (NumPy's fails on a traced tensor, and Keras runs on backends without TensorFlow).
+        Invalid("n = 0\ny = tf.cast(x == np.nan, tf.float32)", "n = 0\ny = tf.cast(tf.math.is_nan(x), tf.float32)",
+                "tf", unsafe=True),
+        Invalid("n = 0\ny = jnp.where(x != np.nan, 1.0, 0.0)", "n = 0\ny = jnp.where(~jnp.isnan(x), 1.0, 0.0)", "jax",
+                unsafe=True),
+        Invalid("n = 0\ny = keras.ops.cast(x == np.nan, 'float32')",
+                "n = 0\ny = keras.ops.cast(keras.ops.isnan(x), 'float32')", "keras", unsafe=True),
     ]
 
     def check(self, node: ast.AST, value: Value, ctx: Context) -> None:
@@ -481,7 +515,7 @@ class NanComparison(Rule):
             f"{ctx.text(node)} is always {'False' if equal else 'True'}: nan equals nothing, itself included; "
             "use isnan"
         )
-        framework = self._isnan_framework(ctx, framework, other)
+        framework = self._isnan_framework(ctx, node, framework, other)
         fix = None
         if framework is not None:
             isnan, imports = ctx.spell(_ISNAN[framework])
@@ -492,13 +526,23 @@ class NanComparison(Rule):
         self.report(ctx, node, fix, message=message)
 
     @staticmethod
-    def _isnan_framework(ctx: Context, framework: str, other: ast.expr) -> str | None:
+    def _isnan_framework(ctx: Context, node: ast.AST, framework: str, other: ast.expr) -> str | None:
         """Whose isnan the fix calls: the array's framework where the value model knows it;
-        ``math.isnan`` for ``float("nan")``/``math.nan`` only in a file without arrays (it
-        takes one number, and ``x[x == float("nan")]`` indexes a tensor); else no fix."""
-        known = ctx.value(other).framework
+        else the tensor library the code around computes with (``tf.cast(x == np.nan, ...)``,
+        ``@jax.jit``, a function calling ``keras.ops``): NumPy's isnan fails on a traced
+        tensor, and Keras 3 code runs on backends without TensorFlow; ``math.isnan`` for
+        ``float("nan")``/``math.nan`` only in a file without arrays (it takes one number, and
+        ``x[x == float("nan")]`` indexes a tensor); else no fix."""
+        operand = ctx.value(other)
+        known = operand.framework
+        if known == "tf" and operand.op is not None:
+            known = keras_or_tf(operand.op.qualified_name or "")
         if known in _ISNAN and known != "math":
             return known
+        function = ctx.env.function
+        around = tensor_family_around(function or ctx.evaluator.tree, function, node, ctx.imports)
+        if around in _ISNAN:
+            return around
         if framework != "math":
             return framework
         arrays = {bound.split(".")[0] for bound in ctx.imports.names.values()} & {
