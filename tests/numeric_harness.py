@@ -1582,10 +1582,26 @@ def _resolve(path: str):
     pytest.skip(f"{parts[0]} is not installed")
 
 
-def _run(code, namespace, inputs, framework: Framework, shape) -> Output:
-    """Evaluate with the real framework; exceptions propagate to the caller."""
+# How each library traces a function: NumPy on a traced value fails there.
+TRACERS = {"tf": "tensorflow.function", "keras": "tensorflow.function", "jax": "jax.jit"}
+
+
+def _traced(code, namespace, inputs, framework: Framework):
+    """The expression computed inside a function that tf.function / jax.jit traces."""
+    def program(**values):
+        return eval(code, {**namespace, **values})  # noqa: S307
+
+    module, _, name = TRACERS[framework.name].rpartition(".")
+    return getattr(_import(module), name)(program)(**inputs)
+
+
+def _run(code, namespace, inputs, framework: Framework, shape, traced: bool = False) -> Output:
+    """Evaluate with the real framework (``traced``: under its tracer); exceptions
+    propagate to the caller."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
+        if traced:
+            return framework.to_output(_traced(code, namespace, inputs, framework))
         if not framework.elementwise:
             return framework.to_output(eval(code, {**namespace, **inputs}))  # noqa: S307
         values = np.full(shape, np.nan)
@@ -1865,6 +1881,7 @@ def verify_fix(
     shape: tuple = DEFAULT_SHAPE,
     seed: int = 0,
     flushes_subnormals: bool | None = None,
+    traced: bool = False,
 ) -> FixReport:
     """Execute ``original`` and ``fixed`` over every regime × dtype and compare each output
     element with the exact value of ``original``; raise FixRejected on any miss.
@@ -1879,11 +1896,14 @@ def verify_fix(
     regimes    only these regimes (default: all of the domain's).
     flushes_subnormals  accept ±0 where the exact value is below the smallest normal number
                (default: the framework's own setting; PyTorch's CPU sigmoid flushes in float32).
+    traced     run both under tf.function (TensorFlow, Keras) or jax.jit (JAX), as a fix must.
     Returns the FixReport: per dtype × regime, where the original was wrong and what the
     fix repaired.
     """
     if framework not in FRAMEWORKS:
         raise HarnessError(f"unknown framework {framework!r}; known: {', '.join(FRAMEWORKS)}")
+    if traced and framework not in TRACERS:
+        raise HarnessError(f"{framework} has no tracer here; traced runs are for {', '.join(TRACERS)}")
     spec = FRAMEWORKS[framework]
     flush = spec.flushes_subnormals if flushes_subnormals is None else flushes_subnormals
     if spec.module:
@@ -1917,7 +1937,7 @@ def verify_fix(
             block = Block(dtype, regime, inputs)
             report.blocks.append(block)
             try:
-                original_out = _run(original_code, namespace, native, spec, shape)
+                original_out = _run(original_code, namespace, native, spec, shape, traced)
             except Exception as error:
                 raise HarnessError(f"the original `{original}` fails on {dtype} {regime} inputs: {error!r}") from error
             out_fmt = FORMATS.get(original_out.dtype, FORMATS["float64"])
@@ -1926,7 +1946,7 @@ def verify_fix(
             _check_reference_models_api(original, original_out, reference, block, in_fmt)
             try:
                 fresh, _ = _build_inputs(raw_inputs, dtype, spec)  # in case the original wrote into its inputs
-                fixed_out = _run(fixed_code, namespace, fresh, spec, shape)
+                fixed_out = _run(fixed_code, namespace, fresh, spec, shape, traced)
             except Exception as error:  # noqa: BLE001 - any exception is the fix's failure
                 block.failures.append(CheckFailure(dtype, regime, "error", f"the fixed expression raises {error!r}"))
                 _judge(block, original_out, None, reference, out_fmt, combining, flush)

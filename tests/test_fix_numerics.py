@@ -73,3 +73,17 @@ def test_fix_is_proven_by_execution(rule, example):
         flushes_subnormals=True if (rule.code, example.framework) in FLUSHES_SUBNORMALS else None,
     )
 
+
+
+# Traced as TensorFlow and JAX trace (tf.function, jax.jit): a fix that calls NumPy on a
+# traced value, or an API the tracer cannot follow, fails here. float32 only: the eager
+# runs above cover the dtypes; this proves the fixed program traces and agrees.
+TRACED_CASES = [case for case in CASES if case.values[1].framework in ("tf", "jax", "keras")]
+
+
+@pytest.mark.parametrize(("rule", "example"), TRACED_CASES)
+def test_fix_is_proven_traced(rule, example):
+    verify_fix(
+        example.code, example.fixed, framework=example.framework, domain=example.domain, dtypes=("float32",),
+        variables=example.variables, traced=True,
+    )

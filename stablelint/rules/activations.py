@@ -668,8 +668,11 @@ class WhereGuardedSoftplus(Rule):
     `x >= t` (the two differ at `x == t`). TensorFlow, Keras, JAX (`softplus(x)`) and
     NumPy (`np.logaddexp(0, x)`) compute `x + log1p(exp(-x))` above the threshold: more
     accurate than the `where`, but different from it by up to `exp(-t)` (2e-9 at 20,
-    visible in float64): unsafe. Written the other way round, the branches must be the
-    same `x` as the comparison, else nothing is reported.
+    visible in float64): unsafe, and offered only for a threshold of 15 and more, where
+    that difference is below float32's rounding of `x` (at `x > 1.5`, `softplus` differs
+    from the `where` by 0.2: that `where` is an approximation on purpose, reported only).
+    Written the other way round, the branches must be the same `x` as the comparison, else
+    nothing is reported.
 
     ## References
     - [JAX FAQ: gradients contain NaN where using where](https://jax.readthedocs.io/en/latest/faq.html#gradients-contain-nan-where-using-where),
@@ -744,6 +747,8 @@ class WhereGuardedSoftplus(Rule):
 
     def fix(self, ctx: Context, node, framework, compared, threshold: float, strict: bool, like: Op) -> Fix | None:
         argument = ctx.text(compared)
+        if framework != "torch" and threshold < _SOFTPLUS_ROUNDING_THRESHOLD:
+            return None  # softplus keeps adding log1p(exp(-x)) there: more than rounding
         if framework == "numpy":
             content, imports = stable_call(ctx, "logaddexp", framework, ["0", argument], like=like)
             return ctx.fix(node, content, imports=imports, safety="unsafe", copied=[compared])
@@ -755,6 +760,10 @@ class WhereGuardedSoftplus(Rule):
         content, imports = stable_call(ctx, "softplus", framework, arguments, like=None)
         safety = "safe" if framework == "torch" and strict else "unsafe"
         return ctx.fix(node, content, imports=imports, safety=safety, copied=[compared])
+
+
+# Above this, softplus(x) - x = log1p(exp(-x)) < 3.1e-7 is below half of float32's ulp of x.
+_SOFTPLUS_ROUNDING_THRESHOLD = 15
 
 
 def _threshold(condition: ast.expr) -> tuple[ast.expr, float, bool, bool] | None:
