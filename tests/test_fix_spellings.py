@@ -365,6 +365,18 @@ SPELLINGS.update({
     ("STB602", "jax"): ["jnp.linalg.inv(x @ x.T) @ x", "jnp.linalg.inv(x @ x.T) @ z[:, 0]"],
     ("STB603", "tf"): ["tf.linalg.inv(tf.transpose(x) @ x) @ tf.transpose(x) @ z"],
     ("STB603", "jax"): ["jnp.linalg.inv(x.T @ x) @ (x.T @ z[:, 0])", "jnp.linalg.inv(x.T @ x) @ x.T @ z"],
+    ("STB117", "tf"): ["tf.math.log(1 - tf.square(tf.tanh(x)))", "tf.math.log(1.0 - tf.tanh(x) ** 2)"],
+    ("STB117", "jax"): ["jnp.log(1 - jnp.tanh(x) ** 2)", "jnp.log(1.0 - jnp.square(jnp.tanh(x)))"],
+    ("STB118", "tf"): ["tf.minimum(tf.exp(x), 20.0)", "tf.minimum(tf.exp(z), 3.0)"],
+    ("STB118", "jax"): ["jnp.clip(jnp.exp(x), None, 20.0)", "jnp.minimum(jnp.exp(x), 3.0)"],
+    ("STB120", "tf"): ["tf.exp(tf.math.lgamma(tf.abs(x) + 1)) / tf.exp(tf.math.lgamma(tf.abs(z) + 1))"],
+    ("STB120", "jax"): ["jnp.exp(jax.scipy.special.gammaln(jnp.abs(x) + 1)) / jnp.exp(jax.scipy.special.gammaln(jnp.abs(z) + 1))"],
+    ("STB122", "tf"): ["tf.exp(x) / tf.square(1 + tf.exp(x))", "tf.exp(-x) / (1.0 + tf.exp(-x)) ** 2"],
+    ("STB122", "jax"): ["jnp.exp(x) / (1 + jnp.exp(x)) ** 2", "jnp.exp(-x) / jnp.square(1.0 + jnp.exp(-x))"],
+    ("STB123", "tf"): ["tf.sqrt(1.0 + tf.abs(x)) - 1.0", "tf.sqrt(tf.abs(x) + 1) - 1"],
+    ("STB123", "jax"): ["jnp.sqrt(jnp.abs(x) + 1) - 1", "jnp.sqrt(1.0 + x ** 2) - 1.0"],
+    ("STB206", "tf"): ["tf.maximum(tf.sqrt(tf.math.reduce_variance(x, axis=0)), 1e-3)"],
+    ("STB206", "jax"): ["jnp.maximum(jnp.sqrt(jnp.var(x, axis=0)), 1e-3)", "jnp.maximum(jnp.std(x, axis=1), 1e-3)"],
 })
 # Rows with more rows than columns: the normal equations need a full-rank X (4 x 3 here).
 TALL = {"STB603"}
