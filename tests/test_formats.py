@@ -111,7 +111,10 @@ def test_full_underlines_every_line_of_a_multi_line_finding_and_says_unsafe(proj
     assert row9 == row8 + 2 and "^" not in stb104[row9 + 1]
     stb102 = by_code["STB102"]
     assert stb102[0].startswith("STB102 log(sum")  # no [*]: the fix is unsafe
-    assert stb102[-1] == "help: Replace with `scipy.special.logsumexp(z)` (unsafe: with `--unsafe-fixes`)"
+    assert stb102[-1] == (
+        "help: Replace with `scipy.special.logsumexp(z)`; adds a hard import of scipy, which this module did not "
+        "import (unsafe: with `--unsafe-fixes`)"
+    )
 
 
 # -- github
@@ -247,7 +250,9 @@ def test_sarif_fixes_reproduce_what_fix_writes(project, capsys):
     assert from_sarif == (project / "model.py").read_text(encoding="utf-8") != MODEL
     stb102 = next(result for result in with_fix if result["ruleId"] == "STB102")["fixes"][0]
     assert stb102["properties"]["applicability"] == "unsafe"
-    assert stb102["description"]["text"] == "Replace with `scipy.special.logsumexp(z)`"
+    assert stb102["description"]["text"] == (
+        "Replace with `scipy.special.logsumexp(z)`; adds a hard import of scipy, which this module did not import"
+    )
 
 
 def test_sarif_without_findings_is_valid_and_exits_0(tmp_path, monkeypatch, capsys):
@@ -338,7 +343,10 @@ def test_show_fixes_without_fix_lists_the_available_fixes(project, capsys):
     assert block[0] == "Fixes available for 4 errors:"
     assert block[1] == "- model.py:"
     assert "    5:6 STB101 [*] Replace with `torch.log_softmax(x, dim=1)`" in block
-    assert "    6:6 STB102 Replace with `scipy.special.logsumexp(z)` (unsafe: with `--unsafe-fixes`)" in block
+    assert (
+        "    6:6 STB102 Replace with `scipy.special.logsumexp(z)`; adds a hard import of scipy, which this module "
+        "did not import (unsafe: with `--unsafe-fixes`)"
+    ) in block
     assert (project / "model.py").read_text(encoding="utf-8") == MODEL
 
 
