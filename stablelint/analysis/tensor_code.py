@@ -17,7 +17,9 @@ import ast
 
 from stablelint.ir import ImportTable
 
-_FAMILY_OF_ROOT = {"tensorflow": "tf", "keras": "keras", "jax": "jax", "flax": "jax", "torch": "torch", "numpy": "numpy"}
+_FAMILY_OF_ROOT = {
+    "tensorflow": "tf", "keras": "keras", "jax": "jax", "flax": "jax", "torch": "torch", "numpy": "numpy",
+}
 TENSOR_FAMILIES = frozenset({"torch", "tf", "keras", "jax"})
 # Decorators that trace the function they decorate: NumPy cannot run on their values.
 _TRACING = {"tensorflow.function": "tf", "jax.jit": "jax", "jax.vmap": "jax", "jax.grad": "jax",

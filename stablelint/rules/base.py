@@ -258,7 +258,9 @@ class Context:
         return Fix(safety, (edit,), tuple(imports), _description(edit.content, notes))
 
     def _new_packages(self, imports: Iterable[Import]) -> list[str]:
-        imported = {bound.split(".")[0] for local, bound in self.imports.names.items() if local not in self.imports.optional}
+        imported = {
+            bound.split(".")[0] for local, bound in self.imports.names.items() if local not in self.imports.optional
+        }
         return sorted({item.module.split(".")[0] for item in imports} - imported - _STANDARD_LIBRARY)
 
     def _defines_what_it_calls(self, node: ast.AST, content: str) -> bool:
