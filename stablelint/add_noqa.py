@@ -6,11 +6,19 @@ line); codes already in a ``# noqa:`` there are kept, and the list is sorted and
 deduplicated. Lines without a finding are never touched, so a second run adds nothing.
 Files are checked by the same session as ``--fix`` (`session.check_text`) and written by
 the same writer (`writer.write_atomically`).
+
+In a notebook the directive goes into the cell's ``source``: the code cells are checked as
+one module (as a check sees them), the directives are added to that module, and it is cut
+back into cells by the notebook writer ``--fix`` uses, which replaces the changed sources
+and nothing else (outputs, metadata, ids, key order and layout stay the bytes they were).
+The new file is read back as JSON before it is written; a directive that cannot be placed
+is a problem line, and the count says only what was written.
 """
 
 from __future__ import annotations
 
 import ast
+import json
 import tokenize
 
 from stablelint import session, writer
@@ -90,16 +98,50 @@ def add_noqa_to_file(path: str, settings: Settings, reason: str = "") -> tuple[s
             data = file.read()
     except OSError as error:
         return f"{path}: cannot read: {error.strerror or error}", 0
-    result = session.check_text(path, data, settings, session.Mode())
-    if result.error:
-        return result.error, 0
-    text, count = add_noqa(result.original, result.diagnostics, reason)
-    if not count:
-        return None, 0
+    problems = []
+    if path.lower().endswith(".ipynb"):
+        problems, text, count = _add_to_notebook(path, data, settings, reason)
+        encoding = "utf-8"
+    else:
+        result = session.check_text(path, data, settings, session.Mode())
+        if result.error:
+            return result.error, 0
+        text, count = add_noqa(result.original, result.diagnostics, reason)
+        encoding = result.encoding
+    if count:
+        try:
+            writer.write_atomically(path, text.encode(encoding), expected=writer.digest(data))
+        except writer.FileChanged:
+            problems.append(f"{path}: not changed: the file changed while stablelint ran")
+            count = 0
+        except (OSError, UnicodeEncodeError) as error:
+            problems.append(f"{path}: cannot write: {getattr(error, 'strerror', None) or error}")
+            count = 0
+    return "\n".join(problems) or None, count
+
+
+def _add_to_notebook(path: str, data: bytes, settings: Settings, reason: str = "") -> tuple[list[str], str, int]:
+    """(problem lines, the notebook's new text, directives added) for ``--add-noqa``."""
+    from stablelint import engine, notebook
+    from stablelint.noqa import keep_for
+
     try:
-        writer.write_atomically(path, text.encode(result.encoding), expected=writer.digest(data))
-    except writer.FileChanged:
-        return f"{path}: not changed: the file changed while stablelint ran", 0
-    except (OSError, UnicodeEncodeError) as error:
-        return f"{path}: cannot write: {getattr(error, 'strerror', None) or error}", 0
-    return None, count
+        text = data.decode("utf-8")  # JSON is UTF-8 (a BOM is kept: the reader skips it)
+        book = notebook.Notebook(text, path)
+    except UnicodeDecodeError as error:
+        return [f"{path}: cannot decode: {error}"], "", 0
+    except notebook.NotebookError as error:
+        return [f"{path}: {error}"], "", 0
+    try:
+        cells = book.code()
+        found = engine.check_source(cells.code, path, dtype=settings.assume_dtype)
+        code, count = add_noqa(cells.code, keep_for(path, settings)(cells.code, found), reason)
+        new_text = book.with_code(notebook.Cells.of(code, book.token)) if count else text
+        json.loads(new_text.removeprefix("\ufeff"))  # never written unless it reads back as JSON
+    except notebook.NotebookError as error:
+        return [*book.problems, f"{path}: no directive added: {error}"], "", 0
+    except engine.ParseError as error:
+        return [*book.problems, f"{path}: cannot check the code cells together: {error}"], "", 0
+    except (ValueError, RecursionError):
+        return [*book.problems, f"{path}: no directive added: the notebook would not be valid JSON"], "", 0
+    return book.problems, new_text, count

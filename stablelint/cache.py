@@ -8,11 +8,28 @@ never outlive an assumption), its bytes, the code of stablelint itself (its vers
 hash of its modules: an edited rule is a different rule set), the cache format and
 ``assume-dtype``.
 
-One small JSON file per entry, ``<cache-dir>/<rule-set>/<ab>/<key>``, written beside its
-final name and renamed into it: concurrent runs each write whole entries, a reader sees a
-whole entry or none. An entry that does not read back as findings (truncated, edited,
-another format) is a miss. A cache that cannot be written costs one warning line, and the
-run goes on uncached; it never changes a result or an exit status.
+One small file per entry, ``<cache-dir>/<rule-set>/<ab>/<key>``, written beside its final
+name and renamed into it: concurrent runs each write whole entries, a reader sees a whole
+entry or none. A cache that cannot be written costs one warning line, and the run goes on
+uncached; it never changes a result or an exit status.
+
+What an entry is trusted with, and no more: it is read only as a regular file (opened
+without following a link, and without waiting: a FIFO is not read) of at most
+`max_entry_size` bytes; its first line names its format, its key and a keyed digest of its
+body, which must all be this entry's; and every finding in it must fit the text it is
+read for (positions inside the text, a code some rule has, a message without control
+characters, edits inside the text, imports that are dotted names). Anything else is a
+miss, and the file is checked again. The digest's key is derived from stablelint's code,
+not a secret: it proves an entry was written by this stablelint for this key, which a
+truncated, edited or misplaced file cannot; it is no defence against someone who may
+write the cache and knows how it is made (such a person may as well edit the code).
+
+A cache folder that is a symbolic link is followed, as ruff follows one (that is how a
+cache is moved to another disk), but only to a stablelint cache or an empty folder of the
+user's; a link to anything else disables the cache for the run (one warning line), so
+that a link planted in a checkout cannot make stablelint write into the folder it names.
+Links inside the cache (a rule set's folder, an entry's folder, an entry) are never
+followed. ``stablelint clean`` removes such a link, not what it points to (as ruff's).
 
 Where it is, as in ruff: ``--cache-dir``, else ``cache-dir`` in ``[tool.stablelint]``,
 else ``$STABLELINT_CACHE_DIR``, else ``.stablelint_cache`` in the project root (the
@@ -27,6 +44,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 from dataclasses import dataclass
@@ -39,6 +57,11 @@ DEFAULT_DIR = ".stablelint_cache"
 _RULE_SET_NAME = re.compile(r"[0-9a-f]{32}")
 ENV_VAR = "STABLELINT_CACHE_DIR"
 FORMAT = 2  # of an entry; part of the key
+_HEADER = re.compile(rb"stablelint-cache (\d+) ([0-9a-f]{40}) ([0-9a-f]{40})\n")
+_RULE_CODE = re.compile(rb"^\s+code = \"(STB\d{3})\"", re.M)  # as each rule class declares it
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # ANSI escapes start with one of these
+_NEWLINE = re.compile(r"\r\n|\r|\n")  # where Python breaks lines, as the engine counts them
+_DOTTED_NAME = re.compile(r"(?!\d)\w+(?:\.(?!\d)\w+)*")
 
 _TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -57,12 +80,36 @@ def cache_dir(option: str | None, configured: str | None, root: Path) -> Path:
 def rule_set_digest() -> str:
     """stablelint's version and the text of its modules: a rule edited in place (a
     development install) is another rule set, whatever the version says."""
+    return _rule_set()[0]
+
+
+def rule_codes() -> frozenset[str]:
+    return _rule_set()[1]
+
+
+def _rule_set() -> tuple[str, frozenset[str]]:
+    """The digest, and the codes the rule modules declare (``code = "STB101"``), read
+    from the same text: a warm run that the cache answers does not import the rules."""
     digest = hashlib.blake2b(f"{__version__}\0{FORMAT}".encode(), digest_size=16)
     package = Path(__file__).resolve().parent
+    codes: set[str] = set()
     for module in sorted(package.rglob("*.py")):
         with contextlib.suppress(OSError):
-            digest.update(str(module.relative_to(package)).encode() + b"\0" + module.read_bytes() + b"\0")
-    return digest.hexdigest()
+            text = module.read_bytes()
+            relative = module.relative_to(package)
+            digest.update(str(relative).encode() + b"\0" + text + b"\0")
+            if relative.parts[0] == "rules":
+                codes.update(code.decode() for code in _RULE_CODE.findall(text))
+    return digest.hexdigest(), frozenset(codes)
+
+
+MAX_DEPENDS_SIZE = 16 << 20  # bytes of an entry's ``.deps``
+
+
+def max_entry_size(data_size: int) -> int:
+    """The largest entry read for a file of ``data_size`` bytes: a finding takes ~150
+    bytes and needs a few bytes of code, so an entry is never near this."""
+    return (1 << 20) + 64 * data_size
 
 
 @dataclass(frozen=True)
@@ -71,6 +118,7 @@ class Cache:
 
     folder: str  # <cache dir>/<rule set>
     salt: bytes  # the settings that change the engine's findings
+    codes: frozenset[str] = frozenset()  # the codes of the rules; a finding of another is not ours
 
     def key(self, path: str, data: bytes) -> str:
         name = os.path.abspath(path).encode("utf-8", "surrogateescape")
@@ -81,36 +129,59 @@ class Cache:
     def _entry(self, key: str) -> str:
         return os.path.join(self.folder, key[:2], key[2:])
 
-    def load(self, key: str, path: str) -> list[Diagnostic] | None:
-        """The findings stored under ``key``, named ``path``; None when there are none
-        (never stored, or an entry that does not read back)."""
+    def _body_digest(self, key: str, body: bytes) -> str:
+        return hashlib.blake2b(key.encode() + b"\0" + body, digest_size=20, key=self.salt).hexdigest()
+
+    def load(self, key: str, path: str, text: str, data_size: int) -> list[Diagnostic] | None:
+        """The findings stored under ``key`` for ``text`` (``data_size`` bytes), named
+        ``path``; None when there are none: never stored, or an entry that is not one
+        stablelint wrote for this key and this text (see the module's notes)."""
+        raw = _read_regular_file(os.path.join(self.folder, key[:2]), key[2:], max_entry_size(data_size))
+        if raw is None:
+            return None
+        header_end = raw.find(b"\n") + 1
+        header = _HEADER.fullmatch(raw, 0, header_end) if header_end else None
+        if header is None or header.group(1) != str(FORMAT).encode() or header.group(2) != key.encode():
+            return None
+        body = raw[header_end:]
+        if header.group(3) != self._body_digest(key, body).encode():
+            return None
         try:
-            with open(self._entry(key), "rb") as stream:
-                entry = json.loads(stream.read())
-            return [_diagnostic(path, item) for item in entry]
-        except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
+            items = json.loads(body)
+            fits = _Fits(text, self.codes)
+            return [_diagnostic(path, item, fits) for item in items]
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
             return None
 
-    def store(self, key: str, diagnostics: list[Diagnostic]) -> None:
+    def store(self, key: str, diagnostics: list[Diagnostic], data_size: int) -> None:
         """Write the entry whole (beside, then renamed); a failure is a cache miss next time."""
         target = self._entry(key)
-        text = json.dumps([_item(d) for d in diagnostics], ensure_ascii=False, separators=(",", ":"))
+        try:
+            body = json.dumps(
+                [_item(d) for d in diagnostics], ensure_ascii=False, separators=(",", ":")
+            ).encode("utf-8", "surrogatepass")
+        except UnicodeEncodeError:
+            return
+        header = f"stablelint-cache {FORMAT} {key} {self._body_digest(key, body)}\n".encode()
+        if len(header) + len(body) > max_entry_size(data_size):
+            return  # it would not be read back
         folder = os.path.dirname(target)
         try:
             try:
-                descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".entry.")
+                if stat.S_ISLNK(os.lstat(folder).st_mode):
+                    return  # a link planted in the cache is not followed
             except FileNotFoundError:
                 os.makedirs(folder, exist_ok=True)
-                descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".entry.")
+            descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".entry.")
             try:
                 with os.fdopen(descriptor, "wb") as stream:
-                    stream.write(text.encode("utf-8", "surrogatepass"))
+                    stream.write(header + body)
                 os.replace(temporary, target)
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(temporary)
                 raise
-        except (OSError, UnicodeEncodeError):
+        except OSError:
             pass
 
     # -- what an entry rests on besides its own text (the project index: other modules, the
@@ -120,34 +191,92 @@ class Cache:
         if not depends:
             return
         target = self._entry(key) + ".deps"
+        folder = os.path.dirname(target)
         try:
-            with open(target + ".tmp", "w", encoding="utf-8") as stream:
-                json.dump(depends, stream, separators=(",", ":"))
-            os.replace(target + ".tmp", target)
+            if stat.S_ISLNK(os.lstat(folder).st_mode):
+                return  # a link planted in the cache is not followed
+            descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".deps.")
+            try:
+                with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+                    json.dump(depends, stream, separators=(",", ":"))
+                os.replace(temporary, target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+                raise
         except (OSError, UnicodeEncodeError):
             pass
 
     def depends_of(self, key: str) -> dict[str, str]:
-        """What the entry under ``key`` rests on; empty when it rests on its text alone."""
+        """What the entry under ``key`` rests on; empty when it rests on its text alone.
+        Read as an entry is (a regular file of bounded size, no link followed)."""
+        target = self._entry(key) + ".deps"
         try:
-            with open(self._entry(key) + ".deps", encoding="utf-8") as stream:
-                depends = json.load(stream)
-        except (OSError, ValueError):
+            os.lstat(target)
+        except FileNotFoundError:
             return {}
+        except OSError:
+            return {"<unreadable>": ""}
+        raw = _read_regular_file(os.path.dirname(target), os.path.basename(target), MAX_DEPENDS_SIZE)
+        try:
+            depends = json.loads(raw) if raw is not None else None
+        except (ValueError, RecursionError):
+            depends = None
         return depends if isinstance(depends, dict) else {"<unreadable>": ""}
+
+
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _read_regular_file(folder: str, name: str, limit: int) -> bytes | None:
+    """The bytes of ``folder/name`` if it is a regular file (not a link, FIFO or device)
+    of at most ``limit`` bytes, in a folder that is not a link; else None. Opening does not
+    wait (O_NONBLOCK: a FIFO with no writer would block an ordinary open) and follows no link."""
+    flags = os.O_RDONLY | _NO_FOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        if os.open in os.supports_dir_fd and _NO_FOLLOW:
+            folder_descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | _NO_FOLLOW)
+            try:
+                descriptor = os.open(name, flags, dir_fd=folder_descriptor)
+            finally:
+                os.close(folder_descriptor)
+        else:
+            descriptor = os.open(os.path.join(folder, name), flags)
+    except OSError:
+        return None
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode) or status.st_size > limit:
+            return None
+        chunks, size = [], 0
+        while chunk := os.read(descriptor, min(1 << 20, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:  # it grew while being read
+                return None
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
 
 
 def open_cache(folder: Path, assume_dtype: str | None, shims: tuple = ()) -> tuple[Cache | None, str | None]:
     """The cache in ``folder``, made ready to write: ``(cache, None)``, or ``(None, why)``
     when it cannot be used (then the run is uncached). ``shims``: the ``numpy-like`` setting,
     which changes what a file's names mean."""
-    rule_set = rule_set_digest()
+    rule_set, codes = _rule_set()
     shim_text = ",".join(f"{module}={wraps}" for module, wraps in shims)
     salt = hashlib.blake2b(f"{rule_set}\0{assume_dtype or ''}\0{shim_text}".encode(), digest_size=32).digest()
     try:
+        problem = _link_problem(folder)
+        if problem:
+            return None, f"stablelint: warning: cache disabled: {folder}: {problem}"
         _prepare(folder)
         entries = folder / rule_set
         entries.mkdir(exist_ok=True)
+        if not stat.S_ISDIR(os.lstat(entries).st_mode):
+            return None, f"stablelint: warning: cache disabled: {entries}: not a folder (a link is not followed)"
         if not os.access(entries, os.W_OK | os.X_OK):
             raise PermissionError(13, "Permission denied", str(entries))
         os.utime(entries)  # in use: see _prune
@@ -155,7 +284,27 @@ def open_cache(folder: Path, assume_dtype: str | None, shims: tuple = ()) -> tup
         reason = error.strerror or str(error)
         return None, f"stablelint: warning: cache disabled: {error.filename or folder}: {reason}"
     _prune(folder, keep=rule_set)
-    return Cache(str(entries), salt), None
+    return Cache(str(entries), salt, codes), None
+
+
+def _link_problem(folder: Path) -> str | None:
+    """Why a cache folder that is a symbolic link is not used (None: it is not a link, or
+    it names a stablelint cache or an empty folder of this user's)."""
+    if not folder.is_symlink():
+        return None
+    try:
+        target = os.stat(folder)
+    except OSError:
+        return "a symbolic link to nothing (not followed)"
+    if not stat.S_ISDIR(target.st_mode):
+        return "a symbolic link to something that is not a folder (not followed)"
+    if is_cache(folder):
+        return None
+    if hasattr(os, "geteuid") and target.st_uid != os.geteuid():
+        return "a symbolic link to another user's folder (not followed)"
+    if any(os.scandir(folder)):
+        return "a symbolic link to a folder that is not a stablelint cache (not followed)"
+    return None
 
 
 STALE_AFTER = 7 * 24 * 3600  # seconds a rule set's entries are kept unused
@@ -187,6 +336,15 @@ def is_cache(folder: Path) -> bool:
         return (folder / "CACHEDIR.TAG").read_text(encoding="utf-8") == _TAG
     except (OSError, UnicodeDecodeError):
         return False
+
+
+def remove(folder: Path) -> None:
+    """``stablelint clean``: the cache folder and what it holds; a folder that is a
+    symbolic link loses the link only, and what it names stays (as ``ruff clean``)."""
+    if folder.is_symlink():
+        os.unlink(folder)
+    else:
+        shutil.rmtree(folder)
 
 
 def _prepare(folder: Path) -> None:
@@ -222,35 +380,61 @@ def _item(diagnostic: Diagnostic) -> list:
     ]
 
 
-def _diagnostic(path: str, item: list) -> Diagnostic:
+class _Fits:
+    """What a stored finding must fit: the text it is read for, and the rules' codes."""
+
+    def __init__(self, text: str, codes: frozenset[str]):
+        self.text = text
+        self.codes = codes
+        self._line_starts: list[int] | None = None
+
+    def offset(self, line: int, col: int) -> int:
+        """The character offset of a 1-based (line, column) inside the text, or TypeError."""
+        if self._line_starts is None:
+            self._line_starts = [0] + [match.end() for match in _NEWLINE.finditer(self.text)]
+        starts = self._line_starts
+        if type(line) is not int or type(col) is not int or not 1 <= line <= len(starts) or col < 1:
+            raise TypeError("not a position in the text")
+        line_end = starts[line] if line < len(starts) else len(self.text)
+        offset = starts[line - 1] + col - 1
+        if offset > line_end:
+            raise TypeError("not a position in the text")
+        return offset
+
+
+def _diagnostic(path: str, item: list, fits: _Fits) -> Diagnostic:
     line, col, end_line, end_col, code, message, fix, evidence = item
-    for number in (line, col, end_line, end_col):
-        if type(number) is not int:
-            raise TypeError("not a position")
-    if type(code) is not str or type(message) is not str:
+    if fits.offset(line, col) > fits.offset(end_line, end_col):
+        raise TypeError("a finding that ends before it starts")
+    if type(code) is not str or code not in fits.codes or type(message) is not str or _CONTROL.search(message):
         raise TypeError("not a finding")
     if fix is not None:
         safety, edits, imports, description = fix
-        if safety not in ("safe", "unsafe") or type(description) is not str:
+        if safety not in ("safe", "unsafe") or type(description) is not str or _CONTROL.search(description):
             raise TypeError("not a fix")
         fix = Fix(
             safety,
-            tuple(_edit(*edit) for edit in edits),
+            tuple(_edit(*edit, len(fits.text)) for edit in edits),
             tuple(_import(*item) for item in imports),
             description,
         )
     if evidence is not None:
         evidence = Evidence.from_dict(evidence)
+        if _CONTROL.search(evidence.text()):
+            raise TypeError("not evidence")
     return Diagnostic(path, line, col, end_line, end_col, code, message, fix, evidence=evidence)
 
 
-def _edit(start: int, end: int, content: str) -> Edit:
-    if type(start) is not int or type(end) is not int or type(content) is not str or not 0 <= start <= end:
+def _edit(start: int, end: int, content: str, text_length: int) -> Edit:
+    if type(start) is not int or type(end) is not int or type(content) is not str or not 0 <= start <= end <= text_length:
         raise TypeError("not an edit")
     return Edit(start, end, content)
 
 
 def _import(module: str, name: str | None, asname: str | None) -> Import:
-    if type(module) is not str or not all(part is None or type(part) is str for part in (name, asname)):
+    if type(module) is not str or not _DOTTED_NAME.fullmatch(module):
         raise TypeError("not an import")
+    for part in (name, asname):
+        if part is not None and (type(part) is not str or not part.isidentifier()):
+            raise TypeError("not an import")
     return Import(module, name, asname)

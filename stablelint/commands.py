@@ -12,7 +12,6 @@ import contextlib
 import errno
 import io
 import os
-import shutil
 import sys
 import time
 from collections import Counter
@@ -369,13 +368,13 @@ def clean_command(args: argparse.Namespace) -> int:
     require_cwd()
     settings = load_settings(start=Path.cwd(), config_file=args.config, isolated=args.isolated)
     folder = results_cache.cache_dir(args.cache_dir, settings.cache_dir, settings.root)
-    if not folder.exists():
+    if not folder.exists() and not folder.is_symlink():
         return 0
-    if not results_cache.is_cache(folder):
+    if not folder.is_symlink() and not results_cache.is_cache(folder):
         raise StablelintError(f"{folder}: not a stablelint cache (no CACHEDIR.TAG of stablelint's); left alone")
     print(f"Removing cache at: {folder}", file=sys.stderr)
     try:
-        shutil.rmtree(folder)
+        results_cache.remove(folder)
     except OSError as error:
         raise StablelintError(f"cannot remove {error.filename or folder}: {error.strerror or error}") from None
     return 0

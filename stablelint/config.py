@@ -281,12 +281,24 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(file)
     except tomllib.TOMLDecodeError as error:
         raise StablelintError(f"{path}: invalid TOML: {error}") from None
+    except RecursionError:  # tomllib recurses once per nested array or table
+        raise StablelintError(f"{path}: invalid TOML: nested too deeply") from None
+    except ValueError as error:  # an integer longer than Python converts
+        raise StablelintError(f"{path}: invalid TOML: {number_too_long(error)}") from None
     except UnicodeDecodeError as error:
         raise StablelintError(
             f"{path}: not UTF-8 (byte {error.object[error.start]:#04x} at offset {error.start}); TOML files are UTF-8"
         ) from None
     except OSError as error:
         raise StablelintError(f"{path}: cannot read: {error.strerror or error}") from None
+
+
+def number_too_long(error: ValueError) -> str:
+    """What a parser's ValueError about a huge integer means, in one short phrase."""
+    limit = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 0
+    if "digits" in str(error) and limit:
+        return f"a number too long to read (more than {limit} digits)"
+    return str(error).split(";")[0]
 
 
 def settings_from_table(table: Any, config_file: Path | None) -> Settings:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from stablelint import engine, prefilter
+from stablelint.config import number_too_long
 from stablelint.diagnostics import Diagnostic
 
 NOTEBOOK_SUFFIX = ".ipynb"
@@ -358,6 +359,8 @@ class Notebook:
             raise NotebookError(f"not a Jupyter notebook: invalid JSON: {error}") from None
         except RecursionError:
             raise NotebookError("not a Jupyter notebook: invalid JSON: nested too deeply") from None
+        except ValueError as error:  # an integer longer than Python converts
+            raise NotebookError(f"not a Jupyter notebook: invalid JSON: {number_too_long(error)}") from None
         if not isinstance(top, dict):
             raise NotebookError("not a Jupyter notebook (the file is JSON, but not an object)")
         if not isinstance(top.get("cells"), list):
@@ -417,7 +420,7 @@ class Notebook:
         replacements = []
         try:
             spans = _source_spans(self.text)
-        except (json.JSONDecodeError, RecursionError):  # json.loads read it: not expected
+        except (ValueError, RecursionError):  # json.loads read it: not expected
             spans = []
         if len(spans) < max((cell.number for cell in self.analysed), default=0):
             raise NotebookError("the cells' sources could not be found in the file")

@@ -5,6 +5,7 @@ file written as --fix writes it, and a second run adding nothing."""
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -163,3 +164,96 @@ def test_standard_input_is_refused(project):
     )
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and "standard input" in result.stderr
+
+
+# -- notebooks: the directive goes into the cell's source, the rest of the file stays its bytes
+
+NOTEBOOK_LAYOUTS = {
+    # nbformat's own layout: indent 1, sources as lists of lines, ids, outputs, metadata
+    "nbformat": None,
+    "one line, string sources": (
+        '{"cells": [{"cell_type": "markdown", "id": "m0", "metadata": {}, "source": "# title \\u00fc"}, '
+        '{"cell_type": "code", "execution_count": 4, "id": "a1", "metadata": {"tags": ["x"]}, '
+        '"outputs": [{"name": "stdout", "output_type": "stream", "text": "1\\n"}], '
+        '"source": "import torch\\nq = torch.log(torch.softmax(x, 1))\\n%timeit q"}], '
+        '"metadata": {"language_info": {"name": "python"}}, "nbformat": 4, "nbformat_minor": 5}'
+    ),
+    "indented by four, keys reordered, a list on one line": (
+        '{\n    "nbformat": 4,\n    "nbformat_minor": 5,\n    "metadata": {},\n    "cells": [\n        {\n'
+        '            "source": ["import torch\\n", "y = torch.log(1 + x)  # why\\n", "print(y)"],\n'
+        '            "outputs": [],\n            "metadata": {},\n            "id": "b2",\n'
+        '            "execution_count": null,\n            "cell_type": "code"\n        }\n    ]\n}\n'
+    ),
+}
+
+
+def _nbformat_notebook(path) -> None:
+    nbformat = pytest.importorskip("nbformat")
+    v4 = nbformat.v4
+    cells = [
+        v4.new_code_cell("import torch\n\nx = torch.randn(3, 4) * 1e3", execution_count=1,
+                         outputs=[v4.new_output("stream", name="stdout", text="tensor(...)\n")],
+                         metadata={"tags": ["setup"]}),
+        v4.new_markdown_cell("see below ü"),
+        v4.new_code_cell("# the loss\nq = torch.log(torch.softmax(x, 1))\n!ls\nprint(q)", execution_count=2,
+                         outputs=[v4.new_output("display_data", data={"image/png": "iVBORw0KGgo="}, metadata={})]),
+        v4.new_code_cell("y = torch.log(1 + x)  # noqa: E501\n"),
+    ]
+    nbformat.write(v4.new_notebook(cells=cells, metadata={"language_info": {"name": "python"}}), str(path))
+
+
+def _without_sources(notebook: dict) -> dict:
+    return {**notebook, "cells": [{k: v for k, v in cell.items() if k != "source"} for cell in notebook["cells"]]}
+
+
+@pytest.mark.parametrize("layout", NOTEBOOK_LAYOUTS)
+def test_add_noqa_in_a_notebook_writes_the_cell_source_and_keeps_everything_else(project, capsys, layout):
+    import json
+
+    path = project / "nb.ipynb"
+    if NOTEBOOK_LAYOUTS[layout] is None:
+        _nbformat_notebook(path)
+    else:
+        path.write_text(NOTEBOOK_LAYOUTS[layout], encoding="utf-8")
+    before = path.read_text(encoding="utf-8")
+    found = run(capsys, "--isolated", "nb.ipynb")
+    findings = found[1].count("\n")
+    assert found[0] == 1 and findings >= 1
+
+    code, out, err = run(capsys, "--isolated", "--add-noqa", "nb.ipynb")
+    after = path.read_text(encoding="utf-8")
+    assert code == 0 and out == ""
+    assert err == f"Added {findings} noqa directive{'s' if findings != 1 else ''}.\n"
+    old, new = json.loads(before), json.loads(after)  # valid JSON, always
+    assert _without_sources(new) == _without_sources(old)  # outputs, metadata, ids, other cells
+    # The directives are all that changed (at the ends of lines, or merged into a noqa there):
+    # the layout is kept, and the count says what was written.
+    directive = re.compile(r"(?:, |  # noqa: )STB1\d\d")
+    assert directive.sub("", after) == before
+    assert len(directive.findall(after)) == findings
+    # The directives work, and a second run adds nothing and writes nothing.
+    assert run(capsys, "--isolated", "nb.ipynb")[:2] == (0, "")
+    assert run(capsys, "--isolated", "--add-noqa", "nb.ipynb")[:3] == (0, "", "Added 0 noqa directives.\n")
+    assert path.read_text(encoding="utf-8") == after
+    if NOTEBOOK_LAYOUTS[layout] is None:
+        import nbformat
+
+        nbformat.validate(nbformat.read(str(path), as_version=4))
+
+
+def test_add_noqa_on_a_project_of_notebooks_and_modules(project, capsys):
+    import json
+
+    for number, text in enumerate(value for value in NOTEBOOK_LAYOUTS.values() if value):
+        (project / f"nb{number}.ipynb").write_text(text, encoding="utf-8")
+    _nbformat_notebook(project / "nb9.ipynb")
+    (project / "model.py").write_text("import torch\ny = torch.log(1 + x)\n")
+    (project / "broken.ipynb").write_text('{"cells": [', encoding="utf-8")
+    code, _, err = run(capsys, "--isolated", "--add-noqa", ".")
+    assert code == 1  # broken.ipynb could not be read; the others got their directives
+    assert err.splitlines()[0].startswith("broken.ipynb: not a Jupyter notebook: invalid JSON")
+    assert err.splitlines()[-1] == "Added 5 noqa directives."
+    assert (project / "broken.ipynb").read_text(encoding="utf-8") == '{"cells": ['
+    for path in project.glob("nb*.ipynb"):
+        json.loads(path.read_text(encoding="utf-8"))
+    assert run(capsys, "--isolated", ".", "--extend-exclude", "broken.ipynb")[:2] == (0, "")

@@ -262,9 +262,11 @@ def test_concurrent_runs_share_a_cache_and_agree(project):
     assert [out for out, _ in outputs] == [expected] * 4
     assert all("Traceback" not in err and "warning" not in err for _, err in outputs)
     # Every entry reads back whole, and a warm run says the same again.
-    cache = results_cache.Cache(str(next(p for p in (project / "shared").iterdir() if p.is_dir())), b"")
-    for entry in entries(project / "shared"):
-        assert cache.load(entry.parent.name + entry.name, "x.py") is not None, entry
+    cache, _ = results_cache.open_cache(project / "shared", None)
+    assert len(entries(project / "shared")) == 40
+    for module in project.glob("m*.py"):
+        data = module.read_bytes()
+        assert cache.load(cache.key(str(module), data), "x.py", data.decode(), len(data)) is not None, module
     warm = _command("--cache-dir", "shared", "--format", "json", ".", cwd=project).communicate(timeout=120)
     assert warm[0] == expected
     assert not [p for p in (project / "shared").rglob(".entry.*")]  # no temporary left
@@ -319,3 +321,136 @@ def test_rule_sets_unused_for_a_week_are_pruned_and_recent_ones_kept(project, ca
     assert not old.exists()
     assert recent.exists() and other.exists()
     assert (folder / results_cache.rule_set_digest()).is_dir()
+
+
+# -- what an entry is trusted with: only what stablelint wrote for this key, and fits the text
+
+
+def _the_entry(project: Path, module: Path) -> tuple[results_cache.Cache, str, Path]:
+    cache, _ = results_cache.open_cache(project / "c", None)
+    key = cache.key(str(module), module.read_bytes())
+    return cache, key, Path(cache.folder) / key[:2] / key[2:]
+
+
+def _signed(cache: results_cache.Cache, key: str, items: list) -> bytes:
+    """An entry as stablelint writes it (a forger who knows how): header, key, digest."""
+    body = json.dumps(items).encode()
+    return f"stablelint-cache {results_cache.FORMAT} {key} {cache._body_digest(key, body)}\n".encode() + body
+
+
+def test_an_entry_holds_its_key_and_the_digest_of_its_body(project, capsys, engine_calls):
+    (project / "model.py").write_text(UNSTABLE)
+    expected = run(capsys, "--cache-dir", "c", "model.py")
+    cache, key, entry = _the_entry(project, project / "model.py")
+    header, _, body = entry.read_bytes().partition(b"\n")
+    assert header.split()[:3] == [b"stablelint-cache", str(results_cache.FORMAT).encode(), key.encode()]
+    # An empty list would hide the finding: with the old digest, with another key's, or without a header.
+    other_key = "0" * 40
+    for forged in (header + b"\n[]", _signed(cache, other_key, []), b"[]", _signed(cache, key, [])[:-1] + b" ]"):
+        entry.write_bytes(forged)
+        assert run(capsys, "--cache-dir", "c", "model.py") == expected
+    assert len(engine_calls) == 5  # each forged entry was a miss, then written again
+
+
+BAD_ITEMS = {
+    "negative position": [-5, -3, -5, -3, "STB101", "m", None],
+    "line past the end": [99999, 1, 99999, 2, "STB101", "m", None],
+    "column past the line": [5, 500, 5, 501, "STB101", "m", None],
+    "ends before it starts": [5, 12, 4, 1, "STB101", "m", None],
+    "unknown code": [5, 12, 5, 20, "XYZ999", "m", None],
+    "escape sequence": [5, 12, 5, 20, "STB101", "\x1b[2J\x1b[31mowned", None],
+    "edit past the text": [5, 12, 5, 20, "STB101", "m", ["safe", [[0, 10**6, "x"]], [], "d"]],
+    "import that is code": [5, 12, 5, 20, "STB101", "m", ["safe", [[0, 0, ""]], [["os; os.system('x')", None, None]], "d"]],
+}
+
+
+@pytest.mark.parametrize("item", BAD_ITEMS.values(), ids=BAD_ITEMS.keys())
+def test_a_well_signed_entry_that_does_not_fit_the_text_is_a_miss(project, capsys, engine_calls, item):
+    (project / "model.py").write_text(UNSTABLE)
+    expected = run(capsys, "--cache-dir", "c", "model.py")
+    cache, key, entry = _the_entry(project, project / "model.py")
+    entry.write_bytes(_signed(cache, key, [item]))
+    for format in ("text", "full", "github"):
+        code, out, err = run(capsys, "--format", format, "--cache-dir", "c", "model.py")
+        assert code == 1 and "\x1b" not in out + err and "internal error" not in err
+        assert "-5" not in out and "99999" not in out and "XYZ999" not in out
+    assert run(capsys, "--cache-dir", "c", "model.py") == expected
+    assert len(engine_calls) == 2  # the forged entry was a miss once, and replaced
+
+
+def test_a_well_signed_entry_that_fits_is_a_hit(project, capsys, engine_calls):
+    # The converse, so the test above cannot pass by never reading an entry.
+    (project / "model.py").write_text(UNSTABLE)
+    run(capsys, "--cache-dir", "c", "model.py")
+    cache, key, entry = _the_entry(project, project / "model.py")
+    entry.write_bytes(_signed(cache, key, [[5, 12, 5, 20, "STB106", "a stored message", None]]))
+    code, out, _ = run(capsys, "--cache-dir", "c", "model.py")
+    assert (code, out) == (1, "model.py:5:12: STB106 a stored message\n")
+    assert engine_calls == ["model.py"]
+
+
+def test_the_codes_read_from_the_rule_modules_are_the_registry_s():
+    from stablelint.rules import ALL_RULES
+
+    assert results_cache.rule_codes() == {rule.code for rule in ALL_RULES}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+@pytest.mark.parametrize("kind", ["fifo", "link to /dev/zero", "link to the source", "too large"])
+def test_an_entry_that_is_not_a_regular_file_of_bounded_size_is_a_miss(project, capsys, kind):
+    (project / "model.py").write_text(UNSTABLE)
+    expected = subprocess.run(
+        [sys.executable, "-m", "stablelint", "--cache-dir", "c", "model.py"], cwd=project, capture_output=True,
+        text=True, timeout=120,
+    )
+    _, key, entry = _the_entry(project, project / "model.py")
+    entry.unlink()
+    if kind == "fifo":
+        os.mkfifo(entry)
+    elif kind == "too large":
+        entry.write_bytes(b"x" * (results_cache.max_entry_size(len(UNSTABLE)) + 1))
+    else:
+        entry.symlink_to("/dev/zero" if kind == "link to /dev/zero" else project / "model.py")
+    # A separate process with a timeout: a FIFO read would block it, /dev/zero would fill memory.
+    again = subprocess.run(
+        [sys.executable, "-m", "stablelint", "--cache-dir", "c", "model.py"], cwd=project, capture_output=True,
+        text=True, timeout=60,
+    )
+    assert (again.returncode, again.stdout, again.stderr) == (expected.returncode, expected.stdout, expected.stderr)
+
+
+def test_a_symlinked_cache_folder_to_a_folder_that_is_not_a_cache_is_not_written(project, capsys):
+    mine = project / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    (project / "c").symlink_to(mine)
+    (project / "model.py").write_text(UNSTABLE)
+    code, out, err = run(capsys, "--cache-dir", "c", "model.py")
+    assert code == 1 and "STB101" in out
+    assert f"stablelint: warning: cache disabled: {project / 'c'}: a symbolic link to a folder that is not a " \
+           "stablelint cache (not followed)" in err.splitlines()
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+
+
+def test_a_symlinked_cache_folder_to_an_empty_folder_or_a_cache_is_used_and_clean_removes_the_link(
+    project, capsys, engine_calls
+):
+    moved = project / "elsewhere"
+    moved.mkdir()
+    (project / "c").symlink_to(moved)
+    (project / "model.py").write_text(UNSTABLE)
+    assert run(capsys, "--cache-dir", "c", "model.py")[0] == 1
+    assert results_cache.is_cache(moved) and entries(moved)
+    assert run(capsys, "--cache-dir", "c", "model.py")[2].count("warning") == 0
+    assert engine_calls == ["model.py"]  # the second run read the entry through the link
+    # A link inside the cache is never followed.
+    [rule_set] = [p for p in moved.iterdir() if p.is_dir()]
+    for shard in list(rule_set.iterdir()):
+        target = project / f"shard-{shard.name}"
+        shard.rename(target)
+        shard.symlink_to(target)
+    assert run(capsys, "--cache-dir", "c", "model.py")[0] == 1
+    assert len(engine_calls) == 2
+    code, _, err = run(capsys, "clean", "--cache-dir", "c")
+    assert code == 0 and not (project / "c").is_symlink()
+    assert moved.is_dir() and results_cache.is_cache(moved)  # what the link named stays, as with ruff

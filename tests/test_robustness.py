@@ -381,3 +381,84 @@ def test_fix_keeps_hard_links(tmp_path):
     assert os.path.samefile(tmp_path / "model.py", tmp_path / "alias.py")
     assert (tmp_path / "alias.py").read_text() == fixed(unstable(3))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["alias.py", "model.py"]
+
+
+# -- 10. the bad-input matrix: each case one line on standard error, the right exit status,
+#        at once (a timeout), never a traceback or an internal error.
+#
+# A case is (files to make, arguments, expected exit status, the expected first stderr line);
+# `{tmp}` in a line is the test's folder. Files are written by `make_inputs`.
+
+HUGE_INTEGER_NOTEBOOK = (
+    '{"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "source": "import torch\\n"}], '
+    '"metadata": {"n": ' + "9" * 5000 + '}, "nbformat": 4, "nbformat_minor": 5}'
+)
+DEEP_TOML = "[tool.stablelint]\nselect = " + "[" * 100_000 + "\n"
+
+BAD_INPUTS = {
+    "notebook with a 5000-digit integer": (
+        {"big.ipynb": HUGE_INTEGER_NOTEBOOK}, ["big.ipynb"], 1,
+        "big.ipynb: not a Jupyter notebook: invalid JSON: a number too long to read (more than 4300 digits)",
+    ),
+    "notebook with a 5000-digit integer, --fix": (
+        {"big.ipynb": HUGE_INTEGER_NOTEBOOK}, ["--fix", "big.ipynb"], 1,
+        "big.ipynb: not a Jupyter notebook: invalid JSON: a number too long to read (more than 4300 digits)",
+    ),
+    "notebook with a 5000-digit integer, --add-noqa": (
+        {"big.ipynb": HUGE_INTEGER_NOTEBOOK}, ["--add-noqa", "big.ipynb"], 1,
+        "big.ipynb: not a Jupyter notebook: invalid JSON: a number too long to read (more than 4300 digits)",
+    ),
+    "pyproject.toml nested 100,000 deep": (
+        {"pyproject.toml": DEEP_TOML, "model.py": "x = 1\n"}, ["!not-isolated", "--config", "pyproject.toml", "model.py"], 2,
+        "stablelint: error: {tmp}/pyproject.toml: invalid TOML: nested too deeply",
+    ),
+    "pyproject.toml nested 100,000 deep, found by walking up": (
+        {"pyproject.toml": DEEP_TOML, "model.py": "x = 1\n"}, ["!not-isolated", "model.py"], 2,
+        "stablelint: error: {tmp}/pyproject.toml: invalid TOML: nested too deeply",
+    ),
+    "pyproject.toml nested 100,000 deep, in clean": (
+        {"pyproject.toml": DEEP_TOML}, ["!not-isolated", "clean"], 2,
+        "stablelint: error: {tmp}/pyproject.toml: invalid TOML: nested too deeply",
+    ),
+    "pyproject.toml with a 5000-digit integer": (
+        {"pyproject.toml": "[tool.stablelint]\nselect = " + "9" * 5000 + "\n", "model.py": "x = 1\n"},
+        ["!not-isolated", "model.py"], 2,
+        "stablelint: error: {tmp}/pyproject.toml: invalid TOML: a number too long to read (more than 4300 digits)",
+    ),
+}
+
+
+def make_inputs(folder: Path, files: dict[str, str | bytes]) -> None:
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+
+
+def run_case(folder: Path, arguments: list[str], **kwargs) -> subprocess.CompletedProcess:
+    """``!not-isolated`` first: the config files are read (else ``--isolated``)."""
+    if arguments[:1] == ["!not-isolated"]:
+        command = [sys.executable, "-m", "stablelint", *arguments[1:]]
+    elif arguments[:1] in (["clean"], ["server"]):
+        command = [sys.executable, "-m", "stablelint", *arguments]
+    else:
+        command = [sys.executable, "-m", "stablelint", "--isolated", *arguments]
+    kwargs.setdefault("timeout", 60)
+    return subprocess.run(command, cwd=folder, capture_output=True, env=environment(), **kwargs)
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
+def test_bad_input_is_one_line_and_the_right_exit_status(tmp_path, case):
+    files, arguments, status, first_line = case
+    make_inputs(tmp_path, files)
+    before = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
+    result = run_case(tmp_path, arguments)
+    stderr = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == status, stderr
+    assert stderr.splitlines()[0] == first_line.format(tmp=tmp_path)
+    assert "Traceback" not in stderr and "internal error" not in stderr
+    assert len([line for line in stderr.splitlines() if not line.startswith(("Found ", "Added ", "[*]"))]) == 1
+    assert {path: path.read_bytes() for path in before} == before  # nothing was written
