@@ -283,12 +283,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise StablelintError(f"{path}: invalid TOML: {error}") from None
     except RecursionError:  # tomllib recurses once per nested array or table
         raise StablelintError(f"{path}: invalid TOML: nested too deeply") from None
-    except ValueError as error:  # an integer longer than Python converts
-        raise StablelintError(f"{path}: invalid TOML: {number_too_long(error)}") from None
     except UnicodeDecodeError as error:
         raise StablelintError(
             f"{path}: not UTF-8 (byte {error.object[error.start]:#04x} at offset {error.start}); TOML files are UTF-8"
         ) from None
+    except ValueError as error:  # an integer longer than Python converts
+        raise StablelintError(f"{path}: invalid TOML: {number_too_long(error)}") from None
     except OSError as error:
         raise StablelintError(f"{path}: cannot read: {error.strerror or error}") from None
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
 from stablelint import __version__, engine, notebook_cells, rule_url, session
@@ -36,10 +37,12 @@ from stablelint.docs import failure_text, page_address, page_text
 from stablelint.noqa import keep_for
 from stablelint.notebook import NotebookError
 from stablelint.rules import RULES_BY_CODE
+from stablelint.server_io import start_io
 
 SOURCE = "stablelint"
 FIX_ALL = f"{types.CodeActionKind.SourceFixAll.value}.{SOURCE}"  # source.fixAll.stablelint
 CHANGE_DELAY = 0.3  # seconds of quiet after an edit before the document is checked again
+MAX_CHANGE_DELAY = 3600.0
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _PYTHON_SUFFIXES = (".py", ".pyi")
 CONFIG_FILE_NAMES = ("/pyproject.toml",)  # where the settings are read from (config.py)
@@ -183,6 +186,11 @@ class StablelintServer(LanguageServer):
         self.published_cells: dict[str, set[str]] = {}  # notebook uri -> the cells it last published to
         self.shown_errors: set[str] = set()
 
+    def is_open(self, uri: str) -> bool:
+        """Requests are answered for the documents the editor opened (pygls would read any
+        other from the disk, or fail on one that is not there)."""
+        return uri in self.workspace.text_documents
+
     def is_python(self, uri: str) -> bool:
         document = self.workspace.get_text_document(uri)
         return document.language_id == "python" or (document.path or "").endswith(_PYTHON_SUFFIXES)
@@ -268,6 +276,8 @@ class StablelintServer(LanguageServer):
     async def view(self, uri: str) -> Checked | CellView | None:
         """What code actions and hover read for a document: its own check, or, for a cell
         of a notebook, the notebook's check seen from that cell."""
+        if not self.is_open(uri):
+            return None
         notebook_uri = self.notebook_of(uri)
         if notebook_uri is not None:
             checked = await self.current_notebook(notebook_uri)
@@ -513,6 +523,22 @@ def _cell_action_edit(ls: StablelintServer, cell: CellView, what: str, index: in
     return ls.cells_edit(changed)
 
 
+_ACTIONS = ("fix", "noqa", "fix-all")
+
+
+def _action_data(data) -> tuple[str, int | None, str, int]:
+    """``codeAction/resolve``'s ``data`` as `code_actions` made it, ``[uri, version, what,
+    finding]``, or -32602 (a client may send anything back)."""
+    if not (isinstance(data, list) and len(data) == 4):
+        raise JsonRpcInvalidParams("codeAction/resolve: data is not [uri, version, action, finding]")
+    uri, version, what, index = data
+    if not isinstance(uri, str) or not (version is None or type(version) is int) or what not in _ACTIONS:
+        raise JsonRpcInvalidParams("codeAction/resolve: data is not [uri, version, action, finding]")
+    if type(index) is not int or (what == "fix-all") != (index == -1):
+        raise JsonRpcInvalidParams(f"codeAction/resolve: {index!r} is not a finding's index")
+    return uri, version, what, index
+
+
 def hover(ls: StablelintServer, uri: str, checked, position: types.Position) -> types.Hover | None:
     lines = ls.lines(uri, checked.source)
     at = types.Range(position, position)
@@ -623,9 +649,15 @@ def build_server(change_delay: float = CHANGE_DELAY) -> StablelintServer:
 
     @server.feature(types.CODE_ACTION_RESOLVE)
     async def resolve_code_action(ls: StablelintServer, action: types.CodeAction) -> types.CodeAction:
-        uri, version = action.data[0], action.data[1]
+        uri, version, what, index = _action_data(action.data)
+        if not ls.is_open(uri):
+            raise JsonRpcInvalidParams(f"codeAction/resolve: {uri} is not an open document")
         checked = await ls.view(uri)
         if checked is not None and checked.version == version:  # else the text changed: no edit
+            if what != "fix-all" and not 0 <= index < len(checked.findings):
+                raise JsonRpcInvalidParams(f"codeAction/resolve: no finding {index} in {uri}")
+            if what == "fix" and checked.findings[index].fix is None:
+                raise JsonRpcInvalidParams(f"codeAction/resolve: finding {index} in {uri} has no fix")
             loop = asyncio.get_running_loop()
             action.edit = await loop.run_in_executor(ls.engine_thread, action_edit, ls, checked, action.data)
         return action
@@ -650,7 +682,23 @@ def serve(argv: list[str]) -> int:
         help=f"quiet time after an edit before checking again (default {CHANGE_DELAY})",
     )
     args = parser.parse_args(argv)
-    if args.change_delay < 0:
-        raise StablelintError("--change-delay: expected a number of seconds >= 0")
-    build_server(args.change_delay).start_io()
+    if not 0 <= args.change_delay <= MAX_CHANGE_DELAY:  # also refuses nan
+        raise StablelintError(f"--change-delay: expected a number of seconds from 0 to {MAX_CHANGE_DELAY:g}")
+    _log_client_errors_without_traceback()
+    start_io(build_server(args.change_delay))
     return 0
+
+
+class _ClientErrorsWithoutTraceback(logging.Filter):
+    """pygls logs every JSON-RPC error it answers with its traceback; one the client
+    caused (bad params) is the client's, and one line says it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], JsonRpcInvalidParams):
+            record.msg = f"{record.getMessage()}: {record.exc_info[1].message}"
+            record.args, record.exc_info, record.exc_text = (), None, None
+        return True
+
+
+def _log_client_errors_without_traceback() -> None:
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(_ClientErrorsWithoutTraceback())

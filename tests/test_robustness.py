@@ -425,6 +425,13 @@ BAD_INPUTS = {
         ["!not-isolated", "model.py"], 2,
         "stablelint: error: {tmp}/pyproject.toml: invalid TOML: a number too long to read (more than 4300 digits)",
     ),
+    **{
+        f"server --change-delay {value}": (
+            {}, ["server", "--change-delay", value], 2,
+            "stablelint: error: --change-delay: expected a number of seconds from 0 to 3600",
+        )
+        for value in ("nan", "inf", "-1")
+    },
 }
 
 
