@@ -21,8 +21,8 @@ import pytest
 pytest_lsp = pytest.importorskip("pytest_lsp")
 from lsprotocol import types  # noqa: E402
 from pygls.exceptions import JsonRpcException  # noqa: E402
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities  # noqa: E402
-from test_server import ONE, SERVER, Published, published  # noqa: E402
+from pytest_lsp import ClientServerConfig, LanguageClient  # noqa: E402
+from test_server import ONE, SERVER, _start, published  # noqa: E402
 
 in_session = pytest.mark.asyncio(loop_scope="module")
 
@@ -34,9 +34,7 @@ def project(tmp_path_factory) -> Path:
 
 @pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=SERVER))
 async def client(lsp_client: LanguageClient, project: Path):
-    lsp_client.diagnostics = Published()
-    params = types.InitializeParams(capabilities=client_capabilities("visual-studio-code"), root_uri=project.as_uri())
-    await lsp_client.initialize_session(params)
+    await _start(lsp_client, project, "visual-studio-code")
     yield
     await lsp_client.shutdown_session()
 
