@@ -94,8 +94,9 @@ def add_noqa_to_file(path: str, settings: Settings, reason: str = "") -> tuple[s
     """Add the directives to one file, in place: a problem to report (or None), and how
     many lines got one."""
     try:
-        with open(path, "rb") as file:
-            data = file.read()
+        data = session.read_source(path)
+    except session.NotRegularFile:
+        return f"{path}: not a regular file", 0
     except OSError as error:
         return f"{path}: cannot read: {error.strerror or error}", 0
     problems = []

@@ -103,7 +103,7 @@ def run(argv: list[str]) -> int:
     ]
     args = build_parser().parse_args(argv)
     args.add_noqa = (args.add_noqa_reason or "") if args.add_noqa else None
-    if args.explain:
+    if args.explain is not None:  # `--explain ''` too: it names no rule
         return commands.explain(args.explain)
     return check(args)
 

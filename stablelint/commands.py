@@ -108,16 +108,22 @@ def use_colour(args: argparse.Namespace, stream) -> bool:
     return bool(isatty and isatty())
 
 
+MAX_STDIN = 64 << 20  # bytes: source code that an editor pipes in; /dev/zero is not
+
+
 def check_stdin(args: argparse.Namespace, settings: Settings) -> int:
     mode = Mode(fix=args.fix, diff=args.diff, unsafe=args.unsafe_fixes)
     path = args.stdin_filename or STDIN_DISPLAY_NAME
     try:
         if sys.stdin is None:
             raise OSError(errno.EBADF, "standard input is closed")
-        data = sys.stdin.buffer.read()
+        data = sys.stdin.buffer.read(MAX_STDIN + 1)
     except (OSError, ValueError) as error:  # ValueError: closed in this process
         reason = getattr(error, "strerror", None) or "standard input is closed"
         print(f"{path}: cannot read: {reason}", file=sys.stderr)
+        return 0 if args.exit_zero else 1
+    if len(data) > MAX_STDIN:
+        print(f"{path}: not read: standard input is larger than {MAX_STDIN >> 20} MiB", file=sys.stderr)
         return 0 if args.exit_zero else 1
     excluded = bool(
         args.stdin_filename

@@ -350,6 +350,8 @@ def _validated(key: str, value: Any, where: str) -> Any:
     if key in ("per-file-ignores", "extend-per-file-ignores"):
         if not isinstance(value, dict):
             raise StablelintError(f'{where}: expected a table like {{ "tests/**" = ["STB1"] }}, got {_describe(value)}')
+        if "" in value:
+            raise StablelintError(f"{where}: an empty pattern (a path glob such as \"tests/**\")")
         return tuple(
             (pattern, codes_from_list(codes, f"{where}.\"{pattern}\"")) for pattern, codes in value.items()
         )
@@ -432,6 +434,8 @@ def parse_per_file_ignores(text: str, option: str = "--per-file-ignores") -> lis
             continue
         if ":" in token:
             pattern, _, code = token.rpartition(":")
+            if not pattern:
+                raise StablelintError(f"{option}: an empty pattern before ':{code}' (expected PATTERN:CODES)")
             pairs.append((pattern, []))
             token = code
         if not pairs:

@@ -4,6 +4,7 @@ Jupyter notebooks (``*.ipynb``), minus the excludes and whatever ``.gitignore`` 
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -112,6 +113,10 @@ def discover(paths: Sequence[str], settings: Settings) -> Discovery:
         elif os.path.exists(given):
             if settings.force_exclude and _excluded_with_parents(absolute, excluded, settings.root):
                 continue
+            if not _is_regular_file(given):
+                # A FIFO would block the read, a device never end it (/dev/zero): not opened.
+                result.unreadable.append(f"{given}: not a regular file")
+                continue
             found.setdefault(absolute, given)
         else:
             problem = _stat_problem(given)
@@ -121,6 +126,15 @@ def discover(paths: Sequence[str], settings: Settings) -> Discovery:
                 result.unreadable.append(f"{given}: cannot read: {problem}")
     result.files = sorted(found.values())
     return result
+
+
+def _is_regular_file(path: str) -> bool:
+    """What ``path`` names, through links, is a regular file (asked with stat, which
+    opens nothing)."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True  # gone or unreadable: the read says which, in its own line
 
 
 def _stat_problem(path: str) -> str | None:

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import errno
 import gc
 import io
 import os
+import stat
 import tokenize
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -121,12 +123,27 @@ class FileResult:
         return self.source != self.original
 
 
+_ASCII = bytes(range(32, 127)) + b"\t\n\r\f"
+
+
 def decode(data: bytes) -> tuple[str, str]:
-    """PEP 263 decoding, with line endings and a byte-order mark kept as they are."""
+    """PEP 263 decoding, with line endings and a byte-order mark kept as they are. As
+    Python reads a file, a coding cookie must name an encoding that keeps ASCII as it is
+    (Python says "encoding problem: utf-16" and runs nothing; the cookie itself was read
+    as ASCII): SyntaxError otherwise."""
     encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     if encoding == "utf-8-sig":
         encoding = "utf-8"  # the BOM stays in the text, and is written back as it was
+    if encoding != "utf-8" and not _keeps_ascii(encoding):
+        raise SyntaxError(f"encoding problem: {encoding}")
     return data.decode(encoding), encoding
+
+
+def _keeps_ascii(encoding: str) -> bool:
+    try:
+        return _ASCII.decode(encoding) == _ASCII.decode("ascii")
+    except (UnicodeDecodeError, LookupError):
+        return False
 
 
 def check_text(path: str, data: bytes, settings: Settings, mode: Mode) -> FileResult:
@@ -291,10 +308,30 @@ def internal_error(error: Exception, path: str | None = None) -> str:
     )
 
 
+class NotRegularFile(OSError):
+    """A FIFO, a device or a socket where a source file was expected."""
+
+
+def read_source(path: str) -> bytes:
+    """The bytes of the file ``path``. It is opened without waiting (O_NONBLOCK: a FIFO
+    with no writer would block an ordinary open) and read only if it is a regular file,
+    checked on the open file (`NotRegularFile` otherwise): what discovery saw may have
+    been replaced since by a FIFO or a link to a device, whose read never ends."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise NotRegularFile(errno.EINVAL, "not a regular file", path)
+        with os.fdopen(descriptor, "rb", closefd=False) as file:
+            return file.read()
+    finally:
+        os.close(descriptor)
+
+
 def _check_file(path: str, settings: Settings, mode: Mode) -> FileResult:
     try:
-        with open(path, "rb") as file:
-            data = file.read()
+        data = read_source(path)
+    except NotRegularFile:
+        return FileResult(path, error=f"{path}: not a regular file")
     except OSError as error:
         return FileResult(path, error=f"{path}: cannot read: {error.strerror or error}")
     result = check_text(path, data, settings, mode)

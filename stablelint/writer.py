@@ -6,6 +6,12 @@ renamed over it, so a reader sees the old file or the new one, never half of one
 with several hard links is rewritten in place so that all its names keep naming one file.
 The file is written only if it still holds the bytes that were read (`FileChanged`
 otherwise): another program's edit wins. No SIGINT/SIGTERM/SIGHUP interrupts a write.
+
+Nothing runs at SIGKILL, so a temporary file can be left behind. Its name says whose it
+is, ``.NAME.py.<host>-<pid>.<random>.stablelint`` (a dot-file, never walked as source):
+the first write into a folder removes the temporaries there of this host whose writing
+process is gone. A process id that has since been reused keeps its leftover until that
+process ends too; a temporary of a live writer, or of another host, is never touched.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ import contextlib
 import errno
 import hashlib
 import os
+import re
+import socket
 import stat
 import sys
 import tempfile
@@ -53,9 +61,58 @@ def write_atomically(path: str, data: bytes, *, expected: bytes | None = None) -
             _replace(target, data, status, expected)
 
 
+TEMPORARY_SUFFIX = ".stablelint"
+_HOST = hashlib.blake2b(socket.gethostname().encode("utf-8", "surrogateescape"), digest_size=4).hexdigest()
+_TEMPORARY = re.compile(r"\..+\.([0-9a-f]{8})-(\d+)\.[a-z0-9_]+" + re.escape(TEMPORARY_SUFFIX))
+_swept: set[str] = set()  # folders whose leftovers this process has removed
+
+
+def temporary_prefix(name: str) -> str:
+    """``.NAME.<host>-<pid>.``: a temporary beside ``name`` says which process writes it."""
+    return f".{name}.{_HOST}-{os.getpid()}."
+
+
+def remove_leftovers(folder: str) -> list[str]:
+    """Remove the temporaries in ``folder`` that a writer on this host left when it was
+    killed (its process is gone); the names removed. Regular files only, links not followed."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMPORARY.fullmatch(entry.name)
+        if match is None or match.group(1) != _HOST or _is_running(int(match.group(2))):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+                removed.append(entry.name)
+        except OSError:
+            continue
+    return removed
+
+
+def _is_running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # someone else's process: alive (or not ours to judge)
+    return True
+
+
 def _replace(target: str, data: bytes, status: os.stat_result, expected: bytes | None) -> None:
     folder, name = os.path.split(target)
-    temporary = tempfile.NamedTemporaryFile(dir=folder, prefix=f".{name}.", suffix=".stablelint", delete=False)
+    if folder not in _swept:
+        _swept.add(folder)
+        remove_leftovers(folder)
+    temporary = tempfile.NamedTemporaryFile(
+        dir=folder, prefix=temporary_prefix(name), suffix=TEMPORARY_SUFFIX, delete=False
+    )
     try:
         with temporary:
             temporary.write(data)

@@ -389,6 +389,17 @@ def test_fix_keeps_hard_links(tmp_path):
 # A case is (files to make, arguments, expected exit status, the expected first stderr line);
 # `{tmp}` in a line is the test's folder. Files are written by `make_inputs`.
 
+class Fifo:
+    """A FIFO in the matrix's files (nobody writes to it: a read would block forever)."""
+
+
+class Link:
+    def __init__(self, target: str):
+        self.target = target
+
+
+UNSTABLE_LINE = "import torch\ny = torch.log(1 + x)\n"
+
 HUGE_INTEGER_NOTEBOOK = (
     '{"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "source": "import torch\\n"}], '
     '"metadata": {"n": ' + "9" * 5000 + '}, "nbformat": 4, "nbformat_minor": 5}'
@@ -425,6 +436,40 @@ BAD_INPUTS = {
         ["!not-isolated", "model.py"], 2,
         "stablelint: error: {tmp}/pyproject.toml: invalid TOML: a number too long to read (more than 4300 digits)",
     ),
+    # FIFOs and devices named on the command line: not opened, one line each, exit 1.
+    **{
+        f"{name} {' '.join(options)}".strip(): (
+            {"f.py": Fifo(), "z.py": Link("/dev/zero"), "u.py": Link("/dev/urandom"), "model.py": UNSTABLE_LINE},
+            [*options, name], 1, f"{name}: not a regular file",
+        )
+        for name in ("f.py", "z.py", "u.py", "/dev/zero")
+        for options in ((), ("--fix",), ("--add-noqa",))
+    },
+    "a FIFO beside a file with a finding": (
+        {"f.py": Fifo(), "model.py": UNSTABLE_LINE}, ["f.py", "model.py"], 1, "f.py: not a regular file",
+    ),
+    "a coding cookie that does not decode the file (utf-16, even length)": (
+        {"u16.py": b"# -*- coding: utf-16 -*-\nimport torch\ny = torch.log(1 + x)\n\n"}, ["u16.py"], 1,
+        "u16.py: cannot decode: encoding problem: utf-16",
+    ),
+    "a coding cookie that does not decode the file, --fix": (
+        {"u16.py": b"# -*- coding: utf-16 -*-\nimport torch\ny = torch.log(1 + x)\n\n"}, ["--fix", "u16.py"], 1,
+        "u16.py: cannot decode: encoding problem: utf-16",
+    ),
+    "a coding cookie of a codec that is not a text encoding": (
+        {"r.py": b"# coding: rot13\nx = 1\n"}, ["r.py"], 1, "r.py: cannot decode: encoding problem: rot13",
+    ),
+    "--explain ''": ({}, ["--explain", ""], 2, "stablelint: error: unknown rule ''; `stablelint rules` lists them"),
+    "--per-file-ignores ':STB1'": (
+        {"model.py": UNSTABLE_LINE}, ["--per-file-ignores", ":STB1", "model.py"], 2,
+        "stablelint: error: --per-file-ignores: an empty pattern before ':STB1' (expected PATTERN:CODES)",
+    ),
+    "per-file-ignores with an empty pattern in pyproject.toml": (
+        {"pyproject.toml": '[tool.stablelint]\nper-file-ignores = { "" = ["STB1"] }\n', "model.py": UNSTABLE_LINE},
+        ["!not-isolated", "model.py"], 2,
+        'stablelint: error: {tmp}/pyproject.toml: [tool.stablelint] per-file-ignores: an empty pattern '
+        '(a path glob such as "tests/**")',
+    ),
     **{
         f"server --change-delay {value}": (
             {}, ["server", "--change-delay", value], 2,
@@ -439,7 +484,11 @@ def make_inputs(folder: Path, files: dict[str, str | bytes]) -> None:
     for name, content in files.items():
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
+        if isinstance(content, Fifo):
+            os.mkfifo(path)
+        elif isinstance(content, Link):
+            path.symlink_to(content.target)
+        elif isinstance(content, bytes):
             path.write_bytes(content)
         else:
             path.write_text(content, encoding="utf-8")
@@ -461,7 +510,7 @@ def run_case(folder: Path, arguments: list[str], **kwargs) -> subprocess.Complet
 def test_bad_input_is_one_line_and_the_right_exit_status(tmp_path, case):
     files, arguments, status, first_line = case
     make_inputs(tmp_path, files)
-    before = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
+    before = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file() and not path.is_symlink()}
     result = run_case(tmp_path, arguments)
     stderr = result.stderr.decode("utf-8", "replace")
     assert result.returncode == status, stderr
@@ -469,3 +518,61 @@ def test_bad_input_is_one_line_and_the_right_exit_status(tmp_path, case):
     assert "Traceback" not in stderr and "internal error" not in stderr
     assert len([line for line in stderr.splitlines() if not line.startswith(("Found ", "Added ", "[*]"))]) == 1
     assert {path: path.read_bytes() for path in before} == before  # nothing was written
+
+
+def test_standard_input_has_a_size_limit_and_dev_zero_is_one_line(tmp_path):
+    from stablelint.commands import MAX_STDIN
+
+    with open("/dev/zero", "rb") as zeros:
+        result = run_case(tmp_path, ["-"], stdin=zeros)
+    assert (result.returncode, result.stderr.decode()) == (
+        1, f"stdin: not read: standard input is larger than {MAX_STDIN >> 20} MiB\n"
+    )
+    # Just under the limit is read and checked.
+    source = UNSTABLE_LINE.encode()
+    padded = source + b"#" * (MAX_STDIN - len(source) - 1) + b"\n"
+    result = run_case(tmp_path, ["-"], input=padded, timeout=300)
+    assert result.returncode == 1 and result.stdout.startswith(b"stdin:2:5: STB106"), result.stderr
+
+
+def test_a_file_replaced_by_a_fifo_after_discovery_is_not_read(tmp_path):
+    # What discovery saw can change before the read: the read checks the open file again.
+    from stablelint import session
+
+    os.mkfifo(tmp_path / "late.py")
+    with pytest.raises(session.NotRegularFile):
+        session.read_source(str(tmp_path / "late.py"))
+    (tmp_path / "z.py").symlink_to("/dev/zero")
+    with pytest.raises(session.NotRegularFile):
+        session.read_source(str(tmp_path / "z.py"))
+    (tmp_path / "m.py").write_text(UNSTABLE_LINE)
+    assert session.read_source(str(tmp_path / "m.py")) == UNSTABLE_LINE.encode()
+
+
+# -- 11. SIGKILL while fixing leaves a temporary that names its writer; the next --fix there removes it
+
+
+def test_temporaries_left_by_a_killed_fix_are_removed_by_the_next_fix(tmp_path):
+    tree = make_tree(tmp_path, 24, 3)
+    run = Run("--fix", "--jobs", "2", ".", cwd=tmp_path, pause=30)
+    run.wait_for(ANNOUNCED)
+    os.killpg(run.group, signal.SIGKILL)
+    run.process.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while live_processes_in_group(run.group) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [left] = [path.name for path in tmp_path.iterdir() if path.name.endswith(".stablelint")]
+    from stablelint import writer
+
+    assert left.startswith(".m") and f"-{run.process.pid}." in left  # it names the process that wrote it
+    # A temporary of a writer that is still running (this test) is not touched.
+    alive = tmp_path / f".m00.py{writer.temporary_prefix('')[1:]}abcd1234.stablelint"
+    alive.write_text("a writer still at work")
+    # The leftover is never taken for source by a check, and the next --fix removes it.
+    check = stablelint(".", cwd=tmp_path)
+    assert check.returncode == 1 and ".stablelint" not in check.stdout + check.stderr
+    result = stablelint("--fix", ".", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".stablelint")) == [alive.name]
+    assert all(path.read_text() in (original, expected) for path, (original, expected) in tree.items())
+    assert all(path.read_text() == expected for path, (_, expected) in tree.items())
