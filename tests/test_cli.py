@@ -200,12 +200,14 @@ def test_unreadable_file_is_one_line_and_the_rest_is_checked(project, capsys, mo
     (project / "a.py").write_text(UNSTABLE)
     (project / "b.py").write_text(UNSTABLE)
 
-    def guarded_open(path, *args, **kwargs):
+    real_read = session.read_source
+
+    def guarded_read(path):  # root may read any file: the refusal is made here
         if os.path.basename(path) == "a.py":
             raise PermissionError(13, "Permission denied", path)
-        return open(path, *args, **kwargs)
+        return real_read(path)
 
-    monkeypatch.setattr(session, "open", guarded_open, raising=False)
+    monkeypatch.setattr(session, "read_source", guarded_read)
     code, out, err = run(capsys, "-q", ".")
     assert code == 1
     assert err.splitlines() == ["a.py: cannot read: Permission denied"]
