@@ -426,7 +426,9 @@ def _diagnostic(path: str, item: list, fits: _Fits) -> Diagnostic:
 
 
 def _edit(start: int, end: int, content: str, text_length: int) -> Edit:
-    if type(start) is not int or type(end) is not int or type(content) is not str or not 0 <= start <= end <= text_length:
+    if type(start) is not int or type(end) is not int or type(content) is not str:
+        raise TypeError("not an edit")
+    if not 0 <= start <= end <= text_length:
         raise TypeError("not an edit")
     return Edit(start, end, content)
 

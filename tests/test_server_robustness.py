@@ -11,7 +11,6 @@ import json
 import os
 import select
 import subprocess
-import sys
 import time
 from concurrent.futures import Future
 from pathlib import Path
@@ -202,8 +201,6 @@ def test_after_a_framing_error_the_server_recovers_and_says_so(tmp_path, broken)
 
 
 def test_a_body_that_is_not_json_is_answered_with_a_parse_error_and_the_session_goes_on(tmp_path):
-    (tmp_path / "one.py").write_text(ONE)
-    uri = (tmp_path / "one.py").as_uri()
     server = RawServer(tmp_path)
     try:
         server.send(frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}))
