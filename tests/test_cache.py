@@ -353,14 +353,16 @@ def test_an_entry_holds_its_key_and_the_digest_of_its_body(project, capsys, engi
 
 
 BAD_ITEMS = {
-    "negative position": [-5, -3, -5, -3, "STB101", "m", None],
-    "line past the end": [99999, 1, 99999, 2, "STB101", "m", None],
-    "column past the line": [5, 500, 5, 501, "STB101", "m", None],
-    "ends before it starts": [5, 12, 4, 1, "STB101", "m", None],
-    "unknown code": [5, 12, 5, 20, "XYZ999", "m", None],
-    "escape sequence": [5, 12, 5, 20, "STB101", "\x1b[2J\x1b[31mowned", None],
-    "edit past the text": [5, 12, 5, 20, "STB101", "m", ["safe", [[0, 10**6, "x"]], [], "d"]],
-    "import that is code": [5, 12, 5, 20, "STB101", "m", ["safe", [[0, 0, ""]], [["os; os.system('x')", None, None]], "d"]],
+    "negative position": [-5, -3, -5, -3, "STB101", "m", None, None],
+    "line past the end": [99999, 1, 99999, 2, "STB101", "m", None, None],
+    "column past the line": [5, 500, 5, 501, "STB101", "m", None, None],
+    "ends before it starts": [5, 12, 4, 1, "STB101", "m", None, None],
+    "unknown code": [5, 12, 5, 20, "XYZ999", "m", None, None],
+    "escape sequence": [5, 12, 5, 20, "STB101", "\x1b[2J\x1b[31mowned", None, None],
+    "escape sequence in evidence": [5, 12, 5, 20, "STB101", "m", None, {"dtype": "float32", "consequence": "overflow", "range": "\x1b[2J"}],
+    "evidence that is not evidence": [5, 12, 5, 20, "STB101", "m", None, {"dtype": "float32"}],
+    "edit past the text": [5, 12, 5, 20, "STB101", "m", ["safe", [[0, 10**6, "x"]], [], "d"], None],
+    "import that is code": [5, 12, 5, 20, "STB101", "m", ["safe", [[0, 0, ""]], [["os; os.system('x')", None, None]], "d"], None],
 }
 
 
@@ -383,7 +385,7 @@ def test_a_well_signed_entry_that_fits_is_a_hit(project, capsys, engine_calls):
     (project / "model.py").write_text(UNSTABLE)
     run(capsys, "--cache-dir", "c", "model.py")
     cache, key, entry = _the_entry(project, project / "model.py")
-    entry.write_bytes(_signed(cache, key, [[5, 12, 5, 20, "STB106", "a stored message", None]]))
+    entry.write_bytes(_signed(cache, key, [[5, 12, 5, 20, "STB106", "a stored message", None, None]]))
     code, out, _ = run(capsys, "--cache-dir", "c", "model.py")
     assert (code, out) == (1, "model.py:5:12: STB106 a stored message\n")
     assert engine_calls == ["model.py"]
