@@ -7,7 +7,7 @@ import json
 
 from test_formats import MODEL, project, run  # noqa: F401 - the fixture
 
-from stablelint.cache import Cache
+from stablelint.cache import Cache, rule_codes
 from stablelint.diagnostics import Evidence
 from stablelint.engine import check_source
 
@@ -48,10 +48,13 @@ def test_explain_gives_the_failure_model_and_an_example_witness(capsys):
 
 
 def test_the_cache_stores_and_restores_the_evidence(tmp_path):
-    diagnostics = check_source(MODEL.replace("\t", "    "), "model.py")
-    cache = Cache(str(tmp_path), b"salt")
-    cache.store("key", diagnostics)
-    restored = cache.load("key", "model.py")
+    text = MODEL.replace("\t", "    ")
+    diagnostics = check_source(text, "model.py")
+    cache = Cache(str(tmp_path), b"salt", rule_codes())
+    size = len(text.encode("utf-8"))
+    key = cache.key("model.py", text.encode("utf-8"))
+    cache.store(key, diagnostics, size)
+    restored = cache.load(key, "model.py", text, size)
     assert [d.evidence.text() for d in restored] == [d.evidence.text() for d in diagnostics]
 
 
