@@ -246,3 +246,58 @@ def test_precision_settings_are_evidence(code, dtype):
 ])
 def test_what_is_not_evidence(code):
     assert precision_profile.evidence_in(code, "train.py") == []
+
+
+CALLED_FROM_ELSEWHERE = {
+    "pyproject.toml": "[tool.stablelint]\n",
+    "base.py": """\
+        import tensorflow as tf
+
+
+        class Model:
+            def _cost(self, model_output, ref):
+                return -tf.reduce_mean(ref * tf.log(model_output))
+
+
+        def bce(y_pred, y):
+            return -tf.reduce_mean(y * tf.log(y_pred))
+    """,
+    "lr.py": """\
+        import tensorflow as tf
+
+        import base
+        from base import bce
+
+
+        class LogisticRegression(base.Model):
+            def build(self, x, w):
+                self.model_output = tf.nn.softmax(tf.matmul(x, w))
+                self._cost(self.model_output, x)
+
+
+        def train(logits, y):
+            return bce(tf.sigmoid(logits), y)
+    """,
+}
+
+
+def test_a_parameter_takes_what_the_callers_in_other_modules_pass(tmp_path):
+    _write(tmp_path, CALLED_FROM_ELSEWHERE)
+    project.reset()
+    found = check_source((tmp_path / "base.py").read_text(), str(tmp_path / "base.py"))
+    assert [(d.line, d.code) for d in found] == [(6, "STB101"), (10, "STB104")]
+    assert "model_output receives self.model_output at lr.py:10" in found[0].message
+    assert "y_pred receives tf.sigmoid(logits) at lr.py:14" in found[1].message
+    assert all(d.fix is None for d in found)
+
+
+@pytest.mark.parametrize("more", [
+    "from base import bce\n\n\ndef other(p, y):\n    return bce(p, y)\n",  # a caller passing an unknown
+    "from base import bce\n\nLOSSES = [bce]\n",  # kept as a value: callers out of sight
+    "from base import *\n\n\ndef g(p, y):\n    return bce(p, y)\n",  # a star import
+])
+def test_callers_that_disagree_or_hide_leave_the_parameter_unknown(tmp_path, more):
+    _write(tmp_path, {**CALLED_FROM_ELSEWHERE, "more.py": more})
+    project.reset()
+    found = check_source((tmp_path / "base.py").read_text(), str(tmp_path / "base.py"))
+    assert [(d.line, d.code) for d in found] == [(6, "STB101")]

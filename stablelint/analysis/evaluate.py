@@ -265,12 +265,19 @@ class Evaluator:
         if not function_facts.unchanged_parameter(name) or id(function) in self._active:
             return fallback
         sites = self.facts.call_sites(function)
-        if not sites:
+        remote_sites = []
+        if sites is not None and self.project is not None and isinstance(
+            self.facts.enclosing.get(id(function)), (ast.Module, ast.ClassDef)
+        ):
+            remote_sites = self.project.remote_sites(function, self.facts.owner_of(function))
+            if remote_sites is None:
+                return fallback  # other modules use it where its callers are not all in sight
+        if not sites and not remote_sites:
             return fallback
         every = parameters(function)
         position = next(index for index, arg in enumerate(every) if arg.arg == name)
         arg = every[position]
-        received: list[tuple[Value, ast.Call]] = []
+        received: list[tuple[Value, str, str]] = []  # (value, the argument as written, where)
         self._active.add(id(function))
         try:
             for site in sites:
@@ -278,27 +285,36 @@ class Evaluator:
                 if argument is None:
                     return fallback
                 caller = self._scope_of(site.scope)
-                received.append((self.of(argument, caller), site.call))
+                received.append((self.of(argument, caller), self.text(argument), f"line {site.call.lineno}"))
+            for site in remote_sites:
+                argument = _argument_for(site.call, function, arg, position - site.skip)
+                if argument is None:
+                    return fallback
+                passed = any(argument is given for given in site.call.args) or any(
+                    argument is keyword.value for keyword in site.call.keywords)
+                value = site.value_of(argument) if passed else self.of(argument, self._scope_of(self.tree))
+                if value is None:
+                    return fallback
+                received.append((value, ast.unparse(argument) if passed else self.text(argument), site.where))
         finally:
             self._active.discard(id(function))
         first = received[0][0]
-        if not first.known or any(value.kind != first.kind for value, _ in received[1:]):
-            if all(value.integer for value, _ in received):
+        if not first.known or any(value.kind != first.kind for value, _, _ in received[1:]):
+            if all(value.integer for value, _, _ in received):
                 return replace(fallback, integer=True)
             return fallback
-        call = received[0][1]
         count = len(received)
-        argument_text = _short(self.text(_argument_for(call, function, arg, position - sites[0].skip)))
+        _, argument_text, where = received[0]
+        argument_text = _short(argument_text)
         if count == 1:
-            said = f"{name} receives {argument_text} at the call on line {call.lineno}"
+            at = f"the call on {where}" if not remote_sites else where
+            said = f"{name} receives {argument_text} at {at}"
         else:
             # Each call passes its own expression: say the kind, and where the first one is.
             kind = "softmax" if first.kind == v.DIV and first.operand(0).kind == "exp" else first.kind
-            said = (
-                f"{name} receives a {kind} value at all {count} calls in this file"
-                f" ({argument_text}, line {call.lineno}, …)"
-            )
-        value = replace(first, integer=all(value.integer for value, _ in received))
+            calls = "calls in this file" if not remote_sites else "calls in the project"
+            said = f"{name} receives a {kind} value at all {count} {calls} ({argument_text}, {where}, …)"
+        value = replace(first, integer=all(value.integer for value, _, _ in received))
         return value.remote(said)
 
     def _scope_of(self, node: ast.AST) -> RemoteScope:

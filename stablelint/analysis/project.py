@@ -254,6 +254,10 @@ class ProjectView:
     def binds(self, name: str) -> bool:
         return name in self.bindings
 
+    def remote_sites(self, function: ast.AST, owner: ast.ClassDef | None) -> list | None:
+        """The calls of this file's ``function`` in other modules (None: not all in sight)."""
+        return self.index.callers(self.relative, function, owner)
+
     # -- values for the evaluator
 
     def call_value(self, evaluator, func: ast.expr, call: ast.Call, scope) -> Value | None:
@@ -399,6 +403,8 @@ class ProjectIndex:
         self.hops = 0
         self.active: set[tuple[str, str]] = set()
         self.consulted: set[str] = set()  # modules read for the file being checked
+        self._words: dict[str, list[str]] | None = None  # identifier -> the files that spell it
+        self._callers: dict[tuple, list | None] = {}
 
     # -- files and modules
 
@@ -565,6 +571,123 @@ class ProjectIndex:
                 return self._within(submodule, [], depth)
         return None
 
+    # -- callers in other modules (call-site facts for parameters)
+
+    def files_spelling(self, word: str) -> list[str]:
+        """The project files whose text has ``word`` as an identifier (an index of every
+        identifier, built the first time it is asked)."""
+        if self._words is None:
+            words: dict[str, list[str]] = {}
+            for relative in self.files.python_files():
+                text = self.files.read(relative)
+                if text is None:
+                    continue
+                for name in set(_IDENTIFIER.findall(text)):
+                    words.setdefault(name, []).append(relative)
+            self._words = words
+        return self._words.get(word, [])
+
+    def callers(self, relative: str, function: ast.AST, owner: ast.ClassDef | None) -> list | None:
+        """The calls of ``function`` (a module-level function, or a method of ``owner``) of
+        module ``relative`` in the *other* modules of the project, or None when some other
+        module uses it in a way that hides its callers (passes it as a value, imports it
+        with ``*``)."""
+        key = (relative, function.name, function.lineno, owner.name if owner is not None else None)
+        if key in self._callers:
+            return self._callers[key]
+        self._callers[key] = None  # while being found: a recursion finds nothing it can trust
+        found = self._find_callers(relative, function, owner)
+        self._callers[key] = found
+        return found
+
+    def _is(self, target: Target | None, relative: str, name: str, kind: str) -> bool:
+        return target is not None and target.kind == kind and target.analysis.relative == relative and \
+            target.name == name
+
+    def _find_callers(self, relative: str, function: ast.AST, owner: ast.ClassDef | None) -> list | None:
+        name = function.name
+        word = owner.name if owner is not None else name
+        sites: list[RemoteSite] = []
+        for other in self.files_spelling(word):
+            if other == relative:
+                continue
+            self.consulted.add(other)
+            text = self.files.read(other) or ""
+            if _STAR_IMPORT.search(text):
+                return None  # ``from m import *``: which names it binds is not followed
+            analysis = self.analysis(other)
+            if analysis is None:
+                return None
+            view = analysis.evaluator.project
+            if owner is None:
+                found = self._function_calls(analysis, view, relative, name)
+            else:
+                found = self._subclass_calls(analysis, view, relative, owner, name)
+            if found is None:
+                return None
+            sites.extend(found)
+        return sites
+
+    def _function_calls(self, analysis, view, relative: str, name: str) -> list | None:
+        aliases = {
+            local for local, binding in view.bindings.items()
+            if binding.attr is not None and self._is(self.lookup(view, local, []), relative, name, "function")
+        }
+        callees: set[int] = set()
+        for node in ast.walk(analysis.tree):
+            if isinstance(node, ast.Call):
+                callees.add(id(node.func))
+        sites = []
+        for node, scope in _with_scopes(analysis.tree):
+            if isinstance(node, ast.Name) and node.id in aliases and isinstance(node.ctx, ast.Load):
+                ours = True
+            elif isinstance(node, ast.Attribute) and node.attr == name:
+                found = reference(node)
+                ours = found is not None and found[0] in view.bindings and self._is(
+                    self.lookup(view, found[0], found[1]), relative, name, "function")
+            else:
+                continue
+            if not ours:
+                continue
+            if id(node) not in callees:
+                return None  # passed or stored: its callers are not all in sight
+            sites.append(node)
+        calls = [call for call, _ in _with_scopes(analysis.tree) if isinstance(call, ast.Call) and
+                 any(call.func is site for site in sites)]
+        scopes = {id(node): scope for node, scope in _with_scopes(analysis.tree) if isinstance(node, ast.Call)}
+        return [RemoteSite(call, 0, analysis, scopes[id(call)]) for call in calls]
+
+    def _subclass_calls(self, analysis, view, relative: str, owner: ast.ClassDef, name: str) -> list | None:
+        """``self.<name>(...)`` in the classes of ``analysis`` derived from ``owner`` (that do
+        not define ``name`` themselves)."""
+        from stablelint.scopes import parameters
+
+        sites = []
+        for node in ast.walk(analysis.tree):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            derived = False
+            for base in node.bases:
+                found = reference(base)
+                if found is not None and found[0] in view.bindings:
+                    derived = derived or self._is(self.lookup(view, found[0], found[1]), relative, owner.name, "class")
+            if not derived:
+                continue
+            methods = [item for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))]
+            if any(method.name == name for method in methods):
+                continue  # overridden: its own calls go to its own method
+            for method in methods:
+                arguments = parameters(method)
+                if not arguments:
+                    continue
+                me = arguments[0].arg
+                for inner in ast.walk(method):
+                    if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and \
+                            inner.func.attr == name and isinstance(inner.func.value, ast.Name) and \
+                            inner.func.value.id == me:
+                        sites.append(RemoteSite(inner, 1, analysis, method))
+        return sites
+
     # -- the precision profile
 
     def reach(self) -> Reach:
@@ -654,6 +777,48 @@ class ProjectIndex:
             text = self.files.read(relative) or ""
             digest.update(relative.encode() + b"\0" + text.encode("utf-8", "surrogatepass") + b"\0")
         return digest.hexdigest()
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_STAR_IMPORT = re.compile(r"^[ \t]*from[ \t]+[.\w]+[ \t]+import[ \t]+\*", re.M)
+
+
+def _with_scopes(tree: ast.Module):
+    """Every node with the function (or module) it stands in."""
+    pending: list[tuple[ast.AST, ast.AST]] = [(tree, tree)]
+    while pending:
+        node, scope = pending.pop()
+        yield node, scope
+        inner = node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else scope
+        pending.extend((child, inner) for child in ast.iter_child_nodes(node))
+
+
+@dataclass
+class RemoteSite:
+    """A call of a function of one module in another module."""
+
+    call: ast.Call
+    skip: int  # leading parameters the call does not pass (``self``)
+    analysis: "ModuleAnalysis"
+    scope: ast.AST  # the function (or module) the call stands in
+
+    @property
+    def where(self) -> str:
+        return f"{self.analysis.relative}:{self.call.lineno}"
+
+    def value_of(self, argument: ast.expr) -> Value | None:
+        """The value the call passes, as the called module sees it (None past the bounds)."""
+        index = self.analysis.index
+        if index.hops >= MAX_HOPS:
+            return None
+        index.hops += 1
+        try:
+            evaluator = self.analysis.evaluator
+            value = evaluator.of(argument, evaluator._scope_of(self.scope))
+        finally:
+            index.hops -= 1
+        index.consulted.add(self.analysis.relative)
+        return export(value, self.analysis.evaluator.autocast)
 
 
 def _prefer(reached: dict, module: str, item) -> None:
