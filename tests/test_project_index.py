@@ -301,3 +301,19 @@ def test_callers_that_disagree_or_hide_leave_the_parameter_unknown(tmp_path, mor
     project.reset()
     found = check_source((tmp_path / "base.py").read_text(), str(tmp_path / "base.py"))
     assert [(d.line, d.code) for d in found] == [(6, "STB101")]
+
+
+def test_a_star_import_binds_what_exactly_one_project_module_defines(tmp_path):
+    _write(tmp_path, {
+        "pyproject.toml": "[tool.stablelint]\n",
+        "heads.py": "import torch\n\n\ndef probs(x):\n    return torch.softmax(x, -1)\n",
+        "other.py": "import torch\n\n\ndef probs(x):\n    return torch.sigmoid(x)\n",
+        "one.py": "import torch\nfrom heads import *\n\n\ndef use(x):\n    return torch.log(probs(x))\n",
+        "two.py": "import torch\nfrom heads import *\nfrom other import *\n\n\ndef use(x):\n    return torch.log(probs(x))\n",
+        "own.py": "import torch\nfrom heads import *\n\n\ndef probs(x):\n    return x\n\n\ndef use(x):\n"
+                  "    return torch.log(probs(x))\n",
+    })
+    project.reset()
+    assert _codes(tmp_path / "one.py") == [(6, "STB101")]
+    assert _codes(tmp_path / "two.py") == []  # defined by both: which one wins is not followed
+    assert _codes(tmp_path / "own.py") == []  # the module's own def hides the star's

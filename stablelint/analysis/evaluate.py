@@ -363,6 +363,9 @@ class Evaluator:
     def _self_attribute(self, expr: ast.Attribute, owner: ast.ClassDef) -> Value:
         class_facts = self.facts.class_facts(owner)
         sets = class_facts.sets_of(expr.attr)
+        if sets:
+            # ``self.out = None`` in ``__init__``, set for real later: nothing computes with None.
+            sets = [item for item in sets if not _is_none(item.value)] or sets
         if not sets or id(owner) in self._active:
             return Value(v.UNKNOWN, node=expr)
         self._active.add(id(owner))
@@ -842,6 +845,10 @@ def _written_sigmoid_of_exp(exp: Value, denominator: Value) -> Value | None:
         if other.node is exp.node or (other.op.input is not None and same_expression(other.op.input, exp.op.input)):
             return exp.operand()
     return None
+
+
+def _is_none(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Constant) and expr.value is None
 
 
 def _returns(function) -> list[ast.Return]:

@@ -142,7 +142,7 @@ def _folder(relative: str) -> str:
     return folder.replace(os.sep, "/")
 
 
-def bindings_of(tree: ast.Module, relative: str, files) -> dict[str, Binding]:
+def bindings_of(tree: ast.Module, relative: str, files, stars: list | None = None) -> dict[str, Binding]:
     """Every name the module's imports bind, absolute and relative, resolved to where the
     project would find it (not yet whether it does)."""
     folder = _folder(relative)
@@ -181,6 +181,8 @@ def bindings_of(tree: ast.Module, relative: str, files) -> dict[str, Binding]:
             for alias in statement.names:
                 if alias.name != "*":
                     bind(alias.asname or alias.name, Binding(bases, module, alias.name))
+                elif stars is not None:
+                    stars.append((bases, module))
         else:
             for child_field in ("body", "orelse", "finalbody", "handlers"):
                 pending.extend(getattr(statement, child_field, None) or ())
@@ -248,11 +250,48 @@ class ProjectView:
     @property
     def bindings(self) -> dict[str, Binding]:
         if self._bindings is None:
-            self._bindings = bindings_of(self.tree, self.relative, self.index.files)
+            self._stars: list[tuple[tuple[str, ...], str]] = []
+            self._bindings = bindings_of(self.tree, self.relative, self.index.files, self._stars)
+            self._not_starred: set[str] = set()
+            self._own: set[str] | None = None
         return self._bindings
 
     def binds(self, name: str) -> bool:
-        return name in self.bindings
+        bindings = self.bindings
+        if name in bindings:
+            return True
+        if not self._stars or name in self._not_starred:
+            return False
+        self._not_starred.add(name)
+        if name in self._own_names():
+            return False
+        # ``from .model import *``: the one star-imported project module that defines it.
+        found = [
+            (bases, module) for bases, module in self._stars
+            if (path := self.index.module_path(bases, module)) is not None
+            and not path.endswith("__init__.py") and self.index.symbol(path, name) is not None
+        ]
+        if len(found) != 1 or any(self.index.module_path(b, m) is None for b, m in self._stars):
+            return False  # two modules define it, or a star of a module the project lacks
+        bases, module = found[0]
+        bindings[name] = Binding(bases, module, name)
+        return True
+
+    def _own_names(self) -> set[str]:
+        """The names the module binds itself at its top level (they hide a ``*`` import)."""
+        if self._own is None:
+            own: set[str] = set()
+            pending = list(self.tree.body)
+            while pending:
+                statement = pending.pop()
+                if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    own.add(statement.name)
+                    continue
+                for node in ast.walk(statement):
+                    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                        own.add(node.id)
+            self._own = own
+        return self._own
 
     def remote_sites(self, function: ast.AST, owner: ast.ClassDef | None) -> list | None:
         """The calls of this file's ``function`` in other modules (None: not all in sight)."""
@@ -613,14 +652,18 @@ class ProjectIndex:
                 continue
             self.consulted.add(other)
             text = self.files.read(other) or ""
-            if _STAR_IMPORT.search(text):
-                return None  # ``from m import *``: which names it binds is not followed
+            starred = bool(_STAR_IMPORT.search(text))
+            if owner is None and not starred and "." + name not in text and not any(
+                f"import {name}" in line or f" {name}," in line or f", {name}" in line
+                for line in text.splitlines() if "import" in line
+            ):
+                continue  # neither imports the name nor spells ``m.name``: another function of that name
             analysis = self.analysis(other)
             if analysis is None:
                 return None
             view = analysis.evaluator.project
             if owner is None:
-                found = self._function_calls(analysis, view, relative, name)
+                found = self._function_calls(analysis, view, relative, name, starred)
             else:
                 found = self._subclass_calls(analysis, view, relative, owner, name)
             if found is None:
@@ -628,11 +671,16 @@ class ProjectIndex:
             sites.extend(found)
         return sites
 
-    def _function_calls(self, analysis, view, relative: str, name: str) -> list | None:
+    def _function_calls(self, analysis, view, relative: str, name: str, starred: bool) -> list | None:
+        view.binds(name)  # a ``*`` import that brings it in unambiguously binds it
         aliases = {
             local for local, binding in view.bindings.items()
             if binding.attr is not None and self._is(self.lookup(view, local, []), relative, name, "function")
         }
+        facts = analysis.evaluator.facts
+        # A bare ``name`` bound by nothing the file shows may come from a ``*`` import.
+        hidden = starred and name not in view.bindings and name not in facts.functions and \
+            name not in facts.classes
         callees: set[int] = set()
         for node in ast.walk(analysis.tree):
             if isinstance(node, ast.Call):
@@ -641,6 +689,8 @@ class ProjectIndex:
         for node, scope in _with_scopes(analysis.tree):
             if isinstance(node, ast.Name) and node.id in aliases and isinstance(node.ctx, ast.Load):
                 ours = True
+            elif hidden and isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+                return None
             elif isinstance(node, ast.Attribute) and node.attr == name:
                 found = reference(node)
                 ours = found is not None and found[0] in view.bindings and self._is(
@@ -671,6 +721,9 @@ class ProjectIndex:
                 found = reference(base)
                 if found is not None and found[0] in view.bindings:
                     derived = derived or self._is(self.lookup(view, found[0], found[1]), relative, owner.name, "class")
+                elif found is not None and (found[1] or [found[0]])[-1] == owner.name and \
+                        found[0] not in analysis.evaluator.facts.classes:
+                    return None  # a base of that name the imports do not show (``*``): cannot tell
             if not derived:
                 continue
             methods = [item for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))]
