@@ -50,7 +50,10 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 
 
 def entries(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name not in (".gitignore", "CACHEDIR.TAG"))
+    return sorted(
+        p for p in folder.rglob("*")
+        if p.is_file() and p.name not in (".gitignore", "CACHEDIR.TAG") and not p.name.endswith(".deps")
+    )  # ``.deps``: what an entry rests on besides its text (the project index), beside it
 
 
 def test_an_unchanged_file_is_not_checked_again_and_gives_the_same_output(project, capsys, engine_calls):

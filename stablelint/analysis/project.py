@@ -44,6 +44,7 @@ from stablelint.analysis import values as v
 from stablelint.analysis.values import ModuleSpec, Value
 
 MAX_HOPS = 4
+MAX_REMOTE_CALLERS = 16  # calls of one function in other modules followed to its parameters
 MAX_MODULES = 4000
 MAX_FILES = 20000
 MAX_FILE_BYTES = 1_000_000
@@ -646,13 +647,21 @@ class ProjectIndex:
     def _find_callers(self, relative: str, function: ast.AST, owner: ast.ClassDef | None) -> list | None:
         name = function.name
         word = owner.name if owner is not None else name
+        # A module that imports from it names one of its path's parts (``layers``, or the
+        # package that re-exports it).
+        module_words = [part for part in _dotted(relative).split(".") if part]
         sites: list[RemoteSite] = []
+        derives = re.compile(r"\bclass\s+\w+\s*\([^)]*\b" + re.escape(word) + r"\b") if owner is not None else None
         for other in self.files_spelling(word):
             if other == relative:
                 continue
             self.consulted.add(other)
             text = self.files.read(other) or ""
             starred = bool(_STAR_IMPORT.search(text))
+            if not starred and not any(part in text for part in module_words):
+                continue  # does not name the module: it cannot import from it
+            if derives is not None and not derives.search(text):
+                continue  # derives no class from one of that name
             if owner is None and not starred and "." + name not in text and not any(
                 f"import {name}" in line or f" {name}," in line or f", {name}" in line
                 for line in text.splitlines() if "import" in line
@@ -669,6 +678,8 @@ class ProjectIndex:
             if found is None:
                 return None
             sites.extend(found)
+            if len(sites) > MAX_REMOTE_CALLERS:
+                return None  # called from all over: no one value to claim, and costly to find out
         return sites
 
     def _function_calls(self, analysis, view, relative: str, name: str, starred: bool) -> list | None:
