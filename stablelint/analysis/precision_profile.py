@@ -82,7 +82,12 @@ def evidence_in(source: str, path: str) -> list[Evidence]:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
-    lines = sorted({source.count("\n", 0, offset) + 1 for offset in offsets})
+    lines, line, counted_to = [], 1, 0
+    for offset in offsets:  # line breaks counted from the last match on, not from 0 each time
+        line += source.count("\n", counted_to, offset)
+        counted_to = offset
+        lines.append(line)
+    lines = sorted(set(lines))
     imports = ImportTable.from_tree(tree)
     found: list[Evidence] = []
     for node in _on_lines(tree, lines):

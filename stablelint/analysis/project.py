@@ -215,8 +215,40 @@ def reference(expr: ast.expr) -> tuple[str, list[str]] | None:
 
 # -- one module of the project, analysed
 
+@dataclass
+class Occurrences:
+    """Where a module spells each name (loaded) and each attribute, with the function it
+    stands in and the call it is the callee of (None when it is not called there)."""
+
+    names: dict[str, list[tuple[ast.AST, ast.AST, ast.Call | None]]]
+    attributes: dict[str, list[tuple[ast.AST, ast.AST, ast.Call | None]]]
+
+
 class ModuleAnalysis:
     """A module's tree and evaluator (the file-level analysis), built on first use."""
+
+    _occurrences: Occurrences | None = None
+
+    def occurrences(self) -> Occurrences:
+        if self._occurrences is None:
+            called: dict[int, ast.Call] = {}
+            names: dict[str, list] = {}
+            attributes: dict[str, list] = {}
+            for node, scope in _with_scopes(self.tree):
+                kind = type(node)
+                if kind is ast.Call:
+                    called[id(node.func)] = node
+                elif kind is ast.Name and type(node.ctx) is ast.Load:
+                    names.setdefault(node.id, []).append((node, scope))
+                elif kind is ast.Attribute:
+                    attributes.setdefault(node.attr, []).append((node, scope))
+            # A callee is visited after its call (the walk is depth-first from the top).
+            self._occurrences = Occurrences(
+                {key: [(node, scope, called.get(id(node))) for node, scope in found] for key, found in names.items()},
+                {key: [(node, scope, called.get(id(node))) for node, scope in found]
+                 for key, found in attributes.items()},
+            )
+        return self._occurrences
 
     def __init__(self, index: "ProjectIndex", relative: str, source: str, tree: ast.Module):
         from stablelint.analysis.evaluate import Evaluator
@@ -692,31 +724,22 @@ class ProjectIndex:
         # A bare ``name`` bound by nothing the file shows may come from a ``*`` import.
         hidden = starred and name not in view.bindings and name not in facts.functions and \
             name not in facts.classes
-        callees: set[int] = set()
-        for node in ast.walk(analysis.tree):
-            if isinstance(node, ast.Call):
-                callees.add(id(node.func))
+        occurrences = analysis.occurrences()
         sites = []
-        for node, scope in _with_scopes(analysis.tree):
-            if isinstance(node, ast.Name) and node.id in aliases and isinstance(node.ctx, ast.Load):
-                ours = True
-            elif hidden and isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
-                return None
-            elif isinstance(node, ast.Attribute) and node.attr == name:
+        candidates = [item for alias in aliases for item in occurrences.names.get(alias, ())]
+        candidates += occurrences.attributes.get(name, [])
+        if hidden and occurrences.names.get(name):
+            return None
+        for node, scope, call in candidates:
+            if isinstance(node, ast.Attribute):
                 found = reference(node)
-                ours = found is not None and found[0] in view.bindings and self._is(
-                    self.lookup(view, found[0], found[1]), relative, name, "function")
-            else:
-                continue
-            if not ours:
-                continue
-            if id(node) not in callees:
+                if found is None or found[0] not in view.bindings or not self._is(
+                        self.lookup(view, found[0], found[1]), relative, name, "function"):
+                    continue
+            if call is None:
                 return None  # passed or stored: its callers are not all in sight
-            sites.append(node)
-        calls = [call for call, _ in _with_scopes(analysis.tree) if isinstance(call, ast.Call) and
-                 any(call.func is site for site in sites)]
-        scopes = {id(node): scope for node, scope in _with_scopes(analysis.tree) if isinstance(node, ast.Call)}
-        return [RemoteSite(call, 0, analysis, scopes[id(call)]) for call in calls]
+            sites.append(RemoteSite(call, 0, analysis, scope))
+        return sites
 
     def _subclass_calls(self, analysis, view, relative: str, owner: ast.ClassDef, name: str) -> list | None:
         """``self.<name>(...)`` in the classes of ``analysis`` derived from ``owner`` (that do
