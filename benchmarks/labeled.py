@@ -360,7 +360,8 @@ def counts(group: list[Site]) -> dict:
 
 def table(summary: dict) -> str:
     header = (f"{'family':<22} {'codes':<10} {'hazards':>7} {'found':>6} {'recall%':>8} "
-              f"{'guarded':>8} {'flagged':>8} {'flag%':>6}   {'found*':>6} {'recall*%':>8} {'flagged*':>8} {'flag*%':>6}")
+              f"{'guarded':>8} {'flagged':>8} {'flag%':>6}   "
+              f"{'found*':>6} {'recall*%':>8} {'flagged*':>8} {'flag*%':>6}")
     lines = [header, "-" * len(header)]
 
     def row(name, codes, c):
@@ -395,7 +396,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="count only the default rules (drop the opt-in families STB4xx, STB203)")
     parser.add_argument("--opt-in", action="append", default=[], metavar="PREFIX",
                         help="with --default-only: keep this opt-in family too (repeatable), e.g. STB4")
-    parser.add_argument("--findings-csv", metavar="FILE", help="write every counted finding (source, path, line, code, message)")
+    parser.add_argument("--findings-csv", metavar="FILE",
+                        help="write every counted finding (source, path, line, code, message)")
     args = parser.parse_args(argv)
     if args.all_files and args.root is None:
         parser.error("--all-files needs --root")

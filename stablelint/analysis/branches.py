@@ -42,7 +42,8 @@ def bounds_at(root: ast.AST, node: ast.AST, target: ast.expr, *, where: bool = T
             if any(statement is child for statement in block):
                 earlier = block[: next(index for index, statement in enumerate(block) if statement is child)]
                 if any(conditions._assigns(statement, target) for statement in earlier):
-                    lo, hi, said, found = -iv.INF, iv.INF, False, []  # rebound: the outer conditions were about the old value
+                    # rebound: the outer conditions were about the old value
+                    lo, hi, said, found = -iv.INF, iv.INF, False, []
                 found = found + _before(block, child, target)
         for op, bound in found:
             said = True

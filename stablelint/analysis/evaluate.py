@@ -546,7 +546,9 @@ class Evaluator:
                 dtype = next((_float_dtype(k.value) for k in call.keywords if k.arg == "dtype"), None)
                 root = (self.imports.qualified_name(func, scope) or "").split(".")[0]
                 framework = {"tensorflow": "tf", "keras": "tf"}.get(root, root)
-                return Value(v.RANGED, framework, (), call, detail=interval, integer=whole and dtype is None, dtype=dtype)
+                return Value(
+                    v.RANGED, framework, (), call, detail=interval, integer=whole and dtype is None, dtype=dtype
+                )
         if name in _ONES_LIKE and call.args:
             return Value(v.CONST, node=call, const=1.0, integer=True, detail=("ones_like", call.args[0]))
         if name in _INTEGER_CALLS:

@@ -376,7 +376,8 @@ class ProjectView:
         value, line = summary
         if not value.known:
             return Value(v.UNKNOWN, node=call, integer=value.integer)
-        origin = f"{_short(ast.unparse(call.func))}(...) comes from {target.qualified} ({target.analysis.relative}:{line})"
+        where = f"{target.analysis.relative}:{line}"
+        origin = f"{_short(ast.unparse(call.func))}(...) comes from {target.qualified} ({where})"
         return replace(export(value, callee.autocast), node=call).remote(origin)
 
     def _instance(self, target: Target, call: ast.Call) -> Value | None:
