@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 
 from stablelint.analysis.conditions import path_to
+from stablelint.ir import identifier_of
 
 _ROUNDING = frozenset({"int", "round", "floor", "ceil", "trunc", "rint", "around", "long", "short"})
 _INTEGER_DTYPES = ("int", "long", "uint", "bool")
@@ -40,7 +41,7 @@ def digits_reach_result(root: ast.AST, node: ast.AST, inputs: tuple[ast.AST, ...
             child = parent
             continue
         if isinstance(parent, ast.Call):
-            name = _name(parent.func)
+            name = identifier_of(parent.func)
             receiver = parent.func.value if isinstance(parent.func, ast.Attribute) else None
             on_child = receiver is child or (parent.args and parent.args[0] is child)
             if not on_child:
@@ -75,19 +76,11 @@ def digits_reach_result(root: ast.AST, node: ast.AST, inputs: tuple[ast.AST, ...
     return True
 
 
-def _name(func: ast.expr) -> str:
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    if isinstance(func, ast.Name):
-        return func.id
-    return ""
-
-
 def _casts_to_integer(call: ast.Call, name: str) -> bool:
     if name not in ("astype", "to", "type", "cast"):
         return False
     for argument in list(call.args) + [keyword.value for keyword in call.keywords]:
-        said = _name(argument) if isinstance(argument, (ast.Name, ast.Attribute)) else (
+        said = identifier_of(argument) if isinstance(argument, (ast.Name, ast.Attribute)) else (
             argument.value if isinstance(argument, ast.Constant) and isinstance(argument.value, str) else ""
         )
         if said.startswith(_INTEGER_DTYPES) or said in ("int", "bool"):
@@ -138,7 +131,7 @@ def _logged(path: list[ast.AST], node: ast.AST) -> bool:
     above = path[index - 1]
     if isinstance(above, ast.Attribute) and index >= 2:
         above = path[index - 2]
-    return isinstance(above, ast.Call) and _name(above.func) in _LOGS
+    return isinstance(above, ast.Call) and identifier_of(above.func) in _LOGS
 
 
 def _names(expr: ast.AST) -> set[str]:
@@ -183,7 +176,7 @@ def only_sampled(root: ast.AST, node: ast.AST) -> bool:
         return False
     parent = path[-2]
     if isinstance(parent, ast.keyword) and len(path) >= 3 and isinstance(path[-3], ast.Call):
-        return parent.arg == "logits" and _name(path[-3].func) in _SAMPLERS
+        return parent.arg == "logits" and identifier_of(path[-3].func) in _SAMPLERS
     if isinstance(parent, ast.Call):
         return _samples(parent, node)
     if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name)):
@@ -199,7 +192,7 @@ def only_sampled(root: ast.AST, node: ast.AST) -> bool:
 
 
 def _samples(call: ast.Call, argument: ast.AST) -> bool:
-    name = _name(call.func)
+    name = identifier_of(call.func)
     if name not in _SAMPLERS:
         return False
     if any(keyword.arg == "logits" and keyword.value is argument for keyword in call.keywords):
