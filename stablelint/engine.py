@@ -108,6 +108,8 @@ def check_source(
         # offsets back onto the text as given.
         return [_shift(diagnostic, 1) for diagnostic in check_source(
             source[1:], path, tree=tree, dtype=dtype, project=index or False)]
+    if tree is None and index is not None:
+        tree = index.parsed(path, source)  # parsed already as a module another file imports
     if tree is None:
         tree = parse(source, path)
     imports = ImportTable.from_tree(tree)

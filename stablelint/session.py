@@ -54,9 +54,9 @@ def check_paths(paths: list[str], settings: Settings, mode: Mode, jobs: int = 1)
 
 
 def _set_project_root(files: list[str]) -> None:
-    """Without a configuration, the project index's root is the common root of the paths
-    checked (workers inherit it through the environment); a run reads the projects as they
-    are now."""
+    """Without a configuration, the project index looks for each file's project root no
+    higher than the common root of the paths checked (workers inherit it through the
+    environment); a run reads the projects as they are now."""
     from stablelint.analysis import project
 
     folders = [os.path.dirname(os.path.abspath(path)) for path in files]

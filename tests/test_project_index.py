@@ -317,3 +317,56 @@ def test_a_star_import_binds_what_exactly_one_project_module_defines(tmp_path):
     assert _codes(tmp_path / "one.py") == [(6, "STB101")]
     assert _codes(tmp_path / "two.py") == []  # defined by both: which one wins is not followed
     assert _codes(tmp_path / "own.py") == []  # the module's own def hides the star's
+
+
+def test_each_repository_in_a_folder_is_its_own_project(tmp_path, monkeypatch):
+    _write(tmp_path, {
+        "a/setup.py": "", "a/pkg/__init__.py": "", "a/pkg/m.py": "", "a/scripts/run.py": "",
+        "b/train.py": "", "b/models/__init__.py": "", "b/models/net.py": "", "c/d/e.py": "",
+    })
+    monkeypatch.chdir(tmp_path)
+    project.reset()
+    project.set_root(str(tmp_path))  # the CLI checking the whole folder
+    try:
+        roots = {name: project.root_for(str(tmp_path / name)) for name in (
+            "a/pkg/m.py", "a/scripts/run.py", "b/train.py", "b/models/net.py", "c/d/e.py")}
+    finally:
+        project.set_root(None)
+    assert roots == {
+        "a/pkg/m.py": str(tmp_path / "a"), "a/scripts/run.py": str(tmp_path / "a"),  # its setup.py
+        "b/train.py": str(tmp_path / "b"), "b/models/net.py": str(tmp_path / "b"),  # the top package's folder
+        "c/d/e.py": str(tmp_path / "c" / "d"),  # a script: its own folder, not the folder checked
+    }
+    project.reset()
+    monkeypatch.chdir(tmp_path / "c")  # from elsewhere, with no root given: the same
+    assert project.root_for(str(tmp_path / "b/models/net.py")) == str(tmp_path / "b")
+
+
+def test_a_package_imports_itself_from_its_own_repository_root(tmp_path):
+    # Checked as part of a folder of repositories: ``utils.heads`` is found from the
+    # repository's root (its setup.py), not from the folder the CLI was given.
+    _write(tmp_path, {
+        "repo/setup.py": "",
+        "repo/utils/__init__.py": "",
+        "repo/utils/heads.py": "import torch\n\n\ndef probs(x):\n    return torch.softmax(x, -1)\n",
+        "repo/utils/loss.py": "import torch\n\nfrom utils.heads import probs\n\n\ndef nll(x):\n"
+                              "    return torch.log(probs(x))\n",
+        "other/train.py": "import torch\n",
+    })
+    project.reset()
+    project.set_root(str(tmp_path))
+    try:
+        assert _codes(tmp_path / "repo/utils/loss.py") == [(7, "STB101")]
+    finally:
+        project.set_root(None)
+
+
+def test_an_edited_module_with_a_new_caller_is_seen_after_forget(tmp_path):
+    _write(tmp_path, CALLED_FROM_ELSEWHERE)
+    project.reset()
+    base = tmp_path / "base.py"
+    assert _codes(base) == [(6, "STB101"), (10, "STB104")]
+    # The language server saves a new module that passes bce something unknown.
+    (tmp_path / "more.py").write_text("from base import bce\n\n\ndef other(p, y):\n    return bce(p, y)\n")
+    project.forget(str(tmp_path / "more.py"))
+    assert _codes(base) == [(6, "STB101")]

@@ -25,9 +25,11 @@ Bounds (anything past them is unknown: no claim, never an error):
   resolve to nothing.
 
 The project root is the folder of the configuration (``pyproject.toml`` with
-``[tool.stablelint]``), else the root a front-end gives (the CLI: the common root of the
-paths it checks), else the current folder when the file lies below it, else the file's
-own folder. Every front-end asks ``index_for(path)`` and gets the same index.
+``[tool.stablelint]``), else the nearest folder above the file with a ``pyproject.toml``,
+``setup.py``, ``setup.cfg``, ``.git`` or ``.hg`` (searched no higher than the root a
+front-end gives -- the CLI: the common root of the paths it checks -- or the current
+folder), else the folder holding the file's top package (``root_for``). Every front-end
+asks ``index_for(path)`` and gets the same index.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import ast
 import hashlib
 import os
 import re
+from bisect import bisect_left, insort
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -217,7 +220,7 @@ def reference(expr: ast.expr) -> tuple[str, list[str]] | None:
 
 @dataclass
 class Occurrences:
-    """Where a module spells each name (loaded) and each attribute, with the function it
+    """Where a module spells some names (loaded) and attributes, with the function each
     stands in and the call it is the callee of (None when it is not called there)."""
 
     names: dict[str, list[tuple[ast.AST, ast.AST, ast.Call | None]]]
@@ -227,28 +230,30 @@ class Occurrences:
 class ModuleAnalysis:
     """A module's tree and evaluator (the file-level analysis), built on first use."""
 
-    _occurrences: Occurrences | None = None
-
-    def occurrences(self) -> Occurrences:
-        if self._occurrences is None:
-            called: dict[int, ast.Call] = {}
-            names: dict[str, list] = {}
-            attributes: dict[str, list] = {}
-            for node, scope in _with_scopes(self.tree):
-                kind = type(node)
-                if kind is ast.Call:
-                    called[id(node.func)] = node
-                elif kind is ast.Name and type(node.ctx) is ast.Load:
-                    names.setdefault(node.id, []).append((node, scope))
-                elif kind is ast.Attribute:
-                    attributes.setdefault(node.attr, []).append((node, scope))
-            # A callee is visited after its call (the walk is depth-first from the top).
-            self._occurrences = Occurrences(
-                {key: [(node, scope, called.get(id(node))) for node, scope in found] for key, found in names.items()},
-                {key: [(node, scope, called.get(id(node))) for node, scope in found]
-                 for key, found in attributes.items()},
-            )
-        return self._occurrences
+    def occurrences(self, names: frozenset[str], attributes: frozenset[str]) -> Occurrences:
+        """The loaded ``names`` and the ``attributes`` of that name the module spells. Only
+        the statements on the lines whose text spells one of the words are walked."""
+        key = (names, attributes)
+        found = self._occurrences.get(key)
+        if found is not None:
+            return found
+        words = names | attributes
+        lines = _lines_spelling(self.source, words) if words else []
+        called: dict[int, ast.Call] = {}
+        by_name: dict[str, list] = {}
+        by_attribute: dict[str, list] = {}
+        for node, scope in _with_scopes(self.tree, lines):
+            kind = type(node)
+            if kind is ast.Call:
+                called[id(node.func)] = node
+            elif kind is ast.Name:
+                if node.id in names and type(node.ctx) is ast.Load:
+                    by_name.setdefault(node.id, []).append((node, scope, called.get(id(node))))
+            elif kind is ast.Attribute and node.attr in attributes:
+                # A callee is visited after its call (the walk is depth-first from the top).
+                by_attribute.setdefault(node.attr, []).append((node, scope, called.get(id(node))))
+        found = self._occurrences[key] = Occurrences(by_name, by_attribute)
+        return found
 
     def __init__(self, index: "ProjectIndex", relative: str, source: str, tree: ast.Module):
         from stablelint.analysis.evaluate import Evaluator
@@ -262,6 +267,7 @@ class ModuleAnalysis:
         imports = ImportTable.from_tree(tree)
         self.evaluator = Evaluator(Normalizer(imports), tree, SourceIndex(source).text, source)
         self.evaluator.project = ProjectView(index, relative, tree)
+        self._occurrences: dict[tuple[frozenset[str], frozenset[str]], Occurrences] = {}
 
 
 def _dotted(relative: str) -> str:
@@ -283,8 +289,9 @@ class ProjectView:
     @property
     def bindings(self) -> dict[str, Binding]:
         if self._bindings is None:
-            self._stars: list[tuple[tuple[str, ...], str]] = []
-            self._bindings = bindings_of(self.tree, self.relative, self.index.files, self._stars)
+            table, stars = self.index.bindings_in(self.relative, self.tree)
+            self._stars: list[tuple[tuple[str, ...], str]] = list(stars)
+            self._bindings = dict(table)  # ``binds`` adds what a ``*`` import brings
             self._not_starred: set[str] = set()
             self._own: set[str] | None = None
         return self._bindings
@@ -478,6 +485,8 @@ class ProjectIndex:
         self.consulted: set[str] = set()  # modules read for the file being checked
         self._words: dict[str, list[str]] | None = None  # identifier -> the files that spell it
         self._callers: dict[tuple, list | None] = {}
+        self._imports_spelled: dict[str, frozenset[str]] = {}  # module -> the words of its imports
+        self._last_bindings: tuple | None = None
 
     # -- files and modules
 
@@ -521,6 +530,12 @@ class ProjectIndex:
         self._analyses[relative] = analysis
         return analysis
 
+    def parsed(self, path: str, source: str) -> ast.Module | None:
+        """The tree of ``path`` when the index has parsed this very text already."""
+        relative = self.relative(path)
+        analysis = self._analyses.get(relative) if relative is not None else None
+        return analysis.tree if analysis is not None and analysis.source == source else None
+
     def forget(self, relative: str) -> None:
         """An edited module: its summary is derived again when next asked (the language
         server calls this on each change). Values other modules drew from it live in
@@ -528,6 +543,15 @@ class ProjectIndex:
         if relative in self._analyses:
             self._analyses.clear()
         self._reach = None
+        self._imports_spelled.pop(relative, None)
+        self._callers.clear()  # a call added, removed or changed in it
+        if self._words is not None:
+            for files in self._words.values():
+                if relative in files:
+                    files.remove(relative)
+            text = self.files.read(relative)
+            for name in set(_IDENTIFIER.findall(text or "")):
+                insort(self._words.setdefault(name, []), relative)
 
     # -- names
 
@@ -565,7 +589,7 @@ class ProjectIndex:
         ``from mypkg import np`` where mypkg/np.py says ``from numpy import *``.
         Local name -> the library module's qualified name."""
         found: dict[str, str] = {}
-        for local, binding in bindings_of(tree, relative, self.files).items():
+        for local, binding in self.bindings_in(relative, tree)[0].items():
             dotted = binding.module
             if binding.attr is not None:
                 path = self.module_path(binding.bases, binding.module)
@@ -580,7 +604,19 @@ class ProjectIndex:
                 found[local] = star
         return found
 
+    def bindings_in(self, relative: str, tree: ast.Module) -> tuple[dict[str, Binding], list]:
+        """``bindings_of`` the module, and its ``*`` imports; the last one asked is kept (the
+        engine asks for the file it checks twice)."""
+        last = self._last_bindings
+        if last is None or last[0] is not tree or last[1] != relative:
+            stars: list[tuple[tuple[str, ...], str]] = []
+            table = bindings_of(tree, relative, self.files, stars)
+            last = self._last_bindings = (tree, relative, table, stars)
+        return last[2], last[3]
+
     def _imported_there(self, path: str, name: str) -> str | None:
+        if name not in self._import_words(path):
+            return None  # no import of the module spells it: nothing to parse the module for
         analysis = self.analysis(path)
         if analysis is None:
             return None
@@ -590,7 +626,24 @@ class ProjectIndex:
         self.consulted.add(path)
         return qualified
 
+    def _import_words(self, path: str) -> frozenset[str]:
+        """The identifiers in the statements of module ``path`` that spell ``import``
+        (``from numpy import (exp,\n log)``, ``np = try_import("numpy")``): a text search
+        that holds every name an import there binds."""
+        words = self._imports_spelled.get(path)
+        if words is None:
+            analysis = self._analyses.get(path)
+            text = analysis.source if analysis is not None else self.files.read(path) or ""
+            found: set[str] = set()
+            for match in _IMPORT_WORD.finditer(text):
+                found.update(_IDENTIFIER.findall(text, *_logical_line(text, match.start())))
+            words = self._imports_spelled[path] = frozenset(found)
+        return words
+
     def _star_import_of(self, path: str) -> str | None:
+        known = self._analyses.get(path)
+        if not _star_imports(known.source if known is not None else self.files.read(path) or ""):
+            return None  # no ``from x import *``: nothing to parse the module for
         analysis = self.analysis(path)
         if analysis is None:
             return None
@@ -684,13 +737,14 @@ class ProjectIndex:
         # package that re-exports it).
         module_words = [part for part in _dotted(relative).split(".") if part]
         sites: list[RemoteSite] = []
-        derives = re.compile(r"\bclass\s+\w+\s*\([^)]*\b" + re.escape(word) + r"\b") if owner is not None else None
+        # (No ``\b`` before ``class``: a pattern that starts with a literal is searched fast.)
+        derives = re.compile(r"class\s+\w+\s*\([^)]*\b" + re.escape(word) + r"\b") if owner is not None else None
         for other in self.files_spelling(word):
             if other == relative:
                 continue
             self.consulted.add(other)
             text = self.files.read(other) or ""
-            starred = bool(_STAR_IMPORT.search(text))
+            starred = _star_imports(text)
             if not starred and not any(part in text for part in module_words):
                 continue  # does not name the module: it cannot import from it
             if derives is not None and not derives.search(text):
@@ -719,13 +773,14 @@ class ProjectIndex:
         view.binds(name)  # a ``*`` import that brings it in unambiguously binds it
         aliases = {
             local for local, binding in view.bindings.items()
-            if binding.attr is not None and self._is(self.lookup(view, local, []), relative, name, "function")
+            if binding.attr is not None and self._may_hand_on(binding, name)
+            and self._is(self.lookup(view, local, []), relative, name, "function")
         }
         facts = analysis.evaluator.facts
         # A bare ``name`` bound by nothing the file shows may come from a ``*`` import.
         hidden = starred and name not in view.bindings and name not in facts.functions and \
             name not in facts.classes
-        occurrences = analysis.occurrences()
+        occurrences = analysis.occurrences(frozenset(aliases | ({name} if hidden else set())), frozenset({name}))
         sites = []
         candidates = [item for alias in aliases for item in occurrences.names.get(alias, ())]
         candidates += occurrences.attributes.get(name, [])
@@ -741,6 +796,16 @@ class ProjectIndex:
                 return None  # passed or stored: its callers are not all in sight
             sites.append(RemoteSite(call, 0, analysis, scope))
         return sites
+
+    def _may_hand_on(self, binding: Binding, name: str) -> bool:
+        """Can ``from <module> import <attr>`` bind a function called ``name``? Only when that
+        module's text spells it (it defines it, or imports it from where it is defined)."""
+        path = self.module_path(binding.bases, binding.module)
+        if path is None:
+            return False
+        analysis = self._analyses.get(path)
+        text = analysis.source if analysis is not None else self.files.read(path)
+        return text is not None and name in text
 
     def _subclass_calls(self, analysis, view, relative: str, owner: ast.ClassDef, name: str) -> list | None:
         """``self.<name>(...)`` in the classes of ``analysis`` derived from ``owner`` (that do
@@ -868,14 +933,57 @@ class ProjectIndex:
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IMPORT_WORD = re.compile(r"import")
+
+
+def _logical_line(text: str, offset: int) -> tuple[int, int]:
+    """The start and end of the lines that hold ``offset`` and continue its statement
+    (open brackets, a trailing backslash); a bracket in a comment only widens it."""
+    start = text.rfind("\n", 0, offset) + 1
+    end, depth = start, 0
+    while True:
+        newline = text.find("\n", end)
+        if newline == -1:
+            return start, len(text)
+        segment = text[end:newline]
+        depth += segment.count("(") + segment.count("[") - segment.count(")") - segment.count("]")
+        if depth <= 0 and not segment.rstrip().endswith("\\"):
+            return start, newline
+        end = newline + 1
+
+
+_STAR_WORDS = re.compile(r"import[ \t]+\*")
 _STAR_IMPORT = re.compile(r"^[ \t]*from[ \t]+[.\w]+[ \t]+import[ \t]+\*", re.M)
 
 
-def _with_scopes(tree: ast.Module):
-    """Every node with the function (or module) it stands in."""
+def _star_imports(text: str) -> bool:
+    """Does ``text`` hold a ``from x import *``? (A literal search first: it is fast.)"""
+    return _STAR_WORDS.search(text) is not None and _STAR_IMPORT.search(text) is not None
+
+
+def _lines_spelling(text: str, words: frozenset[str]) -> list[int]:
+    """The lines (1-based, sorted) on which ``text`` spells one of ``words`` as an identifier."""
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(words))) + r")\b")
+    lines, line, counted_to = [], 1, 0
+    for match in pattern.finditer(text):
+        line += text.count("\n", counted_to, match.start())
+        counted_to = match.start()
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines
+
+
+def _with_scopes(tree: ast.Module, lines: list[int]):
+    """The nodes whose line range holds one of ``lines`` (sorted), each with the function
+    (or module) it stands in; nodes without a position are entered."""
     pending: list[tuple[ast.AST, ast.AST]] = [(tree, tree)]
     while pending:
         node, scope = pending.pop()
+        start = getattr(node, "lineno", None)
+        if start is not None:
+            at = bisect_left(lines, start)
+            if at == len(lines) or lines[at] > node.end_lineno:
+                continue
         yield node, scope
         inner = node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else scope
         pending.extend((child, inner) for child in ast.iter_child_nodes(node))
@@ -962,32 +1070,88 @@ ROOT_VARIABLE = "STABLELINT_PROJECT_ROOT"
 
 
 def set_root(root: str | None) -> None:
-    """The root a front-end gives when no configuration says (the CLI: the common root of
-    the paths it checks); worker processes inherit it through the environment."""
+    """The folder a front-end gives (the CLI: the common root of the paths it checks): the
+    search for a project's marker goes no higher; worker processes inherit it through the
+    environment."""
     global _given_root
     _given_root = os.path.abspath(root) if root else None
+    _roots.clear()
     if _given_root:
         os.environ[ROOT_VARIABLE] = _given_root
     else:
         os.environ.pop(ROOT_VARIABLE, None)
 
 
+# What marks the top of a project (besides a ``[tool.stablelint]`` configuration).
+_PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git", ".hg")
+_roots: dict[str, str] = {}  # folder -> the root of the project its files belong to
+
+
 def root_for(path: str) -> str | None:
+    """The root of the project ``path`` belongs to: the folder of its configuration, else
+    the nearest folder above it that marks a project (``pyproject.toml``, ``setup.py``,
+    ``setup.cfg``, ``.git``, ``.hg``), searched no higher than the root a front-end gives or
+    the current folder, else the folder holding its top package (its own folder for a
+    script). A folder of many repositories, or ``/tmp``, is never one project by itself."""
     if not path or path.startswith("<"):
         return None
-    full = os.path.abspath(path)
-    from stablelint.config import find_config
+    folder = os.path.dirname(os.path.abspath(path))
+    root = _roots.get(folder)
+    if root is None:
+        root = _roots[folder] = _find_root(folder)
+    return root
 
-    try:
-        config = find_config(Path(os.path.dirname(full)))
-    except Exception:  # an unreadable config is the CLI's to report, not the index's
-        config = None
-    if config is not None:
-        return str(config.parent)
-    for candidate in (_given_root or os.environ.get(ROOT_VARIABLE), os.getcwd()):
-        if candidate and (full == candidate or full.startswith(candidate.rstrip(os.sep) + os.sep)):
-            return candidate
-    return os.path.dirname(full)
+
+def _find_root(folder: str) -> str:
+    current = folder
+    while True:
+        if _configured(current):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    bound = next((candidate for candidate in (_given_root or os.environ.get(ROOT_VARIABLE), os.getcwd())
+                  if candidate and _below(folder, candidate)), None)
+    # With nothing to stop at, a marker in the home folder or at / (dotfiles under git,
+    # a container's root) does not make a project of everything below it.
+    too_high = {os.path.abspath(os.sep), os.path.abspath(os.path.expanduser("~"))} if bound is None else set()
+    current = folder
+    while True:
+        if current not in too_high and any(
+                os.path.exists(os.path.join(current, marker)) for marker in _PROJECT_MARKERS):
+            return current
+        parent = os.path.dirname(current)
+        if current == bound or parent == current:
+            break
+        current = parent
+    current = folder
+    while os.path.isfile(os.path.join(current, "__init__.py")) and os.path.dirname(current) != current:
+        current = os.path.dirname(current)
+    return current
+
+
+_configured_folders: dict[str, bool] = {}
+
+
+def _configured(folder: str) -> bool:
+    """Does ``folder`` hold a pyproject.toml with ``[tool.stablelint]`` (``config.find_config``
+    asked of one folder, each read once per run)?"""
+    known = _configured_folders.get(folder)
+    if known is None:
+        from stablelint.config import _read_toml
+
+        candidate = os.path.join(folder, "pyproject.toml")
+        try:
+            known = os.path.isfile(candidate) and "stablelint" in _read_toml(Path(candidate)).get("tool", {})
+        except Exception:  # an unreadable config is the CLI's to report, not the index's
+            known = False
+        _configured_folders[folder] = known
+    return known
+
+
+def _below(folder: str, root: str) -> bool:
+    return folder == root or folder.startswith(root.rstrip(os.sep) + os.sep)
 
 
 def index_for(path: str) -> ProjectIndex | None:
@@ -1004,6 +1168,8 @@ def index_for(path: str) -> ProjectIndex | None:
 def reset() -> None:
     """Forget every index (a new run reads the projects as they are now)."""
     _INDEXES.clear()
+    _roots.clear()
+    _configured_folders.clear()
 
 
 def forget(path: str) -> None:
