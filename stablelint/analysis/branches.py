@@ -3,8 +3,10 @@
 ``if x > 30: ... elif x < -30: ... else: log1p(exp(x))`` computes the softplus only for
 x in [-30, 30]; ``elif x < 18: log1p(exp(x))`` knows x < 18; ``where(x < 18,
 log1p(exp(x)), x)`` selects the softplus only where x < 18 (its value; the unselected
-branch still runs, which is the gradient's hazard, not the value's); ``if s <= 0: return``
-leaves s > 0 after it. The bounds are about the expression compared, matched by its text
+branch still runs, which is the gradient's hazard, not the value's), and so does a mask
+multiplied in, ``m * log(clamp(d, min=1e-12)) + (1 - m) * g`` with ``m = (d > 1e-5).float()``
+(the robust PixelCNN++ selection written in PyTorch); ``if s <= 0: return`` leaves s > 0
+after it. The bounds are about the expression compared, matched by its text
 (``analysis.conditions``), and meet the range the value model gives the expression.
 """
 
@@ -38,6 +40,11 @@ def bounds_at(root: ast.AST, node: ast.AST, target: ast.expr, *, where: bool = T
                 found = conditions._bounds(parent.args[0], target, True)
             elif child is parent.args[2]:
                 found = conditions._bounds(parent.args[0], target, False)
+        elif where and isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mult):
+            other = parent.right if child is parent.left else parent.left
+            mask = _mask(root, other)
+            if mask is not None:
+                found = conditions._bounds(mask[0], target, mask[1])
         for block in conditions._blocks(parent):
             if any(statement is child for statement in block):
                 earlier = block[: next(index for index, statement in enumerate(block) if statement is child)]
@@ -56,6 +63,44 @@ def bounds_at(root: ast.AST, node: ast.AST, target: ast.expr, *, where: bool = T
     if not said or lo > hi:
         return None
     return iv.Interval(lo, hi)
+
+
+_CASTS = frozenset({"float", "double", "half", "bfloat16", "to", "type", "astype", "cast", "to_float", "asarray"})
+
+
+def _mask(root: ast.AST, expr: ast.expr, depth: int = 0) -> tuple[ast.expr, bool] | None:
+    """``(test, holds)`` when ``expr`` is 1 exactly where ``test`` is ``holds`` and 0 elsewhere:
+    a comparison cast to numbers (``(d > 1e-5).float()``, ``tf.cast(d > 1e-5, tf.float32)``,
+    ``(d > 1e-5).astype(np.float32)``), ``1 - mask``, or a name bound once in ``root`` to one."""
+    if depth > 4:
+        return None
+    if isinstance(expr, ast.Compare):
+        return expr, True
+    if isinstance(expr, ast.Call) and isinstance(expr.func, (ast.Attribute, ast.Name)):
+        name = expr.func.attr if isinstance(expr.func, ast.Attribute) else expr.func.id
+        if name in _CASTS:
+            if isinstance(expr.func, ast.Attribute):
+                inner = _mask(root, expr.func.value, depth + 1)  # ``(d > c).float()``
+                if inner is not None:
+                    return inner
+            if expr.args:
+                return _mask(root, expr.args[0], depth + 1)  # ``tf.cast(d > c, tf.float32)``
+        return None
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Sub) and conditions._number(expr.left) == 1:
+        inner = _mask(root, expr.right, depth + 1)
+        return (inner[0], not inner[1]) if inner is not None else None
+    if isinstance(expr, ast.Name):
+        bound = [
+            statement.value for statement in ast.walk(root)
+            if isinstance(statement, ast.Assign) and any(_binds(target, expr.id) for target in statement.targets)
+        ]
+        if len(bound) == 1:
+            return _mask(root, bound[0], depth + 1)
+    return None
+
+
+def _binds(target: ast.expr, name: str) -> bool:
+    return any(isinstance(node, ast.Name) and node.id == name for node in ast.walk(target))
 
 
 def _before(block: list[ast.stmt], child: ast.stmt, target: ast.expr) -> list[tuple[ast.cmpop, float]]:

@@ -90,15 +90,18 @@ class Context:
         """The interval ``value`` can take (``analysis.intervals.Interval``), None if unknown."""
         return self.model.range(value)
 
-    def range_at(self, node: ast.AST | None, expr: ast.expr | None):
+    def range_at(self, node: ast.AST | None, expr: ast.expr | None, *, unselected_finite: bool = False):
         """The range of ``expr`` where ``node`` runs: its value's range met with the bounds
-        the ``if``/``elif``/``where`` conditions around ``node`` put on it (``analysis.branches``)."""
+        the ``if``/``elif``/``where`` conditions around ``node`` put on it (``analysis.branches``).
+        ``unselected_finite``: the caller knows ``node`` is finite at every input (a log of a
+        clamped value), so where a ``where`` or a mask does not select it, its gradient is 0."""
         value = self.value(expr) if expr is not None else None
         interval = self.range(value)
         if node is None or expr is None:
             return interval
-        # A ``where``'s unselected branch still runs: its bounds hold for the value only.
-        where = not self.gradient_flows(node, value)
+        # A ``where``'s unselected branch still runs: its bounds hold for the value only (and
+        # for the gradient too when that branch is finite everywhere).
+        where = unselected_finite or not self.gradient_flows(node, value)
         bounds = branches.bounds_at(self.env.function or self.evaluator.tree, node, expr, where=where)
         return branches.narrowed(interval, bounds)
 

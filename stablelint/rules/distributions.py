@@ -273,8 +273,24 @@ class LogSigmoidDifference(Rule):
             return
         if all(self.stays_inside(ctx, term.value) for term in found):
             return
+        if self.selected_above_zero(ctx, node, log, argument):
+            return
         via = list(argument.via + difference.via) + [item for term in found for item in term.value.via]
         self.report(ctx, node, None, via, origins=[term.value for term in found])
+
+    @staticmethod
+    def selected_above_zero(ctx: Context, node: ast.Call, log: Value, argument: Value) -> bool:
+        """The robust PixelCNN++ selection: a ``where`` (or a mask) keeps the log only where the
+        difference is above a positive threshold, and a floor (``maximum(d, 1e-12)``) keeps it
+        finite where it is not kept, so neither its value nor its gradient fails there."""
+        if argument.kind not in ("clamp", "maximum"):
+            return False
+        floor = ctx.range(argument)
+        clamp = ctx.op(log.op.input)
+        if floor is None or not floor.lo > 0 or clamp is None or clamp.input is None:
+            return False
+        selected = ctx.range_at(node, clamp.input, unselected_finite=True)
+        return selected is not None and selected.lo > 0
 
     @staticmethod
     def stays_inside(ctx: Context, sigmoid: Value) -> bool:

@@ -1,0 +1,50 @@
+"""Facts that prove a value bounded or guarded where a formula runs: selections by ``where``
+and by masks multiplied in, values bounded by construction, and values no gradient reaches."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from stablelint.analysis import branches, intervals
+from stablelint.engine import check_source
+
+
+def _call_named(tree: ast.AST, name: str) -> ast.Call:
+    return next(
+        node for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and (getattr(node.func, "attr", "") or getattr(node.func, "id", "")) == name
+    )
+
+
+@pytest.mark.parametrize("code, bounds", [
+    ("m = (d > 1e-5).float()\ny = m * torch.log(d) + (1 - m) * g", (1e-5, intervals.INF)),
+    ("m = (d > 1e-5).float()\ny = m * g + (1.0 - m) * torch.log(d)", (-intervals.INF, 1e-5)),
+    ("y = tf.cast(d > 0.5, tf.float32) * tf.math.log(d)", (0.5, intervals.INF)),
+    ("y = (d < 3).astype(np.float32) * np.log(d)", (-intervals.INF, 3.0)),
+    ("m = (d > 1e-5).float()\nm = m * 2\ny = m * torch.log(d)", None),  # bound twice: not a mask
+    ("y = w * torch.log(d)", None),
+])
+def test_a_mask_multiplied_in_selects(code, bounds):
+    tree = ast.parse("def f(d, g, w):\n" + "\n".join("    " + line for line in code.splitlines()))
+    log = _call_named(tree, "log")
+    found = branches.bounds_at(tree, log, log.args[0])
+    assert (found.lo, found.hi) == bounds if bounds is not None else found is None
+    assert branches.bounds_at(tree, log, log.args[0], where=False) is None  # the value only
+
+
+@pytest.mark.parametrize("code, reported", [
+    ("d = torch.sigmoid(a) - torch.sigmoid(b)\n"
+     "y = torch.where(d > 1e-5, torch.log(torch.clamp(d, min=1e-12)), g)", False),
+    ("d = torch.sigmoid(a) - torch.sigmoid(b)\n"
+     "m = (d > 1e-5).float()\ny = m * torch.log(d.clamp(min=1e-12)) + (1 - m) * g", False),
+    ("d = torch.sigmoid(a) - torch.sigmoid(b)\n"
+     "y = torch.where(d > 1e-5, torch.log(d), g)", True),  # no floor: NaN gradient through the other branch
+    ("d = torch.sigmoid(a) - torch.sigmoid(b)\n"
+     "y = torch.where(d > -1.0, torch.log(torch.clamp(d, min=1e-12)), g)", True),
+])
+def test_a_log_sigmoid_difference_selected_above_zero(code, reported):
+    source = "import torch\ndef f(a, b, g):\n" + "\n".join("    " + line for line in code.splitlines()) + "\n"
+    codes = [d.code for d in check_source(source)]
+    assert ("STB119" in codes) is reported
