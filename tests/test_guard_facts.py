@@ -48,3 +48,31 @@ def test_a_log_sigmoid_difference_selected_above_zero(code, reported):
     source = "import torch\ndef f(a, b, g):\n" + "\n".join("    " + line for line in code.splitlines()) + "\n"
     codes = [d.code for d in check_source(source)]
     assert ("STB119" in codes) is reported
+
+
+@pytest.mark.parametrize("code, read_only", [
+    ("norms = torch.sqrt(s)\nif torch.max(norms).item() < tol:\n    pass", True),
+    ("norms = torch.sqrt(s)\nprint(float(norms.sum()))", True),
+    ("norms = torch.sqrt(s)\nok = norms.max() < tol", True),
+    ("norms = torch.sqrt(s)\nprint(norms.max().item())\nloss = norms.mean()", False),
+    ("norms = torch.sqrt(s)\nreturn norms", False),
+    ("self.norms = torch.sqrt(s)", False),
+    ("y = f(torch.sqrt(s)).item()", False),
+])
+def test_values_only_read_as_numbers(code, read_only):
+    from stablelint.analysis.gradients import only_read_without_gradient
+
+    tree = ast.parse("def f(s, tol):\n" + "\n".join("    " + line for line in code.splitlines()))
+    assert only_read_without_gradient(tree, _call_named(tree, "sqrt")) is read_only
+
+
+@pytest.mark.parametrize("code, flows", [
+    ("u = torch.randn(3, 4)", False),
+    ("u = torch.rand(3, 4) * 2 - 1", False),
+    ("u = x + torch.randn_like(x)", True),
+    ("u = torch.randn(3, 4)\nu.requires_grad_()", True),
+])
+def test_random_draws_take_no_gradient(code, flows):
+    source = "import torch\ndef f(x):\n" + "\n".join("    " + line for line in code.splitlines()) + (
+        "\n    return torch.sqrt((u ** 2).sum(-1))\n")
+    assert ("STB205" in [d.code for d in check_source(source)]) is flows

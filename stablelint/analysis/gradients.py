@@ -9,8 +9,13 @@ no gradient flows:
 - in data loading and preparation: ``Dataset.__getitem__`` and the other methods of a
   ``Dataset``/``DataModule``/``Sampler``/transform class, ``collate`` functions, and functions
   whose name says they prepare data (``preprocess``, ``normalize_features``, ``load_...``);
-- for values computed by NumPy or ``math`` (they are not differentiated, autograd aside), and
-  values cut from the graph with ``.detach()``, ``stop_gradient`` or ``.numpy()``.
+- for values computed by NumPy or ``math`` (they are not differentiated, autograd aside),
+  values cut from the graph with ``.detach()``, ``stop_gradient`` or ``.numpy()``, and random
+  draws (``torch.randn``, ``tf.random.normal``, ``jax.random.uniform``): fresh leaves that no
+  gradient reaches, in a file that never asks for one on a tensor of its own
+  (``requires_grad``, ``tape.watch``);
+- for values only read through ``.item()``, ``float()``, ``.tolist()``, a comparison or
+  ``print``, after any number of reductions and names (a convergence test).
 
 ``GradientContext.flows(node, value)`` says False where one of these holds, and True
 otherwise (a gradient may flow: the default of code that trains).
@@ -23,6 +28,7 @@ import re
 from typing import Iterable
 
 from stablelint.analysis import values as v
+from stablelint.analysis.conditions import path_to
 from stablelint.analysis.values import Value
 
 # Calls whose ``with`` block or decorator switch gradients off.
@@ -42,6 +48,9 @@ _DATA_FUNCTION = re.compile(
 # Calls that cut a value from the graph.
 _DETACHING = frozenset({"detach", "stop_gradient", "numpy", "item", "tolist", "cpu_numpy", "detach_"})
 _NOT_DIFFERENTIATED = frozenset({"numpy", "math"})
+_DRAWS = frozenset({"randn", "rand"})
+# Attributes and keywords by which code asks for a gradient of a tensor it made itself.
+_ASKS_FOR_GRADIENT = frozenset({"requires_grad", "requires_grad_", "watch"})
 
 
 class GradientContext:
@@ -51,6 +60,7 @@ class GradientContext:
         self._tree = tree
         self._imports = imports
         self._regions: list[tuple[int, int, str]] | None = None
+        self._asks_for_gradient: bool | None = None
 
     def flows(self, node: ast.AST | None, value: Value | None = None) -> bool:
         """Can a gradient flow through ``value`` computed at ``node``?"""
@@ -59,17 +69,30 @@ class GradientContext:
     def reason_none_flows(self, node: ast.AST | None, value: Value | None = None) -> str | None:
         """Why no gradient flows at ``node`` through ``value`` (a phrase), or None."""
         if value is not None:
-            said = _value_reason(value)
+            said = _value_reason(value, draws_are_leaves=not self.asks_for_gradient)
             if said is not None:
                 return said
         if node is None or not hasattr(node, "lineno"):
             return None
+        if only_read_without_gradient(self._tree, node):
+            return "its value is only read as a number (.item(), a comparison)"
         if self._regions is None:
             self._regions = list(self._find())
         for first, last, reason in self._regions:
             if first <= node.lineno <= last:
                 return reason
         return None
+
+    @property
+    def asks_for_gradient(self) -> bool:
+        """Does the file ask for a gradient of a tensor it made (``requires_grad``, ``watch``)?"""
+        if self._asks_for_gradient is None:
+            self._asks_for_gradient = any(
+                isinstance(node, ast.Attribute) and node.attr in _ASKS_FOR_GRADIENT
+                or isinstance(node, ast.keyword) and node.arg in _ASKS_FOR_GRADIENT
+                for node in ast.walk(self._tree)
+            )
+        return self._asks_for_gradient
 
     def _find(self) -> Iterable[tuple[int, int, str]]:
         for node in ast.walk(self._tree):
@@ -101,6 +124,63 @@ class GradientContext:
         return False
 
 
+# Where a value stops being a tensor: its reads take no gradient.
+_READ_AS_NUMBER_METHODS = frozenset({"item", "tolist", "numpy"})
+_READ_AS_NUMBER_CALLS = frozenset({"float", "int", "bool", "print", "isnan", "isinf", "isfinite", "allclose", "isclose"})
+# Reductions and elementwise functions a read goes through on its way to a number.
+_PASSED_THROUGH = frozenset({
+    "max", "min", "amax", "amin", "sum", "mean", "abs", "sqrt", "square", "pow", "norm", "clamp", "clip",
+    "cpu", "detach", "squeeze", "flatten", "view", "reshape", "any", "all", "log", "exp",
+})
+
+
+def only_read_without_gradient(tree: ast.AST, node: ast.AST, depth: int = 0) -> bool:
+    """Is the value of ``node`` only read as a number — through ``.item()``, ``float()``, a
+    comparison or ``print``, after reductions and names bound to it in its function (a
+    convergence test: ``norms = sqrt(...)``; ``if norms.max().item() < tol: break``)?"""
+    path = path_to(tree, node)
+    if path is None or depth > 3:
+        return False
+    function = next((p for p in reversed(path) if isinstance(p, (ast.FunctionDef, ast.AsyncFunctionDef))), tree)
+    child = node
+    for parent in reversed(path[:-1]):
+        if isinstance(parent, ast.Compare):
+            return True
+        if isinstance(parent, ast.Attribute) and parent.value is child:
+            child = parent
+            continue
+        if isinstance(parent, ast.Call):
+            name = _last_name(parent.func)
+            if parent.func is child:  # ``child`` is ``value.method``
+                if name in _READ_AS_NUMBER_METHODS:
+                    return True
+                if name not in _PASSED_THROUGH:
+                    return False
+            elif any(argument is child for argument in parent.args):
+                if name in _READ_AS_NUMBER_CALLS:
+                    return True
+                if name not in _PASSED_THROUGH:
+                    return False
+            else:
+                return False
+            child = parent
+            continue
+        if isinstance(parent, (ast.BinOp, ast.UnaryOp)) or isinstance(parent, ast.Subscript) and parent.value is child:
+            child = parent
+            continue
+        if isinstance(parent, ast.Assign) and parent.value is child and len(parent.targets) == 1:
+            target = parent.targets[0]
+            if not isinstance(target, ast.Name):
+                return False
+            reads = [
+                name for name in ast.walk(function)
+                if isinstance(name, ast.Name) and name.id == target.id and isinstance(name.ctx, ast.Load)
+            ]
+            return bool(reads) and all(only_read_without_gradient(function, read, depth + 1) for read in reads)
+        return False
+    return False
+
+
 def _last_name(expr: ast.expr) -> str:
     if isinstance(expr, ast.Call):
         expr = expr.func
@@ -111,13 +191,16 @@ def _last_name(expr: ast.expr) -> str:
     return ""
 
 
-def _value_reason(value: Value, depth: int = 0) -> str | None:
-    """No gradient flows through a NumPy/math value, nor one cut from the graph: said of the
-    value itself or of every operand it is computed from."""
+def _value_reason(value: Value, depth: int = 0, draws_are_leaves: bool = False) -> str | None:
+    """No gradient flows through a NumPy/math value, nor one cut from the graph, nor a random
+    draw (where ``draws_are_leaves``): said of the value itself or of every operand it is
+    computed from."""
     if depth > 8:
         return None
     if value.framework in _NOT_DIFFERENTIATED:
         return f"{value.framework} takes no gradient"
+    if draws_are_leaves and value.kind in _DRAWS:
+        return "a random draw takes no gradient"
     node = value.node
     if value.detached or isinstance(node, ast.Call) and _last_name(node.func) in _DETACHING:
         return "the value is detached from the graph"
@@ -125,7 +208,7 @@ def _value_reason(value: Value, depth: int = 0) -> str | None:
         return "a constant takes no gradient"
     if not value.operands or value.kind in (v.UNKNOWN, v.MODULE, v.LINEAR):
         return None
-    reasons = [_value_reason(operand, depth + 1) for operand in value.operands]
+    reasons = [_value_reason(operand, depth + 1, draws_are_leaves) for operand in value.operands]
     if all(reasons):
         return next((reason for reason in reasons if "constant" not in reason), reasons[0])
     return None
