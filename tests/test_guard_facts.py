@@ -76,3 +76,17 @@ def test_random_draws_take_no_gradient(code, flows):
     source = "import torch\ndef f(x):\n" + "\n".join("    " + line for line in code.splitlines()) + (
         "\n    return torch.sqrt((u ** 2).sum(-1))\n")
     assert ("STB205" in [d.code for d in check_source(source)]) is flows
+
+
+@pytest.mark.parametrize("code, reported", [
+    ("m, _ = torch.max(x, dim=1, keepdim=True)\nx0 = x - m\nif not keep:\n    m = m.squeeze(1)\n"
+     "y = m + torch.log(torch.sum(torch.exp(x0), dim=1))", False),
+    ("m, _ = torch.max(x, dim=1, keepdim=True)\nif keep:\n    m = x.mean(1, keepdim=True)\nx0 = x - m\n"
+     "y = torch.log(torch.sum(torch.exp(x0), dim=1))", True),
+    ("_, m = torch.max(x, dim=1, keepdim=True)\nx0 = x - m\nif not keep:\n    m = m.squeeze(1)\n"
+     "y = torch.log(torch.sum(torch.exp(x0), dim=1))", True),  # the indices, not the maximum
+])
+def test_a_maximum_read_before_a_branch_rebinds_it(code, reported):
+    source = "import torch\ndef f(x, keep):\n" + "\n".join("    " + line for line in code.splitlines()) + (
+        "\n    return y\n")
+    assert ("STB102" in [d.code for d in check_source(source)]) is reported

@@ -126,7 +126,9 @@ class GradientContext:
 
 # Where a value stops being a tensor: its reads take no gradient.
 _READ_AS_NUMBER_METHODS = frozenset({"item", "tolist", "numpy"})
-_READ_AS_NUMBER_CALLS = frozenset({"float", "int", "bool", "print", "isnan", "isinf", "isfinite", "allclose", "isclose"})
+_READ_AS_NUMBER_CALLS = frozenset({
+    "float", "int", "bool", "print", "isnan", "isinf", "isfinite", "allclose", "isclose",
+})
 # Reductions and elementwise functions a read goes through on its way to a number.
 _PASSED_THROUGH = frozenset({
     "max", "min", "amax", "amin", "sum", "mean", "abs", "sqrt", "square", "pow", "norm", "clamp", "clip",

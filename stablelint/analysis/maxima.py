@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
+from stablelint.analysis.conditions import path_to
 from stablelint.ir import identifier_of, same_expression
 
 if TYPE_CHECKING:
@@ -60,13 +61,62 @@ def is_max_like(ctx: Site, expr: ast.expr, of: ast.expr | None = None) -> bool:
             expr = inner
             continue
         if isinstance(expr, ast.Name):
-            definition = ctx.env.definition(expr.id)
+            definition = reaching_definition(ctx, expr)
             if definition is None:
                 return False
             expr = definition[0]
             continue
         return False
     return False
+
+
+def reaching_definition(ctx: Site, name: ast.Name) -> tuple[ast.expr, int] | None:
+    """The binding of ``name`` that the code at its line reads: the scope's current one, else
+    (where branches rebind it further down: ``m = m.squeeze(dim)`` under ``if not keepdim:``)
+    the one written before it in a block around it with no other binding in between
+    (``m, _ = torch.max(x, dim, keepdim=True)``, its first element)."""
+    current = ctx.env.definition(name.id)
+    if current is not None:
+        return current
+    function = getattr(ctx.env, "function", None)
+    line = getattr(name, "lineno", None)
+    if function is None or line is None:
+        return None
+    path = path_to(function, name) or []
+    bindings = [
+        node for node in ast.walk(function)
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.With, ast.NamedExpr))
+        and any(isinstance(target, ast.Name) and target.id == name.id and isinstance(target.ctx, ast.Store)
+                for target in ast.walk(node) if not isinstance(node, ast.NamedExpr) or target is node.target)
+    ]
+    earlier = [node for node in bindings if node.lineno < line]
+    loops = [parent for parent in path if isinstance(parent, (ast.For, ast.While))]
+    if not earlier or any(
+        loop.lineno <= node.lineno <= (loop.end_lineno or loop.lineno) for loop in loops for node in bindings
+        if node.lineno > line
+    ):
+        return None  # a binding later in a loop around reaches it on the next turn
+    binding = max(earlier, key=lambda node: node.lineno)
+    in_a_block_around = any(
+        any(statement is binding for statement in block) for parent in path for block in _blocks(parent)
+    )
+    if not in_a_block_around or not isinstance(binding, ast.Assign) or len(binding.targets) != 1:
+        return None
+    target = binding.targets[0]
+    if isinstance(target, ast.Name):
+        return binding.value, binding.lineno
+    if isinstance(target, ast.Tuple) and target.elts and isinstance(target.elts[0], ast.Name) \
+            and target.elts[0].id == name.id:
+        first = ast.Subscript(binding.value, ast.Constant(0), ast.Load())
+        return ast.copy_location(first, binding.value), binding.lineno
+    return None
+
+
+def _blocks(parent: ast.AST) -> list[list[ast.stmt]]:
+    return [
+        block for field in ("body", "orelse", "finalbody")
+        if isinstance(block := getattr(parent, field, None), list) and block and isinstance(block[0], ast.stmt)
+    ]
 
 
 def _is_module(ctx: Site, expr: ast.expr) -> bool:
