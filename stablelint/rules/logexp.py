@@ -1065,6 +1065,8 @@ class NaiveLogAddExp(Rule):
         first, second = found[0].value, found[1].value
         if all(is_nonpositive(ctx, term.value.op.input) for term in found):
             return  # the maximum is already subtracted: neither exp overflows, one of them is 1
+        if found[1].sign > 0 and all(exp_cannot_overflow(ctx, term.value) for term in found):
+            return  # both arguments proven inside the dtype's exp range (``m = torch.rand(...)``)
         via = list(argument.via + first.via + second.via)
         if found[1].sign < 0:
             message = "log(exp(a) - exp(b)) overflows and cancels; use a + log(-expm1(b - a)) where a > b"
