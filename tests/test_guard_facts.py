@@ -90,3 +90,27 @@ def test_a_maximum_read_before_a_branch_rebinds_it(code, reported):
     source = "import torch\ndef f(x, keep):\n" + "\n".join("    " + line for line in code.splitlines()) + (
         "\n    return y\n")
     assert ("STB102" in [d.code for d in check_source(source)]) is reported
+
+
+@pytest.mark.parametrize("code, norm_above_zero", [
+    ("a = np.array([0, 1])\nb = np.array([1, 0])\nd = b - a", True),
+    ("a = np.array([0.0, 1.0])\nd = -(2 * a + 1)", True),
+    ("a = np.array([1.0, 2.0])\nd = a - np.array([1.0, 2.0])", False),
+    ("a = np.array([1.0, 2.0])\nd = a - np.array([1.0, 2.0, 3.0])", False),  # other shapes: no claim
+    ("a = np.array([1.0, 2.0])\nd = a - x", False),
+])
+def test_norms_of_exact_vectors(code, norm_above_zero):
+    source = "import numpy as np\ndef f(x):\n" + "\n".join("    " + line for line in code.splitlines()) + (
+        "\n    return np.dot(d, x) / (np.linalg.norm(d) * np.linalg.norm(np.array([1.0, 0.0])))\n")
+    assert ("STB204" not in [d.code for d in check_source(source)]) is norm_above_zero
+
+
+@pytest.mark.parametrize("code, reported", [
+    ("m = torch.rand(10, 10)\ny = torch.log(torch.exp(m / 2) + torch.exp(-m / 2))", False),
+    ("m = torch.randn(10, 10) * 1000\ny = torch.log(torch.exp(m / 2) + torch.exp(-m / 2))", True),
+    ("m = torch.rand(10, 10)\ny = torch.log(torch.exp(m) - torch.exp(-m))", True),
+])
+def test_logaddexp_of_arguments_inside_the_range_of_exp(code, reported):
+    source = "import torch\ndef f():\n" + "\n".join("    " + line for line in code.splitlines()) + (
+        "\n    return y\n")
+    assert ("STB109" in [d.code for d in check_source(source)]) is reported

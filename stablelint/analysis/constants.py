@@ -71,6 +71,38 @@ def largest_magnitude_of_vector(call: ast.AST | None) -> float | None:
     return max(abs(number) for number in numbers) if numbers else None
 
 
+def exact_vector(value, depth: int = 0) -> list[float] | None:
+    """The elements of a one-dimensional array known exactly: a literal (``np.array([0, 1])``)
+    or elementwise sums, differences, negations and products of literals and numbers
+    (``ab = b - a``, the direction between two literal points), or None."""
+    from stablelint.analysis import values as v
+
+    if depth > 8:
+        return None
+    if value.kind == v.RANGED:
+        numbers = largest_magnitude_of_vector(value.node) is not None and literal_numbers(value.node.args[0])
+        return list(numbers) if numbers else None
+    if value.kind == v.NEG and len(value.operands) == 1:
+        inner = exact_vector(value.operand(), depth + 1)
+        return [-x for x in inner] if inner is not None else None
+    if value.kind in (v.ADD, v.SUB, v.MUL) and len(value.operands) == 2:
+        sides = []
+        for operand in value.operands:
+            if operand.kind == v.CONST and operand.const is not None:
+                sides.append(operand.const)
+            else:
+                sides.append(exact_vector(operand, depth + 1))
+        if any(side is None for side in sides) or not any(isinstance(side, list) for side in sides):
+            return None
+        length = max(len(side) for side in sides if isinstance(side, list))
+        columns = [side if isinstance(side, list) else [side] * length for side in sides]
+        if any(len(column) != length for column in columns):
+            return None  # broadcasting of other shapes: no claim
+        combine = {v.ADD: lambda a, b: a + b, v.SUB: lambda a, b: a - b, v.MUL: lambda a, b: a * b}[value.kind]
+        return [combine(a, b) for a, b in zip(*columns)]
+    return None
+
+
 def is_literal(value) -> bool:
     """An array the code writes out number by number (``np.array([1, 0, 0])``), reached through
     reshapes and casts: its zeros are written on purpose (a one-hot prior, a test of -inf)."""

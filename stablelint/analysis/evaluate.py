@@ -1038,7 +1038,8 @@ class Ranges:
             elements = self.of(value.operands[0], depth + 1)
             if elements is not None and (elements.lo > 0 or elements.hi < 0):
                 return iv.Interval(min(abs(elements.lo), abs(elements.hi)), iv.INF)
-            largest = constants.largest_magnitude_of_vector(value.operands[0].node)
+            exact = constants.exact_vector(value.operands[0])
+            largest = max((abs(element) for element in exact), default=0.0) if exact else None
             if largest and value.op is not None and not any(value.op.other_args()):
                 return iv.Interval(largest, iv.INF)  # a constant non-zero vector, reduced whole
         if established == "NONNEGATIVE":
