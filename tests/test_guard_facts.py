@@ -114,3 +114,45 @@ def test_logaddexp_of_arguments_inside_the_range_of_exp(code, reported):
     source = "import torch\ndef f():\n" + "\n".join("    " + line for line in code.splitlines()) + (
         "\n    return y\n")
     assert ("STB109" in [d.code for d in check_source(source)]) is reported
+
+
+def test_a_module_object_of_another_file_sees_the_arguments_of_each_call(tmp_path):
+    import textwrap
+
+    from stablelint.analysis import project
+
+    files = {
+        "pyproject.toml": "[tool.stablelint]\n",
+        "activations.py": """\
+            import numpy as np
+
+
+            class Sigmoid:
+                def __call__(self, x):
+                    return 1 / (1 + np.exp(-x))
+        """,
+        "losses.py": """\
+            import numpy as np
+
+            from activations import Sigmoid
+
+
+            class LogisticLoss:
+                def __init__(self):
+                    self.log_func = Sigmoid()
+
+                def clipped(self, y, y_pred):
+                    p = self.log_func(np.clip(y_pred, 1e-15, 1 - 1e-15))
+                    return y * np.log(p) + (1 - y) * np.log(1 - p)
+
+                def raw(self, y, y_pred):
+                    p = self.log_func(y_pred @ np.ones((3, 3)))
+                    return y * np.log(p)
+        """,
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    project.reset()
+    path = tmp_path / "losses.py"
+    found = [(d.line, d.code) for d in check_source(path.read_text(), str(path))]
+    assert found == [(16, "STB104")]

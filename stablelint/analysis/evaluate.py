@@ -16,6 +16,7 @@ import ast
 import math
 import struct
 from dataclasses import replace
+from functools import partial
 
 from stablelint import frameworks
 from stablelint.analysis import constants, shifts
@@ -675,6 +676,12 @@ class Evaluator:
             origin = f"the output of {spec.description} on line {spec.line}"
         else:
             origin = f"{callee}(...) is the output of {spec.description} ({where})"
+        if spec.forward_with is not None and not any(isinstance(a, ast.Starred) for a in call.args):
+            positional = [self.of(argument, scope) for argument in call.args]
+            keywords = {keyword.arg: self.of(keyword.value, scope) for keyword in call.keywords if keyword.arg}
+            found = spec.forward_with(positional, keywords)
+            if found is not None and found.known and (spec.result is None or found.kind == spec.result.kind):
+                return replace(found, node=call).remote(origin)
         if spec.result is not None:
             return replace(spec.result, node=call).remote(origin)
         return Value(spec.output, spec.framework, (operand,), call, None, local=False, origin=origin)
@@ -786,8 +793,24 @@ class Evaluator:
         first = self._summarized(forward, returns, RemoteScope(self.facts.function_facts(forward), forward, cls))
         if not first.known:
             return None
-        spec = ModuleSpec(first.kind, first.framework, f"{cls.name}(...)", cls.lineno, result=first)
+        spec = ModuleSpec(first.kind, first.framework, f"{cls.name}(...)", cls.lineno, result=first,
+                          forward_with=partial(self._forward_with, forward))
         return Value(v.MODULE, first.framework, node=call, detail=spec)
+
+    def _forward_with(self, forward, positional: list[Value], keywords: dict[str, Value]) -> Value | None:
+        """What ``forward`` (a method: ``self`` first) returns given the values a call of its
+        module passes; parameters the call leaves to their defaults stay unknown."""
+        if id(forward) in self._active:
+            return None
+        passed = forward.args.posonlyargs + forward.args.args
+        arguments: dict[str, Value] = {}
+        for arg in parameters(forward)[1:]:
+            if arg.arg in keywords:
+                arguments[arg.arg] = keywords[arg.arg]
+            elif arg in passed and 0 <= passed.index(arg) - 1 < len(positional):
+                arguments[arg.arg] = positional[passed.index(arg) - 1]
+        summary = self.returned_value(forward, arguments)
+        return summary[0] if summary is not None else None
 
 
 _CLAMP_LOW = ("min", "a_min", "clip_value_min", "min_value", "lower")

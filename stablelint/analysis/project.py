@@ -40,6 +40,7 @@ import os
 import re
 from bisect import bisect_left, insort
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from stablelint.analysis import precision_profile
@@ -393,8 +394,11 @@ class ProjectView:
             return None
         spec = value.detail
         result = export(spec.result, target.analysis.evaluator.autocast) if spec.result is not None else None
+        forward_with = None
+        if spec.forward_with is not None:
+            forward_with = partial(_exported_call, spec.forward_with, target.analysis.evaluator.autocast)
         described = replace(spec, description=f"{target.qualified}(...)", result=result,
-                            file=target.analysis.relative)
+                            file=target.analysis.relative, forward_with=forward_with)
         return Value(v.MODULE, value.framework, node=call, detail=described)
 
     def name_value(self, name: str, attributes: list[str], expr: ast.expr) -> Value | None:
@@ -421,6 +425,12 @@ class ProjectView:
             return replace(exported, node=expr)
         origin = f"{_short(ast.unparse(expr))} comes from {target.qualified} ({target.analysis.relative}:{target.line})"
         return replace(exported, node=expr).remote(origin)
+
+
+def _exported_call(forward_with, autocast, positional: list[Value], keywords: dict[str, Value]) -> Value | None:
+    """A module object's call result summarized in its own module, as the calling module sees it."""
+    found = forward_with(positional, keywords)
+    return export(found, autocast) if found is not None else None
 
 
 def _short(text: str, limit: int = 40) -> str:

@@ -14,8 +14,8 @@ second analysis beside it.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, NamedTuple
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Callable, NamedTuple
 
 if TYPE_CHECKING:
     from stablelint.ir import Op
@@ -44,6 +44,10 @@ class ModuleSpec:
     line: int
     result: "Value | None" = None  # for a class of this file: the value its forward returns
     file: str | None = None  # the project file it is built in, when not the file at hand
+    # For a class of the project: what its forward returns given the values a call passes
+    # (positional, keywords), or None when that is not known — the result with the call's
+    # own arguments (``sigmoid(clip(y, 1e-15, 1))`` through ``Sigmoid()(y)``).
+    forward_with: "Callable[[list[Value], dict[str, Value]], Value | None] | None" = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, eq=False)
