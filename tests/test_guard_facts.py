@@ -156,3 +156,12 @@ def test_a_module_object_of_another_file_sees_the_arguments_of_each_call(tmp_pat
     path = tmp_path / "losses.py"
     found = [(d.line, d.code) for d in check_source(path.read_text(), str(path))]
     assert found == [(16, "STB104")]
+
+
+@pytest.mark.parametrize("code, reported", [
+    ("y = math.log(1 + math.exp(x @ w))", False),  # math.exp raises: no inf carried on
+    ("y = np.log(1 + np.exp(x @ w))", True),
+])
+def test_python_floats_raise_instead_of_overflowing(code, reported):
+    source = f"import math\nimport numpy as np\ndef f(x, w):\n    {code}\n    return y\n"
+    assert ("STB108" in [d.code for d in check_source(source)]) is reported

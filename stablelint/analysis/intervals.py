@@ -37,6 +37,11 @@ MAX = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38, "float32": 3.40282
        "float64": 1.7976931348623157e308}
 _BITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}  # significand bits, the implicit one included
 DEFAULT_DTYPE = "float32"  # what ML code computes in unless it says otherwise
+# Python's ``math`` raises instead of returning inf or NaN: ``math.exp(710)`` is an
+# OverflowError, ``math.log(0)`` and ``math.sqrt(-1)`` a ValueError. Past its range a formula
+# of Python floats stops with an exception; it never carries an inf on. (Its exp still
+# underflows to 0.0 without a word.)
+RAISES_INSTEAD_OF_INF = frozenset({"math"})
 
 
 @dataclass(frozen=True)

@@ -913,6 +913,8 @@ class NaiveSoftplus(Rule):
     ## What it does
     Finds `log(1 + exp(x))` (softplus written out) in every framework, in function and
     method form. `log(1 + exp(-abs(x)))`, whose `exp` cannot overflow, is STB106's instead.
+    Python's `math.log(1 + math.exp(x))` is not reported: `math.exp` raises an OverflowError
+    past 709.8 instead of carrying an `inf` on.
 
     ## Why is this bad?
     `exp(x)` overflows to `inf` for `x` above 88.7 in float32 (11.1 in float16, 709.8 in

@@ -201,14 +201,16 @@ def exp_cannot_overflow(ctx: Context, exp: Value, *, underflow_matters: bool = T
     """The interval engine shows exp's argument stays within the dtype's range on both
     sides (``exp(torch.tanh(x))``, ``exp(torch.clamp(s, -20, 20))``): nothing to stabilise.
     Without ``underflow_matters`` only the upper end counts (``log1p(exp(clamp(x, max=20)))``:
-    an exp that underflows to 0 there gives the correctly rounded 0)."""
+    an exp that underflows to 0 there gives the correctly rounded 0). Python's ``math.exp``
+    raises past its range instead of overflowing (``intervals.RAISES_INSTEAD_OF_INF``)."""
     from stablelint.analysis import intervals
 
     argument = ctx.range(exp.operand())
     if exp.node is not None and exp.op is not None and exp.op.input is not None:
         argument = ctx.range_at(exp.node, exp.op.input)  # narrowed by the branch it runs in
+    raises = exp.framework in intervals.RAISES_INSTEAD_OF_INF  # ``math.exp``: an OverflowError, never inf
     if argument is None:
-        return False
+        return raises and not underflow_matters
     dtype = ctx.dtype_of(exp)
     below = not underflow_matters or intervals.EXP_UNDERFLOW[dtype] / 2 < argument.lo
-    return below and argument.hi < intervals.EXP_OVERFLOW[dtype] - 1
+    return below and (raises or argument.hi < intervals.EXP_OVERFLOW[dtype] - 1)
