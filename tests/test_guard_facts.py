@@ -165,3 +165,15 @@ def test_a_module_object_of_another_file_sees_the_arguments_of_each_call(tmp_pat
 def test_python_floats_raise_instead_of_overflowing(code, reported):
     source = f"import math\nimport numpy as np\ndef f(x, w):\n    {code}\n    return y\n"
     assert ("STB108" in [d.code for d in check_source(source)]) is reported
+
+
+@pytest.mark.parametrize("code, reported", [
+    ("z = torch.randn(1, 16)\nw = torch.randn(1, 16)", False),
+    ("z = torch.randn(4, 16)[0]\nw = torch.randn(1, 16)", False),
+    ("z = torch.zeros(1, 16)\nw = torch.randn(1, 16)", True),
+    ("z = h @ torch.randn(16, 16)\nw = torch.randn(1, 16)", True),
+])
+def test_norms_of_normal_draws_are_above_zero(code, reported):
+    source = "import torch\ndef f(h):\n" + "\n".join("    " + line for line in code.splitlines()) + (
+        "\n    return (z * w).sum() / (z.norm() * w.norm())\n")
+    assert ("STB204" in [d.code for d in check_source(source)]) is reported

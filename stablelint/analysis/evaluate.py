@@ -892,6 +892,16 @@ def _returns(function) -> list[ast.Return]:
     return sorted(found, key=lambda node: node.lineno)
 
 
+def _drawn_from_a_normal(value: Value) -> bool:
+    """A standard normal draw (``torch.randn``, ``np.random.randn``), or elements of one."""
+    for _ in range(6):
+        if value.kind == v.INDEX and value.operands:
+            value = value.operand()
+        else:
+            break
+    return value.kind == "randn"
+
+
 def _argument_for(call: ast.Call, function, arg: ast.arg, position: int) -> ast.expr | None:
     """The expression ``call`` passes to parameter ``arg`` (at ``position`` among the
     parameters the call fills), its default if it passes none, None if unclear."""
@@ -1065,6 +1075,10 @@ class Ranges:
             largest = max((abs(element) for element in exact), default=0.0) if exact else None
             if largest and value.op is not None and not any(value.op.other_args()):
                 return iv.Interval(largest, iv.INF)  # a constant non-zero vector, reduced whole
+            if _drawn_from_a_normal(value.operands[0]):
+                # Each element of a normal draw is 0 with probability below 2^-24 (a function of
+                # uniform bits), a norm only when all are: not an input the code will see.
+                return iv.Interval(iv.SMALLEST_NORMAL["float32"], iv.INF)
         if established == "NONNEGATIVE":
             return iv.NONNEGATIVE
         if established == "NONPOSITIVE":
