@@ -128,7 +128,8 @@ _register("norm", "numpy", "numpy.linalg.norm")
 _register("norm", "tf", "tensorflow.norm", "tensorflow.linalg.norm", "keras.ops.norm")
 _register("norm", "jax", "jax.numpy.linalg.norm")
 _register("rand", "torch", "torch.rand", "torch.rand_like")
-_register("rand", "numpy", "numpy.random.rand", "numpy.random.random", "numpy.random.random_sample")
+_register("rand", "numpy", "numpy.random.rand", "numpy.random.random", "numpy.random.random_sample",
+          "numpy.random.uniform")
 _register("rand", "tf", "tensorflow.random.uniform", "tensorflow.random_uniform")
 _register("rand", "jax", "jax.random.uniform")
 _register("randn", "torch", "torch.randn", "torch.randn_like")
@@ -294,6 +295,7 @@ METHODS: dict[str, tuple[str, str | None]] = {
     "max": ("max", None),
     "amax": ("max", None),
     "detach": ("identity", None),
+    "uniform_": ("rand", "torch"),  # ``torch.empty(n).uniform_(a, b)``: a draw from [a, b)
     # Tensor arithmetic (``x.add(1)``): the receiver is the first operand.
     "add": ("add", "torch"),
     "sub": ("sub", "torch"),

@@ -177,3 +177,25 @@ def test_norms_of_normal_draws_are_above_zero(code, reported):
     source = "import torch\ndef f(h):\n" + "\n".join("    " + line for line in code.splitlines()) + (
         "\n    return (z * w).sum() / (z.norm() * w.norm())\n")
     assert ("STB204" in [d.code for d in check_source(source)]) is reported
+
+
+@pytest.mark.parametrize("call, bounds", [
+    ("tf.random.uniform(s, minval=1e-5, maxval=1.0 - 1e-5)", (1e-5, 1.0 - 1e-5)),
+    ("tf.random.uniform(s, 0.5, 2.0)", (0.5, 2.0)),
+    ("jax.random.uniform(key, s, minval=-1.0, maxval=1.0)", (-1.0, 1.0)),
+    ("np.random.uniform(1e-5, 1 - 1e-5, size=3)", (1e-5, 1 - 1e-5)),
+    ("np.random.uniform(size=3)", (0.0, 1.0 - 2.0 ** -24)),
+    ("torch.empty(3).uniform_(1e-5, 1.0 - 1e-5)", (1e-5, 1.0 - 1e-5)),
+    ("torch.rand(3)", (0.0, 1.0 - 2.0 ** -24)),
+    ("tf.random.uniform(s, minval=low)", None),  # a bound the code does not establish
+])
+def test_uniform_draws_from_the_range_the_code_gives(call, bounds):
+    from stablelint.analysis.model import FileModel
+    from stablelint.ir import ImportTable, SourceIndex
+    from stablelint.scopes import Env
+
+    source = f"import jax\nimport numpy as np\nimport tensorflow as tf\nimport torch\ny = {call}\n"
+    tree = ast.parse(source)
+    model = FileModel("draws.py", SourceIndex(source), ImportTable.from_tree(tree), tree)
+    found = model.range(model.value(tree.body[-1].value, Env()))
+    assert (found.lo, found.hi) == bounds if bounds is not None else found is None

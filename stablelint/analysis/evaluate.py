@@ -488,8 +488,12 @@ class Evaluator:
                 return Value(v.UNKNOWN, op.framework, node=call, op=op)  # ``where(c)``: indices
             chosen = tuple(self.of(branch, scope) for branch in positional)
             return Value(kind, op.framework, chosen, call, op, integer=all(b.integer for b in chosen))
-        if kind == "rand" and any(k.arg in ("minval", "maxval", "low", "high") for k in call.keywords):
-            return Value(v.UNKNOWN, op.framework, node=call, op=op)  # drawn from another range
+        if kind == "rand":
+            bounds = self._uniform_bounds(op, call, scope)
+            if bounds is None:
+                return Value(v.UNKNOWN, op.framework, node=call, op=op)  # drawn from a range not known
+            if bounds != (0.0, 1.0):
+                return Value(kind, op.framework, (operand,), call, op, detail=bounds)
         if kind == "randn" and (
             any(k.arg in ("loc", "scale", "mean", "stddev") for k in call.keywords)
             or (op.qualified_name == "numpy.random.normal" and call.args)
@@ -497,6 +501,35 @@ class Evaluator:
         ):
             return Value(v.UNKNOWN, op.framework, node=call, op=op)  # another mean or spread
         return Value(kind, op.framework, (operand,), call, op, integer=integer)
+
+    def _uniform_bounds(self, op, call: ast.Call, scope) -> tuple[float, float] | None:
+        """``(low, high)`` of a uniform draw: ``(0, 1)`` unless the call gives others (NumPy's
+        ``uniform(low, high)``, TF's ``minval``/``maxval``, JAX's, torch's ``uniform_(a, b)``);
+        None when a bound is not a number the code establishes."""
+        if op.qualified_name == "numpy.random.uniform":
+            names, first = ("low", "high"), 0  # uniform(low, high, size)
+        elif op.method:
+            names, first = ("from", "to"), 0  # t.uniform_(from, to)
+        elif op.framework == "jax":
+            names, first = ("minval", "maxval"), 3  # uniform(key, shape, dtype, minval, maxval)
+        elif op.framework == "tf":
+            names, first = ("minval", "maxval"), 1  # uniform(shape, minval, maxval)
+        else:
+            return (0.0, 1.0)
+        bounds = []
+        for place, (name, default) in enumerate(zip(names, (0.0, 1.0)), start=first):
+            given = _keyword(call, name)
+            if given is None and place < len(call.args):
+                given = call.args[place]
+            if given is None:
+                bounds.append(default)
+                continue
+            value = self.of(given, scope)
+            if value.kind != v.CONST or value.const is None:
+                return None
+            bounds.append(float(value.const))
+        low, high = bounds
+        return (low, high) if low <= high else None
 
     def _arithmetic(self, kind: str, operands: tuple[Value, Value], node, op, framework) -> Value:
         left, right = operands
@@ -1065,6 +1098,8 @@ class Ranges:
         if established == "UNIT":
             return iv.UNIT
         if established == "UNIFORM":
+            if isinstance(value.detail, tuple) and len(value.detail) == 2:
+                return iv.Interval(*value.detail)  # uniform(low, high): low included, high not
             return iv.Interval(0.0, 1.0 - 2.0 ** -24)  # rand draws from [0, 1): 0 included, 1 not
         if kind == "norm" and value.operands:
             # The norm of a vector whose elements stay away from 0 is at least their smallest size.
