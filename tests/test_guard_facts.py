@@ -199,3 +199,21 @@ def test_uniform_draws_from_the_range_the_code_gives(call, bounds):
     model = FileModel("draws.py", SourceIndex(source), ImportTable.from_tree(tree), tree)
     found = model.range(model.value(tree.body[-1].value, Env()))
     assert (found.lo, found.hi) == bounds if bounds is not None else found is None
+
+
+@pytest.mark.parametrize("name, flows", [
+    ("normalized_columns_initializer", False),
+    ("init_weights", False),
+    ("weights_init", False),
+    ("reset_parameters", False),
+    ("initialize_weights", False),
+    ("forward", True),
+    ("initial_state", True),
+])
+def test_weight_initialisers_take_no_gradient(name, flows):
+    from stablelint.analysis.gradients import GradientContext
+    from stablelint.ir import ImportTable
+
+    tree = ast.parse(f"import torch\ndef {name}(w):\n    y = f(w)\n")
+    call = _call_named(tree, "f")
+    assert GradientContext(tree, ImportTable.from_tree(tree)).flows(call) is flows

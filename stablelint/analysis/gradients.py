@@ -6,6 +6,8 @@ no gradient flows:
 
 - inside ``with torch.no_grad():``, ``torch.inference_mode()``, ``torch.set_grad_enabled(False)``
   and functions decorated with them;
+- in functions that initialise weights (``init_weights``, ``reset_parameters``,
+  ``normalized_columns_initializer``);
 - in data loading and preparation: ``Dataset.__getitem__`` and the other methods of a
   ``Dataset``/``DataModule``/``Sampler``/transform class, ``collate`` functions, and functions
   whose name says they prepare data (``preprocess``, ``normalize_features``, ``load_...``);
@@ -44,6 +46,12 @@ _DATA_FUNCTION = re.compile(
     r"|prepare_data\w*|prepare_\w*data\w*|load_\w*|read_\w*|transform_\w*|augment\w*|normalize_(?:features|data|input"
     r"|inputs|image|images|audio|dataset)\w*|standardi[sz]e\w*|featurize\w*|make_dataset\w*|build_dataset\w*"
     r"|get_batch\w*|generate_data\w*|synthetic\w*)"
+)
+# Functions that initialise weights: what they compute is written into parameters, not
+# differentiated (``nn.init`` runs under no_grad; ``normalized_columns_initializer``).
+_INIT_FUNCTION = re.compile(
+    r"(?:\w*initiali[sz]er\w*|_?init_weights?\w*|weights?_init\w*|reset_parameters|initiali[sz]e_weights?\w*"
+    r"|init_params\w*|init_parameters\w*)"
 )
 # Calls that cut a value from the graph.
 _DETACHING = frozenset({"detach", "stop_gradient", "numpy", "item", "tolist", "cpu_numpy", "detach_"})
@@ -106,6 +114,8 @@ class GradientContext:
                     yield first, last, f"{node.name} runs without gradients"
                 elif _DATA_FUNCTION.fullmatch(node.name):
                     yield first, last, f"{node.name} prepares data"
+                elif _INIT_FUNCTION.fullmatch(node.name):
+                    yield first, last, f"{node.name} initialises weights"
             elif isinstance(node, ast.ClassDef):
                 bases = [_last_name(base) for base in node.bases]
                 if _DATA_CLASS.fullmatch(node.name) or any(_DATA_CLASS.fullmatch(base) for base in bases if base):
