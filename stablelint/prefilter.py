@@ -2,15 +2,18 @@
 
 Every rule starts at a trigger word (``log``, ``exp``, ``std`` …), at a square minus
 something, at a loss, or, in a file that may compute in half precision, at a constant.
-These scans run over every file, parsed or not, so they are written to stay in C: each
-word is found with ``str.find`` and every regex either starts at a literal or runs only
-on the lines such a find picked. A regex alternating many words, or one anchored at the
-start of every line, costs more than parsing the file.
+These scans run over every file, parsed or not, so they are written to stay in C: whether
+a file holds a word at all is found with ``str.find``; in a file that does, one regex scan
+indexes where each word stands (`_WordIndex`) and every later word search is a lookup; every
+other regex either starts at a literal or runs only on the lines such a search picked. A
+regex alternating many words, or one anchored at the start of every line, costs more than
+parsing the file.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from typing import Iterable
 
 from stablelint import frameworks
@@ -33,11 +36,63 @@ def _word_starts(source: str, word: str, start: int = 0, stop: int | None = None
         position = find(word, position + length, stop)
 
 
+# ``\w`` is what `_is_word_char` accepts (``str.isalnum`` or "_"): each match is a word
+# standing alone.
+_WORD = re.compile(r"\w+")
+
+
+class _WordIndex:
+    """Where each word of one source stands alone: one regex scan in C, then a dictionary
+    lookup per word asked about. The file being checked is asked about dozens of words (the
+    trigger words, their aliases, the names defined from them, the loss and half-precision
+    words); searching for each with ``str.find`` tested every hit inside a longer identifier
+    (``x`` in ``max``) in Python, and cost more than parsing on code dense in short names."""
+
+    def __init__(self, source: str):
+        self.source = source
+        offsets: dict[str, list[int]] = {}
+        for match in _WORD.finditer(source):
+            found = offsets.get(match.group())
+            if found is None:
+                offsets[match.group()] = [match.start()]
+            else:
+                found.append(match.start())
+        self.offsets = offsets
+
+    def of(self, words: Iterable[str], start: int, stop: int | None) -> list[int]:
+        found = [offset for word in words for offset in self.offsets.get(word, ())]
+        found.sort()
+        if start or stop is not None:
+            found = found[bisect_left(found, start):bisect_left(found, len(self.source) if stop is None else stop)]
+        return found
+
+
+# The index of the file being checked: built by the scans that ask about many words
+# (`candidate_lines` and after), read by every later word search in the same text.
+_indexed: _WordIndex | None = None
+
+
+def _word_index(source: str) -> _WordIndex:
+    global _indexed
+    index = _indexed
+    if index is None or index.source is not source:
+        index = _indexed = _WordIndex(source)
+    return index
+
+
 def word_offsets(source: str, words: Iterable[str], start: int = 0, stop: int | None = None) -> list[int]:
     """Sorted offsets of each word standing alone, within ``source[start:stop]``."""
+    index = _indexed
+    if index is not None and index.source is source:
+        return index.of(words, start, stop)
     offsets = [offset for word in words for offset in _word_starts(source, word, start, stop)]
     offsets.sort()
     return offsets
+
+
+def _indexed_offsets(source: str, words: Iterable[str]) -> list[int]:
+    """`word_offsets` for a scan that asks about many words: through the word index."""
+    return _word_index(source).of(words, 0, None)
 
 
 def has_word(source: str, word: str) -> bool:
@@ -69,7 +124,7 @@ def lines_of(source: str, offsets: Iterable[int]) -> list[int]:
 
 def word_lines(source: str, words: Iterable[str]) -> list[int]:
     """Lines on which one of ``words`` stands alone."""
-    return lines_of(source, word_offsets(source, words))
+    return lines_of(source, _indexed_offsets(source, words))
 
 
 def _line_start(source: str, offset: int) -> int:
@@ -149,7 +204,7 @@ def loss_lines(source: str, aliases: set[str]) -> tuple[list[int], set[str]]:
         if assignment:
             objects.add(assignment.group(1))
     more = (aliases | objects) - frameworks.LOSS_WORDS
-    offsets = sorted(set(loss_offsets).union(word_offsets(source, more))) if more else loss_offsets
+    offsets = sorted(set(loss_offsets).union(_indexed_offsets(source, more))) if more else loss_offsets
     return lines_of(source, offsets), objects
 
 
@@ -173,7 +228,7 @@ def _assigned_from_words(source: str) -> set[str]:
     ``e, f = exp(x), exp(-x)``)."""
     names: set[str] = set()
     last = -1
-    for offset in word_offsets(source, _DEFINING_WORDS):
+    for offset in _indexed_offsets(source, _DEFINING_WORDS):
         if offset >= 5 and source.startswith("self.", offset - 5):
             if _IDENTIFIER.match(source, offset).group() in _MODULE_MEMBERS:
                 continue
@@ -195,7 +250,7 @@ def _returned_from_words(source: str) -> set[str]:
     """Functions that return an exp straight away (``def gamma(x): return lgamma(x).exp()``):
     a call of them carries the exp to its use (``gamma(a) / gamma(b)``)."""
     names: set[str] = set()
-    for offset in word_offsets(source, ("exp",)):
+    for offset in _indexed_offsets(source, ("exp",)):
         start = _line_start(source, offset)
         if not _RETURN.match(source, start, offset):
             continue
@@ -209,7 +264,7 @@ def _returned_from_words(source: str) -> set[str]:
 def _assigned_from(source: str, names: set[str]) -> set[str]:
     """Names assigned alone on a line where one of ``names`` follows the "="."""
     assigned = set()
-    for offset in word_offsets(source, names):
+    for offset in _indexed_offsets(source, names):
         assignment = _ASSIGNED_NAME.match(source, _line_start(source, offset), offset)
         if assignment:
             assigned.add(assignment.group(1))
@@ -293,5 +348,5 @@ def half_precision_lines(source: str) -> tuple[list[int], frozenset[str]]:
     precision, and the names bound to a constant there (``eps = 1e-8``)."""
     offsets = [match.start() for match in _HALF_NUMBER.finditer(source)]
     names = _bound_to_constant(source)
-    offsets = sorted(set(offsets).union(word_offsets(source, (*_HALF_WORDS, *names))))
+    offsets = sorted(set(offsets).union(_indexed_offsets(source, (*_HALF_WORDS, *names))))
     return lines_of(source, offsets), names
