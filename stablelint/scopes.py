@@ -13,6 +13,7 @@ import ast
 from bisect import bisect_left
 
 from stablelint.ir import identifier_of
+from stablelint.syntax import child_nodes
 
 _EXPRESSION_SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 # NumPy's functions and methods that write into their first argument (or receiver) in place:
@@ -304,7 +305,7 @@ class ScopeWalker:
                 current_env = inner
             # A statement spanning many lines (a call with a dozen arguments) is entered for
             # one candidate line; what stands on its other lines is not visited.
-            for child in ast.iter_child_nodes(current):
+            for child in child_nodes(current):
                 if hasattr(child, "lineno") and not candidates.overlaps(child):
                     if walrus.overlaps(child):
                         self._walrus_bindings(child, env, inside=current_env is not env)
@@ -318,7 +319,7 @@ class ScopeWalker:
             if isinstance(current, ast.NamedExpr) and isinstance(current.target, ast.Name):
                 env.bind(current.target.id, None if inside else current.value, current.lineno)
             inside = inside or isinstance(current, _EXPRESSION_SCOPES)
-            pending.extend((child, inside) for child in ast.iter_child_nodes(current))
+            pending.extend((child, inside) for child in child_nodes(current))
 
     def forget_mutated(self, call: ast.Call, env: Env, line: int) -> None:
         """``p.clamp_()``, ``torch.nn.init.zeros_(p)``, ``np.clip(p, a, b, out=p)``."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 
 from stablelint.analysis import values as v
+from stablelint.syntax import statements
 
 # Value kinds autocast runs in the lower precision, and those it runs in float32.
 LOWER = frozenset({"matmul", v.LINEAR})
@@ -47,7 +48,7 @@ class Autocast:
 
     def _find(self) -> list[tuple[int, int, str]]:
         regions = []
-        for node in ast.walk(self._tree):
+        for node in statements(self._tree):
             if isinstance(node, (ast.With, ast.AsyncWith)):
                 for item in node.items:
                     dtype = self._autocast_dtype(item.context_expr)

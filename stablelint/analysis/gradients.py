@@ -32,6 +32,7 @@ from typing import Iterable
 from stablelint.analysis import values as v
 from stablelint.analysis.conditions import path_to
 from stablelint.analysis.values import Value
+from stablelint.syntax import statements
 
 # Calls whose ``with`` block or decorator switch gradients off.
 _NO_GRAD_CALLS = frozenset({"no_grad", "inference_mode", "enable_grad_off"})
@@ -103,7 +104,7 @@ class GradientContext:
         return self._asks_for_gradient
 
     def _find(self) -> Iterable[tuple[int, int, str]]:
-        for node in ast.walk(self._tree):
+        for node in statements(self._tree):
             if isinstance(node, (ast.With, ast.AsyncWith)) and node.body:
                 for item in node.items:
                     if self._switches_off(item.context_expr):
