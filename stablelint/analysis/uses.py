@@ -14,9 +14,11 @@ is right to ~1e-7 with or without ``expm1``). A term sharing an input may cancel
 from __future__ import annotations
 
 import ast
+from weakref import WeakKeyDictionary
 
 from stablelint.analysis.conditions import path_to
 from stablelint.ir import identifier_of
+from stablelint.syntax import statements
 
 _ROUNDING = frozenset({"int", "round", "floor", "ceil", "trunc", "rint", "around", "long", "short"})
 _INTEGER_DTYPES = ("int", "long", "uint", "bool")
@@ -108,18 +110,50 @@ def _through_definitions(root: ast.AST, names: set[str], depth: int = 3) -> set[
     y reads x), a few assignments deep: a term computed from x shares x's input."""
     found = set(names)
     frontier = set(names)
+    assignments = _assignments(root)
     for _ in range(depth):
         more: set[str] = set()
-        for statement in ast.walk(root):
-            if isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and statement.value is not None:
-                targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-                bound = {n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name)}
-                if bound & frontier:
-                    more |= _names(statement.value) - found
+        for assignment in assignments:
+            if assignment.bound & frontier:
+                more |= assignment.read() - found
         if not more:
             break
         found |= more
         frontier = more
+    return found
+
+
+class _Assignment:
+    """An assignment's bound names, and (once asked) the names its value reads."""
+
+    __slots__ = ("bound", "value", "_read")
+
+    def __init__(self, bound: set[str], value: ast.expr):
+        self.bound = bound
+        self.value = value
+        self._read: set[str] | None = None
+
+    def read(self) -> set[str]:
+        if self._read is None:
+            self._read = _names(self.value)
+        return self._read
+
+
+# Per function (or module): its assignments, found once; a file with many findings asks
+# again for each.
+_ASSIGNMENTS: WeakKeyDictionary[ast.AST, list[_Assignment]] = WeakKeyDictionary()
+
+
+def _assignments(root: ast.AST) -> list[_Assignment]:
+    found = _ASSIGNMENTS.get(root)
+    if found is None:
+        found = []
+        for statement in statements(root):
+            if isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and statement.value is not None:
+                targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                bound = {n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name)}
+                found.append(_Assignment(bound, statement.value))
+        _ASSIGNMENTS[root] = found
     return found
 
 
