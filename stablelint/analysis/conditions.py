@@ -12,7 +12,10 @@ A fact is one of ``"nonzero"``, ``"positive"``, ``"nonnegative"``.
 from __future__ import annotations
 
 import ast
+from bisect import bisect_right
 from typing import Iterator
+
+from stablelint.syntax import child_nodes, node_fields
 
 _JUMPS = (ast.Return, ast.Continue, ast.Break, ast.Raise)
 _WHERE = frozenset({"where", "select"})  # np/torch/jnp/tf where; jax.lax.select
@@ -130,8 +133,8 @@ def _facts(test: ast.expr, target: ast.expr, holds: bool) -> set[str]:
 
 def path_to(root: ast.AST, node: ast.AST) -> list[ast.AST] | None:
     """The nodes from ``root`` down to ``node`` (both included), or None."""
-    stack: list[tuple[ast.AST, Iterator[ast.AST]]] = [(root, ast.iter_child_nodes(root))]
     line = getattr(node, "lineno", None)
+    stack: list[tuple[ast.AST, Iterator[ast.AST]]] = [(root, _children_near(root, line))]
     while stack:
         parent, children = stack[-1]
         child = next(children, None)
@@ -142,8 +145,39 @@ def path_to(root: ast.AST, node: ast.AST) -> list[ast.AST] | None:
             return [entry[0] for entry in stack] + [node]
         first, last = getattr(child, "lineno", None), getattr(child, "end_lineno", None)
         if line is None or first is None or (first <= line <= (last or first)):
-            stack.append((child, ast.iter_child_nodes(child)))
+            stack.append((child, _children_near(child, line)))
     return None
+
+
+_BLOCKS = frozenset({"body", "orelse", "finalbody"})
+
+
+def _first_line(statement: ast.stmt) -> int:
+    return statement.lineno
+
+
+def _children_near(node: ast.AST, line: int | None) -> Iterator[ast.AST]:
+    """``node``'s children (operators and contexts aside), each block of statements cut to
+    the ones that can span ``line``: a module of a thousand functions is not asked, one
+    statement after another, whether each holds the line."""
+    if line is None:
+        return iter(child_nodes(node))
+    children: list[ast.AST] = []
+    for field in node_fields(node):
+        value = getattr(node, field, None)
+        if type(value) is list:
+            if field in _BLOCKS:
+                # Statements follow each other: those spanning ``line`` end the run of the
+                # ones starting on or before it.
+                end = start = bisect_right(value, line, key=_first_line)
+                while start and (value[start - 1].end_lineno or value[start - 1].lineno) >= line:
+                    start -= 1
+                children.extend(value[start:end])
+            else:
+                children.extend(item for item in value if isinstance(item, ast.AST))
+        elif isinstance(value, ast.AST):
+            children.append(value)
+    return iter(children)
 
 
 def _where_name(call: ast.Call) -> str | None:
