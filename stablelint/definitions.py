@@ -26,14 +26,11 @@ def _plain(name: str) -> str:
     return name.strip("_").lower()
 
 
-def stable_names_called(content: str) -> set[str]:
-    """The last names of the functions a fix's text calls (``jax.nn.sigmoid(a)`` → sigmoid)."""
-    try:
-        tree = ast.parse(content, mode="eval")
-    except SyntaxError:
-        return set()
+def stable_names_called(expression: ast.AST) -> set[str]:
+    """The last names of the functions a fix's text calls (``jax.nn.sigmoid(a)`` → sigmoid),
+    from its parsed expression."""
     names = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(expression):
         if isinstance(node, ast.Call):
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None

@@ -23,6 +23,7 @@ from stablelint.fixes import imports_what_a_shim_stands_in_for, replace, spell
 from stablelint.ir import Op
 from stablelint.rules.failures import FAILURES
 from stablelint.scopes import Env
+from stablelint.syntax import child_nodes, walk
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class Context:
         self.inside_reported_sums: set[int] = set()  # nodes of a sum already reported whole
         self.diagnostics: list[Diagnostic] = []
         self._parents: dict[int, ast.AST] | None = None  # built the first time a fix needs it
+        self._paths_to_functions: dict[int, list[ast.AST]] = {}
 
     # -- reading code
     def value(self, expr: ast.expr | None) -> Value:
@@ -228,7 +230,11 @@ class Context:
         and unsafe if it holds a call, which would now run twice.
         """
         copied = list(copied)
-        if self._defines_what_it_calls(node, content):
+        try:
+            expression = ast.parse(content, mode="eval").body
+        except SyntaxError:
+            return None  # e.g. an unusual callee spelling the splice did not foresee
+        if self._defines_what_it_calls(node, expression):
             return None
         if via:
             since = min(line for _, line in via)
@@ -238,15 +244,11 @@ class Context:
                 return None
             if any(isinstance(inner, ast.Call) for inner in copied_nodes):
                 safety = "unsafe"
-        try:
-            ast.parse(content, mode="eval")
-        except SyntaxError:
-            return None  # e.g. an unusual callee spelling the splice did not foresee
         if imports_what_a_shim_stands_in_for(self.imports, tuple(imports)):
             return None  # numpy.log1p into autograd code: the gradient would stop there
         if self._rewrites_a_registered_op(node, copied):
             return None  # ``Log(1 + x)`` of the file's op registry: its code is not math.log's
-        edit = _without_redundant_parentheses(self.index.source, replace(self.index, node, content))
+        edit = _without_redundant_parentheses(self.index.source, replace(self.index, node, content), expression)
         edit = _without_own_parentheses(self.index.source, edit)
         if drops_comment(self.index.source[edit.start:edit.end], content):
             safety = "unsafe"
@@ -266,17 +268,32 @@ class Context:
         }
         return sorted({item.module.split(".")[0] for item in imports} - imported - _STANDARD_LIBRARY)
 
-    def _defines_what_it_calls(self, node: ast.AST, content: str) -> bool:
+    def _defines_what_it_calls(self, node: ast.AST, expression: ast.expr) -> bool:
         """Is ``node`` inside the definition of the stable function the fix would call
         (``def sigmoid(x): return 1 / (1 + exp(-x))``, ``lax.logistic_p: lambda a: ...``
         in a lowering table)? Rewriting it would make the function call itself."""
-        called = stable_names_called(content)
+        called = stable_names_called(expression)
         if not called:
             return False
+        return any(same_function(name, called) for name in defined_names(node, self._ancestors(node)))
+
+    def _ancestors(self, node: ast.AST) -> dict[int, ast.AST]:
+        """The parent of each of ``node``'s ancestors, by the child's id: found along the lines
+        down to it from the function being walked (whose own path is found once), or, where
+        line ranges do not lead to it (a decorator stands above its ``def``), read from a map
+        of the whole tree, built the first time."""
+        tree, function = self.evaluator.tree, self.env.function
+        inner = conditions.path_to(function or tree, node)
+        if inner is not None and function is not None:
+            outer = self._paths_to_functions.get(id(function))
+            if outer is None:
+                outer = self._paths_to_functions[id(function)] = conditions.path_to(tree, function) or []
+            inner = outer[:-1] + inner if outer else None
+        if inner is not None:
+            return {id(child): parent for parent, child in zip(inner, inner[1:])}
         if self._parents is None:
-            self._parents = {id(child): parent for parent in ast.walk(self.evaluator.tree)
-                             for child in ast.iter_child_nodes(parent)}
-        return any(same_function(name, called) for name in defined_names(node, self._parents))
+            self._parents = {id(child): parent for parent in walk(tree) for child in child_nodes(parent)}
+        return self._parents
 
     def _kept_assignments(self, via: list[tuple[str, int]]) -> list[str]:
         """Notes for the names the fix reads whose assignment may do more than compute the
@@ -314,7 +331,7 @@ def _origin_within(value: Value, depth: int = 0) -> str | None:
     return None
 
 
-def _without_redundant_parentheses(source: str, edit: Edit) -> Edit:
+def _without_redundant_parentheses(source: str, edit: Edit, expression: ast.expr) -> Edit:
     """``(exp(x) - 1)`` becomes ``expm1(x)``, not ``(expm1(x))``: grouping parentheses
     around the replaced expression go when the replacement is an atom (a call, a name),
     which needs none. Call parentheses (``f(exp(x) - 1)``) stay."""
@@ -324,10 +341,6 @@ def _without_redundant_parentheses(source: str, edit: Edit) -> Edit:
     before = source[: start - 1].rstrip()
     if before and (before[-1].isalnum() or before[-1] in "_)]}\"'"):
         return edit  # a call, a subscript's call, or a keyword such as ``not`` or ``in``
-    try:
-        expression = ast.parse(edit.content, mode="eval").body
-    except SyntaxError:
-        return edit
     if not isinstance(expression, (ast.Call, ast.Name, ast.Attribute, ast.Subscript)):
         return edit
     return Edit(start - 1, end + 1, edit.content)
