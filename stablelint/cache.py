@@ -136,6 +136,13 @@ class Cache:
         """The findings stored under ``key`` for ``text`` (``data_size`` bytes), named
         ``path``; None when there are none: never stored, or an entry that is not one
         stablelint wrote for this key and this text (see the module's notes)."""
+        loaded = self.load_entry(key, path, text, data_size)
+        return loaded[0] if loaded is not None else None
+
+    def load_entry(self, key: str, path: str, text: str, data_size: int):
+        """The findings stored under ``key`` and what they rest on besides the text (the
+        entry's ``.deps``, which its digest covers: an entry whose record was lost,
+        replaced or is not its own is a miss), or None."""
         raw = _read_regular_file(os.path.join(self.folder, key[:2]), key[2:], max_entry_size(data_size))
         if raw is None:
             return None
@@ -144,26 +151,37 @@ class Cache:
         if header is None or header.group(1) != str(FORMAT).encode() or header.group(2) != key.encode():
             return None
         body = raw[header_end:]
-        if header.group(3) != self._body_digest(key, body).encode():
+        depends_raw = self._depends_raw(key)
+        if depends_raw is None:
+            return None
+        if header.group(3) != self._body_digest(key, body + depends_raw).encode():
             return None
         try:
+            depends = json.loads(depends_raw[len(_DEPENDS_MARK):]) if depends_raw else {}
+            if not isinstance(depends, dict):
+                return None
             items = json.loads(body)
             fits = _Fits(text, self.codes)
-            return [_diagnostic(path, item, fits) for item in items]
+            return [_diagnostic(path, item, fits) for item in items], depends
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
             return None
 
-    def store(self, key: str, diagnostics: list[Diagnostic], data_size: int) -> None:
-        """Write the entry whole (beside, then renamed); a failure is a cache miss next time."""
+    def store(self, key: str, diagnostics: list[Diagnostic], data_size: int,
+              depends: dict[str, str] | None = None) -> None:
+        """Write the entry whole (beside, then renamed), after the record of what it rests
+        on (``depends``: the project index's modules and profile), which its digest covers;
+        a failure is a cache miss next time."""
         target = self._entry(key)
         try:
             body = json.dumps(
                 [_item(d) for d in diagnostics], ensure_ascii=False, separators=(",", ":")
             ).encode("utf-8", "surrogatepass")
-        except UnicodeEncodeError:
+            depends_raw = _DEPENDS_MARK + json.dumps(
+                depends, sort_keys=True, separators=(",", ":")).encode() if depends else b""
+        except (UnicodeEncodeError, TypeError, ValueError):
             return
-        header = f"stablelint-cache {FORMAT} {key} {self._body_digest(key, body)}\n".encode()
-        if len(header) + len(body) > max_entry_size(data_size):
+        header = f"stablelint-cache {FORMAT} {key} {self._body_digest(key, body + depends_raw)}\n".encode()
+        if len(header) + len(body) > max_entry_size(data_size) or len(depends_raw) > MAX_DEPENDS_SIZE:
             return  # it would not be read back
         folder = os.path.dirname(target)
         try:
@@ -172,57 +190,46 @@ class Cache:
                     return  # a link planted in the cache is not followed
             except FileNotFoundError:
                 os.makedirs(folder, exist_ok=True)
-            descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".entry.")
-            try:
-                with os.fdopen(descriptor, "wb") as stream:
-                    stream.write(header + body)
-                os.replace(temporary, target)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temporary)
-                raise
+            if depends_raw:
+                _write_whole(folder, target + ".deps", depends_raw[len(_DEPENDS_MARK):], ".deps.")
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(target + ".deps")  # an older entry's record: this one rests on its text alone
+            _write_whole(folder, target, header + body, ".entry.")
         except OSError:
             pass
 
     # -- what an entry rests on besides its own text (the project index: other modules, the
     # precision profile), beside the entry as ``<entry>.deps``: ``{name: digest}``.
 
-    def store_depends(self, key: str, depends: dict[str, str]) -> None:
-        if not depends:
-            return
-        target = self._entry(key) + ".deps"
-        folder = os.path.dirname(target)
-        try:
-            if stat.S_ISLNK(os.lstat(folder).st_mode):
-                return  # a link planted in the cache is not followed
-            descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".deps.")
-            try:
-                with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-                    json.dump(depends, stream, separators=(",", ":"))
-                os.replace(temporary, target)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temporary)
-                raise
-        except (OSError, UnicodeEncodeError):
-            pass
-
-    def depends_of(self, key: str) -> dict[str, str]:
-        """What the entry under ``key`` rests on; empty when it rests on its text alone.
-        Read as an entry is (a regular file of bounded size, no link followed)."""
+    def _depends_raw(self, key: str) -> bytes | None:
+        """What the entry's digest covers of its ``.deps`` (empty without one), None when it
+        cannot be read as an entry is (a regular file of bounded size, no link followed)."""
         target = self._entry(key) + ".deps"
         try:
             os.lstat(target)
         except FileNotFoundError:
-            return {}
+            return b""
         except OSError:
-            return {"<unreadable>": ""}
+            return None
         raw = _read_regular_file(os.path.dirname(target), os.path.basename(target), MAX_DEPENDS_SIZE)
-        try:
-            depends = json.loads(raw) if raw is not None else None
-        except (ValueError, RecursionError):
-            depends = None
-        return depends if isinstance(depends, dict) else {"<unreadable>": ""}
+        return _DEPENDS_MARK + raw if raw is not None else None
+
+
+_DEPENDS_MARK = b"\0deps\0"  # between an entry's body and its record in what the digest covers
+
+
+def _write_whole(folder: str, target: str, data: bytes, prefix: str) -> None:
+    """``data`` into ``target``, written beside it and renamed (a reader sees all or none)."""
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=prefix)
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 _NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)

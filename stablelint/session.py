@@ -233,15 +233,14 @@ def _found(result: FileResult, settings: Settings, cache: results_cache.Cache | 
     from stablelint.analysis import project
 
     key = cache.key(result.path, data)
-    found = cache.load(key, result.path, result.source, len(data))
+    loaded = cache.load_entry(key, result.path, result.source, len(data))
+    found = loaded[0] if loaded is not None else None
     index = project.index_for(result.path)
-    if found is not None and index is not None and not index.still(result.path, cache.depends_of(key)):
-        found = None  # another module it rests on changed: check it again
+    if loaded is not None and loaded[1] and (index is None or not index.still(result.path, loaded[1])):
+        found = None  # another module it rests on, or a caller it relied on, changed: check it again
     if found is None:
         found = _engine().check_source(result.source, result.path, dtype=settings.assume_dtype)
-        cache.store(key, found, len(data))
-        if index is not None:
-            cache.store_depends(key, index.depends(result.path))
+        cache.store(key, found, len(data), index.depends(result.path) if index is not None else None)
     return found
 
 

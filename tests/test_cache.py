@@ -336,9 +336,11 @@ def _the_entry(project: Path, module: Path) -> tuple[results_cache.Cache, str, P
 
 
 def _signed(cache: results_cache.Cache, key: str, items: list) -> bytes:
-    """An entry as stablelint writes it (a forger who knows how): header, key, digest."""
+    """An entry as stablelint writes it (a forger who knows how): header, key, digest (of
+    the body and of the record beside it of what the entry rests on, if there is one)."""
     body = json.dumps(items).encode()
-    return f"stablelint-cache {results_cache.FORMAT} {key} {cache._body_digest(key, body)}\n".encode() + body
+    digest = cache._body_digest(key, body + cache._depends_raw(key))
+    return f"stablelint-cache {results_cache.FORMAT} {key} {digest}\n".encode() + body
 
 
 def test_an_entry_holds_its_key_and_the_digest_of_its_body(project, capsys, engine_calls):

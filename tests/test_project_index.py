@@ -370,3 +370,48 @@ def test_an_edited_module_with_a_new_caller_is_seen_after_forget(tmp_path):
     (tmp_path / "more.py").write_text("from base import bce\n\n\ndef other(p, y):\n    return bce(p, y)\n")
     project.forget(str(tmp_path / "more.py"))
     assert _codes(base) == [(6, "STB101")]
+
+
+def _engine_runs(monkeypatch) -> list[str]:
+    from stablelint import engine
+
+    runs: list[str] = []
+    real = engine.check_source
+
+    def counted(source, path="<stdin>", **kwargs):
+        runs.append(Path(path).name)
+        return real(source, path, **kwargs)
+
+    monkeypatch.setattr(engine, "check_source", counted)
+    return runs
+
+
+def test_the_cache_checks_again_when_a_new_module_calls_the_function(tmp_path, capsys, monkeypatch):
+    _write(tmp_path, {**CALLED_FROM_ELSEWHERE, "pyproject.toml": "[tool.stablelint]\n"})
+    monkeypatch.chdir(tmp_path)
+    runs = _engine_runs(monkeypatch)
+    assert main(["--select", "STB104", "base.py"]) == 1  # y_pred receives tf.sigmoid(logits) at lr.py:14
+    assert "STB104" in capsys.readouterr().out
+    assert main(["--select", "STB104", "base.py"]) == 1
+    assert runs == ["base.py"]  # the second run: from the cache, nothing changed
+    capsys.readouterr()
+    # A module that did not exist: base.py's text and the modules it read are unchanged.
+    (tmp_path / "more.py").write_text("from base import bce\n\n\ndef other(p, y):\n    return bce(p, y)\n")
+    assert main(["--select", "STB104", "base.py"]) == 0
+    assert "STB104" not in capsys.readouterr().out
+    assert runs == ["base.py", "base.py"]
+
+
+def test_an_entry_whose_record_of_what_it_rests_on_is_lost_or_replaced_is_a_miss(tmp_path, capsys, monkeypatch):
+    _write(tmp_path, TWO_FILES)
+    monkeypatch.chdir(tmp_path)
+    runs = _engine_runs(monkeypatch)
+    assert main(["--cache-dir", "c", "losses.py"]) == 1
+    (record,) = (tmp_path / "c").rglob("*.deps")
+    assert "layers.py" in record.read_text()
+    record.write_text("{}")  # would say the finding rests on nothing
+    assert main(["--cache-dir", "c", "losses.py"]) == 1
+    record.unlink()
+    assert main(["--cache-dir", "c", "losses.py"]) == 1
+    assert main(["--cache-dir", "c", "losses.py"]) == 1
+    assert runs == ["losses.py"] * 3  # each lost or replaced record: checked again; then a hit

@@ -84,6 +84,17 @@ class DiskFiles:
     def exists(self, relative: str) -> bool:
         return os.path.isfile(os.path.join(self.root, relative))
 
+    def stamp(self) -> str:
+        """A digest of every Python file's name, size and modification time."""
+        digest = hashlib.blake2b(digest_size=16)
+        for relative in self.python_files():
+            try:
+                status = os.stat(os.path.join(self.root, relative))
+            except OSError:
+                continue
+            digest.update(f"{relative}\0{status.st_size}\0{status.st_mtime_ns}\0".encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()
+
     def python_files(self) -> list[str]:
         found: list[str] = []
         for folder, folders, files in os.walk(self.root):
@@ -107,6 +118,12 @@ class MemoryFiles:
 
     def exists(self, relative: str) -> bool:
         return relative in self.texts
+
+    def stamp(self) -> str:
+        digest = hashlib.blake2b(digest_size=16)
+        for relative in self.python_files():
+            digest.update(relative.encode() + b"\0" + self.texts[relative].encode("utf-8", "surrogatepass") + b"\0")
+        return digest.hexdigest()
 
     def python_files(self) -> list[str]:
         return sorted(path for path in self.texts if path.endswith(".py"))[:MAX_FILES]
@@ -497,6 +514,7 @@ class ProjectIndex:
         self._callers: dict[tuple, list | None] = {}
         self._imports_spelled: dict[str, frozenset[str]] = {}  # module -> the words of its imports
         self._last_bindings: tuple | None = None
+        self._stamp: str | None = None  # of the project's files (``FILES``), once per run
 
     # -- files and modules
 
@@ -553,6 +571,7 @@ class ProjectIndex:
         if relative in self._analyses:
             self._analyses.clear()
         self._reach = None
+        self._stamp = None
         self._imports_spelled.pop(relative, None)
         self._callers.clear()  # a call added, removed or changed in it
         if self._words is not None:
@@ -729,6 +748,11 @@ class ProjectIndex:
         module uses it in a way that hides its callers (passes it as a value, imports it
         with ``*``)."""
         key = (relative, function.name, function.lineno, owner.name if owner is not None else None)
+        word = owner.name if owner is not None else function.name
+        # What the answer rests on, for the cache: every file that spells the word (an edit
+        # there may add or change a call) and the list of them (a new file may call it).
+        self.consulted.add(self.CALLERS + word)
+        self.consulted.update(other for other in self.files_spelling(word) if other != relative)
         if key in self._callers:
             return self._callers[key]
         self._callers[key] = None  # while being found: a recursion finds nothing it can trust
@@ -752,7 +776,6 @@ class ProjectIndex:
         for other in self.files_spelling(word):
             if other == relative:
                 continue
-            self.consulted.add(other)
             text = self.files.read(other) or ""
             starred = _star_imports(text)
             if not starred and not any(part in text for part in module_words):
@@ -911,22 +934,50 @@ class ProjectIndex:
     # -- what a file's findings rest on (for the cache)
 
     PROFILE = "<precision profile>"
+    CALLERS = "<callers> "  # + a function's (or its class's) name: the files that spell it
+    FILES = "<project files>"  # every file's name, size and time: a cheap test that none changed
 
     def depends(self, path: str) -> dict[str, str]:
-        """The modules the last check of ``path`` read, each with a digest of its text, and
-        the precision profile's verdict on ``path`` when it was asked."""
-        found = {relative: self.digest_of([relative]) for relative in self.consulted if relative != self.PROFILE}
-        if self.PROFILE in self.consulted:
-            found[self.PROFILE] = self._verdict(path)
+        """The modules the last check of ``path`` read, each with a digest of its text; the
+        precision profile's verdict on ``path`` when it was asked; for each function whose
+        callers in other modules it looked for, the list of the files that spell its name."""
+        found: dict[str, str] = {}
+        for item in self.consulted:
+            if item == self.PROFILE:
+                found[item] = self._verdict(path)
+            elif item.startswith(self.CALLERS):
+                found[item] = self._spelling_digest(item[len(self.CALLERS):])
+            else:
+                found[item] = self.digest_of([item])
+        if found:
+            found[self.FILES] = self._files_stamp()
         return found
 
     def still(self, path: str, depends: dict[str, str]) -> bool:
-        """Do the modules and the profile a cached finding rests on still say the same?"""
-        for relative, digest in depends.items():
-            now = self._verdict(path) if relative == self.PROFILE else self.digest_of([relative])
+        """Do the modules, the callers and the profile a cached finding rests on still say
+        the same? When no file of the project changed name, size or time since, they do."""
+        if self.FILES in depends and depends[self.FILES] == self._files_stamp():
+            return True
+        for item, digest in depends.items():
+            if item == self.FILES:
+                continue
+            if item == self.PROFILE:
+                now = self._verdict(path)
+            elif item.startswith(self.CALLERS):
+                now = self._spelling_digest(item[len(self.CALLERS):])
+            else:
+                now = self.digest_of([item])
             if now != digest:
                 return False
         return True
+
+    def _spelling_digest(self, word: str) -> str:
+        return hashlib.blake2b("\0".join(sorted(self.files_spelling(word))).encode(), digest_size=16).hexdigest()
+
+    def _files_stamp(self) -> str:
+        if self._stamp is None:
+            self._stamp = self.files.stamp()
+        return self._stamp
 
     def _verdict(self, path: str) -> str:
         evidence = self.precision_at(path)
