@@ -564,6 +564,9 @@ class Evaluator:
             written_softmax = inner.kind == v.DIV and inner.operand(0).kind == "exp"
             if inner.kind in _NONNEGATIVE_KINDS or written_softmax:
                 return inner  # abs(softmax(x)) is softmax(x)
+        if any(keyword.arg == "requires_grad" and isinstance(keyword.value, ast.Constant)
+               and keyword.value.value is True for keyword in call.keywords):
+            return Value(v.UNKNOWN, node=call)  # trained: what it is filled with is where it starts, not its range
         if name in _FILLED and qualified_module(self.imports, func, scope):
             filled = self._filled(name, call, scope)
             if filled is not None:

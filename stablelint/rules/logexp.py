@@ -21,6 +21,7 @@ from stablelint.rules.distributions import squares_a_tanh
 from stablelint.rules.matching import (
     arguments_of,
     axis_arguments,
+    clipped_apart,
     exp_cannot_overflow,
     family,
     fixable,
@@ -356,7 +357,9 @@ class NaiveSoftmax(Rule):
     ## What it does
     Finds softmax written out as `exp(x) / sum(exp(x))`: `torch.exp(x) / torch.exp(x).sum(1,
     keepdim=True)`, `e / e.sum(-1, keepdims=True)` after `e = np.exp(x)`, and the same in
-    TensorFlow, Keras and JAX. Code that subtracts the maximum first is not reported.
+    TensorFlow, Keras and JAX. Code that subtracts the maximum first is not reported; a
+    clip on one side only (`exp(clip(x, -87, 87)) / sum(exp(x))`) is, since the other side
+    still overflows (no fix: the two sides disagree on what is normalised).
 
     ## Why is this bad?
     For inputs above 88.7 (float32), 11.1 (float16) or 709.8 (float64) `exp` overflows and
@@ -398,6 +401,7 @@ class NaiveSoftmax(Rule):
         Valid("y = torch.exp(x) / torch.exp(z).sum(1, keepdim=True)"),
         Valid("s2 = sigma * sigma\nk = np.exp(-0.5 / s2 * x ** 2)\nk = k / k.sum()", "numpy"),
         Valid("g = torch.exp(-x.pow(2.0) / (2 * sigma.pow(2.0)))\ny = g / g.sum(-1, keepdim=True)"),
+        Valid("torch.exp(x.clamp(-20, 20)) / torch.exp(x.clamp(-30, 30)).sum(1, keepdim=True)"),
     ]
     invalid = [
         Invalid("torch.exp(x) / torch.exp(x).sum(dim=1, keepdim=True)", "torch.softmax(x, dim=1)"),
@@ -406,6 +410,8 @@ class NaiveSoftmax(Rule):
         Invalid("np.exp(x) / np.sum(np.exp(x))", "scipy.special.softmax(x)", "numpy"),
         Invalid("tf.exp(x) / tf.reduce_sum(tf.exp(x), axis=-1, keepdims=True)", "tf.nn.softmax(x, axis=-1)", "tf"),
         Invalid("jnp.exp(x) / jnp.sum(jnp.exp(x), axis=1, keepdims=True)", "jax.nn.softmax(x, axis=1)", "jax"),
+        # The numerator clipped, the sum not: the sum overflows all the same (no fix: which softmax?).
+        Invalid("tf.exp(tf.clip_by_value(x, -87, 87)) / tf.reduce_sum(tf.exp(x), axis=1, keepdims=True)", None, "tf"),
     ]
 
     def check(self, node: ast.AST, quotient: Value, ctx: Context) -> None:
@@ -413,10 +419,13 @@ class NaiveSoftmax(Rule):
         if numerator is None:
             return
         exp, total, denominator_exp = numerator
-        if is_nonpositive(ctx, exp.op.input) or exp_cannot_overflow(ctx, exp):
+        apart = clipped_apart(exp, denominator_exp)
+        if all(is_nonpositive(ctx, each.op.input) or exp_cannot_overflow(ctx, each)
+               for each in ((exp, denominator_exp) if apart else (exp,))):
             return  # shifted by the max, or bounded (a standard normal draw) so exp stays finite
         via = list(exp.via + total.via + denominator_exp.via)
-        fix = self.fix(ctx, node, exp.op, total.op, via) if fixable(exp, total, denominator_exp) else None
+        fixed = not apart and fixable(exp, total, denominator_exp)  # a clip on one side only: which softmax?
+        fix = self.fix(ctx, node, exp.op, total.op, via) if fixed else None
         self.report(ctx, node, fix, via, origins=[exp, total])
 
     def fix(self, ctx: Context, node: ast.BinOp, exp: Op, total: Op, via: list) -> Fix | None:

@@ -174,7 +174,24 @@ def naive_softmax_parts(quotient: Value) -> tuple[Value, Value, Value] | None:
     same = denominator.node is exp.node or (
         denominator.op.input is not None and same_expression(exp.op.input, denominator.op.input)
     )
+    if not same and denominator.op.input is not None:
+        # ``exp(clip(x, -87, 87)) / sum(exp(x))``: one side clipped, the other not, is still
+        # the softmax of x, and the unclipped side overflows (``clipped_apart`` tells).
+        same = same_expression(_unclamped(exp), _unclamped(denominator))
     return (exp, total, denominator) if same else None
+
+
+def _unclamped(exp: Value) -> ast.expr | None:
+    """The input of ``exp``, or of the clip/clamp that is its input."""
+    inner = exp.operand() if exp.operands else None
+    if inner is not None and inner.kind == "clamp" and inner.op is not None and inner.op.input is not None:
+        return inner.op.input
+    return exp.op.input
+
+
+def clipped_apart(exp: Value, denominator: Value) -> bool:
+    """Do the numerator's and the denominator's exp take different inputs (one of them clipped)?"""
+    return denominator.node is not exp.node and not same_expression(exp.op.input, denominator.op.input)
 
 
 def softmax_of(value: Value) -> Value | None:
