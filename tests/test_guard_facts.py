@@ -184,7 +184,8 @@ def test_norms_of_normal_draws_are_above_zero(code, reported):
     ("tf.random.uniform(s, 0.5, 2.0)", (0.5, 2.0)),
     ("jax.random.uniform(key, s, minval=-1.0, maxval=1.0)", (-1.0, 1.0)),
     ("np.random.uniform(1e-5, 1 - 1e-5, size=3)", (1e-5, 1 - 1e-5)),
-    ("np.random.uniform(size=3)", (0.0, 1.0 - 2.0 ** -24)),
+    ("np.random.uniform(size=3)", (2.0 ** -53, 1.0 - 2.0 ** -53)),  # float64: 0 once in 2^53 draws
+    ("np.random.uniform(0.0, 10.0)", (10 * 2.0 ** -53, 10.0)),
     ("torch.empty(3).uniform_(1e-5, 1.0 - 1e-5)", (1e-5, 1.0 - 1e-5)),
     ("torch.rand(3)", (0.0, 1.0 - 2.0 ** -24)),
     ("tf.random.uniform(s, minval=low)", None),  # a bound the code does not establish
@@ -217,3 +218,27 @@ def test_weight_initialisers_take_no_gradient(name, flows):
     tree = ast.parse(f"import torch\ndef {name}(w):\n    y = f(w)\n")
     call = _call_named(tree, "f")
     assert GradientContext(tree, ImportTable.from_tree(tree)).flows(call) is flows
+
+
+@pytest.mark.parametrize("expression, bounds", [
+    ("t * t", (0.0, 9.0)),
+    ("s.a * s.a", None),  # an attribute of an unknown object: unknown
+    ("t * u", (-6.0, 6.0)),
+    ("-0.5 * (1.0 + t * t)", (-5.0, -0.5)),
+])
+def test_a_value_times_itself_is_a_square(expression, bounds):
+    from stablelint.analysis.model import FileModel
+    from stablelint.ir import ImportTable, SourceIndex
+    from stablelint.scopes import Env
+
+    source = f"import torch\nt = torch.linspace(-2, 3, 10)\nu = torch.linspace(-2, 2, 10)\ny = {expression}\n"
+    tree = ast.parse(source)
+    model = FileModel("squares.py", SourceIndex(source), ImportTable.from_tree(tree), tree)
+    env = Env()
+    for statement in tree.body[1:-1]:
+        env.bind(statement.targets[0].id, statement.value, statement.lineno)
+    found = model.range(model.value(tree.body[-1].value, env))
+    if bounds is None:
+        assert found is None
+    else:
+        assert found is not None and found.lo == pytest.approx(bounds[0]) and found.hi == pytest.approx(bounds[1])

@@ -928,6 +928,21 @@ def _returns(function) -> list[ast.Return]:
     return sorted(found, key=lambda node: node.lineno)
 
 
+def _squares(product: Value) -> bool:
+    """``t * t``: the same value twice (the same name, attribute or element, read in one
+    expression that calls nothing), so the product is a square, not two independent factors."""
+    if len(product.operands) == 2 and product.operands[0] is product.operands[1]:
+        return True
+    node = product.node
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
+        return False
+    plain = (ast.Name, ast.Attribute, ast.Subscript, ast.Constant, ast.Load, ast.Slice, ast.Tuple,
+             ast.expr_context, ast.UnaryOp, ast.unaryop)
+    if not all(isinstance(part, plain) for part in ast.walk(node.left)):
+        return False
+    return ast.dump(node.left) == ast.dump(node.right)
+
+
 def _drawn_from_a_normal(value: Value) -> bool:
     """A standard normal draw (``torch.randn``, ``np.random.randn``), or elements of one."""
     for _ in range(6):
@@ -1101,9 +1116,16 @@ class Ranges:
         if established == "UNIT":
             return iv.UNIT
         if established == "UNIFORM":
-            if isinstance(value.detail, tuple) and len(value.detail) == 2:
-                return iv.Interval(*value.detail)  # uniform(low, high): low included, high not
-            return iv.Interval(0.0, 1.0 - 2.0 ** -24)  # rand draws from [0, 1): 0 included, 1 not
+            given = isinstance(value.detail, tuple) and len(value.detail) == 2
+            low, high = value.detail if given else (0.0, 1.0)
+            double = dtype_of(value, self.assumed_dtype, self.autocast) == "float64"
+            # rand draws from [0, 1): 0 included, 1 not (other bounds: low included, high rounds to).
+            top = high if given else 1.0 - 2.0 ** (-53 if double else -24)
+            if low == 0.0 and double:
+                # A float64 draw is a multiple of 2^-53 of its width: 0 once in 2^53 draws, not an
+                # input the code will see (float32's 2^-24 is: torch.rand gives exact zeros).
+                return iv.Interval((high - low) * 2.0 ** -53, top)
+            return iv.Interval(low, top)
         if kind == "norm" and value.operands:
             # The norm of a vector whose elements stay away from 0 is at least their smallest size.
             elements = self.of(value.operands[0], depth + 1)
@@ -1187,6 +1209,8 @@ class Ranges:
             return iv.neg(first)
         if _is_affine(value, operands):
             return iv.UNBOUNDED  # x @ w + b: whatever b is, the sum spans all of R
+        if kind == v.MUL and _squares(value):
+            return iv.power(first, 2)  # ``t * t`` is a square: never below 0, whatever t's range
         if kind in (v.ADD, v.SUB, v.MUL, v.DIV) and len(operands) == 2 and operands[1] is not None:
             return {v.ADD: iv.add, v.SUB: iv.sub, v.MUL: iv.mul, v.DIV: iv.div}[kind](first, operands[1])
         if kind == v.POW and len(value.operands) == 2 and value.operands[1].kind == v.CONST:
