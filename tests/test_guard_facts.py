@@ -29,9 +29,9 @@ def _call_named(tree: ast.AST, name: str) -> ast.Call:
 def test_a_mask_multiplied_in_selects(code, bounds):
     tree = ast.parse("def f(d, g, w):\n" + "\n".join("    " + line for line in code.splitlines()))
     log = _call_named(tree, "log")
-    found = branches.bounds_at(tree, log, log.args[0])
+    found = branches.bounds_at(tree, log, log.args[0], masks=True)
     assert (found.lo, found.hi) == bounds if bounds is not None else found is None
-    assert branches.bounds_at(tree, log, log.args[0], where=False) is None  # the value only
+    assert branches.bounds_at(tree, log, log.args[0]) is None  # 0 * log(0) is NaN: finite branches only
 
 
 @pytest.mark.parametrize("code, reported", [
@@ -43,6 +43,8 @@ def test_a_mask_multiplied_in_selects(code, bounds):
      "y = torch.where(d > 1e-5, torch.log(d), g)", True),  # no floor: NaN gradient through the other branch
     ("d = torch.sigmoid(a) - torch.sigmoid(b)\n"
      "y = torch.where(d > -1.0, torch.log(torch.clamp(d, min=1e-12)), g)", True),
+    ("d = torch.sigmoid(a) - torch.sigmoid(b)\n"
+     "m = (d > 1e-5).float()\ny = m * torch.log(d) + (1 - m) * g", True),  # no floor: 0 * -inf = NaN
 ])
 def test_a_log_sigmoid_difference_selected_above_zero(code, reported):
     source = "import torch\ndef f(a, b, g):\n" + "\n".join("    " + line for line in code.splitlines()) + "\n"
@@ -242,3 +244,15 @@ def test_a_value_times_itself_is_a_square(expression, bounds):
         assert found is None
     else:
         assert found is not None and found.lo == pytest.approx(bounds[0]) and found.hi == pytest.approx(bounds[1])
+
+
+def test_a_mask_does_not_narrow_a_branch_that_overflows_without_gradients():
+    # 0 * inf is NaN in the value itself: unlike a where, a mask guards nothing that overflows.
+    source = (
+        "import torch\n"
+        "@torch.no_grad()\n"
+        "def f(x):\n"
+        "    m = (x < 18).float()\n"
+        "    return m * torch.log(1 + torch.exp(x)) + (1 - m) * x\n"
+    )
+    assert "STB108" in [d.code for d in check_source(source)]

@@ -18,11 +18,15 @@ from stablelint.analysis import conditions
 from stablelint.analysis import intervals as iv
 
 
-def bounds_at(root: ast.AST, node: ast.AST, target: ast.expr, *, where: bool = True) -> iv.Interval | None:
+def bounds_at(
+    root: ast.AST, node: ast.AST, target: ast.expr, *, where: bool = True, masks: bool = False
+) -> iv.Interval | None:
     """The interval the branch conditions around ``node`` (inside ``root``) leave for
     ``target``, or None when they say nothing about it. ``where=False`` leaves out the
     conditions of a ``where`` around it: both its branches run, and a gradient flows back
-    through the unselected one too (its value is right, its gradient may be NaN)."""
+    through the unselected one too (its value is right, its gradient may be NaN). ``masks``
+    takes in masks multiplied in (``m * f``): only for an ``f`` finite everywhere, since
+    ``0 * inf`` is NaN in the value itself."""
     path = conditions.path_to(root, node)
     if path is None:
         return None
@@ -40,7 +44,7 @@ def bounds_at(root: ast.AST, node: ast.AST, target: ast.expr, *, where: bool = T
                 found = conditions._bounds(parent.args[0], target, True)
             elif child is parent.args[2]:
                 found = conditions._bounds(parent.args[0], target, False)
-        elif where and isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mult):
+        elif masks and isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mult):
             other = parent.right if child is parent.left else parent.left
             mask = _mask(root, other)
             if mask is not None:

@@ -102,9 +102,12 @@ class Context:
         if node is None or expr is None:
             return interval
         # A ``where``'s unselected branch still runs: its bounds hold for the value only (and
-        # for the gradient too when that branch is finite everywhere).
+        # for the gradient too when that branch is finite everywhere). A mask multiplied in
+        # selects only a branch finite everywhere: elsewhere it gives 0 * inf = NaN.
         where = unselected_finite or not self.gradient_flows(node, value)
-        bounds = branches.bounds_at(self.env.function or self.evaluator.tree, node, expr, where=where)
+        bounds = branches.bounds_at(
+            self.env.function or self.evaluator.tree, node, expr, where=where, masks=unselected_finite
+        )
         return branches.narrowed(interval, bounds)
 
     def dtype_at(self, node: ast.AST) -> str:
