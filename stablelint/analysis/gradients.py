@@ -32,7 +32,7 @@ from typing import Iterable
 from stablelint.analysis import values as v
 from stablelint.analysis.conditions import path_to
 from stablelint.analysis.values import Value
-from stablelint.syntax import statements
+from stablelint.syntax import statements, walk
 
 # Calls whose ``with`` block or decorator switch gradients off.
 _NO_GRAD_CALLS = frozenset({"no_grad", "inference_mode", "enable_grad_off"})
@@ -65,9 +65,10 @@ _ASKS_FOR_GRADIENT = frozenset({"requires_grad", "requires_grad_", "watch"})
 class GradientContext:
     """The regions of one file where no gradient flows, found the first time they are asked for."""
 
-    def __init__(self, tree: ast.Module, imports) -> None:
+    def __init__(self, tree: ast.Module, imports, source: str | None = None) -> None:
         self._tree = tree
         self._imports = imports
+        self._source = source  # the file's text: a word it does not hold is in no node
         self._regions: list[tuple[int, int, str]] | None = None
         self._asks_for_gradient: bool | None = None
 
@@ -96,10 +97,13 @@ class GradientContext:
     def asks_for_gradient(self) -> bool:
         """Does the file ask for a gradient of a tensor it made (``requires_grad``, ``watch``)?"""
         if self._asks_for_gradient is None:
-            self._asks_for_gradient = any(
+            source = self._source
+            self._asks_for_gradient = (
+                source is None or not source.isascii() or any(word in source for word in _ASKS_FOR_GRADIENT)
+            ) and any(
                 isinstance(node, ast.Attribute) and node.attr in _ASKS_FOR_GRADIENT
                 or isinstance(node, ast.keyword) and node.arg in _ASKS_FOR_GRADIENT
-                for node in ast.walk(self._tree)
+                for node in walk(self._tree)
             )
         return self._asks_for_gradient
 

@@ -46,7 +46,7 @@ class FileModel:
         self.assumed_dtype = dtype  # ``assume-dtype``: what the frameworks' tensors compute in here
         self.ranges = Ranges(dtype, self.autocast)
         self.shapes = Shapes(imports)
-        self.gradients = GradientContext(self.tree, imports)
+        self.gradients = GradientContext(self.tree, imports, index.source)
         # The project's half-precision setting that reaches this file (``precision_profile.Evidence``),
         # set by the engine from the project index.
         self.precision_evidence = None

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from stablelint.prefilter import word_offsets
 from stablelint.scopes import NUMPY_IN_PLACE, bound_names, parameters, unpacked
+from stablelint.syntax import child_nodes
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
@@ -51,7 +52,7 @@ def _walk_scope(statements: list[ast.stmt], lines: list[int] | None = None):
             if not isinstance(node, ast.ClassDef):
                 pending.extend(node.args.defaults + [d for d in node.args.kw_defaults if d is not None])
             continue
-        pending.extend(reversed(list(ast.iter_child_nodes(node))))
+        pending.extend(reversed(child_nodes(node)))
 
 
 class SourceLines:
