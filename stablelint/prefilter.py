@@ -291,13 +291,27 @@ def candidate_lines(source: str, aliases: set[str]) -> list[int]:
 
 
 # A bound or constant written ``1 - 1e-8``: the clamp rule STB504 starts there (no trigger word).
-_ONE_MINUS_TINY = re.compile(r"\b1(?:\.0*)?\s*-\s*\d+(?:\.\d*)?[eE]-\d+")
+# The pattern starts at its literal "1" (one that starts with ``\b`` is tried at every
+# position); the word boundary before it is tested on each match.
+_ONE_MINUS_TINY = re.compile(r"1(?:\.0*)?\s*-\s*\d+(?:\.\d*)?[eE]-\d+")
+
+
+def _one_minus_tiny_starts(source: str):
+    """Where ``\\b1 - 1e-8`` matches, as ``finditer`` would find it."""
+    position = 0
+    while (match := _ONE_MINUS_TINY.search(source, position)) is not None:
+        start = match.start()
+        if start and _is_word_char(source[start - 1]):
+            position = start + 1  # no boundary: the same search from the next character
+        else:
+            yield start
+            position = match.end()
 
 
 def one_minus_tiny_lines(source: str) -> list[int]:
     if "e-" not in source and "E-" not in source:
         return []
-    return lines_of(source, (match.start() for match in _ONE_MINUS_TINY.finditer(source)))
+    return lines_of(source, _one_minus_tiny_starts(source))
 
 
 def might_match(source: str) -> bool:
