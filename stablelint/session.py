@@ -357,7 +357,7 @@ def write_fixes(result: FileResult, settings: Settings, mode: Mode) -> FileResul
     return result
 
 
-def _collect_garbage_rarely() -> None:
+def collect_garbage_rarely() -> None:
     """A file's syntax tree is hundreds of thousands of young objects, freed by reference
     counting when the file is done. The collector's default pass every 700 allocations
     finds nothing in them and took a tenth of a cold run; the objects of the start-up are
@@ -370,7 +370,7 @@ def check_files(paths: list[str], settings: Settings, mode: Mode, jobs: int) -> 
     """Check (and fix) the files; the fixes of each file are written as its result comes."""
     # Worker processes cost ~0.1 s to start: worth it only for a real tree.
     if jobs <= 1 or len(paths) < 8 * jobs:
-        _collect_garbage_rarely()
+        collect_garbage_rarely()
         return [write_fixes(check_file(path, settings, mode), settings, mode) for path in paths]
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
@@ -453,5 +453,5 @@ def _kill_workers(pool) -> None:
 
 def _worker_started(parent_pid: int) -> None:
     """Each ``--jobs`` worker, as it starts."""
-    _collect_garbage_rarely()
+    collect_garbage_rarely()
     signals.detach_worker(parent_pid)
