@@ -60,11 +60,14 @@ class _WordIndex:
         self.offsets = offsets
 
     def of(self, words: Iterable[str], start: int, stop: int | None) -> list[int]:
-        found = [offset for word in words for offset in self.offsets.get(word, ())]
-        found.sort()
-        if start or stop is not None:
-            found = found[bisect_left(found, start):bisect_left(found, len(self.source) if stop is None else stop)]
-        return found
+        words = tuple(words)
+        if len(words) == 1:
+            found = self.offsets.get(words[0], [])  # sorted already: sliced below, a copy
+        else:
+            found = [offset for word in words for offset in self.offsets.get(word, ())]
+            found.sort()
+        stop = len(self.source) if stop is None else stop
+        return found[bisect_left(found, start):bisect_left(found, stop)]
 
 
 # The index of the file being checked: built by the scans that ask about many words

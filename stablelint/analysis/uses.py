@@ -113,8 +113,8 @@ def _through_definitions(root: ast.AST, names: set[str], depth: int = 3) -> set[
     assignments = _assignments(root)
     for _ in range(depth):
         more: set[str] = set()
-        for assignment in assignments:
-            if assignment.bound & frontier:
+        for name in frontier:
+            for assignment in assignments.get(name, ()):
                 more |= assignment.read() - found
         if not more:
             break
@@ -139,20 +139,22 @@ class _Assignment:
         return self._read
 
 
-# Per function (or module): its assignments, found once; a file with many findings asks
-# again for each.
-_ASSIGNMENTS: WeakKeyDictionary[ast.AST, list[_Assignment]] = WeakKeyDictionary()
+# Per function (or module): its assignments by the names they bind, found once; a file
+# with many findings asks again for each.
+_ASSIGNMENTS: WeakKeyDictionary[ast.AST, dict[str, list[_Assignment]]] = WeakKeyDictionary()
 
 
-def _assignments(root: ast.AST) -> list[_Assignment]:
+def _assignments(root: ast.AST) -> dict[str, list[_Assignment]]:
     found = _ASSIGNMENTS.get(root)
     if found is None:
-        found = []
+        found = {}
         for statement in statements(root):
             if isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and statement.value is not None:
                 targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
                 bound = {n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name)}
-                found.append(_Assignment(bound, statement.value))
+                assignment = _Assignment(bound, statement.value)
+                for name in bound:
+                    found.setdefault(name, []).append(assignment)
         _ASSIGNMENTS[root] = found
     return found
 
