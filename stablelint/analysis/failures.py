@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 from stablelint.analysis import numbers
@@ -100,6 +101,9 @@ class FailureModel:
     def judge(self, inputs: Inputs, dtype: str) -> tuple[object, object, float | None] | None:
         """(original's value, stable's value, digits lost) where the consequence shows at
         ``inputs``, else None."""
+        return _judged(self, tuple(inputs.items()), dtype)
+
+    def _judge(self, inputs: Inputs, dtype: str) -> tuple[object, object, float | None] | None:
         if self.consequence in GRADIENT_CONSEQUENCES:
             of = next(iter(inputs))
             original = numbers.gradient(self.original, inputs, dtype, of)
@@ -129,6 +133,13 @@ class FailureModel:
         if self.consequence in ("overflow", "underflow", "nan") and stable is None:
             real = real or any(not math.isfinite(o) for o in original)
         return (_shown(original), _shown(stable), digits) if real else None
+
+
+@lru_cache(maxsize=4096)
+def _judged(model: FailureModel, inputs: tuple, dtype: str) -> tuple[object, object, float | None] | None:
+    """`FailureModel.judge`, once per model, inputs and dtype: a rule's findings meet the same
+    few witness inputs."""
+    return model._judge(dict(inputs), dtype)
 
 
 def _held(value, dtype: str):

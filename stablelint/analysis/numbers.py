@@ -11,6 +11,7 @@ reductions reduce the whole vector. Pure Python: the linter depends on no array 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Callable
 
 from stablelint.analysis.intervals import rounded
@@ -410,7 +411,13 @@ def evaluate(formula: str, inputs: dict[str, object], dtype: str, seed: tuple[st
     scope = {
         name: variable(value, dtype, seed[1] if seed and seed[0] == name else None) for name, value in inputs.items()
     }
-    return eval(formula, {"__builtins__": {}, **NAMESPACE}, scope)  # noqa: S307 - the rules' own formulas
+    return eval(_compiled(formula), {"__builtins__": {}, **NAMESPACE}, scope)  # noqa: S307 - the rules' own formulas
+
+
+@lru_cache(maxsize=1024)
+def _compiled(formula: str):
+    """The rules' formulas are a few dozen strings, evaluated for every finding."""
+    return compile(formula, "<formula>", "eval")
 
 
 def gradient(formula: str, inputs: dict[str, object], dtype: str, of: str) -> tuple[float, ...]:
