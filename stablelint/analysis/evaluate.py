@@ -108,7 +108,7 @@ class Evaluator:
         self.text = text  # node -> its source text, for messages
         self.source = source  # the file's text: cheap searches before walking the tree
         self._facts: FileFacts | None = None
-        self._memo: dict[tuple, tuple] = {}
+        self._memo: dict[int, tuple[object, int, dict[int, tuple[ast.expr, Value]]]] = {}
         self._depth = 0
         self._active: set[int] = set()  # functions being summarized (recursion guard)
         self._scopes: dict[int, RemoteScope] = {}
@@ -128,10 +128,15 @@ class Evaluator:
     def of(self, expr: ast.expr | None, scope) -> Value:
         if expr is None:
             return UNKNOWN_VALUE
-        key = (id(expr), id(scope), getattr(scope, "version", 0))
-        cached = self._memo.get(key)
+        # Values are kept per scope and per state of it (``version``): once a binding moves
+        # the state on, the values of the one before are never asked for again, and go.
+        version = getattr(scope, "version", 0)
+        memo = self._memo.get(id(scope))
+        if memo is None or memo[0] is not scope or memo[1] != version:
+            memo = self._memo[id(scope)] = (scope, version, {})  # keeps the scope alive: its id stays unique
+        cached = memo[2].get(id(expr))
         if cached is not None:
-            return cached[2]
+            return cached[1]
         if self._depth >= _MAX_DEPTH:
             self._truncated += 1
             return Value(v.UNKNOWN, node=expr)
@@ -145,7 +150,7 @@ class Evaluator:
             value = replace(value, local=False)
         if self._truncated == truncated:
             # A value the depth bound cut short is not this expression's value: not kept.
-            self._memo[key] = (expr, scope, value)  # keeps both alive: ids stay unique
+            memo[2][id(expr)] = (expr, value)  # keeps the expression alive: its id stays unique
         return value
 
     def _evaluate(self, expr: ast.expr, scope) -> Value:
