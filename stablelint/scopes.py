@@ -304,7 +304,11 @@ class ScopeWalker:
                 inner.shadowed = inner.shadowed | frozenset(names)
                 current_env = inner
             # A statement spanning many lines (a call with a dozen arguments) is entered for
-            # one candidate line; what stands on its other lines is not visited.
+            # one candidate line; what stands on its other lines is not visited. (Everything
+            # under a node on one candidate line is on that line.)
+            if getattr(current, "end_lineno", 0) == getattr(current, "lineno", None):
+                pending.extend((child, current_env) for child in child_nodes(current))
+                continue
             for child in child_nodes(current):
                 if hasattr(child, "lineno") and not candidates.overlaps(child):
                     if walrus.overlaps(child):
