@@ -17,6 +17,7 @@ import math
 import struct
 from dataclasses import replace
 from functools import partial
+from weakref import WeakKeyDictionary
 
 from stablelint import frameworks
 from stablelint.analysis import constants, shifts
@@ -1088,22 +1089,26 @@ def _float_dtype(expr: ast.expr | None) -> str | None:
     return _FLOAT_DTYPES.get(name) if isinstance(expr, ast.Attribute) else None
 
 
+_UNKNOWN_YET = object()
+
+
 class Ranges:
     """Intervals of values, memoized: ``of(value)`` is an ``Interval`` or None (unknown)."""
 
     def __init__(self, assumed_dtype: str | None = None, autocast: Autocast | None = None) -> None:
-        self._memo: dict[int, tuple[Value, object]] = {}
+        # Held weakly: a value the evaluator no longer keeps is asked about no more.
+        self._memo: WeakKeyDictionary[Value, object] = WeakKeyDictionary()
         self.assumed_dtype = assumed_dtype
         self.autocast = autocast
 
     def of(self, value: Value | None, depth: int = 0):
         if value is None:
             return None
-        cached = self._memo.get(id(value))
-        if cached is not None:
-            return cached[1]
+        cached = self._memo.get(value, _UNKNOWN_YET)
+        if cached is not _UNKNOWN_YET:
+            return cached
         result = self._compute(value, depth) if depth < 32 else None
-        self._memo[id(value)] = (value, result)
+        self._memo[value] = result
         return result
 
     def _compute(self, value: Value, depth: int):

@@ -11,6 +11,7 @@ rewrite needs a dim the code leaves out: ``log(sum(exp(x)))`` of a vector is
 from __future__ import annotations
 
 import ast
+from weakref import WeakKeyDictionary
 
 from stablelint.analysis import values as v
 from stablelint.analysis.reductions import reduction_args
@@ -84,21 +85,25 @@ def _broadcast(shapes: list[Shape]) -> Shape | None:
     return tuple(out)
 
 
+_UNKNOWN_YET = object()
+
+
 class Shapes:
     """Shapes of values, memoized: ``of(value)`` is a tuple of sizes or None (unknown)."""
 
     def __init__(self, imports=None) -> None:
-        self._memo: dict[int, tuple[Value, Shape | None]] = {}
+        # Held weakly: a value the evaluator no longer keeps is asked about no more.
+        self._memo: WeakKeyDictionary[Value, Shape | None] = WeakKeyDictionary()
         self._imports = imports
 
     def of(self, value: Value | None, depth: int = 0) -> Shape | None:
         if value is None or depth > 24:
             return None
-        cached = self._memo.get(id(value))
-        if cached is not None:
-            return cached[1]
+        cached = self._memo.get(value, _UNKNOWN_YET)
+        if cached is not _UNKNOWN_YET:
+            return cached
         shape = self._compute(value, depth)
-        self._memo[id(value)] = (value, shape)
+        self._memo[value] = shape
         return shape
 
     def _compute(self, value: Value, depth: int) -> Shape | None:
