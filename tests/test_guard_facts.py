@@ -23,6 +23,7 @@ def _call_named(tree: ast.AST, name: str) -> ast.Call:
     ("m = (d > 1e-5).float()\ny = m * g + (1.0 - m) * torch.log(d)", (-intervals.INF, 1e-5)),
     ("y = tf.cast(d > 0.5, tf.float32) * tf.math.log(d)", (0.5, intervals.INF)),
     ("y = (d < 3).astype(np.float32) * np.log(d)", (-intervals.INF, 3.0)),
+    ("y = (d > 2).type_as(g) * torch.log(d)", (2.0, intervals.INF)),
     ("m = (d > 1e-5).float()\nm = m * 2\ny = m * torch.log(d)", None),  # bound twice: not a mask
     ("y = w * torch.log(d)", None),
 ])
@@ -56,6 +57,8 @@ def test_a_log_sigmoid_difference_selected_above_zero(code, reported):
     ("norms = torch.sqrt(s)\nif torch.max(norms).item() < tol:\n    pass", True),
     ("norms = torch.sqrt(s)\nprint(float(norms.sum()))", True),
     ("norms = torch.sqrt(s)\nok = norms.max() < tol", True),
+    ("norms = torch.sqrt(s)\nwriter.add_scalar('norm', norms.mean(), step)", True),
+    ("norms = torch.sqrt(s)\nlabel = f'{norms.max():.3f}'", True),
     ("norms = torch.sqrt(s)\nprint(norms.max().item())\nloss = norms.mean()", False),
     ("norms = torch.sqrt(s)\nreturn norms", False),
     ("self.norms = torch.sqrt(s)", False),

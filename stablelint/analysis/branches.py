@@ -69,7 +69,9 @@ def bounds_at(
     return iv.Interval(lo, hi)
 
 
-_CASTS = frozenset({"float", "double", "half", "bfloat16", "to", "type", "astype", "cast", "to_float", "asarray"})
+_CASTS = frozenset({
+    "float", "double", "half", "bfloat16", "to", "type", "type_as", "astype", "cast", "to_float", "asarray",
+})
 
 
 def _mask(root: ast.AST, expr: ast.expr, depth: int = 0) -> tuple[ast.expr, bool] | None:

@@ -144,6 +144,8 @@ class GradientContext:
 _READ_AS_NUMBER_METHODS = frozenset({"item", "tolist", "numpy"})
 _READ_AS_NUMBER_CALLS = frozenset({
     "float", "int", "bool", "print", "isnan", "isinf", "isfinite", "allclose", "isclose",
+    # logged, not differentiated: TensorBoard, Lightning, wandb, logging
+    "add_scalar", "add_scalars", "add_histogram", "log_dict", "info", "debug", "warning",
 })
 # Reductions and elementwise functions a read goes through on its way to a number.
 _PASSED_THROUGH = frozenset({
@@ -162,8 +164,8 @@ def only_read_without_gradient(tree: ast.AST, node: ast.AST, depth: int = 0) -> 
     function = next((p for p in reversed(path) if isinstance(p, (ast.FunctionDef, ast.AsyncFunctionDef))), tree)
     child = node
     for parent in reversed(path[:-1]):
-        if isinstance(parent, ast.Compare):
-            return True
+        if isinstance(parent, (ast.Compare, ast.FormattedValue)):
+            return True  # compared, or formatted into a string
         if isinstance(parent, ast.Attribute) and parent.value is child:
             child = parent
             continue
