@@ -230,14 +230,28 @@ def parameters(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) ->
     return every + [arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None]
 
 
-def _merge(env: Env, *branches: Env) -> None:
-    """After a branch point, keep a definition only where every branch agrees."""
+class BranchJoin(ast.IfExp):
+    """What a name is after ``if c: x = a`` / ``else: x = b``: ``a`` or ``b``, as the
+    conditional expression ``a if c else b`` would be (placed at ``c``: it is written nowhere)."""
+
+
+def _merge(env: Env, *branches: Env, at: ast.If | None = None) -> None:
+    """After a branch point, keep a definition only where every branch agrees, or, after
+    an ``if``/``else`` (``at``) whose two branches each bind it, their join."""
     for key in set().union(*(branch.written for branch in branches)):
         first = branches[0].defs.get(key)
         agree = all(branch.defs.get(key) == first for branch in branches[1:])
-        env.defs[key] = first if agree else None
-        if not agree:
+        if not agree and at is not None and len(branches) == 2 and first is not None and \
+                branches[1].defs.get(key) is not None and key in branches[0].written and key in branches[1].written:
+            second = branches[1].defs[key]
+            joined = ast.copy_location(BranchJoin(test=at.test, body=first[0], orelse=second[0]), at.test)
+            joined.end_lineno, joined.end_col_offset = at.test.end_lineno, at.test.end_col_offset
+            env.defs[key] = (joined, max(first[1], second[1]))
             env.earlier[key] = ()
+        else:
+            env.defs[key] = first if agree else None
+            if not agree:
+                env.earlier[key] = ()
         env.written.add(key)
     env.version += 1
 
@@ -430,7 +444,7 @@ class ScopeWalker:
             body_env, else_env = env.branch(), env.branch()
             self.block(statement.body, body_env)
             self.block(statement.orelse, else_env)
-            _merge(env, body_env, else_env)
+            _merge(env, body_env, else_env, at=statement)
         elif kind in (ast.For, ast.AsyncFor, ast.While):
             self.expressions(statement.test if kind is ast.While else statement.iter, env)
             # Loop-carried values: whatever the loop binds is ambiguous at its top and after

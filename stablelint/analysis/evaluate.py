@@ -28,7 +28,7 @@ from stablelint.analysis.autocast import OFF, Autocast
 from stablelint.analysis.summaries import FileFacts, FunctionFacts
 from stablelint.analysis.values import UNKNOWN_VALUE, ModuleSpec, Value
 from stablelint.ir import Normalizer, identifier_of
-from stablelint.scopes import parameters
+from stablelint.scopes import BranchJoin, parameters
 
 _MAX_DEPTH = 24
 _OPERATORS = {
@@ -206,6 +206,13 @@ class Evaluator:
         if kind is ast.IfExp:
             body, orelse = self.of(expr.body, scope), self.of(expr.orelse, scope)
             return _join(body, orelse, expr)
+        if kind is BranchJoin:
+            # Bound on both branches of an ``if``: what both give, never rewritten (which one?).
+            body, orelse = self.of(expr.body, scope), self.of(expr.orelse, scope)
+            joined = _join(body, orelse, expr)
+            if not joined.known:
+                return joined
+            return joined.remote(f"both branches of the if on line {expr.lineno} give {_kind_said(joined)}")
         return Value(v.UNKNOWN, node=expr)
 
     # -- names and attributes
@@ -478,6 +485,13 @@ class Evaluator:
             variance = Value("spread", op.framework, (operand,), call, detail="variance")
             elements = (mean, variance) if kind == "moments" else (variance, mean)
             return Value(v.TUPLE, op.framework, elements, call)
+        if kind in ("max", "min") and op.framework == "torch":
+            positional, keywords = op.other_args()
+            second = self.of(positional[0], scope) if len(positional) == 1 and not keywords else None
+            if second is not None and second.known and not second.integer:
+                # ``torch.max(t, other)`` of a tensor that is no dimension: elementwise (no op to rewrite).
+                elementwise = "maximum" if kind == "max" else "minimum"
+                return Value(elementwise, op.framework, (operand, second), call)
         integer = operand.integer and kind in ("sum", "max", "cumsum", "clamp", "abs", "square", "relu")
         if kind == "clamp":
             low, high = _clamp_bounds(op)
@@ -985,6 +999,11 @@ def _keyword(call: ast.Call, name: str) -> ast.expr | None:
         if keyword.arg == name:
             return keyword.value
     return None
+
+
+def _kind_said(value: Value) -> str:
+    written_softmax = value.kind == v.DIV and value.operand(0).kind == "exp"
+    return "a softmax" if written_softmax else f"a {value.kind} value"
 
 
 def _join(first: Value, second: Value, node: ast.AST) -> Value:

@@ -287,9 +287,15 @@ class LogSigmoidDifference(Rule):
             return False
         floor = ctx.range(argument)
         clamp = ctx.op(log.op.input)
-        if floor is None or not floor.lo > 0 or clamp is None or clamp.input is None:
+        clamped = clamp.input if clamp is not None else None
+        helper = log.op.input
+        if clamped is None and argument.operands and isinstance(helper, ast.Call):
+            # The floor of a helper of the file (``const_max(d, 1e-12)``): the argument it floors.
+            floored = argument.operand(0).node
+            clamped = next((arg for arg in helper.args if floored is not None and ctx.value(arg).node is floored), None)
+        if floor is None or not floor.lo > 0 or clamped is None:
             return False
-        selected = ctx.range_at(node, clamp.input, unselected_finite=True)
+        selected = ctx.range_at(node, clamped, unselected_finite=True)
         return selected is not None and selected.lo > 0
 
     @staticmethod
