@@ -77,7 +77,8 @@ def is_nonpositive(ctx: Site, expr: ast.expr | None) -> bool:
 
     A max-shift scaled by a factor (``r * (x - x_max)``, ``(x - m) / temperature``) counts
     too: the scale is a temperature or a sharpness, positive by intent, and the code shows
-    the max-subtraction trick on purpose."""
+    the max-subtraction trick on purpose; so does a value the value model proves at most 0
+    scaled the same way (``log(p) / temperature`` of probabilities p: a sharpened softmax)."""
     if expr is None:
         return False
     if is_shifted_by_max(ctx, expr) or sign(ctx, expr) == NONPOSITIVE:
@@ -91,4 +92,38 @@ def is_nonpositive(ctx: Site, expr: ast.expr | None) -> bool:
         for side, other in zip(sides, (resolved.right, resolved.left)):
             if is_shifted_by_max(ctx, side) and (constant_value(other) is None or constant_value(other) > 0):
                 return True
+    return _scaled_nonpositive(ctx, ctx.value(expr))
+
+
+# At most this above 0 counts as at most 0 for a scale by intent: ``log(p + 1e-12)`` tops out at
+# 1e-12, and its exp overflows only for a temperature below 1e-8, which no temperature is.
+_ABOUT_ZERO = 1e-6
+
+
+def _scaled_nonpositive(ctx: Site, value) -> bool:
+    """``v * s`` or ``v / s`` with ``v`` proven at most 0 and ``s`` a scale not known to be
+    negative: a written number above 0, a value proven above 0, or a name or attribute whose
+    range is unknown (a temperature, positive by intent; not an unknown call's output)."""
+    from stablelint.analysis import values as v
+
+    if value.kind not in (v.MUL, v.DIV) or len(value.operands) != 2:
+        return False
+    pairs = [(value.operands[0], value.operands[1])]
+    if value.kind == v.MUL:
+        pairs.append((value.operands[1], value.operands[0]))
+    for scaled, scale in pairs:
+        interval = ctx.range(scaled)
+        if interval is None or interval.hi > _ABOUT_ZERO or interval.nan:
+            continue
+        if scale.kind == v.CONST:
+            if scale.const is not None and scale.const > 0:
+                return True
+            continue
+        known = ctx.range(scale)
+        if known is not None:
+            if known.lo > 0:
+                return True
+            continue
+        if scale.kind == v.UNKNOWN and isinstance(scale.node, (ast.Name, ast.Attribute)):
+            return True  # a named scale: ``temperature``, ``self.beta``
     return False
