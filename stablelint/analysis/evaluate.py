@@ -485,6 +485,10 @@ class Evaluator:
             variance = Value("spread", op.framework, (operand,), call, detail="variance")
             elements = (mean, variance) if kind == "moments" else (variance, mean)
             return Value(v.TUPLE, op.framework, elements, call)
+        if kind == "abs" and op.input is not None and op.other_args() == ([], []):
+            written_softmax = operand.kind == v.DIV and operand.operand(0).kind == "exp"
+            if operand.kind in _NONNEGATIVE_KINDS or written_softmax:
+                return operand  # tf.abs(softmax(x)) is softmax(x), as abs(...) is
         if kind in ("max", "min") and op.framework == "torch":
             positional, keywords = op.other_args()
             second = self.of(positional[0], scope) if len(positional) == 1 and not keywords else None
