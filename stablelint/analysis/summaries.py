@@ -486,7 +486,7 @@ class FileFacts:
                     if owner_parameters and func.value.id == owner_parameters[0].arg:
                         sites.append(CallSite(node, scope, 1))
             inner = node if isinstance(node, _FUNCTIONS) else scope
-            pending.extend((child, inner) for child in ast.iter_child_nodes(node))
+            pending.extend((child, inner) for child in child_nodes(node))
         sites.sort(key=lambda site: (site.call.lineno, site.call.col_offset))
         return sites
 
