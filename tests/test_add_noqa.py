@@ -22,16 +22,16 @@ import torch
 
 def f(x, p):
     a = torch.log(torch.softmax(x, dim=1))  # noqa: E501
-    b = torch.log(1 + x)  # why
-    c = torch.log(torch.softmax(x, dim=1)) + torch.log(1 + x)
+    b = torch.log(1 + x.tanh() / 1e5)  # why
+    c = torch.log(torch.softmax(x, dim=1)) + torch.log(1 + x.tanh() / 1e5)
     d = torch.log(
         torch.sigmoid(x))
     e = np.log(np.sum(np.exp(x))) + \\
-        torch.log(1 + x)
+        torch.log(1 + x.tanh() / 1e5)
     g = """
-    """ + str(torch.exp(x) - 1)
-    h = torch.log(1 + x)  # noqa: STB106
-    k = torch.log(1 + x)  # noqa:E731,STB106 ,  explained
+    """ + str(torch.exp(x.tanh() / 1e5) - 1)
+    h = torch.log(1 + x.tanh() / 1e5)  # noqa: STB106
+    k = torch.log(1 + x.tanh() / 1e5)  # noqa:E731,STB106 ,  explained
     m = torch.log(torch.softmax(x, 1))  # NOQA: W291  and a reason
     return a, b, c, d, e, g, h, k, m
 '''
@@ -42,16 +42,16 @@ import torch
 
 def f(x, p):
     a = torch.log(torch.softmax(x, dim=1))  # noqa: E501, STB101
-    b = torch.log(1 + x)  # why  # noqa: STB106
-    c = torch.log(torch.softmax(x, dim=1)) + torch.log(1 + x)  # noqa: STB101, STB106
+    b = torch.log(1 + x.tanh() / 1e5)  # why  # noqa: STB106
+    c = torch.log(torch.softmax(x, dim=1)) + torch.log(1 + x.tanh() / 1e5)  # noqa: STB101, STB106
     d = torch.log(  # noqa: STB104
         torch.sigmoid(x))
     e = np.log(np.sum(np.exp(x))) + \\
-        torch.log(1 + x)  # noqa: STB102, STB106
+        torch.log(1 + x.tanh() / 1e5)  # noqa: STB102, STB106
     g = """
-    """ + str(torch.exp(x) - 1)  # noqa: STB107
-    h = torch.log(1 + x)  # noqa: STB106
-    k = torch.log(1 + x)  # noqa:E731,STB106 ,  explained
+    """ + str(torch.exp(x.tanh() / 1e5) - 1)  # noqa: STB107
+    h = torch.log(1 + x.tanh() / 1e5)  # noqa: STB106
+    k = torch.log(1 + x.tanh() / 1e5)  # noqa:E731,STB106 ,  explained
     m = torch.log(torch.softmax(x, 1))  # noqa: STB101, W291  and a reason
     return a, b, c, d, e, g, h, k, m
 '''
@@ -102,23 +102,23 @@ def test_a_second_run_adds_nothing_and_writes_nothing(project, capsys):
 
 
 def test_selection_decides_which_codes_are_added(project, capsys):
-    (project / "m.py").write_text("import torch\ny = torch.log(torch.softmax(x, 1)) + torch.log(1 + x)\n")
+    (project / "m.py").write_text("import torch\ny = torch.log(torch.softmax(x, 1)) + torch.log(1 + x.tanh() / 1e5)\n")
     code, _, err = run(capsys, "--add-noqa", "--select", "STB106", "m.py")
     assert code == 0 and "Added 1 noqa directive." in err
-    assert (project / "m.py").read_text().endswith("torch.log(1 + x)  # noqa: STB106\n")
+    assert (project / "m.py").read_text().endswith("torch.log(1 + x.tanh() / 1e5)  # noqa: STB106\n")
 
 
 def test_crlf_bom_and_a_missing_final_newline_are_kept(project, capsys):
-    source = "\ufeffimport torch\r\ny = torch.log(1 + x)\r\nz = torch.log(1 + x)"
+    source = "\ufeffimport torch\r\ny = torch.log(1 + x.tanh() / 1e5)\r\nz = torch.log(1 + x.tanh() / 1e5)"
     (project / "m.py").write_bytes(source.encode("utf-8"))
     run(capsys, "--add-noqa", "m.py")
-    expected = "\ufeffimport torch\r\ny = torch.log(1 + x)  # noqa: STB106\r\nz = torch.log(1 + x)  # noqa: STB106"
+    expected = "\ufeffimport torch\r\ny = torch.log(1 + x.tanh() / 1e5)  # noqa: STB106\r\nz = torch.log(1 + x.tanh() / 1e5)  # noqa: STB106"
     assert (project / "m.py").read_bytes() == expected.encode("utf-8")
 
 
 def test_written_as_fix_writes_the_file_mode_kept_and_no_temporary_file(project, capsys):
     path = project / "m.py"
-    path.write_text("import torch\ny = torch.log(1 + x)\n")
+    path.write_text("import torch\ny = torch.log(1 + x.tanh() / 1e5)\n")
     path.chmod(0o640)
     run(capsys, "--add-noqa", "m.py")
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
@@ -127,7 +127,7 @@ def test_written_as_fix_writes_the_file_mode_kept_and_no_temporary_file(project,
 
 def test_a_file_that_changes_meanwhile_is_left_alone(project, capsys, monkeypatch):
     path = project / "m.py"
-    path.write_text("import torch\ny = torch.log(1 + x)\n")
+    path.write_text("import torch\ny = torch.log(1 + x.tanh() / 1e5)\n")
     real_check = session.check_text
 
     def edited_while_checking(*args, **kwargs):
@@ -142,11 +142,11 @@ def test_a_file_that_changes_meanwhile_is_left_alone(project, capsys, monkeypatc
 
 
 def test_file_level_noqa_and_unparsable_files(project, capsys):
-    (project / "skip.py").write_text("# flake8: noqa\nimport torch\ny = torch.log(1 + x)\n")
+    (project / "skip.py").write_text("# flake8: noqa\nimport torch\ny = torch.log(1 + x.tanh() / 1e5)\n")
     (project / "broken.py").write_text("import torch\ny = torch.log(1 + x\n")
     code, _, err = run(capsys, "--add-noqa", "skip.py", "broken.py")
     assert code == 1 and "broken.py:" in err and "Added 0 noqa directives." in err
-    assert (project / "skip.py").read_text() == "# flake8: noqa\nimport torch\ny = torch.log(1 + x)\n"
+    assert (project / "skip.py").read_text() == "# flake8: noqa\nimport torch\ny = torch.log(1 + x.tanh() / 1e5)\n"
     assert (project / "broken.py").read_text() == "import torch\ny = torch.log(1 + x\n"
 
 
@@ -180,7 +180,7 @@ NOTEBOOK_LAYOUTS = {
     ),
     "indented by four, keys reordered, a list on one line": (
         '{\n    "nbformat": 4,\n    "nbformat_minor": 5,\n    "metadata": {},\n    "cells": [\n        {\n'
-        '            "source": ["import torch\\n", "y = torch.log(1 + x)  # why\\n", "print(y)"],\n'
+        '            "source": ["import torch\\n", "y = torch.log(1 + x.tanh() / 1e5)  # why\\n", "print(y)"],\n'
         '            "outputs": [],\n            "metadata": {},\n            "id": "b2",\n'
         '            "execution_count": null,\n            "cell_type": "code"\n        }\n    ]\n}\n'
     ),
@@ -197,7 +197,7 @@ def _nbformat_notebook(path) -> None:
         v4.new_markdown_cell("see below ü"),
         v4.new_code_cell("# the loss\nq = torch.log(torch.softmax(x, 1))\n!ls\nprint(q)", execution_count=2,
                          outputs=[v4.new_output("display_data", data={"image/png": "iVBORw0KGgo="}, metadata={})]),
-        v4.new_code_cell("y = torch.log(1 + x)  # noqa: E501\n"),
+        v4.new_code_cell("y = torch.log(1 + x.tanh() / 1e5)  # noqa: E501\n"),
     ]
     nbformat.write(v4.new_notebook(cells=cells, metadata={"language_info": {"name": "python"}}), str(path))
 
@@ -247,7 +247,7 @@ def test_add_noqa_on_a_project_of_notebooks_and_modules(project, capsys):
     for number, text in enumerate(value for value in NOTEBOOK_LAYOUTS.values() if value):
         (project / f"nb{number}.ipynb").write_text(text, encoding="utf-8")
     _nbformat_notebook(project / "nb9.ipynb")
-    (project / "model.py").write_text("import torch\ny = torch.log(1 + x)\n")
+    (project / "model.py").write_text("import torch\ny = torch.log(1 + x.tanh() / 1e5)\n")
     (project / "broken.ipynb").write_text('{"cells": [', encoding="utf-8")
     code, _, err = run(capsys, "--isolated", "--add-noqa", ".")
     assert code == 1  # broken.ipynb could not be read; the others got their directives

@@ -21,7 +21,7 @@ def losses(x, z, t):
     a = torch.log(p)
     b = x.exp().sum(1).log()  # noqa: STB102
     c = np.log(1 + np.exp(t))  # noqa
-    e = torch.exp(x)
+    e = torch.exp(x.tanh() / 1e5)
     label = "é" * 3; d = e - 1
     return torch.log(torch.softmax(
         x,  # comment inside the call

@@ -32,7 +32,7 @@ MODEL = (
     "    b = np.log(np.sum(np.exp(z)))\n"
     "    c = torch.log(\n"
     "        torch.sigmoid(x))\n"
-    "\td = 'é'; e = torch.exp(x) - 1\n"
+    "\td = 'é'; e = torch.exp(1e-5 * torch.tanh(x)) - 1\n"
     "    return a, b, c, d, e\n"
 )
 # MODEL's tab is not valid indentation after spaces: the function indents with a tab.
@@ -107,7 +107,7 @@ def test_full_underlines_every_line_of_a_multi_line_finding_and_says_unsafe(proj
     assert stb104[row7 + 1] == gutter + " \t    " + "^" * len("torch.log(")
     row8, gutter = source_row(stb104, 8, "\t\ttorch.sigmoid(x))")
     assert stb104[row8 + 1] == gutter + " \t\t" + "^" * len("torch.sigmoid(x))")
-    row9, _ = source_row(stb104, 9, "\td = 'é'; e = torch.exp(x) - 1")  # context after: not underlined
+    row9, _ = source_row(stb104, 9, "\td = 'é'; e = torch.exp(1e-5 * torch.tanh(x)) - 1")  # context: no carets
     assert row9 == row8 + 2 and "^" not in stb104[row9 + 1]
     stb102 = by_code["STB102"]
     assert stb102[0].startswith("STB102 log(sum")  # no [*]: the fix is unsafe
@@ -234,7 +234,7 @@ def test_sarif_is_valid_against_the_official_schema(project, capsys):
             item["location"]["row"], item["location"]["column"],
             item["end_location"]["row"], item["end_location"]["column"],
         )
-    # The non-ASCII string before `e = torch.exp(x) - 1`: columns count characters.
+    # The non-ASCII string before `e = torch.exp(1e-5 * torch.tanh(x)) - 1`: columns count characters.
     assert any(r["ruleId"] == "STB107" and r["locations"][0]["physicalLocation"]["region"]["startColumn"] == 15
                for r in sarif_run["results"])
 
@@ -315,7 +315,7 @@ def test_every_format_keeps_the_exit_status(project, capsys):
 
 
 def test_show_fixes_lists_what_fix_fixed_per_file_and_code(project, capsys):
-    (project / "other.py").write_text("import torch\na = torch.log(torch.softmax(x, 1))\nb = torch.log(1 + x)\n")
+    (project / "other.py").write_text("import torch\na = torch.log(torch.softmax(x, 1))\nb = torch.log(1 + 1e-5 * torch.tanh(x))\n")
     code, out, err = run(capsys, "--fix", "--show-fixes", "model.py", "other.py")
     assert code == 1  # STB102 remains: its fix is unsafe
     block = err[err.index("Fixed 5 errors:"):].splitlines()

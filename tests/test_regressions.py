@@ -21,13 +21,13 @@ CASES = {
         H + "def f(zs):\n    ys = [q for z in zs if (q := torch.softmax(z, 1)) is not None]\n    return torch.log(q)\n",
         [], None),
     "parameter shadows an imported function": (
-        "from numpy import log\ndef f(log, x):\n    return log(1 + x)\n", [], None),
+        "from numpy import log\ndef f(log, x):\n    return log(1 + x.tanh() / 1e5)\n", [], None),
     "local shadows an imported function": (
-        "from numpy import exp\ndef g(x):\n    exp = lambda v: v\n    return exp(x) - 1\n", [], None),
+        "from numpy import exp\ndef g(x):\n    exp = lambda v: v\n    return exp(x.tanh() / 1e5) - 1\n", [], None),
     "parameter named like a module": (
-        "import math\ndef f(x, math):\n    return math.log(1 + x)\n", [], None),
+        "import math\ndef f(x, math):\n    return math.log(1 + x.tanh() / 1e5)\n", [], None),
     "local import of another module under the same name": (
-        "import math\ndef f(x):\n    import mylib as math\n    return math.log(1 + x)\n", [], None),
+        "import math\ndef f(x):\n    import mylib as math\n    return math.log(1 + x.tanh() / 1e5)\n", [], None),
     "loop rebinds the moved input after the use": (
         H + "def f(z, n):\n    p = torch.softmax(z, 1)\n    for _ in range(n):\n        y = torch.log(p)\n"
         "        z = z + 1\n    return y\n", [(7, "STB101", None)], None),
@@ -66,8 +66,8 @@ CASES = {
         H + "def f(x, softmax_scale):\n    return torch.log(torch.exp(x - softmax_scale).sum(1))\n",
         [(5, "STB102", "safe")], "    return (x - softmax_scale).logsumexp(1)"),
     "a comment inside the replaced call makes the fix unsafe": (
-        H + "def f(x):\n    return torch.log(  # keep me\n        1 + x  # and me\n    )\n",
-        [(5, "STB106", "unsafe")], "    return torch.log1p(x)"),
+        H + "def f(x):\n    return torch.log(  # keep me\n        1 + x.tanh() / 1e5  # and me\n    )\n",
+        [(5, "STB106", "unsafe")], "    return torch.log1p(x.tanh() / 1e5)"),
     "a comment carried over by the fix keeps it safe": (
         H + "def f(x):\n    return torch.log(torch.softmax(  # keep me\n        x, 1))\n",
         [(5, "STB101", "safe")], "    return torch.log_softmax(  # keep me"),
@@ -77,28 +77,32 @@ CASES = {
     "parenthesized callee": (
         H + "def f(z):\n    return torch.log((F.softmax)(z, 1))\n", [(5, "STB101", "safe")], "    return F.log_softmax(z, 1)"),
     "CR-only line endings": (
-        "import torch\rdef f(x):\r    return torch.log(1 + x)\r", [(3, "STB106", "safe")], None),
+        "import torch\rdef f(x):\r    return torch.log(1 + x.tanh() / 1e5)\r", [(3, "STB106", "safe")], None),
     "mixed line endings": (
-        "import torch\r\ndef f(x):\r    y = 1\n    return torch.log(1 + x)\r\n", [(4, "STB106", "safe")], None),
-    "byte-order mark": ("\ufeffimport torch\ny = torch.log(1 + x)\n", [(2, "STB106", "safe")], "y = torch.log1p(x)"),
+        "import torch\r\ndef f(x):\r    y = 1\n    return torch.log(1 + x.tanh() / 1e5)\r\n", [(4, "STB106", "safe")], None),
+    "byte-order mark": ("\ufeffimport torch\ny = torch.log(1 + x.tanh() / 1e5)\n", [(2, "STB106", "safe")], "y = torch.log1p(x.tanh() / 1e5)"),
     "a chain of names from exp": (
-        H + "def f(x):\n    e = torch.exp(x)\n    w = e\n    return w - 1\n", [(7, "STB107", "safe")], "    return torch.expm1(x)"),
+        H + "def f(x):\n    x = x.clamp(-1e-5, 1e-5)\n    e = torch.exp(x)\n    w = e\n    return w - 1\n",
+        [(8, "STB107", "safe")], "    return torch.expm1(x)"),
     "float names are not counts": (
-        H + "def f(step_size, lengthscale, t):\n    return torch.log(1 + step_size), torch.log(1 + lengthscale), torch.log(1 + t)\n",
-        [(5, "STB106", "safe")] * 3, None),
+        H + "def f(step_size, lengthscale, t):\n    step_size = step_size.clamp(0, 1e-5)\n"
+        "    lengthscale = lengthscale.clamp(0, 1e-5)\n    t = t.clamp(0, 1e-5)\n"
+        "    return torch.log(1 + step_size), torch.log(1 + lengthscale), torch.log(1 + t)\n",
+        [(8, "STB106", "safe")] * 3, None),
     "starred arguments of the sum": (
         H + "def f(x, rest):\n    return np.log(np.sum(np.exp(x), *rest))\n", [(5, "STB102", None)], None),
     "exp(*args) is not log1p's": (H + "def f(*args):\n    return torch.log(1 + torch.exp(*args))\n", [], None),
     "ones_like(p) - p and exp(x) - ones_like(x)": (
-        H + "def f(x, z):\n    p = torch.sigmoid(z)\n    return torch.log(torch.ones_like(p) - p), torch.exp(x) - torch.ones_like(x)\n",
-        [(6, "STB105", "safe"), (6, "STB107", "safe")], "    return F.logsigmoid(-z), torch.expm1(x)"),
+        H + "def f(x, z):\n    x = x.clamp(-1e-5, 1e-5)\n    p = torch.sigmoid(z)\n"
+        "    return torch.log(torch.ones_like(p) - p), torch.exp(x) - torch.ones_like(x)\n",
+        [(7, "STB105", "safe"), (7, "STB107", "safe")], "    return F.logsigmoid(-z), torch.expm1(x)"),
     "a module holding part of keras.ops is not used to spell the rest": (
         "from keras.src.ops import core\ny = core.log(1 + core.exp(x))\n",
         [(2, "STB108", "unsafe")], "y = keras.ops.softplus(x)"),
     "scipy.special reached through import scipy.signal is imported": (
         "import numpy as np\nimport scipy.signal\ny = np.log(np.sum(np.exp(x)))\n",
         [(3, "STB102", "safe")], "import scipy.special"),
-    "a local alias of log": (H + "def f(x):\n    log = torch.log\n    return log(1 + x)\n", [(6, "STB106", "safe")], "    return torch.log1p(x)"),
+    "a local alias of log": (H + "def f(x):\n    log = torch.log\n    return log(1 + x.tanh() / 1e5)\n", [(6, "STB106", "safe")], "    return torch.log1p(x.tanh() / 1e5)"),
 }
 
 

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc and
 
 
 def unstable(lines: int, seed: int = 0) -> str:
-    return HEADER + "".join(f"    y{i} = torch.log(1 + x * {seed + i})\n" for i in range(lines))
+    return HEADER + "".join(f"    y{i} = torch.log(1 + x.tanh() * {seed + i + 1} / 1e7)\n" for i in range(lines))
 
 
 def fixed(source: str) -> str:
@@ -365,7 +365,7 @@ def test_nesting_python_compiles_but_the_analysis_cannot_follow_is_one_line(tmp_
 ])
 def test_nesting_python_cannot_parse_is_a_parse_error_line(tmp_path, depth, message):
     # CPython's parser raises RecursionError, and MemoryError without a message, for these.
-    (tmp_path / "deep.py").write_text("import math\n\ny = " + "-" * depth + "math.log(1 + x)\n")
+    (tmp_path / "deep.py").write_text("import math\n\ny = " + "-" * depth + "math.log(1 + x.tanh() / 1e5)\n")
     result = stablelint("deep.py", cwd=tmp_path)
     assert (result.returncode, result.stderr.strip()) == (1, message)
 
@@ -398,7 +398,7 @@ class Link:
         self.target = target
 
 
-UNSTABLE_LINE = "import torch\ny = torch.log(1 + x)\n"
+UNSTABLE_LINE = "import torch\ny = torch.log(1 + x.tanh() / 1e5)\n"
 
 HUGE_INTEGER_NOTEBOOK = (
     '{"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "source": "import torch\\n"}], '
@@ -449,11 +449,11 @@ BAD_INPUTS = {
         {"f.py": Fifo(), "model.py": UNSTABLE_LINE}, ["f.py", "model.py"], 1, "f.py: not a regular file",
     ),
     "a coding cookie that does not decode the file (utf-16, even length)": (
-        {"u16.py": b"# -*- coding: utf-16 -*-\nimport torch\ny = torch.log(1 + x)\n\n"}, ["u16.py"], 1,
+        {"u16.py": b"# -*- coding: utf-16 -*-\nimport torch\ny = torch.log(1 + x.tanh() / 1e5)\n\n"}, ["u16.py"], 1,
         "u16.py: cannot decode: encoding problem: utf-16",
     ),
     "a coding cookie that does not decode the file, --fix": (
-        {"u16.py": b"# -*- coding: utf-16 -*-\nimport torch\ny = torch.log(1 + x)\n\n"}, ["--fix", "u16.py"], 1,
+        {"u16.py": b"# -*- coding: utf-16 -*-\nimport torch\ny = torch.log(1 + x.tanh() / 1e5)\n\n"}, ["--fix", "u16.py"], 1,
         "u16.py: cannot decode: encoding problem: utf-16",
     ),
     "a coding cookie of a codec that is not a text encoding": (

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-TWO = "import torch\n\n\ndef f(x):\n    y = torch.log(torch.softmax(x, 1))\n    return torch.log(1 + x) + y\n"
-FIXED = "import torch\n\n\ndef f(x):\n    y = torch.log_softmax(x, 1)\n    return torch.log1p(x) + y\n"
+TWO = "import torch\n\n\ndef f(x):\n    y = torch.log(torch.softmax(x, 1))\n    return torch.log(1 + x.tanh() / 1e5) + y\n"
+FIXED = "import torch\n\n\ndef f(x):\n    y = torch.log_softmax(x, 1)\n    return torch.log1p(x.tanh() / 1e5) + y\n"
 CLEAN = "import torch\n\n\ndef f(x):\n    return torch.log_softmax(x, 1)\n"
 ANSI = "\x1b["
 
@@ -78,7 +78,7 @@ def test_fixable_and_unfixable(project):
     assert "STB101 [*]" in result.stdout and "STB106 log(1 + x)" in result.stdout  # no [*]: never fixed
     stablelint(project, "--fix", "m.py")
     text = (project / "m.py").read_text()
-    assert "log_softmax" in text and "torch.log(1 + x)" in text
+    assert "log_softmax" in text and "torch.log(1 + x.tanh() / 1e5)" in text
     (project / "m.py").write_text(TWO)
     (project / "pyproject.toml").write_text('[tool.stablelint]\nfixable = ["STB106"]\n')
     stablelint(project, "--fix", "m.py")

@@ -37,7 +37,7 @@ import torch
 def loss(z, x):
     label = "\U0001F642"; p = torch.log(torch.softmax(z, dim=-1))
     q = torch.log(1 + torch.exp(x))  # noqa: E501
-    return p, q, torch.log(1 + x)
+    return p, q, torch.log(1 + x.tanh() / 1e5)
 """
 ONE = """\
 import torch
@@ -410,7 +410,7 @@ def test_without_pygls_one_line_and_exit_2():
 
 # -- the pieces the actions are made of, without a client
 
-BACKSLASH = "import torch\n\ny = torch.log(1 + \\\n    torch.exp(x))  # softplus\nz = torch.log(1 + x)\r\n"
+BACKSLASH = "import torch\n\ny = torch.log(1 + \\\n    torch.exp(x))  # softplus\nz = torch.log(1 + x.tanh() / 1e5)\r\n"
 
 
 @pytest.mark.parametrize(
@@ -418,8 +418,8 @@ BACKSLASH = "import torch\n\ny = torch.log(1 + \\\n    torch.exp(x))  # softplus
     [
         (BACKSLASH, "STB108", 3),  # the comment goes on the statement's last line, after the one there
         (BACKSLASH, "STB106", 4),  # \r\n stays
-        ('import torch\ns = """\n""" + str(torch.log(1 + x))  # noqa:E501,\n', "STB106", 2),
-        ("\ufeffimport torch\ny = torch.log(1 + x)  # noqa: E501 \n", "STB106", 1),
+        ('import torch\ns = """\n""" + str(torch.log(1 + x.tanh() / 1e5))  # noqa:E501,\n', "STB106", 2),
+        ("\ufeffimport torch\ny = torch.log(1 + x.tanh() / 1e5)  # noqa: E501 \n", "STB106", 1),
     ],
 )
 def test_noqa_goes_where_flake8_reads_it(text, code, line):
@@ -460,7 +460,7 @@ NOTEBOOK = [  # (code cell?, text)
     (True, "import torch\n"),
     (False, "The softmax of the logits, then its log:"),
     (True, "p = torch.softmax(z, dim=-1)\n%time q = 1\n"),
-    (True, "y = torch.log(p)\nw = torch.log(1 + z)"),
+    (True, "y = torch.log(p)\nw = torch.log(1 + z.tanh() / 1e5)"),
 ]
 
 
@@ -547,11 +547,11 @@ async def test_notebook_quick_fix_and_fix_all_are_what_fix_writes(client: Langua
     quick_fixes = await actions(client, cell_uris[3], log1p.range, [log1p], only=[types.CodeActionKind.QuickFix])
     [quick_fix] = [a for a in quick_fixes if "noqa" not in a.title]
     after = cell_texts_after(NOTEBOOK, cell_uris, await edit_of(client, quick_fix))
-    assert after[3] == "y = torch.log(p)\nw = torch.log1p(z)" and after[:3] == [text for _, text in NOTEBOOK[:3]]
+    assert after[3] == "y = torch.log(p)\nw = torch.log1p(z.tanh() / 1e5)" and after[:3] == [text for _, text in NOTEBOOK[:3]]
     # noqa goes on the finding's line of its cell.
     noqa = next(a for a in quick_fixes if "noqa" in a.title)
     after = cell_texts_after(NOTEBOOK, cell_uris, await edit_of(client, noqa))
-    assert after[3] == "y = torch.log(p)\nw = torch.log(1 + z)  # noqa: STB106"
+    assert after[3] == "y = torch.log(p)\nw = torch.log(1 + z.tanh() / 1e5)  # noqa: STB106"
 
 
 @in_session
@@ -580,7 +580,7 @@ async def test_notebook_edit_checks_again(client: LanguageClient, project: Path)
 
 @in_session
 async def test_notebook_cell_that_does_not_parse(client: LanguageClient, project: Path):
-    cells = [*NOTEBOOK[:3], (True, "y = torch.log(p\n"), (True, "torch.log(1 + z)\n")]
+    cells = [*NOTEBOOK[:3], (True, "y = torch.log(p\n"), (True, "torch.log(1 + z.tanh() / 1e5)\n")]
     uri, cell_uris = open_notebook(client, project, "four.ipynb", cells)
     [error] = await published(client, cell_uris[3])
     assert error.severity == types.DiagnosticSeverity.Error and error.message.startswith("SyntaxError: ")

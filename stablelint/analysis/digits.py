@@ -2,17 +2,16 @@
 
 Rounding ``1 + x`` (or ``exp(x)``) leaves an absolute error of one unit in the last place of 1,
 so the small result (about ``x``) keeps ``log10(|x| / eps)`` of the dtype's digits and loses
-``log10(1 / |x|)`` of them. A finding reports a real consequence only: more than half of the
-dtype's digits lost at an input the code plausibly computes (DESIGN.md, "Evidence"):
+``log10(1 / |x|)`` of them. A finding reports a real consequence only (DESIGN.md, "Evidence"):
+more than half of the dtype's digits lost over the range the code PROVES for ``x``:
 
-- float64 (NumPy, ``math``, Python floats) keeps 16 digits: losing more than 8 needs ``|x|``
-  below 1e-8, which is no everyday value. Only a range the code proves to lie there counts;
-  an unknown value is no claim.
-- float32/float16/bfloat16 lose half their digits at ``|x|`` below 2.5e-4 / 4.7e-2 / 6.3e-2:
-  everyday values. An unknown value is plausible there; a proven range that stays away
-  (``x`` large) is silent.
-- a uniform draw in [0, 1) falls below 10^-(digits/2) with that probability only (one draw in
-  4,000 in float32): not a finding.
+- the proven range lies where more than half of the digits go: ``|x|`` below 2.5e-4 in float32
+  (4.7e-2 in float16, 6.3e-2 in bfloat16, 1e-8 in float64) at both of its ends (a constant, a
+  clip to a small interval, a small scale times a bounded value);
+- an unknown ``x`` is no claim, in any dtype: most values the code computes are not that small,
+  and where they are, the lost digits rarely reach a result (a term of a log-likelihood or of a
+  log-determinant next to larger ones). A range that also reaches large ``|x|`` (a probability
+  in [0, 1], a uniform draw) is no claim either: most of its inputs lose at most half.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from stablelint.analysis import values as v
 from stablelint.analysis.values import Value
 
 DIGITS = {"float16": 3.31, "bfloat16": 2.41, "float32": 7.22, "float64": 15.95}
-_EVERYDAY = frozenset({"float16", "bfloat16", "float32"})  # where a small |x| is plausible unproven
 _UNIFORM = frozenset({"rand"})
 
 
@@ -56,29 +54,18 @@ def lost_at(x: float, dtype: str) -> float:
 
 def near_one(small: Value, interval, dtype: str) -> DigitsLost | None:
     """Whether ``1 + small`` (or ``exp(small)`` next to 1) loses more than half of ``dtype``'s
-    digits at an input the code plausibly computes, given ``small``'s range (None: unknown)."""
+    digits all over ``small``'s proven range (None: unknown, no claim); the witness is the
+    range's largest magnitude, where the fewest digits go."""
     digits = DIGITS.get(dtype, DIGITS["float32"])
     threshold = half_digits_threshold(dtype)
-    if _is_uniform_draw(small):
-        return None  # a draw lands below the threshold once in 1 / threshold draws
-    if interval is None:
-        if dtype not in _EVERYDAY:
-            return None  # unknown, and a float64 value that small is no everyday value: no claim
-        witness = threshold / 10
-        return DigitsLost(dtype, witness, lost_at(witness, dtype), digits)
+    if interval is None or _is_uniform_draw(small):
+        return None  # unknown is no claim; a draw lands below the threshold once in 1 / threshold draws
     if interval.hi != interval.hi or interval.lo != interval.lo:
         return None
-    if interval.lo <= 0.0 <= interval.hi:
-        smallest, largest = 0.0, max(-interval.lo, interval.hi)
-    else:
-        smallest = min(abs(interval.lo), abs(interval.hi))
-        largest = max(abs(interval.lo), abs(interval.hi))
-    if smallest >= threshold:
-        return None  # x is large enough everywhere: at most half the digits go
-    if dtype not in _EVERYDAY and largest >= threshold:
-        return None  # float64: only a range that lies below 1e-8 throughout is a claim
-    witness = max(smallest, min(largest, threshold / 10)) or threshold / 10
-    return DigitsLost(dtype, witness, lost_at(witness, dtype), digits)
+    largest = max(abs(interval.lo), abs(interval.hi))
+    if largest >= threshold or largest == 0.0:
+        return None  # x reaches where at most half the digits go (or is exactly 0: log(1) = 0 is exact)
+    return DigitsLost(dtype, largest, lost_at(largest, dtype), digits)
 
 
 def _is_uniform_draw(value: Value, depth: int = 0) -> bool:

@@ -9,6 +9,11 @@ evaluates both formulas there in the dtype (``numbers``), and returns the ``Evid
 the consequence is real: inf/NaN in the value, in the gradient (where a gradient may flow),
 more than half of the dtype's digits lost, or a wrong result. None means: not real over
 the proven range — the finding is a false alarm.
+
+Where a variable's range is unknown, a region input stands for it only where code plausibly
+computes such a value (``plausible_unproven``). A model with ``proven_only``
+(the digits lost next to 1 of ``log(1 + x)``, ``exp(x) - 1``) claims nothing of an unknown
+value: that it is small enough is no everyday fact.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ class FailureModel:
     region: Callable[[str], list[Inputs]]  # dtype -> inputs in the failure region, most plausible first
     words: str  # the failure model in words, for ``--explain``
     example_dtype: str = "float32"
+    proven_only: bool = False  # the consequence is claimed only over a proven range
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -49,14 +55,18 @@ class FailureModel:
 
     def evidence(
         self, dtype: str, ranges: dict[str, Interval | None] | None = None, *,
-        written: dict[str, str] | None = None, gradient_flows: bool = True,
+        written: dict[str, str] | None = None, gradient_flows: bool = True, plausible_only: bool = True,
     ) -> Evidence | None:
         """The consequence at a witness inside ``ranges`` (per variable), or None when the
-        consequence is not real there (or is a gradient's where no gradient flows)."""
+        consequence is not real there (or is a gradient's where no gradient flows). With
+        ``plausible_only``, an unknown variable's witness is one code plausibly computes."""
         if self.consequence in GRADIENT_CONSEQUENCES and not gradient_flows:
             return None
         ranges = ranges or {}
-        for inputs in self._candidates(dtype, ranges):
+        candidates = self._ends(ranges) if self.proven_only and plausible_only else self._candidates(dtype, ranges)
+        for inputs in candidates:
+            if plausible_only and not self.plausible_unproven(inputs, ranges, dtype):
+                continue
             inputs = {name: _held(value, dtype) for name, value in inputs.items()}
             found = self.judge(inputs, dtype)
             if found is not None:
@@ -73,10 +83,37 @@ class FailureModel:
         return None
 
     def example(self) -> Evidence | None:
-        """The witness of an unconstrained input in ``example_dtype`` (for the docs)."""
-        return self.evidence(self.example_dtype)
+        """The witness of an unconstrained input in ``example_dtype`` (for the docs: the
+        failure region itself, whether or not code would need a proven range to reach it)."""
+        return self.evidence(self.example_dtype, plausible_only=False)
+
+    def plausible_unproven(self, inputs: Inputs, ranges: dict[str, Interval | None], dtype: str) -> bool:
+        """Is ``inputs`` a value code plausibly computes for the variables ``ranges`` leaves
+        unknown? Never for a ``proven_only`` model."""
+        unknown = [value for name, value in inputs.items() if ranges.get(name) is None]
+        if not unknown:
+            return True
+        return not self.proven_only
+
+    def reachable_unproven(self, dtype: str) -> bool:
+        """Does the failure region in ``dtype`` hold an input unconstrained code plausibly computes?"""
+        return any(self.plausible_unproven(inputs, {}, dtype) for inputs in self.region(dtype))
 
     # -- the search
+    def _ends(self, ranges: dict[str, Interval | None]):
+        """For a ``proven_only`` model: the proven range must lie in the failure region
+        throughout. Its ends are judged (the consequence grows monotonically toward the
+        region, as digits lost do toward 0): the witness is the end where it is smallest,
+        and none when one of them does not fail."""
+        names = self.variables
+        if any(ranges.get(name) is None for name in names) or len(names) != 1:
+            return
+        interval = ranges[names[0]]
+        ends = [end for end in dict.fromkeys((interval.hi, interval.lo)) if math.isfinite(end)]
+        if len(ends) != (1 if interval.lo == interval.hi else 2):
+            return
+        yield {names[0]: max(ends, key=abs)}  # the largest |x|: if it fails there, every input of the range does
+
     def _candidates(self, dtype: str, ranges: dict[str, Interval | None]):
         region = self.region(dtype)
         for inputs in region:

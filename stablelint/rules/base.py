@@ -431,10 +431,12 @@ class Rule:
                 found = model.evidence(tried, ranges, written=written, gradient_flows=flows)
                 if found is not None:
                     return found, True
-        # No witness: real only if nothing the analysis knows rules it out (the model's limit).
+        # No witness: real only if nothing the analysis knows rules it out (the model's limit),
+        # and unconstrained code plausibly reaches the failure region in this dtype.
         constrained = any(interval is not None for interval in ranges.values())
         gradient_only = all(model.consequence in GRADIENT_CONSEQUENCES for model in models)
-        return None, not constrained and not (gradient_only and not flows)
+        reachable = all(model.reachable_unproven(dtype) for model in models)
+        return None, not constrained and reachable and not (gradient_only and not flows)
 
     def report(
         self,

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import ast
 
+from stablelint.analysis import intervals as iv
 from stablelint.analysis import values as v
 from stablelint.analysis.counts import looks_like_count
 from stablelint.analysis.values import Value
 from stablelint.diagnostics import Fix
-from stablelint.rules.base import Context, Invalid, Rule, Valid
+from stablelint.rules.base import Context, Invalid, Rule, Valid, proven_range
 from stablelint.rules.distributions import may_repeat
 from stablelint.rules.matching import fixable, is_constant_expression, one_plus_terms, terms_text
 from stablelint.rules.statistics import squared
@@ -33,8 +34,12 @@ class SqrtOnePlusMinusOne(Rule):
     ## Fix safety
     Safe: `u / (sqrt(1 + u) + 1)` equals `sqrt(1 + u) - 1` wherever the original is accurate
     and is more accurate where it is not, with the same dtype and type. `u` is written twice:
-    a call in it other than a known array function (`abs`, `square` …) makes no fix. Not
-    reported where `u` is a whole number or a constant.
+    a call in it other than a known array function (`abs`, `square` …) makes no fix.
+
+    When it reports by default: only where the code proves that `u` lies where more than half
+    of the dtype's digits are lost (`|u| < 2.5e-4` in float32, `1e-8` in float64) over its
+    whole range. An unknown `u` (the returns `h(x)` rescales) is no claim; nor is a whole
+    number or a constant.
 
     ## References
     - Higham, *Accuracy and Stability of Numerical Algorithms*, §1.8 (rearranging to avoid
@@ -55,15 +60,22 @@ class SqrtOnePlusMinusOne(Rule):
         Valid("torch.sqrt(1 + x) - 2"),
         Valid("math.sqrt(1 + n) - 1", "math"),
         Valid("np.sqrt(1 + x) - x", "numpy"),
+        Valid("torch.sqrt(1 + x) - 1"),
+        Valid("math.sqrt(1 + x) - 1", "math"),
     ]
     invalid = [
-        Invalid("torch.sqrt(1 + x) - 1", "x / (torch.sqrt(1 + x) + 1)", domain="gt_minus_one"),
-        Invalid("(x + 1).sqrt() - 1", "x / ((x + 1).sqrt() + 1)", domain="gt_minus_one"),
-        Invalid("torch.sqrt(torch.abs(x) + 1) - 1", "torch.abs(x) / (torch.sqrt(torch.abs(x) + 1) + 1)"),
-        Invalid("np.sqrt(1 + x) - 1", "x / (np.sqrt(1 + x) + 1)", "numpy", domain="gt_minus_one"),
-        Invalid("math.sqrt(1 + x) - 1", "x / (math.sqrt(1 + x) + 1)", "math", domain="gt_minus_one"),
-        Invalid("tf.sqrt(1.0 + x) - 1.0", "x / (tf.sqrt(1.0 + x) + 1.0)", "tf", domain="gt_minus_one"),
-        Invalid("jnp.sqrt(jnp.abs(x) + 1) - 1", "jnp.abs(x) / (jnp.sqrt(jnp.abs(x) + 1) + 1)", "jax"),
+        Invalid("torch.sqrt(1 + 1e-5 * torch.tanh(x)) - 1",
+                "(1e-5 * torch.tanh(x)) / (torch.sqrt(1 + 1e-5 * torch.tanh(x)) + 1)"),
+        Invalid("(torch.clamp(x, 0, 1e-5) + 1).sqrt() - 1",
+                "torch.clamp(x, 0, 1e-5) / ((torch.clamp(x, 0, 1e-5) + 1).sqrt() + 1)"),
+        Invalid("torch.sqrt(torch.abs(1e-5 * torch.tanh(x)) + 1) - 1",
+                "torch.abs(1e-5 * torch.tanh(x)) / (torch.sqrt(torch.abs(1e-5 * torch.tanh(x)) + 1) + 1)"),
+        Invalid("np.sqrt(1 + 1e-10 * np.tanh(x)) - 1", "(1e-10 * np.tanh(x)) / (np.sqrt(1 + 1e-10 * np.tanh(x)) + 1)",
+                "numpy"),
+        Invalid("tf.sqrt(1.0 + 1e-5 * tf.tanh(x)) - 1.0",
+                "(1e-5 * tf.tanh(x)) / (tf.sqrt(1.0 + 1e-5 * tf.tanh(x)) + 1.0)", "tf"),
+        Invalid("jnp.sqrt(jnp.clip(x, 0, 1e-5) + 1) - 1",
+                "jnp.clip(x, 0, 1e-5) / (jnp.sqrt(jnp.clip(x, 0, 1e-5) + 1) + 1)", "jax"),
     ]
 
     def check(self, node: ast.AST, difference: Value, ctx: Context) -> None:
@@ -88,7 +100,9 @@ class SqrtOnePlusMinusOne(Rule):
         fix = None
         if fixable(root.value) and difference.local and inside.local and root.node is not None:
             fix = self.fix(ctx, node, root, one, rest, via)
-        self.report(ctx, node, fix, via, origins=[root.value])
+        one_plus_u = proven_range(ctx, inside)  # the range of u is that of 1 + u, less 1
+        operands = {"x": iv.sub(one_plus_u, iv.point(1.0)) if one_plus_u is not None else None}
+        self.report(ctx, node, fix, via, origins=[root.value], operands=operands)
 
     def fix(self, ctx: Context, node: ast.AST, root: v.Term, one: v.Term, rest: list, via) -> Fix | None:
         if len(rest) == 1 and rest[0].sign > 0:

@@ -634,14 +634,17 @@ class LogOnePlus(Rule):
     name such as `n`, `num_tokens`, `seq_len`): for an integer `x >= 1`, `log(1 + x)` loses
     nothing. `log(1 + exp(x))` is STB108's (softplus), not this rule's.
 
-    Reported only where more than half of the dtype's digits are lost at an `x` the code
-    plausibly computes: NumPy, `math` and Python floats compute in float64, where that takes
-    `|x| < 1e-8` — reported only when the code proves `x` lies there (a cast to float32 or
-    float16 makes it the smaller dtype's case). Also silent: `x` proven large (`|x| >= 2.5e-4`
-    in float32), a uniform draw (`log(1 - torch.rand(n))`), and a result rounded or only
-    compared with a threshold right after. `log(1 - p)` of a probability (a softmax output)
-    is reported for its real hazard instead: `p` rounding to 1 gives `-inf`, which `log1p(-p)`
-    does not avoid.
+    When it reports by default: only where the code proves that `x` lies where more than
+    half of the dtype's digits are lost — `|x| < 2.5e-4` in float32, `4.7e-2` in float16,
+    `1e-8` in float64 (NumPy, `math`, Python floats) — over its whole range (a constant, a
+    clip or clamp to a small interval, a small scale times a bounded value), and the digits
+    reach the result. An unknown `x` is no claim: most values are not that small, and where
+    they are, the digits lost in one term of a log-likelihood or a log-determinant rarely
+    matter. Also silent: a range that reaches larger `|x|` (a probability clipped to
+    `[eps, 1 - eps]`), a uniform draw (`log(1 - torch.rand(n))`), and a result rounded or
+    only compared with a threshold right after. `log(1 - p)` of a probability the code proves
+    reaches 1 (a softmax, sigmoid or `tanh(x) ** 2`) is reported for its real hazard instead:
+    `p` rounding to 1 gives `-inf`, which `log1p(-p)` does not avoid.
 
     ## Fix safety
     Safe: `log1p(x)` equals `log(1 + x)` wherever the original is accurate, and is more
@@ -678,19 +681,22 @@ class LogOnePlus(Rule):
         Valid("math.log(1 + x)", "math"),
         Valid("torch.log(1 + torch.rand(n))"),
         Valid("int(torch.log(1 + x))"),
+        Valid("torch.log(1 + x)"),
+        Valid("(x + 1).log()"),
+        Valid("torch.log(1 + torch.exp(-torch.abs(x)))"),
+        Valid("torch.log(1 - torch.tanh(x) ** 2 / 2)"),
     ]
     invalid = [
-        Invalid("torch.log(1 + x)", "torch.log1p(x)", domain="gt_minus_one"),
-        Invalid("(x + 1).log()", "x.log1p()", domain="gt_minus_one"),
-        Invalid("(1 + 2 * x).log()", "(2 * x).log1p()", domain="gt_minus_half"),
+        Invalid("torch.log(1 + 1e-5 * torch.tanh(x))", "torch.log1p(1e-5 * torch.tanh(x))"),
+        Invalid("(1e-5 * torch.tanh(x) + 1).log()", "(1e-5 * torch.tanh(x)).log1p()"),
+        Invalid("(1 + 2e-6 * torch.sigmoid(x)).log()", "(2e-6 * torch.sigmoid(x)).log1p()"),
         Invalid("np.log(1 + 1e-10 * np.tanh(x))", "np.log1p(1e-10 * np.tanh(x))", "numpy"),
         Invalid("np.log(1.0 + np.clip(x, -1e-9, 1e-9))", "np.log1p(np.clip(x, -1e-9, 1e-9))", "numpy"),
-        Invalid("tf.math.log(1 + x)", "tf.math.log1p(x)", "tf", domain="gt_minus_one"),
-        Invalid("jnp.log(x + 1)", "jnp.log1p(x)", "jax", domain="gt_minus_one"),
-        Invalid("torch.log(1 + torch.exp(-torch.abs(x)))", "torch.log1p(torch.exp(-torch.abs(x)))"),
-        Invalid("torch.log(1 - x)", "torch.log1p(-x)", domain="lt_one"),
+        Invalid("tf.math.log(1 + 1e-5 * tf.tanh(x))", "tf.math.log1p(1e-5 * tf.tanh(x))", "tf"),
+        Invalid("jnp.log(1e-5 * jnp.tanh(x) + 1)", "jnp.log1p(1e-5 * jnp.tanh(x))", "jax"),
+        Invalid("torch.log(1 - torch.clamp(x, 0, 1e-6))", "torch.log1p(-torch.clamp(x, 0, 1e-6))"),
         Invalid("np.log(1.0 - 1e-10 * np.tanh(x))", "np.log1p(-1e-10 * np.tanh(x))", "numpy"),
-        Invalid("torch.log(torch.add(x, 1))", "torch.log1p(x)", domain="gt_minus_one"),
+        Invalid("torch.log(torch.add(1e-5 * torch.tanh(x), 1))", "torch.log1p(1e-5 * torch.tanh(x))"),
     ]
 
     def check(self, node: ast.Call, log: Value, ctx: Context) -> None:
@@ -730,9 +736,9 @@ class LogOnePlus(Rule):
             self.report(ctx, node, None, via, origins=[argument], message=message)
             return
         small = rest[0].value if len(rest) == 1 else None
-        interval = ctx.range(small) if small is not None else _minus_one(ctx.range(argument))
+        interval = proven_range(ctx, small) if small is not None else _minus_one(proven_range(ctx, argument))
         if digits.near_one(small or argument, interval, dtype) is None:
-            return  # at most half the digits go where x can be (float64, x large, a uniform draw)
+            return  # x not proven to lie where more than half the digits go: no claim
         if not ctx.digits_reach_result(node, tuple(term.value.node for term in rest if term.value.node is not None)):
             return  # rounded, compared with a threshold or swamped right after: the digits reach nothing
         fix = self.fix(ctx, node, log.op, rest, via) if argument.local else None
@@ -773,11 +779,12 @@ class ExpMinusOne(Rule):
     below the dtype's resolution next to 1 the result is exactly 0, and for slightly
     larger `x` most digits are lost. `expm1(x)` is accurate everywhere.
 
-    Reported only where more than half of the dtype's digits are lost at an `x` the code
-    plausibly computes: NumPy, `math` and Python floats compute in float64, where that takes
-    `|x| < 1e-8` and is reported only when the code proves `x` lies there. Also silent: `x`
-    proven large, and a result rounded or only compared with a threshold right after
-    (`(ratio - 1).abs() > clip_coef`).
+    When it reports by default: only where the code proves that `x` lies where more than
+    half of the dtype's digits are lost — `|x| < 2.5e-4` in float32, `1e-8` in float64 (NumPy,
+    `math`, Python floats) — over its whole range, and the digits reach the result. An
+    unknown `x` is no claim, nor is a constant (`np.log(np.exp(1 - eps) - 1)` is a number
+    computed once), a range that reaches larger `|x|`, or a result rounded or only compared
+    with a threshold right after (`(ratio - 1).abs() > clip_coef`).
 
     ## Fix safety
     Safe: `expm1(x)` equals `exp(x) - 1` wherever the original is accurate, and is more
@@ -810,17 +817,18 @@ class ExpMinusOne(Rule):
         Valid("np.exp(x) - 1", "numpy"),
         Valid("math.exp(x) - 1", "math"),
         Valid("(torch.exp(x) - 1).abs() > 0.2"),
+        Valid("torch.exp(x) - 1"),
+        Valid("1 - torch.exp(-torch.sigmoid(x))"),
     ]
     invalid = [
-        Invalid("torch.exp(x) - 1", "torch.expm1(x)"),
-        Invalid("x.exp() - 1.0", "x.expm1()"),
-        Invalid("(x / 2).exp() - 1", "(x / 2).expm1()"),
-        Invalid("torch.exp(x) - torch.ones_like(x)", "torch.expm1(x)"),
+        Invalid("torch.exp(1e-5 * torch.tanh(x)) - 1", "torch.expm1(1e-5 * torch.tanh(x))"),
+        Invalid("(1e-5 * torch.tanh(x)).exp() - 1.0", "(1e-5 * torch.tanh(x)).expm1()"),
+        Invalid("(torch.clamp(x, -1e-6, 1e-6) / 2).exp() - 1", "(torch.clamp(x, -1e-6, 1e-6) / 2).expm1()"),
         Invalid("np.exp(1e-10 * np.tanh(x)) - 1", "np.expm1(1e-10 * np.tanh(x))", "numpy"),
-        Invalid("tf.exp(x) - 1", "tf.math.expm1(x)", "tf"),
-        Invalid("jnp.exp(x) - 1", "jnp.expm1(x)", "jax"),
-        Invalid("1 - torch.exp(x)", "-torch.expm1(x)"),
-        Invalid("torch.sub(torch.exp(x), 1)", "torch.expm1(x)"),
+        Invalid("tf.exp(1e-5 * tf.tanh(x)) - 1", "tf.math.expm1(1e-5 * tf.tanh(x))", "tf"),
+        Invalid("jnp.exp(1e-5 * jnp.tanh(x)) - 1", "jnp.expm1(1e-5 * jnp.tanh(x))", "jax"),
+        Invalid("1 - torch.exp(1e-5 * torch.sigmoid(x))", "-torch.expm1(1e-5 * torch.sigmoid(x))"),
+        Invalid("torch.sub(torch.exp(1e-5 * torch.tanh(x)), 1)", "torch.expm1(1e-5 * torch.tanh(x))"),
         Invalid("1.0 - np.exp(-np.clip(x, 0, 1e-9))", "-np.expm1(-np.clip(x, 0, 1e-9))", "numpy"),
     ]
 
@@ -899,7 +907,7 @@ class ExpMinusOne(Rule):
 def _loses_half_the_digits(ctx: Context, node: ast.AST, exp: Value) -> bool:
     """``exp(x) - 1`` loses more than half the digits of its dtype at a plausible ``x``, and
     they reach the result (not rounded or only compared with a threshold right after)."""
-    if digits.near_one(exp.operand(), ctx.range(exp.operand()), ctx.dtype_of(exp)) is None:
+    if digits.near_one(exp.operand(), proven_range(ctx, exp.operand()), ctx.dtype_of(exp)) is None:
         return False
     return ctx.digits_reach_result(node, (exp.op.input,) if exp.op is not None and exp.op.input is not None else ())
 
