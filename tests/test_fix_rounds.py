@@ -108,7 +108,7 @@ def test_the_overlap_check_reads_a_logarithmic_number_of_spans_per_fix(monkeypat
 
 
 def many_fixes_source(count: int) -> str:
-    return "import torch\n\n\ndef f(x):\n" + "".join(f"    y{i} = torch.log(1 + x * {i})\n" for i in range(count))
+    return "import torch\n\n\ndef f(x):\n" + "".join(f"    y{i} = torch.log(1 + x.tanh() * {i + 1} / 1e7)\n" for i in range(count))
 
 
 def test_independent_fixes_are_applied_in_one_round(monkeypatch):
@@ -144,7 +144,7 @@ def test_a_fix_that_breaks_the_code_is_found_by_halving_and_the_others_are_kept(
 
 
 def nested(depth: int) -> str:
-    expression = "x"
+    expression = "x.tanh() / 1e5"  # proven small: the digits lost next to 1 are a claim
     for _ in range(depth):
         expression = f"torch.log(1 + {expression})"
     return f"import torch\n\n\ndef f(x):\n    return {expression}\n"

@@ -104,17 +104,18 @@ SPELLINGS: dict[tuple[str, str], list[str]] = {
     ],
     ("STB105", "numpy"): ["np.log(1 - scipy.special.expit(x))", "np.log1p(-scipy.special.expit(x))"],
     ("STB106", "torch"): [
-        "torch.log(1 + x)", "torch.log(x + 1)", "torch.log(1.0 + x)", "(1 + x).log()", "(x + 1).log()",
-        "torch.log(1 + 2 * x)", "torch.log(input=1 + x)", "torch.log(1 + x.abs())",
+        "torch.log(1 + (torch.tanh(x) / 1e5))", "torch.log((torch.tanh(x) / 1e5) + 1)", "torch.log(1.0 + (torch.tanh(x) / 1e5))", "(1 + (torch.tanh(x) / 1e5)).log()", "((torch.tanh(x) / 1e5) + 1).log()",
+        "torch.log(1 + 2 * (torch.tanh(x) / 1e5))", "torch.log(input=1 + (torch.tanh(x) / 1e5))", "torch.log(1 + (torch.tanh(x) / 1e5).abs())",
     ],
-    # NumPy computes in float64: reported (and fixed) only where the code bounds x below 1e-8.
+    # Reported (and fixed) only where the code proves x lies where more than half of the digits go:
+    # below 2.5e-4 in float32 (a tanh scaled down here), 1e-8 in float64 (NumPy).
     ("STB106", "numpy"): [
         "np.log(1 + np.clip(x, -1e-9, 1e-9))", "np.log(np.clip(x, -1e-9, 1e-9) + 1.0)",
         "np.log(1 + np.abs(np.clip(x, -1e-9, 1e-9)))",
     ],
     ("STB107", "torch"): [
-        "torch.exp(x) - 1", "x.exp() - 1.0", "(x / 2).exp() - 1", "torch.exp(x) - torch.ones_like(x)",
-        "torch.exp(input=x) - 1", "1 - torch.exp(x)", "torch.exp(-x) - 1",
+        "torch.exp((torch.tanh(x) / 1e5)) - 1", "(torch.tanh(x) / 1e5).exp() - 1.0", "((torch.tanh(x) / 1e5) / 2).exp() - 1", "torch.exp((torch.tanh(x) / 1e5)) - torch.ones_like((torch.tanh(x) / 1e5))",
+        "torch.exp(input=(torch.tanh(x) / 1e5)) - 1", "1 - torch.exp((torch.tanh(x) / 1e5))", "torch.exp(-(torch.tanh(x) / 1e5)) - 1",
     ],
     ("STB107", "numpy"): [
         "np.exp(np.clip(x, -1e-9, 1e-9)) - 1", "np.exp(np.clip(x, -1e-9, 1e-9)) - 1.0",
@@ -280,11 +281,11 @@ SPELLINGS: dict[tuple[str, str], list[str]] = {
     ],
     ("STB122", "numpy"): ["np.exp(x) / (1 + np.exp(x)) ** 2", "np.exp(-x) / np.square(1.0 + np.exp(-x))"],
     ("STB123", "torch"): [
-        "torch.sqrt(1 + x.abs()) - 1", "(x.abs() + 1).sqrt() - 1", "torch.sqrt(torch.abs(x) + 1) - 1",
-        "torch.sqrt(1.0 + x * x) - 1.0", "torch.sqrt(1 + 4 * 1e-3 * (torch.abs(x) + 1 + 1e-3)) - 1",
+        "torch.sqrt(1 + (torch.tanh(x) / 1e5).abs()) - 1", "((torch.tanh(x) / 1e5).abs() + 1).sqrt() - 1", "torch.sqrt(torch.abs((torch.tanh(x) / 1e5)) + 1) - 1",
+        "torch.sqrt(1.0 + (torch.tanh(x) / 1e5) * (torch.tanh(x) / 1e5)) - 1.0", "torch.sqrt(1 + 4 * 1e-3 * (torch.abs((torch.tanh(x) / 1e5)) + 1 + 1e-3)) - 1",
     ],
-    ("STB123", "numpy"): ["np.sqrt(1 + np.abs(x)) - 1", "np.sqrt(np.abs(x) + 1.0) - 1.0", "np.sqrt(1 + x ** 2) - 1"],
-    ("STB123", "math"): ["math.sqrt(1 + s) - 1", "math.sqrt(s + 1.0) - 1.0", "math.sqrt(1 + s * s) - 1"],
+    ("STB123", "numpy"): ["np.sqrt(1 + np.abs((np.tanh(x) / 1e10))) - 1", "np.sqrt(np.abs((np.tanh(x) / 1e10)) + 1.0) - 1.0", "np.sqrt(1 + (np.tanh(x) / 1e10) ** 2) - 1"],
+    # No math spelling: the analysis proves no range of a Python float that small (STB123 is silent there).
     ("STB206", "torch"): [
         "torch.sqrt(x.var(0)).clamp_min(1e-3)", "x.var(1).sqrt().clamp(min=1e-3)",
         "torch.clamp(torch.sqrt(x.var(0)), min=1e-3)", "torch.sqrt(x.var(dim=1, keepdim=True)).clamp(1e-3)",
@@ -319,12 +320,12 @@ SPELLINGS.update({
     ("STB105", "tf"): ["tf.math.log(1 - tf.sigmoid(x))", "tf.math.log(1.0 - tf.math.sigmoid(x))", "tf.math.log1p(-tf.sigmoid(x))"],
     ("STB105", "jax"): ["jnp.log(1 - jax.nn.sigmoid(x))", "jnp.log1p(-jax.nn.sigmoid(x))", "jnp.log(1.0 - jax.nn.sigmoid(2 * x))"],
     ("STB105", "keras"): ["keras.ops.log(1 - keras.ops.sigmoid(x))", "keras.ops.log1p(-keras.ops.sigmoid(x))"],
-    ("STB106", "tf"): ["tf.math.log(1 + x)", "tf.math.log(x + 1.0)", "tf.math.log(1 + tf.abs(x))"],
-    ("STB106", "jax"): ["jnp.log(x + 1)", "jnp.log(1.0 + x)", "jnp.log(1 + jnp.abs(x))"],
-    ("STB106", "keras"): ["keras.ops.log(1 + x)", "keras.ops.log(x + 1.0)", "keras.ops.log(1 + keras.ops.abs(x))"],
-    ("STB107", "tf"): ["tf.exp(x) - 1", "tf.math.exp(x) - 1.0", "1 - tf.exp(x)"],
-    ("STB107", "jax"): ["jnp.exp(x) - 1", "jnp.exp(x) - 1.0", "1 - jnp.exp(x)"],
-    ("STB107", "keras"): ["keras.ops.exp(x) - 1", "1 - keras.ops.exp(x)"],
+    ("STB106", "tf"): ["tf.math.log(1 + (tf.tanh(x) / 1e5))", "tf.math.log((tf.tanh(x) / 1e5) + 1.0)", "tf.math.log(1 + tf.abs((tf.tanh(x) / 1e5)))"],
+    ("STB106", "jax"): ["jnp.log((jnp.tanh(x) / 1e5) + 1)", "jnp.log(1.0 + (jnp.tanh(x) / 1e5))", "jnp.log(1 + jnp.abs((jnp.tanh(x) / 1e5)))"],
+    ("STB106", "keras"): ["keras.ops.log(1 + (keras.ops.tanh(x) / 1e5))", "keras.ops.log((keras.ops.tanh(x) / 1e5) + 1.0)", "keras.ops.log(1 + keras.ops.abs((keras.ops.tanh(x) / 1e5)))"],
+    ("STB107", "tf"): ["tf.exp((tf.tanh(x) / 1e5)) - 1", "tf.math.exp((tf.tanh(x) / 1e5)) - 1.0", "1 - tf.exp((tf.tanh(x) / 1e5))"],
+    ("STB107", "jax"): ["jnp.exp((jnp.tanh(x) / 1e5)) - 1", "jnp.exp((jnp.tanh(x) / 1e5)) - 1.0", "1 - jnp.exp((jnp.tanh(x) / 1e5))"],
+    ("STB107", "keras"): ["keras.ops.exp((keras.ops.tanh(x) / 1e5)) - 1", "1 - keras.ops.exp((keras.ops.tanh(x) / 1e5))"],
     ("STB108", "tf"): ["tf.math.log(1 + tf.exp(x))", "tf.math.log(tf.exp(x) + 1)", "tf.math.log1p(tf.exp(x))"],
     ("STB108", "jax"): ["jnp.log(1 + jnp.exp(x))", "jnp.log(jnp.exp(x) + 1)", "jnp.log1p(jnp.exp(x))"],
     ("STB108", "keras"): ["keras.ops.log(1 + keras.ops.exp(x))", "keras.ops.log1p(keras.ops.exp(x))"],
@@ -373,8 +374,8 @@ SPELLINGS.update({
     ("STB120", "jax"): ["jnp.exp(jax.scipy.special.gammaln(jnp.abs(x) + 1)) / jnp.exp(jax.scipy.special.gammaln(jnp.abs(z) + 1))"],
     ("STB122", "tf"): ["tf.exp(x) / tf.square(1 + tf.exp(x))", "tf.exp(-x) / (1.0 + tf.exp(-x)) ** 2"],
     ("STB122", "jax"): ["jnp.exp(x) / (1 + jnp.exp(x)) ** 2", "jnp.exp(-x) / jnp.square(1.0 + jnp.exp(-x))"],
-    ("STB123", "tf"): ["tf.sqrt(1.0 + tf.abs(x)) - 1.0", "tf.sqrt(tf.abs(x) + 1) - 1"],
-    ("STB123", "jax"): ["jnp.sqrt(jnp.abs(x) + 1) - 1", "jnp.sqrt(1.0 + x ** 2) - 1.0"],
+    ("STB123", "tf"): ["tf.sqrt(1.0 + tf.abs((tf.tanh(x) / 1e5))) - 1.0", "tf.sqrt(tf.abs((tf.tanh(x) / 1e5)) + 1) - 1"],
+    ("STB123", "jax"): ["jnp.sqrt(jnp.abs((jnp.tanh(x) / 1e5)) + 1) - 1", "jnp.sqrt(1.0 + (jnp.tanh(x) / 1e5) ** 2) - 1.0"],
     ("STB206", "tf"): ["tf.maximum(tf.sqrt(tf.math.reduce_variance(x, axis=0)), 1e-3)"],
     ("STB206", "jax"): ["jnp.maximum(jnp.sqrt(jnp.var(x, axis=0)), 1e-3)", "jnp.maximum(jnp.std(x, axis=1), 1e-3)"],
 })

@@ -28,17 +28,19 @@ def test_half_the_digits_threshold_matches_numpy(dtype, numpy_dtype):
     assert digits.DIGITS[dtype] / 2 - 1.5 <= kept <= digits.DIGITS[dtype] / 2 + 1.5
 
 
-def test_unknown_values_are_a_claim_in_float32_only():
-    assert digits.near_one(UNKNOWN, None, "float32") is not None
-    assert digits.near_one(UNKNOWN, None, "float16") is not None
+def test_unknown_values_are_no_claim_in_any_dtype():
+    assert digits.near_one(UNKNOWN, None, "float32") is None
+    assert digits.near_one(UNKNOWN, None, "float16") is None
     assert digits.near_one(UNKNOWN, None, "float64") is None
 
 
-def test_a_proven_range_decides():
+def test_a_proven_range_decides_where_it_lies_throughout():
     assert digits.near_one(UNKNOWN, intervals.Interval(0.5, 10.0), "float32") is None  # x large
     assert digits.near_one(UNKNOWN, intervals.Interval(-1e-12, 1e-12), "float64") is not None
     assert digits.near_one(UNKNOWN, intervals.Interval(0.0, 1.0), "float64") is None
-    witness = digits.near_one(UNKNOWN, intervals.Interval(0.0, 1.0), "float32")
+    assert digits.near_one(UNKNOWN, intervals.Interval(0.0, 1.0), "float32") is None  # reaches large x
+    assert digits.near_one(UNKNOWN, intervals.Interval(0.0, 0.0), "float32") is None  # log(1 + 0) is exact
+    witness = digits.near_one(UNKNOWN, intervals.Interval(-1e-5, 1e-5), "float32")
     assert witness is not None and witness.lost > digits.DIGITS["float32"] / 2
     # The witness is real: at it, float32's log(1 + x) has lost more than half its digits.
     x = np.float32(witness.witness)

@@ -63,7 +63,8 @@ class FailureModel:
         if self.consequence in GRADIENT_CONSEQUENCES and not gradient_flows:
             return None
         ranges = ranges or {}
-        candidates = self._ends(ranges) if self.proven_only and plausible_only else self._candidates(dtype, ranges)
+        proven = self.proven_only and plausible_only
+        candidates = self._ends(dtype, ranges) if proven else self._candidates(dtype, ranges)
         for inputs in candidates:
             if plausible_only and not self.plausible_unproven(inputs, ranges, dtype):
                 continue
@@ -100,19 +101,27 @@ class FailureModel:
         return any(self.plausible_unproven(inputs, {}, dtype) for inputs in self.region(dtype))
 
     # -- the search
-    def _ends(self, ranges: dict[str, Interval | None]):
-        """For a ``proven_only`` model: the proven range must lie in the failure region
-        throughout. Its ends are judged (the consequence grows monotonically toward the
-        region, as digits lost do toward 0): the witness is the end where it is smallest,
-        and none when one of them does not fail."""
+    def _ends(self, dtype: str, ranges: dict[str, Interval | None]):
+        """For a ``proven_only`` model (digits lost next to 1): the proven range must lie where
+        more than half of the dtype's digits go, throughout (its largest magnitude below
+        10^(-digits/2), where about log10(1/|x|) are lost). The witness is an input of the range
+        where the rounding shows it: its largest end first (where the fewest go), then points
+        below it (the rounding of one input can happen to be kind), then the region's."""
         names = self.variables
-        if any(ranges.get(name) is None for name in names) or len(names) != 1:
+        if len(names) != 1 or ranges.get(names[0]) is None:
             return
         interval = ranges[names[0]]
-        ends = [end for end in dict.fromkeys((interval.hi, interval.lo)) if math.isfinite(end)]
-        if len(ends) != (1 if interval.lo == interval.hi else 2):
+        if not (math.isfinite(interval.lo) and math.isfinite(interval.hi)):
             return
-        yield {names[0]: max(ends, key=abs)}  # the largest |x|: if it fails there, every input of the range does
+        largest = max(interval.lo, interval.hi, key=abs)
+        if largest == 0 or abs(largest) >= 10 ** (-DIGITS[dtype] / 2):
+            return
+        for scale in (1.0, 0.9, 0.75, 0.6, 0.5, 0.35, 0.25, 0.1):
+            if interval.lo <= largest * scale <= interval.hi:
+                yield {names[0]: largest * scale}
+        for inputs in self.region(dtype):
+            if _inside(inputs[names[0]], interval):
+                yield inputs
 
     def _candidates(self, dtype: str, ranges: dict[str, Interval | None]):
         region = self.region(dtype)

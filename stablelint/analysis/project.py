@@ -38,6 +38,7 @@ import ast
 import hashlib
 import os
 import re
+import stat
 from bisect import bisect_left, insort
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -70,8 +71,9 @@ class DiskFiles:
     def read(self, relative: str) -> str | None:
         full = os.path.join(self.root, relative)
         try:
-            if os.path.getsize(full) > MAX_FILE_BYTES:
-                return None
+            status = os.stat(full)
+            if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES:
+                return None  # a FIFO or device would block the read, or never end
             with open(full, "rb") as stream:
                 data = stream.read()
         except OSError:
