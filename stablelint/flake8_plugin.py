@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import ast
 import gc
+import os
+from pathlib import Path
 from typing import Iterator
 
-from stablelint import __version__
-from stablelint.config import DTYPES, OPT_IN_PREFIXES, names_opt_in
+from stablelint import __version__, frameworks
+from stablelint.config import DTYPES, OPT_IN_PREFIXES, load_settings, names_opt_in
 from stablelint.engine import check_source
 from stablelint.noqa import NoqaIndex
+
+_NUMPY_LIKE: dict[str, tuple] = {}  # folder -> the numpy-like setting of its configuration
+
+
+def _numpy_like(filename: str) -> tuple:
+    """The ``numpy-like`` modules of the [tool.stablelint] configuration above ``filename``
+    (flake8 has no option for them: the CLI's configuration says), read once per folder."""
+    folder = os.path.dirname(os.path.abspath(filename))
+    known = _NUMPY_LIKE.get(folder)
+    if known is None:
+        try:
+            known = tuple(load_settings(start=Path(folder)).numpy_like)
+        except Exception:  # a bad configuration is the CLI's to report, not flake8's
+            known = ()
+        _NUMPY_LIKE[folder] = known
+    return known
 
 
 class Plugin:
@@ -39,6 +57,10 @@ class Plugin:
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         source = "".join(self.lines)
+        if not self.filename.startswith("<"):
+            shims = _numpy_like(self.filename)
+            if shims:
+                frameworks.add_shims(dict(shims))
         # The analysis allocates many short-lived objects that reference counting frees; the
         # collector's default pass every 700 allocations would also walk flake8's own heap
         # each time. Rarer passes while the engine runs, flake8's setting restored after.

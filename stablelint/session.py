@@ -257,6 +257,8 @@ def _original_diagnostics(result: FileResult, settings: Settings) -> list[Diagno
 def findings_in(path: str, source: str, settings: Settings) -> list[Diagnostic]:
     """What a check reports in this text (the language server's too): the engine's
     findings that select/ignore, the per-file ignores and ``# noqa`` keep."""
+    if settings.numpy_like:
+        frameworks.add_shims(dict(settings.numpy_like))  # the language server's settings too
     found = _engine().check_source(source, path, dtype=settings.assume_dtype)
     return keep_for(path, settings)(source, found)
 

@@ -126,3 +126,19 @@ def test_a_project_module_that_hands_on_a_library_is_that_library():
     assert not [item for fix in fixes for item in fix.imports]  # nothing imported: numpy stays autograd's
     # Without the project, the names are unknown: silent.
     assert check_source(source, "use.py", project=False) == []
+
+
+def test_numpy_like_from_the_config_in_the_flake8_plugin_and_the_language_server(tmp_path):
+    (tmp_path / "use.py").write_text("from mypkg import np\n\n\ndef f(x):\n    return np.log(1 + np.clip(x, -1e-9, 1e-9))\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.stablelint]\nnumpy-like = ["mypkg.np"]\n')
+    plugin = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select", "STB", "use.py"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert "STB106" in plugin.stdout, plugin.stderr
+    pytest.importorskip("pygls")
+    server = subprocess.run(
+        [sys.executable, "-c", "from stablelint.server import check; import sys; "
+                               "print([d.code for d in check(sys.argv[1], open(sys.argv[1]).read()).findings])",
+         str(tmp_path / "use.py")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert server.stdout.strip() == "['STB106']", server.stderr
