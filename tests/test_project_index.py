@@ -415,3 +415,63 @@ def test_an_entry_whose_record_of_what_it_rests_on_is_lost_or_replaced_is_a_miss
     assert main(["--cache-dir", "c", "losses.py"]) == 1
     assert main(["--cache-dir", "c", "losses.py"]) == 1
     assert runs == ["losses.py"] * 3  # each lost or replaced record: checked again; then a hit
+
+
+SCRATCH_ATTENTION = """\
+import torch
+
+
+def attention(q, k):
+    scores = q @ k.transpose(-1, -2)
+    return torch.softmax(scores.masked_fill(scores == 0, -1e9), -1)
+"""
+SCRATCH_TRAIN = """\
+import torch
+
+from probe import attention
+
+
+def step(q, k):
+    with torch.autocast("cuda", dtype=torch.float16):
+        return attention(q, k)
+"""
+
+
+def test_a_file_directly_in_the_temporary_folder_is_checked_alone(tmp_path, monkeypatch):
+    # Scratch files of unrelated programs side by side in the temporary folder are no
+    # project: one's autocast says nothing of another's precision.
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    _write(tmp_path, {"probe.py": SCRATCH_ATTENTION, "train.py": SCRATCH_TRAIN})
+    project.reset()
+    probe = tmp_path / "probe.py"
+    assert project.root_for(str(probe)) is None
+    assert _codes(probe) == [(c.line, c.code) for c in check_source(SCRATCH_ATTENTION, str(probe), project=False)]
+    assert main([str(probe), "--no-cache", "--quiet"]) == 0
+    # In a folder of its own below it, the two files are a project again.
+    _write(tmp_path, {"scratch/probe.py": SCRATCH_ATTENTION, "scratch/train.py": SCRATCH_TRAIN})
+    project.reset()
+    assert project.root_for(str(tmp_path / "scratch/probe.py")) == str(tmp_path / "scratch")
+    assert _codes(tmp_path / "scratch/probe.py") == [(6, "STB502")]
+
+
+def test_a_package_in_the_temporary_folder_is_its_own_project(tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    _write(tmp_path, {"pkg/__init__.py": "", "pkg/sub/__init__.py": "", "pkg/sub/m.py": "", "loose.py": ""})
+    project.reset()
+    assert project.root_for(str(tmp_path / "pkg/sub/m.py")) == str(tmp_path / "pkg")
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_named_like_a_module_is_not_read(tmp_path):
+    # Opening a FIFO waits for a writer; the index must not (checked in a child process,
+    # so that a hang fails the test instead of stopping the run).
+    _write(tmp_path, {"setup.py": "", "loss.py": "import torch\n\n\ndef nll(x):\n    return torch.log(torch.softmax(x, -1))\n"})
+    __import__("os").mkfifo(tmp_path / "pipe.py")
+    script = ("from stablelint.analysis import project\n"
+              f"files = project.DiskFiles({str(tmp_path)!r})\n"
+              "assert files.read('pipe.py') is None\n"
+              "assert 'softmax' in files.read('loss.py')\n"
+              "print(project.index_for(" + repr(str(tmp_path / "loss.py")) + ").reach().evidence)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

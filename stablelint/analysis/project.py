@@ -28,8 +28,10 @@ The project root is the folder of the configuration (``pyproject.toml`` with
 ``[tool.stablelint]``), else the nearest folder above the file with a ``pyproject.toml``,
 ``setup.py``, ``setup.cfg``, ``.git`` or ``.hg`` (searched no higher than the root a
 front-end gives -- the CLI: the common root of the paths it checks -- or the current
-folder), else the folder holding the file's top package (``root_for``). Every front-end
-asks ``index_for(path)`` and gets the same index.
+folder), else the folder holding the file's top package (``root_for``). ``/``, the home
+folder and the temporary folder are never a root without a configuration: a file directly
+in one is checked alone. Only regular files are read (a FIFO named ``*.py`` would block).
+Every front-end asks ``index_for(path)`` and gets the same index.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ import hashlib
 import os
 import re
 import stat
+import tempfile
 from bisect import bisect_left, insort
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -1147,7 +1150,7 @@ def set_root(root: str | None) -> None:
 
 # What marks the top of a project (besides a ``[tool.stablelint]`` configuration).
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git", ".hg")
-_roots: dict[str, str] = {}  # folder -> the root of the project its files belong to
+_roots: dict[str, str | None] = {}  # folder -> the root of the project its files belong to
 
 
 def root_for(path: str) -> str | None:
@@ -1155,17 +1158,17 @@ def root_for(path: str) -> str | None:
     the nearest folder above it that marks a project (``pyproject.toml``, ``setup.py``,
     ``setup.cfg``, ``.git``, ``.hg``), searched no higher than the root a front-end gives or
     the current folder, else the folder holding its top package (its own folder for a
-    script). A folder of many repositories, or ``/tmp``, is never one project by itself."""
+    script). A folder of many repositories is never one project by itself, nor are ``/``,
+    the home folder and the temporary folder: a file directly in one has no project (None)."""
     if not path or path.startswith("<"):
         return None
     folder = os.path.dirname(os.path.abspath(path))
-    root = _roots.get(folder)
-    if root is None:
-        root = _roots[folder] = _find_root(folder)
-    return root
+    if folder not in _roots:
+        _roots[folder] = _find_root(folder)
+    return _roots[folder]
 
 
-def _find_root(folder: str) -> str:
+def _find_root(folder: str) -> str | None:
     current = folder
     while True:
         if _configured(current):
@@ -1176,12 +1179,10 @@ def _find_root(folder: str) -> str:
         current = parent
     bound = next((candidate for candidate in (_given_root or os.environ.get(ROOT_VARIABLE), os.getcwd())
                   if candidate and _below(folder, candidate)), None)
-    # With nothing to stop at, a marker in the home folder or at / (dotfiles under git,
-    # a container's root) does not make a project of everything below it.
-    too_high = {os.path.abspath(os.sep), os.path.abspath(os.path.expanduser("~"))} if bound is None else set()
+    shared = _shared_folders()
     current = folder
     while True:
-        if current not in too_high and any(
+        if current not in shared and any(
                 os.path.exists(os.path.join(current, marker)) for marker in _PROJECT_MARKERS):
             return current
         parent = os.path.dirname(current)
@@ -1189,9 +1190,18 @@ def _find_root(folder: str) -> str:
             break
         current = parent
     current = folder
-    while os.path.isfile(os.path.join(current, "__init__.py")) and os.path.dirname(current) != current:
+    while os.path.isfile(os.path.join(current, "__init__.py")) and os.path.dirname(current) not in shared | {current}:
         current = os.path.dirname(current)
-    return current
+    return None if current in shared else current
+
+
+def _shared_folders() -> set[str]:
+    """Folders that hold unrelated things, never a project by themselves (without a
+    configuration): ``/``, the home folder (dotfiles under git) and the temporary folder
+    (every program's scratch files). A file directly in one is checked alone; a package
+    there is its own project."""
+    return {os.path.abspath(os.sep), os.path.abspath(os.path.expanduser("~")),
+            os.path.abspath(tempfile.gettempdir())}
 
 
 _configured_folders: dict[str, bool] = {}
