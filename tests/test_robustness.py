@@ -73,13 +73,31 @@ class Run:
         for reader in self.readers:
             reader.start()
 
+    def wait_until_handling_signals(self, timeout: float = 180) -> None:
+        """Until stablelint has its own SIGINT and SIGTERM handlers (``__main__`` sets both,
+        SIGTERM second: Python catches only SIGINT by itself). A signal before that meets
+        the interpreter still starting -- not stablelint -- and on a loaded machine that
+        start can take longer than any fixed delay."""
+        sigterm = 1 << (signal.SIGTERM - 1)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with open(f"/proc/{self.process.pid}/status") as file:
+                    caught = next(int(line.split()[1], 16) for line in file if line.startswith("SigCgt:"))
+            except (OSError, StopIteration):
+                caught = 0
+            if caught & sigterm or self.process.poll() is not None:
+                return
+            assert time.monotonic() < deadline, "stablelint did not set its signal handlers"
+            time.sleep(0.01)
+
     def _read(self, stream, into: list[str], announce: bool) -> None:
         for line in stream:
             into.append(line)
             if announce:
                 self.lines.put(line)
 
-    def wait_for(self, fragment: str, timeout: float = 60) -> str:
+    def wait_for(self, fragment: str, timeout: float = 180) -> str:
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -89,11 +107,11 @@ class Run:
             if fragment in line:
                 return line
 
-    def finish(self, timeout: float = 60) -> tuple[int, str, str]:
+    def finish(self, timeout: float = 180) -> tuple[int, str, str]:
         """Exit status and output; the output's end proves no worker still holds the pipes."""
         code = self.process.wait(timeout=timeout)
         for reader in self.readers:
-            reader.join(timeout=10)
+            reader.join(timeout=60)
             assert not reader.is_alive(), "a process left behind still holds stablelint's stdout or stderr"
         return code, "".join(self.stdout), "".join(self.stderr)
 
@@ -125,7 +143,9 @@ def children(pid: int) -> list[int]:
 
 
 def assert_nothing_left(group: int, folder: Path) -> None:
-    deadline = time.monotonic() + 5
+    # Killed workers (and multiprocessing's resource tracker) end by themselves, soon; on
+    # a loaded machine "soon" can be seconds, so the wait is for the condition, generously.
+    deadline = time.monotonic() + 60
     while live_processes_in_group(group) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert live_processes_in_group(group) == []
@@ -185,7 +205,9 @@ def test_a_signal_during_a_write_completes_that_file_and_stops(tmp_path, signum,
     # The signal arrives while a file is being replaced (the test pause is inside that
     # section): it must wait until the file is complete, then stop the run.
     tree = make_tree(tmp_path, files=20, lines=40)
-    run = Run("--fix", "--jobs", str(jobs), ".", cwd=tmp_path, pause=0.2)
+    # Each write waits 0.5 s: a test held up for a few seconds by a loaded machine still
+    # signals long before half the files are written.
+    run = Run("--fix", "--jobs", str(jobs), ".", cwd=tmp_path, pause=0.5)
     announced = Path(run.wait_for(ANNOUNCED).rstrip()[len(ANNOUNCED):])  # the real path
     (being_written,) = [path for path in tree if path.resolve() == announced]
     if jobs > 1:
@@ -213,6 +235,7 @@ def test_a_signal_at_any_moment_leaves_no_half_file(tmp_path, signum, to):
         for path, (original, _) in tree.items():
             path.write_text(original)
         run = Run("--fix", "--jobs", "2", ".", cwd=tmp_path)
+        run.wait_until_handling_signals()  # the moments measured from stablelint's start, not Python's
         time.sleep(delay)
         if to == "group":
             os.killpg(run.group, signum)
