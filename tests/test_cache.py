@@ -247,6 +247,12 @@ def _command(*args: str, cwd: Path) -> subprocess.Popen:
     )
 
 
+# How long a run in a child process may take before the test gives up on it: four cold runs
+# at once share the machine with whatever else runs (a full suite on a loaded CI machine),
+# so this is a bound on a hang, not an expectation of speed.
+RUN_TIMEOUT = 600
+
+
 def _many_files(folder: Path, count: int = 40) -> None:
     texts = [UNSTABLE, UNSAFE_ONLY, FIXED, "x = 1\n", "import numpy as np\ny = np.log(1 + np.exp(2))\n"]
     for number in range(count):
@@ -258,9 +264,10 @@ def test_concurrent_runs_share_a_cache_and_agree(project):
     expected = subprocess.run(
         [sys.executable, "-m", "stablelint", "--no-cache", "--format", "json", "."], cwd=project,
         env={**os.environ, "PYTHONPATH": str(Path(cli.__file__).resolve().parents[1])}, capture_output=True, text=True,
+        timeout=RUN_TIMEOUT,
     ).stdout
     runs = [_command("--cache-dir", "shared", "--format", "json", ".", cwd=project) for _ in range(4)]
-    outputs = [run.communicate(timeout=120) for run in runs]
+    outputs = [run.communicate(timeout=RUN_TIMEOUT) for run in runs]
     assert [run.returncode for run in runs] == [1] * 4
     assert [out for out, _ in outputs] == [expected] * 4
     assert all("Traceback" not in err and "warning" not in err for _, err in outputs)
@@ -270,7 +277,7 @@ def test_concurrent_runs_share_a_cache_and_agree(project):
     for module in project.glob("m*.py"):
         data = module.read_bytes()
         assert cache.load(cache.key(str(module), data), "x.py", data.decode(), len(data)) is not None, module
-    warm = _command("--cache-dir", "shared", "--format", "json", ".", cwd=project).communicate(timeout=120)
+    warm = _command("--cache-dir", "shared", "--format", "json", ".", cwd=project).communicate(timeout=RUN_TIMEOUT)
     assert warm[0] == expected
     assert not [p for p in (project / "shared").rglob(".entry.*")]  # no temporary left
 
@@ -279,11 +286,15 @@ def test_concurrent_runs_share_a_cache_and_agree(project):
 def test_jobs_2_reports_what_jobs_1_reports(project, cached):
     _many_files(project, 48)
     cache = ["--cache-dir", "c"] if cached else ["--no-cache"]
-    one = _command("--jobs", "1", *cache, "--format", "json", "--unsafe-fixes", ".", cwd=project).communicate(timeout=120)
-    two = _command("--jobs", "2", *cache, "--format", "json", "--unsafe-fixes", ".", cwd=project).communicate(timeout=120)
+    one = _command("--jobs", "1", *cache, "--format", "json", "--unsafe-fixes", ".", cwd=project).communicate(
+        timeout=RUN_TIMEOUT)
+    two = _command("--jobs", "2", *cache, "--format", "json", "--unsafe-fixes", ".", cwd=project).communicate(
+        timeout=RUN_TIMEOUT)
     assert json.loads(one[0]) and one == two
-    diff_one = _command("--jobs", "1", "--no-cache", "--diff", "--unsafe-fixes", ".", cwd=project).communicate(timeout=120)
-    diff_two = _command("--jobs", "2", *cache, "--diff", "--unsafe-fixes", ".", cwd=project).communicate(timeout=120)
+    diff_one = _command("--jobs", "1", "--no-cache", "--diff", "--unsafe-fixes", ".", cwd=project).communicate(
+        timeout=RUN_TIMEOUT)
+    diff_two = _command("--jobs", "2", *cache, "--diff", "--unsafe-fixes", ".", cwd=project).communicate(
+        timeout=RUN_TIMEOUT)
     assert diff_one[0] and diff_one == diff_two
 
 
