@@ -465,7 +465,8 @@ def test_a_package_in_the_temporary_folder_is_its_own_project(tmp_path, monkeypa
 def test_a_fifo_named_like_a_module_is_not_read(tmp_path):
     # Opening a FIFO waits for a writer; the index must not (checked in a child process,
     # so that a hang fails the test instead of stopping the run).
-    _write(tmp_path, {"setup.py": "", "loss.py": "import torch\n\n\ndef nll(x):\n    return torch.log(torch.softmax(x, -1))\n"})
+    loss = "import torch\n\n\ndef nll(x):\n    return torch.log(torch.softmax(x, -1))\n"
+    _write(tmp_path, {"setup.py": "", "loss.py": loss})
     __import__("os").mkfifo(tmp_path / "pipe.py")
     script = ("from stablelint.analysis import project\n"
               f"files = project.DiskFiles({str(tmp_path)!r})\n"
