@@ -86,7 +86,11 @@ class TanhSquashLogDet(Rule):
     `tf.math.log(1 - tf.square(tf.tanh(u)) + 1e-6)`, `jnp.log(1 - jnp.tanh(u) ** 2 + 1e-6)`,
     `np.log(1 - np.tanh(u) ** 2)`, also `log1p(-tanh(u)**2)` and the scaled form
     `log(scale * (1 - y**2) + eps)` (reported without a fix). Not reported where the analysis
-    shows `|u|` small enough that `1 - tanh(u)**2` keeps at least half of its digits.
+    shows `|u|` small enough that `1 - tanh(u)**2` keeps at least half of its digits, nor
+    where an eps the dtype holds is added inside the log (`log(1 - tanh(u)**2 + 1e-6)`, an
+    `eps` or `self.epsilon` of a value the code does not show): the value is then finite at
+    every `u` and so is its gradient — it is only flat (`log(eps)`) once `tanh` saturates. An
+    eps the dtype rounds to 0 (`1e-46` in float32) guards nothing and is reported.
 
     ## Why is this bad?
     `tanh(u)` rounds to ±1 once `|u|` passes about 9 in float32 (4.5 in float16): `1 - tanh²`
@@ -131,19 +135,21 @@ class TanhSquashLogDet(Rule):
         Valid("torch.log(1 - torch.sigmoid(u) ** 2 + 1e-6)"),
         Valid("torch.log(2 - torch.tanh(u) ** 2)"),
         Valid("jnp.log(1 - jnp.tanh(jnp.clip(u, -1, 1)) ** 2)", "jax"),
+        Valid("torch.log(1 - torch.tanh(u).pow(2) + 1e-6)"),
+        Valid("jnp.log(1 - jnp.tanh(u) ** 2 + 1e-6)", "jax"),
     ]
     invalid = [
         Invalid("torch.log(1 - torch.tanh(x) ** 2)", "2 * (math.log(2) - x - F.softplus(-2 * x))", unsafe=True),
-        Invalid("torch.log(1 - torch.tanh(x).pow(2) + 1e-6)", "2 * (math.log(2) - x - F.softplus(-2 * x))",
+        Invalid("torch.log(1 - torch.tanh(x).pow(2) + 1e-46)", "2 * (math.log(2) - x - F.softplus(-2 * x))",
                 unsafe=True),
         Invalid("np.log(1 - np.tanh(x) ** 2)", "2 * (math.log(2) - x - np.logaddexp(0, -2 * x))", "numpy",
                 unsafe=True),
-        Invalid("tf.math.log(1 - tf.square(tf.tanh(x)) + 1e-6)", "2 * (math.log(2) - x - tf.math.softplus(-2 * x))",
+        Invalid("tf.math.log(1 - tf.square(tf.tanh(x)))", "2 * (math.log(2) - x - tf.math.softplus(-2 * x))",
                 "tf", unsafe=True),
-        Invalid("jnp.log(1 - jnp.tanh(x) ** 2 + 1e-6)", "2 * (math.log(2) - x - jax.nn.softplus(-2 * x))", "jax",
+        Invalid("jnp.log(1 - jnp.tanh(x) ** 2)", "2 * (math.log(2) - x - jax.nn.softplus(-2 * x))", "jax",
                 unsafe=True),
         Invalid("torch.log1p(-torch.tanh(x) ** 2)", "2 * (math.log(2) - x - F.softplus(-2 * x))", unsafe=True),
-        Invalid("torch.log(2.0 * (1 - torch.tanh(x) ** 2) + 1e-6)", None),
+        Invalid("torch.log(2.0 * (1 - torch.tanh(x) ** 2))", None),
     ]
 
     def check(self, node: ast.Call, log: Value, ctx: Context) -> None:
@@ -154,6 +160,8 @@ class TanhSquashLogDet(Rule):
         if log.kind == "log1p":
             found = [v.Term(1, Value(v.CONST, const=1.0), None)] + found
         rest = [term for term in found if not is_eps(term)]
+        if any(self.held_eps(ctx, term, log) for term in found if is_eps(term)):
+            return  # log(1 - tanh(u)**2 + eps): finite, log(eps) at saturation, no NaN or inf
         tanh, scaled = self.squashed(ctx, rest), False
         if tanh is None and len(rest) == 1 and rest[0].sign > 0 and rest[0].value.kind == v.MUL:
             for factor in rest[0].value.operands:  # scale * (1 - tanh(u)**2)
@@ -185,6 +193,14 @@ class TanhSquashLogDet(Rule):
             return None
         tanh = ctx.value(base)
         return tanh if tanh.kind == "tanh" else None
+
+    @staticmethod
+    def held_eps(ctx: Context, term: v.Term, log: Value) -> bool:
+        """An eps guard the log's dtype holds (does not round to 0): a constant such as
+        ``1e-6``, or a name for one whose value the code does not show (``self.epsilon``)."""
+        if term.value.kind != v.CONST or term.value.const is None:
+            return True
+        return iv.rounded(term.value.const, ctx.dtype_of(log)) > 0
 
     @staticmethod
     def keeps_its_digits(ctx: Context, tanh: Value) -> bool:
