@@ -260,9 +260,12 @@ SPELLINGS: dict[tuple[str, str], list[str]] = {
     ],
     ("STB117", "numpy"): ["np.log(1 - np.tanh(x) ** 2)", "np.log(1.0 - np.square(np.tanh(x)))"],
     ("STB118", "torch"): [
-        "torch.exp(x).clamp(max=20.0)", "x.exp().clamp_max(3.0)", "torch.clamp(torch.exp(x), max=2.0)",
-        "torch.exp(x).clamp(0, 3.0)", "torch.clip(torch.exp(x), max=3.0)", "torch.exp(2 * x).clamp(None, 5.0)",
-        "torch.exp(x).clamp(min=0.0, max=4.0)", "x.exp().clamp_max(max=2.0)",
+        # An exponent the code lets pass exp's overflow bound (unknown x is not reported).
+        "torch.exp(x.clamp(-100.0, 100.0)).clamp(max=20.0)", "x.clamp(-100.0, 100.0).exp().clamp_max(3.0)",
+        "torch.clamp(torch.exp(x.clamp(-100.0, 100.0)), max=2.0)", "torch.exp(x.clamp(-100.0, 100.0)).clamp(0, 3.0)",
+        "torch.clip(torch.exp(x.clamp(-100.0, 100.0)), max=3.0)",
+        "torch.exp(2 * x.clamp(-50.0, 50.0)).clamp(None, 5.0)",
+        "torch.exp(x.clamp(-100.0, 100.0)).clamp(min=0.0, max=4.0)", "x.clamp(-100.0, 100.0).exp().clamp_max(max=2.0)",
     ],
     ("STB120", "torch"): [
         "torch.exp(torch.lgamma(x.abs() + 0.5)) / torch.exp(torch.lgamma(z.abs() + 0.5))",
@@ -368,8 +371,10 @@ SPELLINGS.update({
     ("STB603", "jax"): ["jnp.linalg.inv(x.T @ x) @ (x.T @ z[:, 0])", "jnp.linalg.inv(x.T @ x) @ x.T @ z"],
     ("STB117", "tf"): ["tf.math.log(1 - tf.square(tf.tanh(x)))", "tf.math.log(1.0 - tf.tanh(x) ** 2)"],
     ("STB117", "jax"): ["jnp.log(1 - jnp.tanh(x) ** 2)", "jnp.log(1.0 - jnp.square(jnp.tanh(x)))"],
-    ("STB118", "tf"): ["tf.minimum(tf.exp(x), 20.0)", "tf.minimum(tf.exp(z), 3.0)"],
-    ("STB118", "jax"): ["jnp.clip(jnp.exp(x), None, 20.0)", "jnp.minimum(jnp.exp(x), 3.0)"],
+    ("STB118", "tf"): ["tf.minimum(tf.exp(tf.clip_by_value(x, -100.0, 100.0)), 20.0)",
+                       "tf.minimum(tf.exp(tf.clip_by_value(z, -100.0, 100.0)), 3.0)"],
+    ("STB118", "jax"): ["jnp.clip(jnp.exp(jnp.clip(x, -100.0, 100.0)), None, 20.0)",
+                        "jnp.minimum(jnp.exp(jnp.clip(x, -100.0, 100.0)), 3.0)"],
     ("STB120", "tf"): ["tf.exp(tf.math.lgamma(tf.abs(x) + 1)) / tf.exp(tf.math.lgamma(tf.abs(z) + 1))"],
     ("STB120", "jax"): ["jnp.exp(jax.scipy.special.gammaln(jnp.abs(x) + 1)) / jnp.exp(jax.scipy.special.gammaln(jnp.abs(z) + 1))"],
     ("STB122", "tf"): ["tf.exp(x) / tf.square(1 + tf.exp(x))", "tf.exp(-x) / (1.0 + tf.exp(-x)) ** 2"],

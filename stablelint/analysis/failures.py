@@ -11,9 +11,10 @@ more than half of the dtype's digits lost, or a wrong result. None means: not re
 the proven range — the finding is a false alarm.
 
 Where a variable's range is unknown, a region input stands for it only where code plausibly
-computes such a value (``plausible_unproven``). A model with ``proven_only``
-(the digits lost next to 1 of ``log(1 + x)``, ``exp(x) - 1``) claims nothing of an unknown
-value: that it is small enough is no everyday fact.
+computes such a value (``plausible_unproven``). A model with ``proven_only`` claims nothing
+of an unknown value: that it is small enough (the digits lost next to 1 of ``log(1 + x)``,
+``exp(x) - 1``) or large enough (an ``exp`` past its overflow before a clamp) is no everyday
+fact; its witness lies in a range the code establishes.
 """
 
 from __future__ import annotations
@@ -64,7 +65,10 @@ class FailureModel:
             return None
         ranges = ranges or {}
         proven = self.proven_only and plausible_only
-        candidates = self._ends(dtype, ranges) if proven else self._candidates(dtype, ranges)
+        if proven and self.consequence == "digits-lost":
+            candidates = self._ends(dtype, ranges)
+        else:  # the region's inputs and the range's ends; an unknown variable's are dropped below
+            candidates = self._candidates(dtype, ranges)
         for inputs in candidates:
             if plausible_only and not self.plausible_unproven(inputs, ranges, dtype):
                 continue

@@ -73,9 +73,14 @@ class ExpThenClamp(Rule):
     `torch.exp(x).clamp(max=c)`, `x.exp().clamp_max(c)`, `torch.clamp(torch.exp(a), max=20.0)`,
     `tf.clip_by_value(tf.exp(x), 0.0, c)`, `tf.minimum(tf.exp(x), c)`, `jnp.clip(jnp.exp(x), None, c)`,
     `jnp.minimum(jnp.exp(x), c)` — the exponentiated-advantage weights of advantage-weighted
-    regression, CRR, AWR and IQL. A clamp of the exponent (`exp(x.clamp(max=log(c)))`,
-    `exp(minimum(x, log(c)))`) is not reported, nor NumPy code: it takes no gradient, and the
-    clamp maps the overflowed `inf` to the right value.
+    regression, CRR, AWR and IQL — where the code establishes that `x` reaches past the
+    dtype's overflow bound: `x` is a layer's or a matmul's output (`q(s) - v(s)`, `h @ w`,
+    which span all of R), or a range of constants, or a clamp wider than the bound
+    (`x.clamp(-100, 100)`). An `x` the code does not bound from above is unknown, not a
+    proven overflow, and is not reported: the PPO ratio `exp(log_p - old_log_p)` of an action
+    the old policy sampled, clipped right after, stays far below the bound. A clamp of the
+    exponent (`exp(x.clamp(max=log(c)))`, `exp(minimum(x, log(c)))`) is not reported, nor NumPy
+    code: it takes no gradient, and the clamp maps the overflowed `inf` to the right value.
 
     ## Why is this bad?
     `exp(x)` overflows to `inf` once `x` passes 88.7 in float32 (11.1 in float16) — an
@@ -113,20 +118,28 @@ class ExpThenClamp(Rule):
     valid = [
         Valid("torch.exp(x.clamp(max=math.log(20.0)))"),
         Valid("torch.exp(torch.clamp(x, max=3.0)).clamp(max=20.0)"),
-        Valid("torch.exp(x).clamp(min=1e-3)"),
-        Valid("np.clip(np.exp(x), None, 20.0)", "numpy"),
+        Valid("torch.exp(x.clamp(-100.0, 100.0)).clamp(min=1e-3)"),
+        Valid("np.clip(np.exp(np.clip(x, -1000.0, 1000.0)), None, 20.0)", "numpy"),
         Valid("jnp.exp(jnp.minimum(x, 3.0))", "jax"),
+        Valid("torch.exp(log_p - old_log_p).clamp(max=20.0)"),
     ]
     invalid = [
-        Invalid("torch.exp(x).clamp(max=20.0)", "torch.exp(x.clamp(max=math.log(20.0)))", unsafe=True),
-        Invalid("x.exp().clamp_max(100.0)", "x.clamp_max(math.log(100.0)).exp()", unsafe=True),
-        Invalid("torch.clamp(torch.exp(x), max=20.0)", "torch.exp(torch.clamp(x, max=math.log(20.0)))", unsafe=True),
-        Invalid("torch.exp(x).clamp(0, 20.0)", "torch.exp(x.clamp(None, math.log(20.0)))", unsafe=True),
-        Invalid("tf.minimum(tf.exp(x), 20.0)", "tf.exp(tf.minimum(x, math.log(20.0)))", "tf", unsafe=True),
-        Invalid("tf.clip_by_value(tf.exp(x), 0.0, 20.0)", None, "tf"),
-        Invalid("jnp.clip(jnp.exp(x), None, 20.0)", "jnp.exp(jnp.clip(x, None, math.log(20.0)))", "jax", unsafe=True),
-        Invalid("jnp.minimum(jnp.exp(x), 100.0)", "jnp.exp(jnp.minimum(x, math.log(100.0)))", "jax", unsafe=True),
-        Invalid("torch.exp(x).clamp(max=limit)", None),
+        Invalid("torch.exp(x.clamp(-100.0, 100.0)).clamp(max=20.0)",
+                "torch.exp(x.clamp(-100.0, 100.0).clamp(max=math.log(20.0)))", unsafe=True),
+        Invalid("x.clamp(-100.0, 100.0).exp().clamp_max(100.0)",
+                "x.clamp(-100.0, 100.0).clamp_max(math.log(100.0)).exp()", unsafe=True),
+        Invalid("torch.clamp(torch.exp(torch.clamp(x, -100.0, 100.0)), max=20.0)",
+                "torch.exp(torch.clamp(torch.clamp(x, -100.0, 100.0), max=math.log(20.0)))", unsafe=True),
+        Invalid("torch.exp(x.clamp(-100.0, 100.0)).clamp(0, 20.0)",
+                "torch.exp(x.clamp(-100.0, 100.0).clamp(None, math.log(20.0)))", unsafe=True),
+        Invalid("tf.minimum(tf.exp(100.0 * tf.tanh(x)), 20.0)",
+                "tf.exp(tf.minimum(100.0 * tf.tanh(x), math.log(20.0)))", "tf", unsafe=True),
+        Invalid("tf.clip_by_value(tf.exp(tf.clip_by_value(x, -100.0, 100.0)), 0.0, 20.0)", None, "tf"),
+        Invalid("jnp.clip(jnp.exp(jnp.clip(x, -100.0, 100.0)), None, 20.0)",
+                "jnp.exp(jnp.clip(jnp.clip(x, -100.0, 100.0), None, math.log(20.0)))", "jax", unsafe=True),
+        Invalid("jnp.minimum(jnp.exp(jnp.clip(x, -100.0, 100.0)), 100.0)",
+                "jnp.exp(jnp.minimum(jnp.clip(x, -100.0, 100.0), math.log(100.0)))", "jax", unsafe=True),
+        Invalid("torch.exp(x.clamp(-100.0, 100.0)).clamp(max=limit)", None),
     ]
 
     def check(self, node: ast.AST, clamp: Value, ctx: Context) -> None:
@@ -141,9 +154,22 @@ class ExpThenClamp(Rule):
             return
         if exp_cannot_overflow(ctx, exp, underflow_matters=False):
             return
+        exponent = self.exponent_range(ctx, exp)
+        if exponent is None:
+            return  # an x the code does not bound from above is unknown, not proven to overflow
         via = list(exp.via)
         fix = self.fix(ctx, node, clamp, exp, low, high, via) if fixable(clamp, exp) else None
-        self.report(ctx, node, fix, via, origins=[exp])
+        self.report(ctx, node, fix, via, origins=[exp], operands={"x": exponent})
+
+    @staticmethod
+    def exponent_range(ctx: Context, exp: Value) -> iv.Interval | None:
+        """The range of exp's argument (narrowed by the branch it runs in) when the code
+        establishes its upper end (``known_ends``: a layer's or a matmul's output reaches all
+        of R, ``linspace(0, 100, n)`` reaches 100); None where that end is unknown."""
+        argument = exp.operand()
+        if exp.op is None or exp.op.input is None or not ctx.known_ends(argument)[1]:
+            return None
+        return ctx.range_at(exp.node, exp.op.input)
 
     def fix(self, ctx: Context, node: ast.AST, clamp: Value, exp: Value, low, high, via) -> Fix | None:
         bound = ctx.value(high)
