@@ -384,6 +384,12 @@ def check_files(paths: list[str], settings: Settings, mode: Mode, jobs: int) -> 
     # A spawned worker starts clean, and its parent is still this process.
     context = multiprocessing.get_context("spawn")
     tasks = _tasks(paths, jobs)
+    # A spawned worker is `python -c ...`, which puts the current folder first on sys.path: in a
+    # folder holding a package named like a standard module (SciPy's `signal`) the worker would
+    # import it instead. PYTHONSAFEPATH keeps the folder off the worker's path; the worker then
+    # takes this process's sys.path, as spawn always does.
+    safe_path = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
     pool = ProcessPoolExecutor(jobs, context, initializer=_worker_started, initargs=(os.getpid(),))
     try:
         # While the pool runs, a signal is only recorded (the main thread is never
@@ -410,8 +416,17 @@ def check_files(paths: list[str], settings: Settings, mode: Mode, jobs: int) -> 
     except BaseException:
         _kill_workers(pool)
         raise
+    finally:
+        _restore_environment("PYTHONSAFEPATH", safe_path)
     pool.shutdown()
     return [result for result in results if result is not None]
+
+
+def _restore_environment(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def _tasks(paths: list[str], jobs: int) -> list[list[int]]:

@@ -31,3 +31,34 @@ def test_a_tree_of_empty_files_still_has_tasks(tmp_path):
     tasks = session._tasks(paths, jobs=2)
     assert sorted(index for task in tasks for index in task) == list(range(200))
     assert all(len(task) <= 64 for task in tasks)
+
+
+def test_workers_do_not_import_the_checked_folders_packages(tmp_path):
+    """A worker started in a folder holding a package named like a standard module (SciPy's
+    `signal`) imports the standard module, not the folder's."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    shadow = tmp_path / "signal"
+    shadow.mkdir()
+    (shadow / "__init__.py").write_text("raise ImportError('the folder shadowed the standard module')\n")
+    for number in range(20):
+        (tmp_path / f"f{number}.py").write_text("import torch\ny = torch.log(torch.softmax(x, 1))\n")
+    # Started as the installed `stablelint` command is: a script whose own folder is first on
+    # sys.path (`python -m` would put the checked folder there in this process too).
+    scripts = tmp_path.parent / f"{tmp_path.name}-bin"
+    scripts.mkdir()
+    (scripts / "stablelint").write_text(
+        "import sys\nfrom stablelint.__main__ import run\nif __name__ == '__main__':\n    sys.exit(run())\n"
+    )
+    checkout = str(Path(session.__file__).resolve().parents[1])
+    run = subprocess.run(
+        [sys.executable, str(scripts / "stablelint"), "--jobs", "2", "--no-cache", "--select", "STB101", "."],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "PYTHONPATH": checkout},
+    )
+    assert "Traceback" not in run.stderr, run.stderr
+    assert run.returncode == 1, run.stderr
+    assert run.stdout.count("STB101") == 20
