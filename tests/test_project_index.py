@@ -476,3 +476,22 @@ def test_a_fifo_named_like_a_module_is_not_read(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_cli_given_one_file_of_a_project_reports_what_flake8_reports(tmp_path, monkeypatch, capsys):
+    # Run from the project: the CLI's root for ``scripts/run.py`` alone is the repository
+    # (its setup.py), as for flake8 and check_source, not the folder of the one file given.
+    _write(tmp_path, {
+        "setup.py": "",
+        "lib/__init__.py": "",
+        "lib/heads.py": "import torch\n\n\ndef probs(x):\n    return torch.softmax(x, -1)\n",
+        "scripts/run.py": "import torch\n\nfrom lib.heads import probs\n\n\n"
+                          "def nll(x):\n    return torch.log(probs(x))\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    project.reset()
+    assert _codes(tmp_path / "scripts/run.py") == [(7, "STB101")]
+    assert main(["--no-cache", "scripts/run.py"]) == 1
+    cli = _found(capsys.readouterr().out.splitlines())
+    assert cli == {("scripts/run.py", 7, 12, "STB101")}
+    assert _found(_run(["-m", "flake8", "--isolated", "--select", "STB", "scripts/run.py"], tmp_path)) == cli

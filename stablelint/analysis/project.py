@@ -26,9 +26,9 @@ Bounds (anything past them is unknown: no claim, never an error):
 
 The project root is the folder of the configuration (``pyproject.toml`` with
 ``[tool.stablelint]``), else the nearest folder above the file with a ``pyproject.toml``,
-``setup.py``, ``setup.cfg``, ``.git`` or ``.hg`` (searched no higher than the root a
-front-end gives -- the CLI: the common root of the paths it checks -- or the current
-folder), else the folder holding the file's top package (``root_for``). ``/``, the home
+``setup.py``, ``setup.cfg``, ``.git`` or ``.hg`` (searched no higher than the current
+folder, or the root a front-end gives -- the CLI: the common root of the paths it checks --
+whichever is higher and holds the file), else the folder holding the file's top package (``root_for``). ``/``, the home
 folder and the temporary folder are never a root without a configuration: a file directly
 in one is checked alone. Only regular files are read (a FIFO named ``*.py`` would block).
 Every front-end asks ``index_for(path)`` and gets the same index.
@@ -1156,8 +1156,8 @@ _roots: dict[str, str | None] = {}  # folder -> the root of the project its file
 def root_for(path: str) -> str | None:
     """The root of the project ``path`` belongs to: the folder of its configuration, else
     the nearest folder above it that marks a project (``pyproject.toml``, ``setup.py``,
-    ``setup.cfg``, ``.git``, ``.hg``), searched no higher than the root a front-end gives or
-    the current folder, else the folder holding its top package (its own folder for a
+    ``setup.cfg``, ``.git``, ``.hg``), searched no higher than the higher of the root a
+    front-end gives and the current folder that holds it, else the folder holding its top package (its own folder for a
     script). A folder of many repositories is never one project by itself, nor are ``/``,
     the home folder and the temporary folder: a file directly in one has no project (None)."""
     if not path or path.startswith("<"):
@@ -1177,8 +1177,11 @@ def _find_root(folder: str) -> str | None:
         if parent == current:
             break
         current = parent
-    bound = next((candidate for candidate in (_given_root or os.environ.get(ROOT_VARIABLE), os.getcwd())
-                  if candidate and _below(folder, candidate)), None)
+    holding = [candidate for candidate in (_given_root or os.environ.get(ROOT_VARIABLE), os.getcwd())
+               if candidate and _below(folder, candidate)]
+    # The higher of the two where both hold the file: the CLI given one file of a project,
+    # run from inside that project, finds the marker flake8 run from there finds.
+    bound = min(holding, key=len) if holding else None
     shared = _shared_folders()
     current = folder
     while True:
