@@ -23,14 +23,46 @@ from dataclasses import dataclass
 
 from stablelint.ir import ImportTable
 
-# Words a file must spell to hold evidence (one compiled search per file).
-# Written as the settings are written, so that few files are parsed: a call's parenthesis,
-# a keyword's ``=`` and a literal value.
-EVIDENCE_WORDS = re.compile(
-    r"autocast\s*\(|GradScaler\s*\(|\.half\(\s*\)|\.bfloat16\(\s*\)|\.to\([^)\n]*(?:float16|bfloat16|half)\b|"
-    r"precision\s*=\s*[\"']?(?:bf)?16|\b(?:fp16|bf16|half_precision)\s*=\s*True|mixed_precision\s*=\s*[\"']|"
-    r"mixed_b?float16|dtype\s*=\s*\w+\.(?:b?float16|half)\b|set_default_dtype"
+# Words a file must spell to hold evidence, written as the settings are written, so that few
+# files are parsed: a call's parenthesis, a keyword's ``=`` and a literal value. Each pattern
+# starts with its literal (searched fast, in C) and is run only where the literal stands; one
+# alternation of them all was tried at every character of every file that says "half".
+# The third member asks for a word boundary before the match.
+_EVIDENCE_PATTERNS = tuple(
+    (literal, re.compile(re.escape(literal) + rest), bounded)
+    for literal, rest, bounded in (
+        ("autocast", r"\s*\(", False),
+        ("GradScaler", r"\s*\(", False),
+        (".half(", r"\s*\)", False),
+        (".bfloat16(", r"\s*\)", False),
+        (".to(", r"[^)\n]*(?:float16|bfloat16|half)\b", False),
+        ("precision", r"\s*=\s*[\"']?(?:bf)?16", False),
+        ("fp16", r"\s*=\s*True", True),
+        ("bf16", r"\s*=\s*True", True),
+        ("half_precision", r"\s*=\s*True", True),
+        ("mixed_precision", r"\s*=\s*[\"']", False),
+        ("mixed_float16", "", False),
+        ("mixed_bfloat16", "", False),
+        ("dtype", r"\s*=\s*\w+\.(?:b?float16|half)\b", False),
+        ("set_default_dtype", "", False),
+    )
 )
+
+
+def _evidence_offsets(source: str) -> list[int]:
+    """Where the file spells a setting of half precision (offsets, in order)."""
+    offsets = []
+    for literal, pattern, bounded in _EVIDENCE_PATTERNS:
+        if literal not in source:
+            continue
+        for match in pattern.finditer(source):
+            start = match.start()
+            if bounded and start and (source[start - 1].isalnum() or source[start - 1] == "_"):
+                continue
+            offsets.append(start)
+    offsets.sort()
+    return offsets
+
 
 _LIGHTNING_HALF = {"16": "float16", "16-mixed": "float16", "16-true": "float16", "bf16": "bfloat16",
                    "bf16-mixed": "bfloat16", "bf16-true": "bfloat16"}
@@ -75,7 +107,7 @@ def evidence_in(source: str, path: str) -> list[Evidence]:
     """The half-precision settings one file makes (empty for most files, without a parse)."""
     if not any(word in source for word in _LITERALS):
         return []
-    offsets = [match.start() for match in EVIDENCE_WORDS.finditer(source)]
+    offsets = _evidence_offsets(source)
     if not offsets:
         return []
     try:
@@ -107,7 +139,7 @@ def evidence_in(source: str, path: str) -> list[Evidence]:
     return found
 
 
-# One of these stands in every file the expression above matches (a fast test first).
+# One of these stands in every file a pattern above matches (a fast test first).
 _LITERALS = ("autocast", "GradScaler", "half", "float16", "precision", "fp16", "bf16", "set_default_dtype")
 
 

@@ -291,6 +291,15 @@ class ModuleAnalysis:
         self.evaluator = Evaluator(Normalizer(imports), tree, SourceIndex(source).text, source)
         self.evaluator.project = ProjectView(index, relative, tree)
         self._occurrences: dict[tuple[frozenset[str], frozenset[str]], Occurrences] = {}
+        self._classes: list[ast.ClassDef] | None = None
+
+    @property
+    def classes(self) -> list[ast.ClassDef]:
+        """The module's classes at any depth, in ``ast.walk`` order (found once: every method
+        whose callers are looked for in subclasses asks again)."""
+        if self._classes is None:
+            self._classes = [node for node in ast.walk(self.tree) if isinstance(node, ast.ClassDef)]
+        return self._classes
 
 
 def _dotted(relative: str) -> str:
@@ -851,9 +860,7 @@ class ProjectIndex:
         from stablelint.scopes import parameters
 
         sites = []
-        for node in ast.walk(analysis.tree):
-            if not isinstance(node, ast.ClassDef):
-                continue
+        for node in analysis.classes:
             derived = False
             for base in node.bases:
                 found = reference(base)
