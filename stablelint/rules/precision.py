@@ -14,7 +14,7 @@ from stablelint.analysis import intervals as iv
 from stablelint.analysis import values as v
 from stablelint.analysis.evaluate import dtype_of
 from stablelint.analysis.precision_profile import stays_float32
-from stablelint.analysis.tensor_code import tensor_family_around
+from stablelint.analysis.tensor_code import TENSOR_FAMILIES, families_called, tensor_family_around
 from stablelint.analysis.values import Value
 from stablelint.frameworks import keras_or_tf
 from stablelint.ir import identifier_of
@@ -152,7 +152,18 @@ def _half_dtype(ctx: Context, value: Value, *, said: bool = False) -> str | None
 
 
 def _profile_applies(ctx: Context) -> bool:
-    return ctx.precision_evidence is not None and ctx.assumed_dtype is None
+    return ctx.precision_evidence is not None and ctx.assumed_dtype is None and not _numpy_only(ctx)
+
+
+def _numpy_only(ctx: Context) -> bool:
+    """Is the check inside a function that calls NumPy and no tensor library? Its arrays are
+    float64 whatever the project trains in: autocast, ``.half()`` and a Keras policy reach
+    tensors, not NumPy arrays (yolov5's box arithmetic beside a GradScaler)."""
+    function = ctx.env.function
+    if function is None:
+        return False
+    families = families_called(function, ctx.imports)
+    return "numpy" in families and not families & TENSOR_FAMILIES
 
 
 def _from_profile(ctx: Context, value: Value) -> str:
