@@ -9,6 +9,7 @@ without those leaves, for the walks that only look at expressions and statements
 from __future__ import annotations
 
 import ast
+from bisect import bisect_left
 from collections import deque
 from typing import Callable, Iterator
 
@@ -70,6 +71,23 @@ def walk(node: ast.AST) -> Iterator[ast.AST]:
         current = pending.popleft()
         pending.extend(child_nodes(current))
         yield current
+
+
+def nodes_on_lines(tree: ast.Module, lines: list[int]) -> Iterator[tuple[ast.AST, ast.AST]]:
+    """The nodes whose line range holds one of ``lines`` (sorted), each with the function (or
+    module) it stands in, depth first (a call before its callee); nodes without a position
+    are entered. Operators and contexts are left out, as in ``child_nodes``."""
+    pending: list[tuple[ast.AST, ast.AST]] = [(tree, tree)]
+    while pending:
+        node, scope = pending.pop()
+        start = getattr(node, "lineno", None)
+        if start is not None:
+            at = bisect_left(lines, start)
+            if at == len(lines) or lines[at] > node.end_lineno:
+                continue
+        yield node, scope
+        inner = node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else scope
+        pending.extend((child, inner) for child in child_nodes(node))
 
 
 _BLOCKS = frozenset({"body", "orelse", "finalbody"})

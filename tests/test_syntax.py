@@ -95,3 +95,22 @@ def test_word_index_finds_what_str_find_finds(path):
     assert prefilter.word_offsets(source, words) == _words_by_find(source, words)
     assert prefilter.word_offsets(source, words, middle) == _words_by_find(source, words, middle)
     assert prefilter.word_offsets(source, words, 10, middle) == _words_by_find(source, words, 10, middle)
+
+
+def test_nodes_on_lines_are_the_nodes_spanning_a_line_with_their_function():
+    source = "import torch\n\n\ndef f(x):\n    y = torch.log(x)\n    return y\n\n\nclass C:\n    def g(self, z):\n        return self.h(z) + 1\n"
+    tree = ast.parse(source)
+    lines = [5, 11]
+    found = list(syntax.nodes_on_lines(tree, lines))
+    expected = {
+        id(node) for node in ast.walk(tree)
+        if not isinstance(node, (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop))
+        and (not hasattr(node, "lineno") or any(node.lineno <= line <= node.end_lineno for line in lines))
+    }
+    assert {id(node) for node, _ in found} == expected
+    scopes = {node.id if isinstance(node, ast.Name) else None: scope for node, scope in found}
+    assert scopes["x"].name == "f" and scopes["z"].name == "g" and scopes["torch"].name == "f"
+    calls = [node for node, _ in found if isinstance(node, ast.Call)]
+    funcs = [node for node, _ in found if any(node is call.func for call in calls)]
+    order = [node for node, _ in found]
+    assert all(order.index(call) < order.index(call.func) for call in calls) and len(funcs) == len(calls)

@@ -42,7 +42,7 @@ import os
 import re
 import stat
 import tempfile
-from bisect import bisect_left, insort
+from bisect import insort
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -50,6 +50,7 @@ from pathlib import Path
 from stablelint.analysis import precision_profile
 from stablelint.analysis import values as v
 from stablelint.analysis.values import ModuleSpec, Value
+from stablelint.syntax import nodes_on_lines
 
 MAX_HOPS = 4
 MAX_REMOTE_CALLERS = 16  # calls of one function in other modules followed to its parameters
@@ -265,7 +266,7 @@ class ModuleAnalysis:
         called: dict[int, ast.Call] = {}
         by_name: dict[str, list] = {}
         by_attribute: dict[str, list] = {}
-        for node, scope in _with_scopes(self.tree, lines):
+        for node, scope in nodes_on_lines(self.tree, lines):
             kind = type(node)
             if kind is ast.Call:
                 called[id(node.func)] = node
@@ -1044,22 +1045,6 @@ def _lines_spelling(text: str, words: frozenset[str]) -> list[int]:
         if not lines or lines[-1] != line:
             lines.append(line)
     return lines
-
-
-def _with_scopes(tree: ast.Module, lines: list[int]):
-    """The nodes whose line range holds one of ``lines`` (sorted), each with the function
-    (or module) it stands in; nodes without a position are entered."""
-    pending: list[tuple[ast.AST, ast.AST]] = [(tree, tree)]
-    while pending:
-        node, scope = pending.pop()
-        start = getattr(node, "lineno", None)
-        if start is not None:
-            at = bisect_left(lines, start)
-            if at == len(lines) or lines[at] > node.end_lineno:
-                continue
-        yield node, scope
-        inner = node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else scope
-        pending.extend((child, inner) for child in ast.iter_child_nodes(node))
 
 
 @dataclass

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from stablelint.prefilter import word_offsets
 from stablelint.scopes import NUMPY_IN_PLACE, bound_names, parameters, unpacked
-from stablelint.syntax import child_nodes
+from stablelint.syntax import child_nodes, nodes_on_lines
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
@@ -467,26 +467,18 @@ class FileFacts:
             return []
         lines = sorted(set(lines))
         sites: list[CallSite] = []
-        pending: list[tuple[ast.AST, ast.AST]] = [(self.tree, self.tree)]
-        while pending:
-            node, scope = pending.pop()
-            start = getattr(node, "lineno", None)
-            if start is not None:
-                index = bisect_left(lines, start)
-                if index == len(lines) or lines[index] > node.end_lineno:
-                    continue  # no call of the name inside this node
-            if isinstance(node, ast.Call):
-                func = node.func
-                if not method and isinstance(func, ast.Name) and func.id == name:
-                    sites.append(CallSite(node, scope, 0))
-                elif method and isinstance(func, ast.Attribute) and func.attr == name and (
-                    isinstance(func.value, ast.Name)
-                ):
-                    owner_parameters = parameters(scope) if isinstance(scope, _FUNCTIONS) else []
-                    if owner_parameters and func.value.id == owner_parameters[0].arg:
-                        sites.append(CallSite(node, scope, 1))
-            inner = node if isinstance(node, _FUNCTIONS) else scope
-            pending.extend((child, inner) for child in child_nodes(node))
+        for node, scope in nodes_on_lines(self.tree, lines):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            if not method and isinstance(func, ast.Name) and func.id == name:
+                sites.append(CallSite(node, scope, 0))
+            elif method and isinstance(func, ast.Attribute) and func.attr == name and (
+                isinstance(func.value, ast.Name)
+            ):
+                owner_parameters = parameters(scope) if isinstance(scope, _FUNCTIONS) else []
+                if owner_parameters and func.value.id == owner_parameters[0].arg:
+                    sites.append(CallSite(node, scope, 1))
         sites.sort(key=lambda site: (site.call.lineno, site.call.col_offset))
         return sites
 
