@@ -4,6 +4,7 @@ of the new text, on a large file; and the first diagnostics of a very large docu
     python benchmarks/lsp_latency.py                    # a 5,000-line file, 10 edits
     python benchmarks/lsp_latency.py --lines 20000 --edits 5
     python benchmarks/lsp_latency.py --megabytes 8      # one 8 MB document: time to first diagnostics
+    python benchmarks/lsp_latency.py --files a.py b.py  # real files, joined into one document
 
 The server runs as a subprocess over stdio (``stablelint server --change-delay 0``, so the
 debounce delay is not counted), driven by pygls' client. The file is model code of the kind
@@ -15,6 +16,7 @@ diagnostics published for that version. Peak memory is the server's (``/proc``, 
 from __future__ import annotations
 
 import argparse
+import ast
 import asyncio
 import statistics
 import sys
@@ -61,6 +63,27 @@ def source_of(lines: int | None = None, megabytes: float | None = None) -> str:
     return HEADER + "".join(BLOCK.format(n=n) for n in range(count))
 
 
+def joined(paths: list[str]) -> str:
+    """Real modules as one document (each ends with a newline and two blank lines)."""
+    return "".join(Path(path).read_text().rstrip("\n") + "\n\n\n" for path in paths)
+
+
+def edited_line(text: str) -> int:
+    """The line an edit changes (0-based): in real code the one-line statement inside a
+    function nearest the middle (a comment is typed at its end); else the middle line."""
+    middle = text.count("\n") // 2
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return middle
+    functions = [node for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    lines = [
+        node.lineno - 1 for function in functions for node in function.body
+        if isinstance(node, (ast.Assign, ast.Expr, ast.Return)) and node.lineno == node.end_lineno
+    ]
+    return min(lines, key=lambda line: abs(line - middle), default=middle)
+
+
 def peak_rss_mb(pid: int) -> float | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -71,7 +94,7 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-async def measure(text: str, edits: int) -> dict:
+async def measure(text: str, edits: int, real: bool = False) -> dict:
     client = LanguageClient("lsp-latency", "1")
     published: dict[int | None, float] = {}
     arrived = asyncio.Event()
@@ -101,10 +124,11 @@ async def measure(text: str, edits: int) -> dict:
         client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "python", 1, text)))
         first = await wait_for(1) - sent
         lines = text.splitlines(keepends=True)
-        middle = len(lines) // 2
+        middle = edited_line(text)
+        kept = lines[middle].rstrip("\r\n")
         latencies = []
         for version in range(2, edits + 2):
-            lines[middle] = f"# edit {version}\n"
+            lines[middle] = f"{kept}  # edit {version}\n" if real else f"# edit {version}\n"
             changed = "".join(lines)
             sent = time.perf_counter()
             client.text_document_did_change(types.DidChangeTextDocumentParams(
@@ -124,11 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--lines", type=int, default=5000, help="lines of the document (default 5000)")
     size.add_argument("--megabytes", type=float, help="the document's size in MB instead")
+    size.add_argument("--files", nargs="+", metavar="FILE", help="real modules joined into the document instead")
     parser.add_argument("--edits", type=int, default=10, help="edits timed (default 10; 0 with --megabytes)")
     args = parser.parse_args(argv)
-    text = source_of(None if args.megabytes else args.lines, args.megabytes)
+    text = joined(args.files) if args.files else source_of(None if args.megabytes else args.lines, args.megabytes)
     edits = 0 if args.megabytes and args.edits == 10 else args.edits
-    result = asyncio.run(measure(text, edits))
+    result = asyncio.run(measure(text, edits, real=bool(args.files)))
     print(f"document: {text.count(chr(10)):,} lines, {len(text) / 1e6:.2f} MB")
     print(f"open -> first diagnostics: {result['first'] * 1000:.0f} ms")
     if result["latencies"]:

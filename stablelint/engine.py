@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import Callable, Container
 
 from stablelint import frameworks
 from stablelint.analysis import project as project_index
@@ -93,6 +93,106 @@ def check_source(
 
     ``project`` is the project index (``analysis.project``) the file belongs to; by default
     the one of ``path``'s project, ``False`` for none (the file alone)."""
+    if source.startswith(_BOM):
+        # The byte-order mark is not code: check what follows, then move the fixes'
+        # offsets back onto the text as given.
+        return [_shift(diagnostic, 1) for diagnostic in check_source(
+            source[1:], path, tree=tree, dtype=dtype, project=project)]
+    walk = plan_walk(source, path, tree=tree, dtype=dtype, project=project)
+    return walk.findings() if walk is not None else []
+
+
+@dataclass
+class Walk:
+    """What a check of one text walks: the lines rules can start at, and the file-wide
+    switches that chose them and the ops visited there. A re-check of an edited text that
+    walks only part of it (``findings(within=...)``) may reuse the rest's findings only while
+    `switches` and the rest's lines stay the same (`stablelint.recheck`)."""
+
+    source: str
+    path: str
+    tree: ast.Module
+    dtype: str | None
+    imports: ImportTable
+    registry: OpRegistry
+    index: object  # the project index, or None
+    evidence: object  # the project's half-precision setting that reaches this file, or None
+    half: bool
+    lines: list[int]
+    triggered: LineSet  # the lines of every rule; the others only half-precision rules start at
+    walrus_lines: list[int]
+    constant_names: frozenset[str]
+    callee_names: frozenset[str]
+
+    @property
+    def switches(self) -> tuple:
+        return (
+            self.half, self.evidence, self.dtype, self.constant_names, self.callee_names,
+            self.imports.names, self.imports.optional,
+        )
+
+    def findings(self, within: Container[int] | None = None) -> list[Diagnostic]:
+        """The findings of every rule, sorted; with ``within`` (line numbers), only those
+        starting at a node on those lines (the rest is read as the analysis needs it)."""
+        lines = self.lines if within is None else [line for line in self.lines if line in within]
+        if not lines:
+            return []
+        source, tree, half, triggered = self.source, self.tree, self.half, self.triggered
+        model = FileModel(self.path, SourceIndex(source), self.imports, tree, dtype=self.dtype, registry=self.registry)
+        model.precision_evidence = self.evidence
+        index = self.index
+        relative = index.relative(self.path) if index is not None else None
+        if relative is not None:
+            model.evaluator.project = project_index.ProjectView(index, relative, tree)
+        ctx = Context(model)
+        callee_names, constant_names = self.callee_names, self.constant_names
+        dispatched_binops = _DISPATCHED_BINOPS if half else _FULL_PRECISION_BINOPS
+        value_of = ctx.model.value
+
+        def visit(node: ast.AST, env) -> None:
+            if type(node) is ast.Call:
+                func = node.func
+                if type(func) is ast.Attribute:
+                    name = func.attr
+                elif type(func) is ast.Name:
+                    name = func.id
+                elif type(func) is ast.Subscript and type(func.value) is ast.Name:
+                    name = func.value.id  # ``OPS["log"](x)``: an op registry's entry
+                elif type(func) is ast.Call and type(func.func) in (ast.Attribute, ast.Name):
+                    name = getattr(func.func, "attr", None) or func.func.id  # ``nn.BCELoss()(p, y)``
+                else:
+                    return
+                if name not in callee_names:
+                    return
+            elif type(node) is ast.Compare:
+                if half and not triggered.overlaps(node):
+                    return  # comparisons with nan are found on the lines that say nan
+                ctx.env = env
+                for rule in _RULES_ON.get("compare", ()):
+                    rule.check(node, value_of(node, env), ctx)
+                return
+            elif type(node.op) not in dispatched_binops:
+                return
+            only_half = half and not triggered.overlaps(node)
+            full_precision_kind = _FULL_PRECISION_KIND.get(type(node.op) if type(node) is ast.BinOp else None, True)
+            if (only_half or not full_precision_kind) and not _has_constant_operand(node, constant_names):
+                return  # only a half-precision rule could start here, and it needs a constant
+            ctx.env = env
+            value = value_of(node, env)
+            for rule in _RULES_ON.get(value.kind, ()):
+                if value.node is node and (rule.half_precision or not only_half):
+                    rule.check(node, value, ctx)
+
+        ScopeWalker(lines, visit, self.imports, walrus_lines=self.walrus_lines).run(tree)
+        return sorted(set(ctx.diagnostics), key=Diagnostic.sort_key)
+
+
+def plan_walk(
+    source: str, path: str = "<stdin>", *, tree: ast.Module | None = None, dtype: str | None = None,
+    project=None,
+) -> Walk | None:
+    """What `check_source` walks in ``source`` (without a byte-order mark); None where no
+    rule can match."""
     index = project_index.index_for(path) if project is None else project or None
     evidence = None
     if index is not None:
@@ -102,12 +202,7 @@ def check_source(
             index.consulted.add(index.PROFILE)
     half = evidence is not None or may_be_half(source, dtype)
     if not half and not might_match(source):
-        return []
-    if source.startswith(_BOM):
-        # The byte-order mark is not code: check what follows, then move the fixes'
-        # offsets back onto the text as given.
-        return [_shift(diagnostic, 1) for diagnostic in check_source(
-            source[1:], path, tree=tree, dtype=dtype, project=index or False)]
+        return None
     if tree is None and index is not None:
         tree = index.parsed(path, source)  # parsed already as a module another file imports
     if tree is None:
@@ -131,60 +226,18 @@ def check_source(
         extra, constant_names = half_precision_lines(source)
         lines = sorted(set(lines) | set(extra))
     if not lines:
-        return []
-    model = FileModel(path, SourceIndex(source), imports, tree, dtype=dtype, registry=registry)
-    model.precision_evidence = evidence
-    relative = index.relative(path) if index is not None else None
-    if relative is not None:
-        model.evaluator.project = project_index.ProjectView(index, relative, tree)
-    ctx = Context(model)
+        return None
     dispatched_ops = _DISPATCHED_OPS if half else _FULL_PRECISION_OPS
     callee_names = (_CALLEE_NAMES if half else _FULL_PRECISION_CALLEES) | imports.local_aliases(dispatched_ops)
     callee_names |= registry.names(dispatched_ops)
     callee_names |= loss_objects
     if loss_file:
         callee_names |= frameworks.LOSS_WORDS
-    dispatched_binops = _DISPATCHED_BINOPS if half else _FULL_PRECISION_BINOPS
-    value_of = ctx.model.value
-
-    def visit(node: ast.AST, env) -> None:
-        if type(node) is ast.Call:
-            func = node.func
-            if type(func) is ast.Attribute:
-                name = func.attr
-            elif type(func) is ast.Name:
-                name = func.id
-            elif type(func) is ast.Subscript and type(func.value) is ast.Name:
-                name = func.value.id  # ``OPS["log"](x)``: an op registry's entry
-            elif type(func) is ast.Call and type(func.func) in (ast.Attribute, ast.Name):
-                name = getattr(func.func, "attr", None) or func.func.id  # ``nn.BCELoss()(p, y)``
-            else:
-                return
-            if name not in callee_names:
-                return
-        elif type(node) is ast.Compare:
-            if half and not triggered.overlaps(node):
-                return  # comparisons with nan are found on the lines that say nan
-            ctx.env = env
-            for rule in _RULES_ON.get("compare", ()):
-                rule.check(node, value_of(node, env), ctx)
-            return
-        elif type(node.op) not in dispatched_binops:
-            return
-        only_half = half and not triggered.overlaps(node)
-        if (only_half or not _FULL_PRECISION_KIND.get(type(node.op) if type(node) is ast.BinOp else None, True)) and (
-            not _has_constant_operand(node, constant_names)
-        ):
-            return  # only a half-precision rule could start here, and it needs a constant
-        ctx.env = env
-        value = value_of(node, env)
-        for rule in _RULES_ON.get(value.kind, ()):
-            if value.node is node and (rule.half_precision or not only_half):
-                rule.check(node, value, ctx)
-
     walrus_lines = lines_of(source, (match.start() for match in _WALRUS.finditer(source))) if ":=" in source else []
-    ScopeWalker(lines, visit, imports, walrus_lines=walrus_lines).run(tree)
-    return sorted(set(ctx.diagnostics), key=Diagnostic.sort_key)
+    return Walk(
+        source, path, tree, dtype, imports, registry, index, evidence, half, lines, triggered, walrus_lines,
+        constant_names, frozenset(callee_names),
+    )
 
 
 def _shift(diagnostic: Diagnostic, offset: int) -> Diagnostic:

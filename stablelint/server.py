@@ -28,7 +28,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
-from stablelint import __version__, engine, notebook_cells, rule_url, session
+from stablelint import __version__, engine, frameworks, notebook_cells, recheck, rule_url, session
 from stablelint.add_noqa import add_noqa
 from stablelint.analysis import project
 from stablelint.config import Settings, load_settings
@@ -138,13 +138,20 @@ class Checked:
     findings: list[Diagnostic]  # after select/ignore, per-file-ignores and noqa
     fixed_all: str | None = None  # what `fix_all` made of this text, once asked
     syntax_error: tuple[int, int, str] | None = None  # line, column (1-based), message: the text does not parse
+    recheck: recheck.Previous | None = None  # what a check of the next edit reuses
 
 
-def check(path: str, source: str) -> Checked:
+def check(path: str, source: str, previous: Checked | None = None) -> Checked:
     """Findings as the CLI would report them for this file (raises `StablelintError`
-    for a bad config, `engine.ParseError` for code that does not parse)."""
+    for a bad config, `engine.ParseError` for code that does not parse). With the check
+    of an earlier text of the document, only the code an edit can reach is analysed again
+    (`stablelint.recheck`); the findings are the same."""
     settings = load_settings(start=Path(path).parent)
-    return Checked(None, source, path, settings, session.findings_in(path, source, settings))
+    if settings.numpy_like:
+        frameworks.add_shims(dict(settings.numpy_like))
+    reusable = previous.recheck if previous is not None and previous.settings == settings else None
+    found, state = recheck.check(source, path, settings.assume_dtype, reusable)
+    return Checked(None, source, path, settings, keep_for(path, settings)(source, found), recheck=state)
 
 
 def fix_all(checked: Checked) -> str:
@@ -254,23 +261,25 @@ class StablelintServer(LanguageServer):
         path = document.path or uri
         loop = asyncio.get_running_loop()
         try:
-            checked = await loop.run_in_executor(self.engine_thread, check, path, source)
+            checked = await loop.run_in_executor(self.engine_thread, check, path, source, cached)
         except StablelintError as error:
             self.show_error(str(error))
             checked = Checked(version, source, path, Settings(root=Path.cwd()), [])
         except engine.ParseError as error:
             # Published as such (as ruff's server does), so no finding stays at a stale line.
-            settings = Settings(root=Path.cwd())
+            settings = cached.settings if cached is not None else Settings(root=Path.cwd())
             place = (error.line or 1, error.col or 1, str(error))
-            checked = Checked(version, source, path, settings, [], syntax_error=place)
+            # The next text that parses is compared with the last one that did.
+            last_parsed = cached.recheck if cached is not None else None
+            checked = Checked(version, source, path, settings, [], syntax_error=place, recheck=last_parsed)
         except Exception as error:  # noqa: BLE001 - one odd file must not end the server
             log.exception("checking %s", uri)
             self.show_error(f"internal error while checking {path}: {type(error).__name__}: {error}")
             return None
+        checked.version = version
+        self.checked[uri] = checked  # the check of the newer text re-checks from this one
         if self.workspace.get_text_document(uri).version != version:
             return None  # a newer text arrived meanwhile; its own check publishes
-        checked.version = version
-        self.checked[uri] = checked
         return checked
 
     async def view(self, uri: str) -> Checked | CellView | None:
