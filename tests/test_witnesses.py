@@ -281,6 +281,8 @@ def test_witness_reproduces_with_the_framework(rule, example, finding, framework
             pytest.skip("NumPy takes no gradients")
         bad = np.isnan if evidence.consequence == "nan-gradient" else np.isinf
         assert np.any(bad(original)), f"{framework}: d/d{of} {witness.original} = {original} at {values}"
+        if not witness.stable:
+            return  # a hazard of the input (sqrt's gradient at 0): no stable form to compare
         stable = _gradient(framework, witness.stable, inputs, of)
         if framework in ("tf", "jax") and witness.stable == "vector_norm(x)":
             # Found by this test: tf.norm's and jnp.linalg.norm's own gradients at 0 are NaN,

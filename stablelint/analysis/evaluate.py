@@ -1187,7 +1187,8 @@ class Ranges:
         dtype = dtype_of(value, self.assumed_dtype, self.autocast)
         if kind == "exp":
             # exp(unknown) >= 0, but how large is as unknown as its input: no claim.
-            return iv.exp(first, dtype) if first is not None else None
+            flushes = value.framework in iv.FLUSHES_SUBNORMALS
+            return iv.exp(first, dtype, flushes_subnormals=flushes) if first is not None else None
         if kind == "sigmoid":
             return iv.sigmoid(first, dtype) if first is not None else iv.UNIT
         if kind == "relu":

@@ -37,6 +37,11 @@ MAX = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38, "float32": 3.40282
        "float64": 1.7976931348623157e308}
 _BITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}  # significand bits, the implicit one included
 DEFAULT_DTYPE = "float32"  # what ML code computes in unless it says otherwise
+# Frameworks whose kernels flush subnormal results to 0 (and read subnormal inputs as 0):
+# TensorFlow's executor sets the CPU's flush-to-zero and denormals-are-zero modes around every
+# op, and XLA's CPU code (JAX) runs with them too. There exp(-100) in float32 is 0, not 3.8e-44
+# as in PyTorch and NumPy, and sqrt's gradient at it is inf (measured on CPU: TF 2.21, jax 0.10).
+FLUSHES_SUBNORMALS = frozenset({"tf", "jax"})
 # Python's ``math`` raises instead of returning inf or NaN: ``math.exp(710)`` is an
 # OverflowError, ``math.log(0)`` and ``math.sqrt(-1)`` a ValueError. Past its range a formula
 # of Python floats stops with an exception; it never carries an inf on. (Its exp still
@@ -178,15 +183,25 @@ def power(a: Interval, exponent: float) -> Interval | None:
 # -- elementwise functions
 
 
-def exp(a: Interval, dtype: str = DEFAULT_DTYPE) -> Interval:
+def exp(a: Interval, dtype: str = DEFAULT_DTYPE, *, flushes_subnormals: bool = False) -> Interval:
+    """exp over ``a`` in ``dtype``; with ``flushes_subnormals`` (``FLUSHES_SUBNORMALS``), a
+    result below the smallest normal number is 0: exp(-100) is 0 in TensorFlow's float32."""
+    underflow = flush_underflow(dtype) if flushes_subnormals else EXP_UNDERFLOW[dtype]
+
     def value(x: float) -> float:
         if x > EXP_OVERFLOW[dtype]:
             return INF
-        if x < EXP_UNDERFLOW[dtype]:
+        if x < underflow:
             return 0.0
         return math.exp(x)
 
     return Interval(max(0.0, _below(value(a.lo), dtype)), _above(value(a.hi), dtype), a.nan)
+
+
+def flush_underflow(dtype: str) -> float:
+    """The x below which exp(x) is 0 where subnormals are flushed: ln of the smallest normal
+    number (-87.34 in float32, -9.70 in float16)."""
+    return math.log(SMALLEST_NORMAL[dtype])
 
 
 def log(a: Interval) -> Interval:

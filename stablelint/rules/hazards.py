@@ -366,11 +366,17 @@ class SqrtOfNegative(Rule):
     affine output, `sqrt` of a difference the code does not bound. A matmul of factors
     whose signs are known has a known sign (`mm(a ** 2, b ** 2) >= 0`), and a branch that
     tests the argument (`sqrt(v) if v >= 0 else 0`) rules the negative values out.
+    Also `sqrt(exp(clip(z, -100, 87)))` where a gradient flows: the clip keeps exp positive in
+    exact arithmetic, but exp(-100) is 0 in float32 where the framework flushes subnormals to 0
+    (TensorFlow, JAX: from exp(-87.34)), or below the smallest subnormal elsewhere (exp(-103.97)).
+    Clipped at -87 it stays a normal number, and PyTorch and NumPy keep exp(-100) as a subnormal:
+    both are silent.
 
     ## Why is this bad?
     `sqrt` of a negative number is NaN, and it propagates through everything after it;
     the variance formula above loses all its digits when the mean is large next to the
-    spread, and its rounding error is as likely negative as positive.
+    spread, and its rounding error is as likely negative as positive. At 0 the gradient of
+    `sqrt` is inf; through exp's (0 there) it becomes NaN and reaches every weight.
 
     ## Fix safety
     The fix is RANUM's repair, the argument clipped at 0 (`torch.clamp(a, min=0)`,
@@ -399,6 +405,8 @@ class SqrtOfNegative(Rule):
         Valid("torch.sqrt(torch.clamp(1 - x @ x.T, min=0))"),
         Valid("np.sqrt(np.square(x).sum())", "numpy"),
         Valid("torch.sqrt(torch.mm(x ** 2, x.T ** 2))"),
+        Valid("tf.sqrt(tf.exp(tf.clip_by_value(x, -87.0, 87.0)))", "tf"),
+        Valid("torch.sqrt(torch.exp(torch.clamp(x, -100.0, 87.0)))"),
     ]
     invalid = [
         Invalid("torch.sqrt(torch.sigmoid(x) - 0.25)", "torch.sqrt(torch.clamp(torch.sigmoid(x) - 0.25, min=0))",
@@ -411,6 +419,7 @@ class SqrtOfNegative(Rule):
         Invalid("keras.ops.sqrt(keras.ops.sigmoid(x) - 0.25)",
                 "keras.ops.sqrt(keras.ops.maximum(keras.ops.sigmoid(x) - 0.25, 0))", "keras", unsafe=True),
         Invalid("torch.rsqrt(torch.tanh(x))", None),
+        Invalid("tf.sqrt(tf.exp(tf.clip_by_value(x, -100.0, 87.0)))", None, "tf"),
     ]
 
     def check(self, node: ast.Call, root: Value, ctx: Context) -> None:
@@ -418,7 +427,11 @@ class SqrtOfNegative(Rule):
             return
         argument = root.operand()
         interval = ctx.range(argument)
-        if interval is None or interval.lo >= 0 or not ctx.known_ends(argument)[0]:
+        if interval is None or not ctx.known_ends(argument)[0]:
+            return
+        if interval.lo == 0 and root.kind == "sqrt":
+            self._exp_rounded_to_zero(node, root, argument, ctx)
+        if interval.lo >= 0:
             return
         if math.isfinite(interval.lo) and through_division(argument):
             return
@@ -433,6 +446,29 @@ class SqrtOfNegative(Rule):
                 framework = keras_or_tf(root.op.qualified_name or "")
             fix = _floored(ctx, written, framework, "0")
         self.report(ctx, node, fix, list(argument.via), origins=[argument], message=message, operands={"x": argument})
+
+    def _exp_rounded_to_zero(self, node: ast.Call, root: Value, argument: Value, ctx: Context) -> None:
+        """``sqrt(exp(clip(z, -100, 87)))``: the code bounds the exponent below, so exp is
+        positive, but not far enough — exp of the bound rounds to 0 in the dtype (below the
+        smallest normal number where the framework flushes subnormals). At 0 sqrt's gradient
+        is inf, and exp's chain rule makes it inf * 0 = NaN where a gradient flows."""
+        produced = argument.operand() if argument.kind == v.INDEX and argument.operands else argument
+        if produced.kind != "exp" or not produced.operands:
+            return
+        exponent = ctx.range(produced.operand())
+        if exponent is None or not math.isfinite(exponent.lo) or not ctx.known_ends(produced.operand())[0]:
+            return  # exp of an unbounded value reaches 0 anyway: the bound's weakness is the point here
+        if not ctx.gradient_flows(node, argument) or ctx.branch_rules_out(node, root.op.input, "zero"):
+            return
+        dtype = ctx.dtype_of(produced)
+        flushed = produced.framework in iv.FLUSHES_SUBNORMALS
+        below = iv.flush_underflow(dtype) if flushed else iv.EXP_UNDERFLOW[dtype]
+        how = "subnormals flush to 0 in this framework" if flushed else "below its smallest subnormal"
+        message = (
+            f"sqrt of exp(x) with x down to {exponent.lo:g}: exp(x) is 0 in {dtype} below x = {below:.2f} "
+            f"({how}), where sqrt's gradient is inf (nan through exp's)"
+        )
+        self.report(ctx, node, None, list(argument.via), origins=[argument], message=message, operands={"x": argument})
 
 
 class AbsorbedEps(Rule):
