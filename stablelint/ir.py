@@ -238,18 +238,7 @@ class Normalizer:
             if found is not None:
                 qualified, registered = found
         if qualified is not None:
-            known = frameworks.function_op(qualified)
-            if known is None:
-                return None
-            qualified = frameworks.canonical_name(qualified)
-            kind, framework = known
-            if kind in ("identity",) or expr.args:
-                first = expr.args[0] if expr.args else None
-            else:
-                first = _keyword_value(expr, ("input", "x", "a", "logits", "input_tensor", "tensor"))
-            if isinstance(first, ast.Starred):
-                return None
-            return Op(kind, framework, expr, qualified, first, via, registered)
+            return self.op_named(qualified, expr, via, registered)
         if isinstance(func, ast.Attribute) and func.attr in frameworks.METHODS:
             kind, framework = frameworks.METHODS[func.attr]
             return Op(kind, framework, expr, None, func.value, via)
@@ -258,6 +247,24 @@ class Normalizer:
                 # Python's own max/sum over an array reduce its first axis.
                 return Op(_BUILTIN_OPS[func.id], None, expr, f"builtins.{func.id}", expr.args[0], via)
         return None
+
+    @staticmethod
+    def op_named(qualified: str, call: ast.Call, via: list[tuple[str, int]] | None = None,
+                 registered: bool = False) -> Op | None:
+        """The op of ``call`` when its callee is the function ``qualified`` (written so, or
+        known to be passed as it: ``activation(x)`` with ``tf.nn.relu`` at every call)."""
+        known = frameworks.function_op(qualified)
+        if known is None:
+            return None
+        qualified = frameworks.canonical_name(qualified)
+        kind, framework = known
+        if kind in ("identity",) or call.args:
+            first = call.args[0] if call.args else None
+        else:
+            first = _keyword_value(call, ("input", "x", "a", "logits", "input_tensor", "tensor"))
+        if isinstance(first, ast.Starred):
+            return None
+        return Op(kind, framework, call, qualified, first, via if via is not None else [], registered)
 
 
 def _definition_around(env: "Env", name: ast.Name) -> tuple[ast.expr, int] | None:

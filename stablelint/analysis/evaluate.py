@@ -203,6 +203,10 @@ class Evaluator:
                 if element.known:
                     return Value(v.INDEX, element.framework, (element,), expr, detail=None)
             return Value(v.UNKNOWN, node=expr)
+        if kind is ast.IfExp or kind is BranchJoin:
+            holds = self._none_test(expr.test, scope)
+            if holds is not None:  # ``act(h) if act is not None else h`` with act known at the call
+                return self.of(expr.body if holds else expr.orelse, scope)
         if kind is ast.IfExp:
             body, orelse = self.of(expr.body, scope), self.of(expr.orelse, scope)
             return _join(body, orelse, expr)
@@ -214,6 +218,27 @@ class Evaluator:
                 return joined
             return joined.remote(f"both branches of the if on line {expr.lineno} give {_kind_said(joined)}")
         return Value(v.UNKNOWN, node=expr)
+
+    def _none_test(self, test: ast.expr, scope) -> bool | None:
+        """Whether ``x is None`` / ``x is not None`` / ``x`` / ``not x`` holds, for a name whose
+        value is known where it is asked (a call passes ``None``, or a function or a computed
+        array, to that parameter); None when it is not known."""
+        negated = False
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            test, negated = test.operand, True
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot)):
+            sides = (test.left, test.comparators[0])
+            named = next((side for side in sides if isinstance(side, ast.Name)), None)
+            if named is None or not any(isinstance(side, ast.Constant) and side.value is None for side in sides):
+                return None
+            none = _value_is_none(self.of(named, scope))
+            if none is None:
+                return None
+            return (none if isinstance(test.ops[0], ast.Is) else not none) != negated
+        if isinstance(test, ast.Name):
+            none = _value_is_none(self.of(test, scope))
+            return None if none is None else (not none) != negated  # a function or an array is true; None false
+        return None
 
     # -- names and attributes
 
@@ -313,6 +338,10 @@ class Evaluator:
         finally:
             self._active.discard(id(function))
         first = received[0][0]
+        passed = function_passed(first)
+        if passed is not None and all(function_passed(value) == passed for value, _, _ in received[1:]):
+            sites_said = "the call" if len(received) == 1 else f"all {len(received)} calls"
+            return first.remote(f"{name} is {_short(received[0][1])} at {sites_said} ({received[0][2]}, …)")
         if not first.known or any(value.kind != first.kind for value, _, _ in received[1:]):
             if all(value.integer for value, _, _ in received):
                 return replace(fallback, integer=True)
@@ -451,6 +480,14 @@ class Evaluator:
         callee = self.of(func, scope) if isinstance(func, (ast.Name, ast.Attribute, ast.Call)) else UNKNOWN_VALUE
         if callee.kind == v.MODULE:
             return self._module_call(callee, call, scope)
+        passed = function_passed(callee)
+        if passed is not None:
+            # ``activation(h)`` where every call passes ``tf.nn.relu``: that op, computed here
+            # from what the caller chose (no fix: the function is not written at the use).
+            op = self.normalizer.op_named(passed, call)
+            if op is not None:
+                said = callee.origin or f"{_short(self.text(func))} is {passed}"
+                return self._known_call(op, call, scope).remote(said)
         summarized = self._helper_call(func, call, scope, callee)
         if summarized is not None:
             return summarized
@@ -485,10 +522,10 @@ class Evaluator:
             variance = Value("spread", op.framework, (operand,), call, detail="variance")
             elements = (mean, variance) if kind == "moments" else (variance, mean)
             return Value(v.TUPLE, op.framework, elements, call)
-        if kind == "abs" and op.input is not None and op.other_args() == ([], []):
+        if kind in ("abs", "relu") and op.input is not None and op.other_args() == ([], []):
             written_softmax = operand.kind == v.DIV and operand.operand(0).kind == "exp"
             if operand.kind in _NONNEGATIVE_KINDS or written_softmax:
-                return operand  # tf.abs(softmax(x)) is softmax(x), as abs(...) is
+                return operand  # tf.abs(softmax(x)) and relu(softmax(x)) are softmax(x), as abs(...) is
         if kind in ("max", "min") and op.framework == "torch":
             positional, keywords = op.other_args()
             second = self.of(positional[0], scope) if len(positional) == 1 and not keywords else None
@@ -1014,6 +1051,28 @@ def _join(first: Value, second: Value, node: ast.AST) -> Value:
     if first.kind == second.kind and first.known:
         return replace(first, integer=first.integer and second.integer)
     return Value(v.UNKNOWN, node=node, integer=first.integer and second.integer)
+
+
+def function_passed(value: Value) -> str | None:
+    """The framework function a value is (``tf.nn.relu`` passed as an argument, not called),
+    by its qualified name; None for anything else."""
+    if value.kind == v.UNKNOWN and isinstance(value.detail, str) and frameworks.function_op(value.detail):
+        return value.detail
+    return None
+
+
+def _value_is_none(value: Value) -> bool | None:
+    """True for the constant None, False for a value that cannot be None (a function, an
+    array some op computed), None when it is not known."""
+    if value.kind == v.UNKNOWN:
+        if _is_none(value.node):
+            return True
+        if function_passed(value) is not None or isinstance(value.detail, (ast.FunctionDef, ast.ClassDef)):
+            return False
+        return None
+    if value.kind in (v.ATTRIBUTE, v.INDEX):
+        return None  # ``layer.bias``, ``items[0]``: may hold None
+    return False
 
 
 def _fold(kind: str, left: float, right: float) -> float | None:

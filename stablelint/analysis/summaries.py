@@ -23,7 +23,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from stablelint.prefilter import word_offsets
-from stablelint.scopes import NUMPY_IN_PLACE, bound_names, parameters, unpacked
+from stablelint.scopes import NUMPY_IN_PLACE, BranchJoin, bound_names, parameters, unpacked
 from stablelint.syntax import child_nodes, nodes_on_lines
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -103,6 +103,8 @@ class _NameFacts:
     bindings: int = 0
     definition: tuple[ast.expr, int] | None = None
     changed: bool = False
+    assignments: list[ast.Assign] = field(default_factory=list)  # the plain ``name = value`` statements
+    joined: tuple[ast.expr, int] | None = None  # the two assignments' ``BranchJoin``, built once
 
 
 class FunctionFacts:
@@ -121,8 +123,14 @@ class FunctionFacts:
 
     def definition(self, name: str) -> tuple[ast.expr, int] | None:
         facts = self._facts(name)
-        if facts.bindings == 1 and not facts.changed and name not in self.parameters:
+        if facts.changed or name in self.parameters:
+            return None
+        if facts.bindings == 1:
             return facts.definition
+        if facts.bindings == 2 and len(facts.assignments) == 2:
+            if facts.joined is None:
+                facts.joined = _branch_join(self.node, *facts.assignments) or (None, 0)
+            return facts.joined if facts.joined[0] is not None else None
         return None
 
     def binds(self, name: str) -> bool:
@@ -158,6 +166,8 @@ class FunctionFacts:
                     if isinstance(target, ast.Name):
                         if target.id == name:
                             bind(child.value, child.lineno)
+                            if len(child.targets) == 1:
+                                facts.assignments.append(child)
                     elif name in bound_names(target):
                         if isinstance(target, (ast.Subscript, ast.Attribute)):
                             facts.changed = True
@@ -204,6 +214,30 @@ class FunctionFacts:
                 if name in _mutated_by(child):
                     facts.changed = True
         return facts
+
+
+def _branch_join(scope: ast.AST, first: ast.Assign, second: ast.Assign) -> tuple[ast.expr, int] | None:
+    """``if c: x = a`` / ``else: x = b``, the name's only two bindings: ``a if c else b``
+    (``scopes.BranchJoin``, placed at ``c``), with the line of the later one; None when the
+    two are not the arms of one ``if`` (statements of the arms themselves, not nested)."""
+    pending = list(getattr(scope, "body", ()))
+    while pending:
+        statement = pending.pop()
+        if isinstance(statement, ast.If):
+            arms = [(statement.body, statement.orelse), (statement.orelse, statement.body)]
+            if any(first in body and second in orelse for body, orelse in arms):
+                body, orelse = (first, second) if first in statement.body else (second, first)
+                joined = ast.copy_location(BranchJoin(test=statement.test, body=body.value, orelse=orelse.value),
+                                           statement.test)
+                joined.end_lineno, joined.end_col_offset = statement.test.end_lineno, statement.test.end_col_offset
+                return joined, max(first.lineno, second.lineno)
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue  # another scope
+        for field_name in ("body", "orelse", "finalbody"):
+            pending.extend(getattr(statement, field_name, ()))
+        for handler in getattr(statement, "handlers", ()):
+            pending.extend(handler.body)
+    return None
 
 
 def _mutated_by(call: ast.Call) -> list[str]:
