@@ -230,6 +230,27 @@ def parameters(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) ->
     return every + [arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None]
 
 
+def argument_for(call: ast.Call, function, arg: ast.arg, position: int) -> ast.expr | None:
+    """The expression ``call`` passes to parameter ``arg`` (at ``position`` among the
+    parameters the call fills), its default if it passes none, None if unclear."""
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return None
+    for keyword in call.keywords:
+        if keyword.arg == arg.arg:
+            return keyword.value
+    arguments = function.args
+    positional = arguments.posonlyargs + arguments.args
+    if arg in positional and 0 <= position < len(call.args):
+        return call.args[position]
+    if arg in positional:
+        defaults = arguments.defaults
+        index = positional.index(arg) - (len(positional) - len(defaults))
+        return defaults[index] if 0 <= index < len(defaults) else None
+    if arg in arguments.kwonlyargs:
+        return arguments.kw_defaults[arguments.kwonlyargs.index(arg)]
+    return None
+
+
 class BranchJoin(ast.IfExp):
     """What a name is after ``if c: x = a`` / ``else: x = b``: ``a`` or ``b``, as the
     conditional expression ``a if c else b`` would be (placed at ``c``: it is written nowhere)."""

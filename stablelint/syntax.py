@@ -113,3 +113,14 @@ def statements(root: ast.AST) -> Iterator[ast.stmt]:
                 for case in current.cases:
                     inner.extend(case.body)
         pending.extend(reversed(inner))
+
+
+def reference(expr: ast.expr) -> tuple[str, list[str]] | None:
+    """``layers.heads.probs_of`` -> ("layers", ["heads", "probs_of"])."""
+    attributes: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        attributes.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, ast.Name):
+        return None
+    return expr.id, list(reversed(attributes))

@@ -28,7 +28,8 @@ from stablelint.analysis.autocast import OFF, Autocast
 from stablelint.analysis.summaries import FileFacts, FunctionFacts
 from stablelint.analysis.values import UNKNOWN_VALUE, ModuleSpec, Value
 from stablelint.ir import Normalizer, identifier_of
-from stablelint.scopes import BranchJoin, parameters
+from stablelint.scopes import BranchJoin, argument_for, parameters
+from stablelint.syntax import reference
 
 _MAX_DEPTH = 24
 _OPERATORS = {
@@ -320,13 +321,13 @@ class Evaluator:
         self._active.add(id(function))
         try:
             for site in sites:
-                argument = _argument_for(site.call, function, arg, position - site.skip)
+                argument = argument_for(site.call, function, arg, position - site.skip)
                 if argument is None:
                     return fallback
                 caller = self._scope_of(site.scope)
                 received.append((self.of(argument, caller), self.text(argument), f"line {site.call.lineno}"))
             for site in remote_sites:
-                argument = _argument_for(site.call, function, arg, position - site.skip)
+                argument = argument_for(site.call, function, arg, position - site.skip)
                 if argument is None:
                     return fallback
                 passed = any(argument is given for given in site.call.args) or any(
@@ -396,8 +397,6 @@ class Evaluator:
 
     def _project_name(self, expr: ast.Attribute, scope) -> Value | None:
         """``config.EPS``, ``layers.HEAD``: a module-level value of another project module."""
-        from stablelint.analysis.project import reference
-
         found = reference(expr)
         if found is None or not self.project.binds(found[0]) or scope.is_local(found[0]):
             return None
@@ -856,7 +855,7 @@ class Evaluator:
         every = parameters(function)
         arguments: dict[str, Value] = {}
         for position, arg in enumerate(every[skip:]):
-            argument = _argument_for(call, function, arg, position)
+            argument = argument_for(call, function, arg, position)
             if argument is not None:
                 arguments[arg.arg] = self.of(argument, scope)
         facts = self.facts
@@ -1012,27 +1011,6 @@ def _drawn_from_a_normal(value: Value) -> bool:
         else:
             break
     return value.kind == "randn"
-
-
-def _argument_for(call: ast.Call, function, arg: ast.arg, position: int) -> ast.expr | None:
-    """The expression ``call`` passes to parameter ``arg`` (at ``position`` among the
-    parameters the call fills), its default if it passes none, None if unclear."""
-    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
-        return None
-    for keyword in call.keywords:
-        if keyword.arg == arg.arg:
-            return keyword.value
-    arguments = function.args
-    positional = arguments.posonlyargs + arguments.args
-    if arg in positional and 0 <= position < len(call.args):
-        return call.args[position]
-    if arg in positional:
-        defaults = arguments.defaults
-        index = positional.index(arg) - (len(positional) - len(defaults))
-        return defaults[index] if 0 <= index < len(defaults) else None
-    if arg in arguments.kwonlyargs:
-        return arguments.kw_defaults[arguments.kwonlyargs.index(arg)]
-    return None
 
 
 def _keyword(call: ast.Call, name: str) -> ast.expr | None:
@@ -1276,7 +1254,7 @@ class Ranges:
             return iv.maximum(*known) if kind == "maximum" else iv.minimum(*known)
         if kind == v.SUB and shifts.is_max_shifted(value):
             return iv.Interval(-iv.INF, 0.0)  # x - max(x), however far the max was computed
-        if first is None and not _is_affine(value, operands):
+        if first is None and not is_affine(value, operands):
             return None  # computed from something unknown: unknown (``abs(x)``, ``x ** 2`` too)
         if kind == v.INDEX or kind == "max" or kind == "mean":
             return first
@@ -1300,7 +1278,7 @@ class Ranges:
             return iv.power(first, 2)
         if kind == v.NEG:
             return iv.neg(first)
-        if _is_affine(value, operands):
+        if is_affine(value, operands):
             return iv.UNBOUNDED  # x @ w + b: whatever b is, the sum spans all of R
         if kind == v.MUL and _squares(value):
             return iv.power(first, 2)  # ``t * t`` is a square: never below 0, whatever t's range
@@ -1332,7 +1310,7 @@ def _where_branches(value: Value, ranges: list) -> list:
     return refined
 
 
-def _is_affine(value: Value, ranges: list) -> bool:
+def is_affine(value: Value, ranges: list) -> bool:
     """``x @ w + b`` written as one expression (``tf.matmul(h, w) + b``, ``tf.add(x @ w, b)``):
     the matmul spans all of R, and a bias that does not depend on it shifts it."""
     if value.kind != v.ADD or len(value.operands) != 2 or value.node is None:
@@ -1520,7 +1498,7 @@ def known_ends(ranges: "Ranges", value: Value | None, depth: int = 0) -> tuple[b
         lo, hi = ends(0)
         return hi, lo
     if kind in (v.ADD, v.SUB) and len(operands) == 2:
-        if _is_affine(value, [ranges.of(operand) for operand in operands]):
+        if is_affine(value, [ranges.of(operand) for operand in operands]):
             return True, True  # x @ w + b spans all of R, as x @ w does
         (a_lo, a_hi), (b_lo, b_hi) = ends(0), ends(1)
         if kind == v.SUB:

@@ -49,8 +49,12 @@ from pathlib import Path
 
 from stablelint.analysis import precision_profile
 from stablelint.analysis import values as v
+from stablelint.analysis.autocast import FLOAT32, LOWER, OFF
+from stablelint.analysis.evaluate import Evaluator, Ranges, is_affine
 from stablelint.analysis.values import ModuleSpec, Value
-from stablelint.syntax import nodes_on_lines
+from stablelint.ir import ImportTable, Normalizer, SourceIndex
+from stablelint.scopes import argument_for, parameters
+from stablelint.syntax import nodes_on_lines, reference
 
 MAX_HOPS = 4
 MAX_REMOTE_CALLERS = 16  # calls of one function in other modules followed to its parameters
@@ -229,17 +233,6 @@ def _absolute_bases(folder: str, files) -> tuple[str, ...]:
     return ("", folder) if in_package else (folder, "")
 
 
-def reference(expr: ast.expr) -> tuple[str, list[str]] | None:
-    """``layers.heads.probs_of`` -> ("layers", ["heads", "probs_of"])."""
-    attributes: list[str] = []
-    while isinstance(expr, ast.Attribute):
-        attributes.append(expr.attr)
-        expr = expr.value
-    if not isinstance(expr, ast.Name):
-        return None
-    return expr.id, list(reversed(attributes))
-
-
 # -- one module of the project, analysed
 
 @dataclass
@@ -280,9 +273,6 @@ class ModuleAnalysis:
         return found
 
     def __init__(self, index: "ProjectIndex", relative: str, source: str, tree: ast.Module):
-        from stablelint.analysis.evaluate import Evaluator
-        from stablelint.ir import ImportTable, Normalizer, SourceIndex
-
         self.index = index
         self.relative = relative
         self.source = source
@@ -394,15 +384,12 @@ class ProjectView:
             index.active.discard((target.analysis.relative, target.name))
 
     def _returned(self, evaluator, target: Target, call: ast.Call, scope) -> Value | None:
-        from stablelint.analysis.evaluate import _argument_for
-        from stablelint.scopes import parameters
-
         function = target.node
         callee = target.analysis.evaluator
         passed = set(map(id, call.args)) | {id(keyword.value) for keyword in call.keywords}
         arguments: dict[str, Value] = {}
         for position, arg in enumerate(parameters(function)):
-            argument = _argument_for(call, function, arg, position)
+            argument = argument_for(call, function, arg, position)
             if argument is None:
                 continue
             if id(argument) in passed:
@@ -473,14 +460,11 @@ def _short(text: str, limit: int = 40) -> str:
 def export(value: Value, autocast=None, depth: int = 0, *, file: str | None = None) -> Value:
     """A value as another file sees it: no syntax nodes of its own file (nothing to quote
     or rewrite), the dtype its autocast region gave it, non-local."""
-    from stablelint.analysis.autocast import FLOAT32, LOWER, OFF
-    from stablelint.analysis.evaluate import Ranges, _is_affine
-
     if depth > _EXPORT_DEPTH:
         return Value(v.UNKNOWN, integer=value.integer)
     if value.kind == v.ADD and value.node is not None:
         ranges = Ranges(None, autocast)
-        if _is_affine(value, [ranges.of(operand) for operand in value.operands]):
+        if is_affine(value, [ranges.of(operand) for operand in value.operands]):
             # ``x @ w + b`` spans all of R; said by its own file, where the sum is written.
             return Value(v.LINEAR, value.framework, dtype=value.dtype, local=False)
     dtype = value.dtype
@@ -858,8 +842,6 @@ class ProjectIndex:
     def _subclass_calls(self, analysis, view, relative: str, owner: ast.ClassDef, name: str) -> list | None:
         """``self.<name>(...)`` in the classes of ``analysis`` derived from ``owner`` (that do
         not define ``name`` themselves)."""
-        from stablelint.scopes import parameters
-
         sites = []
         for node in analysis.classes:
             derived = False
