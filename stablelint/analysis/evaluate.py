@@ -237,8 +237,13 @@ class Evaluator:
                 return None
             return (none if isinstance(test.ops[0], ast.Is) else not none) != negated
         if isinstance(test, ast.Name):
-            none = _value_is_none(self.of(test, scope))
-            return None if none is None else (not none) != negated  # a function or an array is true; None false
+            value = self.of(test, scope)
+            if _value_is_none(value):
+                return negated  # None is false
+            # A function or a module is true; a number or an array: not said here.
+            callable_ = function_passed(value) is not None or value.kind == v.MODULE or isinstance(
+                value.detail, (ast.FunctionDef, ast.ClassDef))
+            return (not negated) if callable_ else None
         return None
 
     # -- names and attributes
