@@ -232,11 +232,13 @@ class Evaluator:
             named = next((side for side in sides if isinstance(side, ast.Name)), None)
             if named is None or not any(isinstance(side, ast.Constant) and side.value is None for side in sides):
                 return None
+            if not self._unchanged_parameter(named.id, scope):
+                return None
             none = _value_is_none(self.of(named, scope))
             if none is None:
                 return None
             return (none if isinstance(test.ops[0], ast.Is) else not none) != negated
-        if isinstance(test, ast.Name):
+        if isinstance(test, ast.Name) and self._unchanged_parameter(test.id, scope):
             value = self.of(test, scope)
             if _value_is_none(value):
                 return negated  # None is false
@@ -245,6 +247,15 @@ class Evaluator:
                 value.detail, (ast.FunctionDef, ast.ClassDef))
             return (not negated) if callable_ else None
         return None
+
+    def _unchanged_parameter(self, name: str, scope) -> bool:
+        """Is ``name`` a parameter never rebound, whose value is the same wherever it is
+        read in the function (a test of it decides the same way at every later line)?"""
+        if getattr(scope, "remote", False):
+            return name in scope.arguments and scope.facts.unchanged_parameter(name)
+        function = getattr(scope, "function", None)
+        return isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
+            self.facts.function_facts(function).unchanged_parameter(name)
 
     # -- names and attributes
 
