@@ -19,6 +19,12 @@ _EXPRESSION_SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.G
 # NumPy's functions and methods that write into their first argument (or receiver) in place:
 # ``np.add.at(total, idx, v)``, ``np.copyto(a, b)``, ``a.fill(0)``, ``np.put(a, i, v)``.
 NUMPY_IN_PLACE = frozenset({"at", "put", "copyto", "place", "putmask", "fill_diagonal", "fill", "itemset", "sort"})
+# torch.distributed's collectives that write their result into the tensor they are given
+# (``dist.all_reduce(t)``: t is now the sum over ranks), in the function form only.
+COLLECTIVES_IN_PLACE = frozenset({
+    "all_reduce", "all_reduce_coalesced", "broadcast", "all_gather_into_tensor", "reduce_scatter_tensor",
+    "all_to_all_single", "recv", "irecv",
+})
 _MAX_FUNCTIONS = frozenset({"max", "amax", "reduce_max", "nanmax"})
 
 
@@ -371,13 +377,15 @@ class ScopeWalker:
             return
         attr = func.attr
         in_place = attr.endswith("_") and not attr.startswith("_")
-        if not in_place and attr not in NUMPY_IN_PLACE:
+        if not in_place and attr not in NUMPY_IN_PLACE and attr not in COLLECTIVES_IN_PLACE:
             return
         root = func.value
         while isinstance(root, (ast.Attribute, ast.Subscript)):
             root = root.value
         if isinstance(root, ast.Name) and root.id in self.imports.names and not env.is_local(root.id):
             mutated = call.args[0] if call.args else None  # function form: the first argument
+        elif attr in COLLECTIVES_IN_PLACE:
+            return  # a method of that name on an object of the code's own: not a collective
         else:
             mutated = func.value
         for name in bound_names(mutated) if mutated is not None else ():

@@ -23,7 +23,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from stablelint.prefilter import word_offsets
-from stablelint.scopes import NUMPY_IN_PLACE, BranchJoin, bound_names, parameters, unpacked
+from stablelint.scopes import COLLECTIVES_IN_PLACE, NUMPY_IN_PLACE, BranchJoin, bound_names, parameters, unpacked
 from stablelint.syntax import child_nodes, nodes_on_lines
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -247,6 +247,8 @@ def _mutated_by(call: ast.Call) -> list[str]:
         if keyword.arg == "out":
             names.extend(bound_names(keyword.value))
     func = call.func
+    if isinstance(func, ast.Attribute) and func.attr in COLLECTIVES_IN_PLACE and call.args:
+        names.extend(bound_names(call.args[0]))  # ``dist.all_reduce(t)``
     in_place = isinstance(func, ast.Attribute) and func.attr.endswith("_") and not func.attr.startswith("_")
     if in_place or isinstance(func, ast.Attribute) and func.attr in NUMPY_IN_PLACE:
         names.extend(bound_names(func.value))
