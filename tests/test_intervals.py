@@ -788,6 +788,25 @@ def test_exp_overflows_in_float32():
     assert iv.exp(Interval(100.0, 200.0), "float32") == Interval(INF, INF)
 
 
+def test_exp_is_zero_below_the_smallest_normal_where_subnormals_flush():
+    clipped = Interval(-100.0, 87.0)
+    assert iv.exp(clipped, "float32").lo > 0  # exp(-100) = 3.8e-44, a subnormal PyTorch and NumPy keep
+    assert iv.exp(clipped, "float32", flushes_subnormals=True).lo == 0.0
+    assert iv.exp(Interval(-87.0, 87.0), "float32", flushes_subnormals=True).lo > 0  # 1.6e-38 is normal
+
+
+def test_the_frameworks_said_to_flush_subnormals_do():
+    tf = pytest.importorskip("tensorflow")
+    torch = pytest.importorskip("torch")
+    points = [-100.0, -88.0, -87.0]
+    assert "tf" in iv.FLUSHES_SUBNORMALS and "torch" not in iv.FLUSHES_SUBNORMALS
+    flushed = tf.exp(tf.constant(points, dtype=tf.float32)).numpy().tolist()
+    kept = torch.exp(torch.tensor(points, dtype=torch.float32)).tolist()
+    for point, by_tf, by_torch in zip(points, flushed, kept):
+        assert (by_tf == 0.0) == (point < iv.flush_underflow("float32"))
+        assert by_torch > 0.0
+
+
 def test_log_of_relu_reaches_minus_inf():
     out = iv.log(iv.relu(iv.UNBOUNDED))
     assert (out.lo, out.hi, out.nan) == (-INF, INF, False)
