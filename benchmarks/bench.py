@@ -56,6 +56,7 @@ at least 20x faster than a cold one; ``--jobs 2`` at least 1.7x faster than ``--
 from __future__ import annotations
 
 import argparse
+import compileall
 import ast
 import atexit
 import importlib.util
@@ -591,6 +592,19 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def byte_compile_stablelint() -> str:
+    """Byte-compile stablelint's modules where they are imported from, as ``pip install``
+    does (the tools it is compared with are installed so). A development checkout run
+    with ``PYTHONDONTWRITEBYTECODE`` would otherwise compile its ~90 modules from source
+    in every process: ~0.15 s at each start, in each worker and in each warm run."""
+    spec = importlib.util.find_spec("stablelint")
+    if spec is None or spec.origin is None:
+        return "stablelint not importable"
+    package = Path(spec.origin).parent
+    ok = compileall.compile_dir(str(package), quiet=1)
+    return f"byte-compiled in {package}" if ok else f"byte-compiling {package} failed: compiled from source"
+
+
 def header(files: list[SourceFile], description: str) -> dict:
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {
@@ -598,7 +612,7 @@ def header(files: list[SourceFile], description: str) -> dict:
         "python": f"{platform.python_implementation()} {platform.python_version()} ({sys.executable})",
         "files": description,
         "versions": {
-            "stablelint": module_version("stablelint") + stablelint_revision(),
+            "stablelint": module_version("stablelint") + stablelint_revision() + f"; {byte_compile_stablelint()}",
             "flake8 (without STB)": flake8_version(drop=True),
             "flake8 (with STB)": flake8_version(drop=False),
             "pyflakes": module_version("pyflakes"),

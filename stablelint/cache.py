@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stablelint import __version__
-from stablelint.diagnostics import Diagnostic, Edit, Evidence, Fix, Import
+from stablelint.diagnostics import Diagnostic, Edit, Evidence, Fix, Import, ParseError
 
 DEFAULT_DIR = ".stablelint_cache"
 _RULE_SET_NAME = re.compile(r"[0-9a-f]{32}")
@@ -161,21 +161,26 @@ class Cache:
             if not isinstance(depends, dict):
                 return None
             items = json.loads(body)
+            if type(items) is dict:
+                return _parse_error(items, _Fits(text, self.codes)), depends
             fits = _Fits(text, self.codes)
             return [_diagnostic(path, item, fits) for item in items], depends
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
             return None
 
-    def store(self, key: str, diagnostics: list[Diagnostic], data_size: int,
+    def store(self, key: str, diagnostics: list[Diagnostic] | ParseError, data_size: int,
               depends: dict[str, str] | None = None) -> None:
         """Write the entry whole (beside, then renamed), after the record of what it rests
         on (``depends``: the project index's modules and profile), which its digest covers;
-        a failure is a cache miss next time."""
+        a failure is a cache miss next time. A text that does not parse is stored as its
+        ``ParseError``: a re-run reports it again without loading the engine."""
         target = self._entry(key)
         try:
-            body = json.dumps(
-                [_item(d) for d in diagnostics], ensure_ascii=False, separators=(",", ":")
-            ).encode("utf-8", "surrogatepass")
+            items = (
+                {"parse_error": [str(diagnostics), diagnostics.line, diagnostics.col]}
+                if isinstance(diagnostics, ParseError) else [_item(d) for d in diagnostics]
+            )
+            body = json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
             depends_raw = _DEPENDS_MARK + json.dumps(
                 depends, sort_keys=True, separators=(",", ":")).encode() if depends else b""
         except (UnicodeEncodeError, TypeError, ValueError):
@@ -407,6 +412,17 @@ class _Fits:
         if offset > line_end:
             raise TypeError("not a position in the text")
         return offset
+
+
+def _parse_error(item: dict, fits: _Fits) -> ParseError:
+    message, line, col = item["parse_error"]
+    if type(message) is not str or _CONTROL.search(message):
+        raise TypeError("not a parse error")
+    if line is not None:
+        fits.offset(line, 1)
+    if col is not None and (type(col) is not int or col < 0):
+        raise TypeError("not a parse error")
+    return ParseError(message, line, col)
 
 
 def _diagnostic(path: str, item: list, fits: _Fits) -> Diagnostic:

@@ -238,8 +238,14 @@ def _found(result: FileResult, settings: Settings, cache: results_cache.Cache | 
     index = project.index_for(result.path)
     if loaded is not None and loaded[1] and (index is None or not index.still(result.path, loaded[1])):
         found = None  # another module it rests on, or a caller it relied on, changed: check it again
+    if isinstance(found, ParseError):
+        raise found  # stored as such: a text that does not parse rests on nothing else
     if found is None:
-        found = _engine().check_source(result.source, result.path, dtype=settings.assume_dtype)
+        try:
+            found = _engine().check_source(result.source, result.path, dtype=settings.assume_dtype)
+        except ParseError as error:
+            cache.store(key, error, len(data))
+            raise
         cache.store(key, found, len(data), index.depends(result.path) if index is not None else None)
     return found
 

@@ -79,6 +79,19 @@ def test_a_changed_file_is_checked_again(project, capsys, engine_calls):
     assert code == 1 and out.startswith("model.py:5:12: STB101 ")
 
 
+def test_a_file_that_does_not_parse_is_reported_again_from_its_entry(project, capsys, engine_calls):
+    (project / "model.py").write_text(UNSTABLE)
+    (project / "broken.py").write_text("import torch\n\ndef f(:\n    return torch.log(x)\n")
+    first = run(capsys, "--cache-dir", "c", ".")
+    assert first[0] == 1 and "broken.py:3:7: syntax error" in first[2]
+    assert sorted(engine_calls) == ["broken.py", "model.py"]
+    assert run(capsys, "--cache-dir", "c", ".") == first
+    assert sorted(engine_calls) == ["broken.py", "model.py"]  # both answered by their entries
+    (project / "broken.py").write_text("import torch\n\ndef f(x):\n    return torch.log(x)\n")
+    assert "broken.py" not in run(capsys, "--cache-dir", "c", ".")[2]
+    assert sorted(engine_calls) == ["broken.py", "broken.py", "model.py"]
+
+
 def test_the_same_text_under_another_name_is_another_entry(project, capsys, engine_calls):
     (project / "a.py").write_text(UNSTABLE)
     (project / "b.py").write_text(UNSTABLE)
