@@ -3,9 +3,10 @@
 Every rule starts at a trigger word (``log``, ``exp``, ``std`` …), at a square minus
 something, at a loss, or, in a file that may compute in half precision, at a constant.
 These scans run over every file, parsed or not, so they are written to stay in C: whether
-a file holds a word at all is found with ``str.find``; in a file that does, one regex scan
-indexes where each word stands (`_WordIndex`) and every later word search is a lookup; every
-other regex either starts at a literal or runs only on the lines such a search picked. A
+a file holds a word at all is found with ``str.find``; in a file that does, every word search
+goes through `_WordIndex` (one translated copy of the text, searched per word with
+``bytes.find``); every other regex either starts at a literal or runs only on the lines such
+a search picked. A
 regex alternating many words, or one anchored at the start of every line, costs more than
 parsing the file.
 """
@@ -42,32 +43,61 @@ _WORD = re.compile(r"\w+")
 
 
 class _WordIndex:
-    """Where each word of one source stands alone: one regex scan in C, then a dictionary
-    lookup per word asked about. The file being checked is asked about dozens of words (the
-    trigger words, their aliases, the names defined from them, the loss and half-precision
-    words); searching for each with ``str.find`` tested every hit inside a longer identifier
-    (``x`` in ``max``) in Python, and cost more than parsing on code dense in short names."""
+    """Where each word of one source stands alone, every word search of the file being
+    checked answered in C. The file is asked about dozens of words (the trigger words, their
+    aliases, the names defined from them, the loss and half-precision words); searching for
+    each with ``str.find`` tested every hit inside a longer identifier (``x`` in ``max``) in
+    Python, and cost more than parsing on code dense in short names.
+
+    An ASCII text (nearly all code) is copied once with every character that cannot be in a
+    word made a space (``bytes.translate``); a word standing alone is then `` word `` in the
+    copy, found by ``bytes.find`` the first time it is asked. Another text is scanned once
+    for every word (a regex in C, into a dictionary of offsets)."""
 
     def __init__(self, source: str):
         self.source = source
-        offsets: dict[str, list[int]] = {}
+        self.offsets: dict[str, list[int]] = {}
+        self._spaced: bytes | None = None
+        if source.isascii():
+            self._spaced = b" " + source.encode("ascii").translate(_WORD_BYTES) + b" "
+            return
+        offsets = self.offsets
         for match in _WORD.finditer(source):
             found = offsets.get(match.group())
             if found is None:
                 offsets[match.group()] = [match.start()]
             else:
                 found.append(match.start())
-        self.offsets = offsets
+
+    def _of(self, word: str) -> list[int]:
+        """The sorted offsets of ``word`` (do not modify the list)."""
+        found = self.offsets.get(word)
+        if found is None:
+            found = []
+            if self._spaced is not None and word.isascii():
+                # `` word `` found at p in the copy (one space longer in front) is the word at p.
+                needle = b" " + word.encode("ascii") + b" "
+                find, step = self._spaced.find, len(needle) - 1  # the next may share the space
+                position = find(needle)
+                while position != -1:
+                    found.append(position)
+                    position = find(needle, position + step)
+                self.offsets[word] = found
+        return found
 
     def of(self, words: Iterable[str], start: int, stop: int | None) -> list[int]:
         words = tuple(words)
         if len(words) == 1:
-            found = self.offsets.get(words[0], [])  # sorted already: sliced below, a copy
+            found = self._of(words[0])  # sorted already: sliced below, a copy
         else:
-            found = [offset for word in words for offset in self.offsets.get(word, ())]
+            found = [offset for word in words for offset in self._of(word)]
             found.sort()
         stop = len(self.source) if stop is None else stop
         return found[bisect_left(found, start):bisect_left(found, stop)]
+
+
+# Every byte that is not a word character (``\w`` in ASCII) becomes a space.
+_WORD_BYTES = bytes(code if chr(code).isalnum() and code < 128 or chr(code) == "_" else ord(" ") for code in range(256))
 
 
 # The index of the file being checked: built by the scans that ask about many words

@@ -85,9 +85,17 @@ def _words_by_find(source: str, words, start=0, stop=None) -> list[int]:
     return sorted(offset for word in words for offset in prefilter._word_starts(source, word, start, stop))
 
 
+# An ASCII text is searched in a translated copy, any other with a regex: both are checked.
+TAILS = {
+    "ascii": "\nlog.x = 1\nlog = log2 + 2log + log_ + _log + log1p(x) + x\tlog\r\nlog log log\nlog",
+    "unicode": "\nlog·x = 1\nµlog = log² + ²log + loğ + log_ + _log + log1p(x)\n",
+}
+
+
+@pytest.mark.parametrize("tail", TAILS.values(), ids=TAILS.keys())
 @pytest.mark.parametrize("path", SOURCES[:20], ids=lambda path: path.name)
-def test_word_index_finds_what_str_find_finds(path):
-    source = path.read_text() + "\nlog·x = 1\nµlog = log² + ²log + loğ + log_ + _log + log1p(x)\n"
+def test_word_index_finds_what_str_find_finds(path, tail):
+    source = path.read_text() + tail
     words = {"log", "x", "exp", "self", "def", "log1p", "µlog", "loğ", "a"}
     assert prefilter.word_offsets(source, words) == _words_by_find(source, words)  # before the index exists
     assert prefilter.candidate_lines(source, set()) is not None  # builds the file's index

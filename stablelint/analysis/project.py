@@ -42,7 +42,7 @@ import os
 import re
 import stat
 import tempfile
-from bisect import insort
+from collections import deque
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -283,14 +283,52 @@ class ModuleAnalysis:
         self.evaluator.project = ProjectView(index, relative, tree)
         self._occurrences: dict[tuple[frozenset[str], frozenset[str]], Occurrences] = {}
         self._classes: list[ast.ClassDef] | None = None
+        self._self_calls: dict[int, dict[str, list[tuple[ast.Call, ast.AST]]]] = {}
 
     @property
     def classes(self) -> list[ast.ClassDef]:
         """The module's classes at any depth, in ``ast.walk`` order (found once: every method
         whose callers are looked for in subclasses asks again)."""
         if self._classes is None:
-            self._classes = [node for node in ast.walk(self.tree) if isinstance(node, ast.ClassDef)]
+            self._classes = [node for node in _statements_breadth_first(self.tree) if type(node) is ast.ClassDef]
         return self._classes
+
+    def self_calls(self, node: ast.ClassDef) -> dict[str, list[tuple[ast.Call, ast.AST]]]:
+        """The ``self.<name>(...)`` calls in the methods of class ``node`` (``self`` being
+        each method's first parameter), by name, each with its method: walked once per
+        class, not once for every method whose callers are looked for in subclasses."""
+        from stablelint.scopes import parameters
+
+        found = self._self_calls.get(id(node))
+        if found is None:
+            found = self._self_calls[id(node)] = {}
+            for method in node.body:
+                if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    continue
+                arguments = parameters(method)
+                if not arguments:
+                    continue
+                me = arguments[0].arg
+                for inner in ast.walk(method):
+                    if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and \
+                            isinstance(inner.func.value, ast.Name) and inner.func.value.id == me:
+                        found.setdefault(inner.func.attr, []).append((inner, method))
+        return found
+
+
+_STATEMENT_FIELDS = ("body", "handlers", "cases", "orelse", "finalbody")
+
+
+def _statements_breadth_first(tree: ast.Module):
+    """The statements of ``tree`` in ``ast.walk`` order (breadth first), without entering
+    expressions, where no statement stands (handlers and match cases are levels, as there)."""
+    pending = deque([tree])
+    while pending:
+        current = pending.popleft()
+        yield current
+        for field in current._fields:
+            if field in _STATEMENT_FIELDS:
+                pending.extend(getattr(current, field))
 
 
 def _dotted(relative: str) -> str:
@@ -509,7 +547,8 @@ class ProjectIndex:
         self.hops = 0
         self.active: set[tuple[str, str]] = set()
         self.consulted: set[str] = set()  # modules read for the file being checked
-        self._words: dict[str, list[str]] | None = None  # identifier -> the files that spell it
+        self._spelled: dict[str, set[bytes]] | None = None  # file -> the identifiers it spells
+        self._spelling: dict[str, list[str]] = {}  # identifier -> the files that spell it (asked so far)
         self._callers: dict[tuple, list | None] = {}
         self._imports_spelled: dict[str, frozenset[str]] = {}  # module -> the words of its imports
         self._last_bindings: tuple | None = None
@@ -573,13 +612,9 @@ class ProjectIndex:
         self._stamp = None
         self._imports_spelled.pop(relative, None)
         self._callers.clear()  # a call added, removed or changed in it
-        if self._words is not None:
-            for files in self._words.values():
-                if relative in files:
-                    files.remove(relative)
-            text = self.files.read(relative)
-            for name in set(_IDENTIFIER.findall(text or "")):
-                insort(self._words.setdefault(name, []), relative)
+        if self._spelled is not None:
+            self._spelled[relative] = _identifiers(self.files.read(relative) or "")
+            self._spelling.clear()
 
     # -- names
 
@@ -728,18 +763,21 @@ class ProjectIndex:
     # -- callers in other modules (call-site facts for parameters)
 
     def files_spelling(self, word: str) -> list[str]:
-        """The project files whose text has ``word`` as an identifier (an index of every
-        identifier, built the first time it is asked)."""
-        if self._words is None:
-            words: dict[str, list[str]] = {}
-            for relative in self.files.python_files():
-                text = self.files.read(relative)
-                if text is None:
-                    continue
-                for name in set(_IDENTIFIER.findall(text)):
-                    words.setdefault(name, []).append(relative)
-            self._words = words
-        return self._words.get(word, [])
+        """The project files whose text has ``word`` as an identifier. The identifiers of
+        each file are gathered the first time any word is asked; each word's files when
+        it is asked (a few hundred words, not the tens of thousands a project spells)."""
+        found = self._spelling.get(word)
+        if found is None:
+            if self._spelled is None:
+                spelled: dict[str, set[bytes]] = {}
+                for relative in self.files.python_files():
+                    text = self.files.read(relative)
+                    if text is not None:
+                        spelled[relative] = _identifiers(text)
+                self._spelled = spelled
+            key = word.encode("utf-8", "surrogatepass")
+            found = self._spelling[word] = [relative for relative, names in self._spelled.items() if key in names]
+        return found
 
     def callers(self, relative: str, function: ast.AST, owner: ast.ClassDef | None) -> list | None:
         """The calls of ``function`` (a module-level function, or a method of ``owner``) of
@@ -854,19 +892,9 @@ class ProjectIndex:
                     return None  # a base of that name the imports do not show (``*``): cannot tell
             if not derived:
                 continue
-            methods = [item for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))]
-            if any(method.name == name for method in methods):
+            if any(isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == name for item in node.body):
                 continue  # overridden: its own calls go to its own method
-            for method in methods:
-                arguments = parameters(method)
-                if not arguments:
-                    continue
-                me = arguments[0].arg
-                for inner in ast.walk(method):
-                    if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and \
-                            inner.func.attr == name and isinstance(inner.func.value, ast.Name) and \
-                            inner.func.value.id == me:
-                        sites.append(RemoteSite(inner, 1, analysis, method))
+            sites.extend(RemoteSite(call, 1, analysis, method) for call, method in analysis.self_calls(node).get(name, ()))
         return sites
 
     # -- the precision profile
@@ -989,6 +1017,18 @@ class ProjectIndex:
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Every byte that cannot be part of an ASCII identifier becomes a space: what stays, split,
+# is the file's words, found in C (a regex's findall made a str of each, which cost more
+# than parsing the file on a project of a few thousand modules).
+_NOT_IDENTIFIER = bytes(
+    code if chr(code).isascii() and (chr(code).isalnum() or chr(code) == "_") else ord(" ") for code in range(256)
+)
+
+
+def _identifiers(text: str) -> set[bytes]:
+    """The identifiers ``text`` spells, as UTF-8: those `_IDENTIFIER` finds, except that
+    letters after digits stay with them (``1e5`` is a number, not the name ``e5``)."""
+    return set(text.encode("utf-8", "surrogatepass").translate(_NOT_IDENTIFIER).split())
 _IMPORT_WORD = re.compile(r"import")
 
 
