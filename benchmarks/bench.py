@@ -56,9 +56,9 @@ at least 20x faster than a cold one; ``--jobs 2`` at least 1.7x faster than ``--
 from __future__ import annotations
 
 import argparse
-import compileall
 import ast
 import atexit
+import compileall
 import importlib.util
 import io
 import json

@@ -149,7 +149,7 @@ class Evaluator:
         finally:
             self._depth -= 1
         if getattr(scope, "remote", False) and value.local:
-            value = replace(value, local=False)
+            value = value.but(local=False)
         if self._truncated == truncated:
             # A value the depth bound cut short is not this expression's value: not kept.
             memo[2][id(expr)] = (expr, value)  # keeps the expression alive: its id stays unique

@@ -45,6 +45,8 @@ import tempfile
 from collections import deque
 from dataclasses import dataclass, field, replace
 from functools import partial
+from itertools import compress, repeat
+from operator import contains
 from pathlib import Path
 
 from stablelint.analysis import precision_profile
@@ -326,9 +328,9 @@ def _statements_breadth_first(tree: ast.Module):
     while pending:
         current = pending.popleft()
         yield current
-        for field in current._fields:
-            if field in _STATEMENT_FIELDS:
-                pending.extend(getattr(current, field))
+        for name in current._fields:
+            if name in _STATEMENT_FIELDS:
+                pending.extend(getattr(current, name))
 
 
 def _dotted(relative: str) -> str:
@@ -553,6 +555,7 @@ class ProjectIndex:
         self._imports_spelled: dict[str, frozenset[str]] = {}  # module -> the words of its imports
         self._last_bindings: tuple | None = None
         self._stamp: str | None = None  # of the project's files (``FILES``), once per run
+        self._module_paths: dict[tuple[tuple[str, ...], str], str | None] = {}
 
     # -- files and modules
 
@@ -570,7 +573,14 @@ class ProjectIndex:
         return relative.replace(os.sep, "/")
 
     def module_path(self, bases: tuple[str, ...], dotted: str) -> str | None:
-        """The file of module ``dotted`` searched from each of ``bases``."""
+        """The file of module ``dotted`` searched from each of ``bases`` (each asked once per
+        run, or until an edit: the profile's reach and every import ask again)."""
+        key = (bases, dotted)
+        if key not in self._module_paths:
+            self._module_paths[key] = self._module_path(bases, dotted)
+        return self._module_paths[key]
+
+    def _module_path(self, bases: tuple[str, ...], dotted: str) -> str | None:
         parts = [part for part in dotted.split(".") if part] if dotted else []
         for base in bases:
             stem = "/".join(([base] if base else []) + parts)
@@ -610,6 +620,7 @@ class ProjectIndex:
             self._analyses.clear()
         self._reach = None
         self._stamp = None
+        self._module_paths.clear()  # a module added or removed beside it
         self._imports_spelled.pop(relative, None)
         self._callers.clear()  # a call added, removed or changed in it
         if self._spelled is not None:
@@ -776,7 +787,8 @@ class ProjectIndex:
                         spelled[relative] = _identifiers(text)
                 self._spelled = spelled
             key = word.encode("utf-8", "surrogatepass")
-            found = self._spelling[word] = [relative for relative, names in self._spelled.items() if key in names]
+            spelled = self._spelled
+            found = self._spelling[word] = list(compress(spelled, map(contains, spelled.values(), repeat(key))))
         return found
 
     def callers(self, relative: str, function: ast.AST, owner: ast.ClassDef | None) -> list | None:
@@ -892,9 +904,11 @@ class ProjectIndex:
                     return None  # a base of that name the imports do not show (``*``): cannot tell
             if not derived:
                 continue
-            if any(isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == name for item in node.body):
+            if any(isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == name
+                   for item in node.body):
                 continue  # overridden: its own calls go to its own method
-            sites.extend(RemoteSite(call, 1, analysis, method) for call, method in analysis.self_calls(node).get(name, ()))
+            calls = analysis.self_calls(node).get(name, ())
+            sites.extend(RemoteSite(call, 1, analysis, method) for call, method in calls)
         return sites
 
     # -- the precision profile

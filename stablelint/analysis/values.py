@@ -14,7 +14,7 @@ second analysis beside it.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
 if TYPE_CHECKING:
@@ -72,11 +72,21 @@ class Value:
 
     def through(self, name: str, line: int) -> "Value":
         """The same value, reached through ``name`` bound on ``line``."""
-        return replace(self, via=((name, line),) + self.via)
+        return self.but(via=((name, line),) + self.via)
 
     def remote(self, origin: str | None) -> "Value":
         """The same value, reached from outside the use's scope (no fix may copy it)."""
-        return replace(self, local=False, origin=self.origin if self.origin and not origin else origin)
+        return self.but(local=False, origin=self.origin if self.origin and not origin else origin)
+
+    def but(self, **changes) -> "Value":
+        """``dataclasses.replace(self, **changes)`` without its checks and its call of
+        ``__init__`` (which sets each field of a frozen instance through ``object.__setattr__``):
+        values are copied with a change tens of thousands of times per file."""
+        copy = object.__new__(Value)
+        fields = copy.__dict__
+        fields.update(self.__dict__)
+        fields.update(changes)
+        return copy
 
     def operand(self, index: int = 0) -> "Value":
         return self.operands[index] if len(self.operands) > index else UNKNOWN_VALUE
