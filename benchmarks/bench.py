@@ -49,7 +49,7 @@ How the numbers are comparable:
   use ``--isolated`` so no config file in the tree changes what runs.
 
 Budgets checked at the end (DESIGN.md "Speed budget"): the stablelint CLI at least as
-fast as pyflakes; flake8 with the plugin at most 1.25x flake8 without it; a warm re-run
+fast as pyflakes; flake8 with the plugin at most 1.15x flake8 without it; a warm re-run
 at least 20x faster than a cold one; ``--jobs 2`` at least 1.7x faster than ``--jobs 1``.
 """
 
@@ -84,7 +84,7 @@ import corpus  # noqa: E402  (benchmarks/corpus.py, next to this file)
 
 FLAKE8_RUNNER = HERE / "flake8_runner.py"
 QUICK_STRIDE = 20
-FLAKE8_BUDGET = 1.25
+FLAKE8_BUDGET = 1.15
 WARM_BUDGET = 20.0  # cold / warm
 JOBS_BUDGET = 1.7  # --jobs 1 / --jobs 2
 
