@@ -239,7 +239,7 @@ class Normalizer:
                 qualified, registered = found
         if qualified is not None:
             return self.op_named(qualified, expr, via, registered)
-        if isinstance(func, ast.Attribute) and func.attr in frameworks.METHODS:
+        if isinstance(func, ast.Attribute) and func.attr in frameworks.METHODS and not _is_instance(func.value):
             kind, framework = frameworks.METHODS[func.attr]
             return Op(kind, framework, expr, None, func.value, via)
         if isinstance(func, ast.Name) and func.id in _BUILTIN_OPS and func.id not in self.imports.names:
@@ -265,6 +265,12 @@ class Normalizer:
         if isinstance(first, ast.Starred):
             return None
         return Op(kind, framework, call, qualified, first, via if via is not None else [], registered)
+
+
+def _is_instance(receiver: ast.expr) -> bool:
+    """``self`` (or ``cls``): ``self.var(h)`` calls the module's own layer or method (an
+    ``nn.Linear`` named ``var``), not a tensor's variance."""
+    return isinstance(receiver, ast.Name) and receiver.id in ("self", "cls")
 
 
 def _definition_around(env: "Env", name: ast.Name) -> tuple[ast.expr, int] | None:

@@ -25,7 +25,7 @@ from stablelint.analysis import values as v
 from stablelint.analysis.autocast import FLOAT32 as AUTOCAST_FLOAT32
 from stablelint.analysis.autocast import LOWER as AUTOCAST_LOWER
 from stablelint.analysis.autocast import OFF, Autocast
-from stablelint.analysis.summaries import FileFacts, FunctionFacts
+from stablelint.analysis.summaries import PARAMETER, FileFacts, FunctionFacts
 from stablelint.analysis.values import UNKNOWN_VALUE, ModuleSpec, Value
 from stablelint.ir import Normalizer, identifier_of
 from stablelint.scopes import BranchJoin, argument_for, parameters
@@ -73,6 +73,11 @@ _NONNEGATIVE_KINDS = frozenset({"softmax", "sigmoid", "exp", "softplus", "relu"}
 # Calls that pick elements of their array operand: ``p.gather(1, y)``, ``take_along_axis(p, i, 1)``.
 _GATHERS = frozenset({"gather", "take_along_axis", "take", "index_select", "gather_nd", "masked_select", "diagonal"})
 _IDENTITY_ATTRIBUTES = frozenset({"data", "values"})
+# Trainable weights: ``tf.Variable``, ``tf.get_variable``, ``nn.Parameter``, a Keras layer's
+# ``self.add_weight``, Haiku's ``get_parameter``, Flax's ``self.param``. What they hold is
+# where training starts, not a range; a matmul with one is an affine layer's output.
+_WEIGHT_FUNCTIONS = frozenset({"Variable", "get_variable", "Parameter", "get_parameter"})
+_WEIGHT_METHODS = frozenset({"add_weight", "param"})
 
 
 def _dtype_is_integer(expr: ast.expr) -> bool:
@@ -261,8 +266,17 @@ class Evaluator:
 
     def _name(self, expr: ast.Name, scope) -> Value:
         name = expr.id
-        if getattr(scope, "remote", False) and name in scope.arguments:
-            return scope.arguments[name]
+        if getattr(scope, "remote", False):
+            if scope.facts.binds(name) and scope.facts.definition(name) is None and name not in scope.imported:
+                # Bound more than once, or a parameter bound again: the binding the read sees.
+                reached = scope.facts.reaching(name, getattr(expr, "lineno", 0))
+                if isinstance(reached, tuple):
+                    value = self.of(reached[0], scope)
+                    return value.through(name, reached[1])
+                if reached is None and (name in scope.arguments or not scope.facts.unchanged_parameter(name)):
+                    return _named_like_a_count(expr, name)
+            if name in scope.arguments:
+                return scope.arguments[name]
         if not getattr(scope, "remote", False):
             # ``x = np.exp(x)``: inside its own definition, x is the definition before it.
             for definition in scope.definitions(name):
@@ -318,7 +332,10 @@ class Evaluator:
         if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return fallback
         function_facts = self.facts.function_facts(function)
-        if not function_facts.unchanged_parameter(name) or id(function) in self._active:
+        unchanged = function_facts.unchanged_parameter(name) or (
+            function_facts.reaching(name, getattr(expr, "lineno", 0)) == PARAMETER
+        )
+        if not unchanged or id(function) in self._active:
             return fallback
         sites = self.facts.call_sites(function)
         remote_sites = []
@@ -640,6 +657,10 @@ class Evaluator:
             written_softmax = inner.kind == v.DIV and inner.operand(0).kind == "exp"
             if inner.kind in _NONNEGATIVE_KINDS or written_softmax:
                 return inner  # abs(softmax(x)) is softmax(x)
+        if (name in _WEIGHT_FUNCTIONS and qualified_module(self.imports, func, scope)) or (
+            name in _WEIGHT_METHODS and isinstance(receiver, ast.Name) and receiver.id == "self"
+        ):
+            return Value(v.WEIGHT, node=call)
         if any(keyword.arg == "requires_grad" and isinstance(keyword.value, ast.Constant)
                and keyword.value.value is True for keyword in call.keywords):
             return Value(v.UNKNOWN, node=call)  # trained: what it is filled with is where it starts, not its range
@@ -1366,8 +1387,8 @@ def _leaves(value: Value, depth: int = 0, found: set | None = None) -> set:
 
 
 def _shares_an_input(a: Value, b: Value) -> bool:
-    if b.kind == v.CONST:
-        return False
+    if b.kind in (v.CONST, v.WEIGHT):
+        return False  # a weight (a bias) is a parameter of its own, computed from nothing
     mine = _leaves(a)
     if b.kind == v.UNKNOWN:
         return b.node is None or id(b.node) in mine or _mentions_names_of(a, b)

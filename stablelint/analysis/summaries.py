@@ -105,6 +105,13 @@ class _NameFacts:
     changed: bool = False
     assignments: list[ast.Assign] = field(default_factory=list)  # the plain ``name = value`` statements
     joined: tuple[ast.expr, int] | None = None  # the two assignments' ``BranchJoin``, built once
+    # Every binding as (first line, last line, value), in order, while each is a plain
+    # assignment that is a statement of the scope's own body (not in a branch or loop).
+    straight: list[tuple[int, int, ast.expr]] | None = field(default_factory=list)
+
+
+# ``reaching``'s answer for a parameter read before the scope binds it again.
+PARAMETER = "parameter"
 
 
 class FunctionFacts:
@@ -142,6 +149,24 @@ class FunctionFacts:
         facts = self._facts(name)
         return facts.bindings == 0 and not facts.changed
 
+    def reaching(self, name: str, line: int) -> tuple[ast.expr, int] | str | None:
+        """The binding of ``name`` a read on ``line`` sees, for a name bound only by plain
+        assignments that stand one after the other in the scope's own body (``x =
+        self.fc1(x)``; ``x = x.view(-1)``; ``return x``): (expression, line) of the last
+        one that ends before ``line``, ``PARAMETER`` for a parameter read before any, None
+        when that is not known (a binding in a branch or a loop, a change in place)."""
+        facts = self._facts(name)
+        if facts.changed:
+            return None
+        if facts.bindings == 0:
+            return PARAMETER if name in self.parameters else None
+        if not facts.straight or facts.bindings != len(facts.straight):
+            return None
+        before = [(value, first) for first, last, value in facts.straight if last < line]
+        if before:
+            return before[-1]
+        return PARAMETER if name in self.parameters else None
+
     def _facts(self, name: str) -> _NameFacts:
         found = self._names.get(name)
         if found is None:
@@ -154,10 +179,15 @@ class FunctionFacts:
         end = getattr(node, "end_lineno", None) or 10**9
         lines = self.text.of_word(name, start, end)
         facts = _NameFacts()
+        body = {id(statement) for statement in getattr(node, "body", ())}
 
-        def bind(value: ast.expr | None, line: int) -> None:
+        def bind(value: ast.expr | None, line: int, statement: ast.AST | None = None) -> None:
             facts.bindings += 1
             facts.definition = (value, line) if value is not None else None
+            if facts.straight is not None and value is not None and statement is not None and id(statement) in body:
+                facts.straight.append((statement.lineno, statement.end_lineno or statement.lineno, value))
+            else:
+                facts.straight = None
 
         for child in _walk_scope(node.body, lines):
             kind = type(child)
@@ -165,7 +195,7 @@ class FunctionFacts:
                 for target in child.targets:
                     if isinstance(target, ast.Name):
                         if target.id == name:
-                            bind(child.value, child.lineno)
+                            bind(child.value, child.lineno, child if len(child.targets) == 1 else None)
                             if len(child.targets) == 1:
                                 facts.assignments.append(child)
                     elif name in bound_names(target):
@@ -173,13 +203,13 @@ class FunctionFacts:
                             facts.changed = True
                         elif isinstance(target, (ast.Tuple, ast.List)):
                             element = dict(unpacked(target, child.value)).get(name)
-                            bind(element, child.lineno)
+                            bind(element, child.lineno, child if len(child.targets) == 1 else None)
                         else:
                             bind(None, child.lineno)
             elif kind is ast.AnnAssign:
                 if isinstance(child.target, ast.Name):
                     if child.target.id == name:
-                        bind(child.value, child.lineno)
+                        bind(child.value, child.lineno, child)
                 elif name in bound_names(child.target):
                     facts.changed = True
             elif kind is ast.AugAssign:
@@ -288,13 +318,13 @@ class ClassFacts:
                     self._class_level.setdefault(statement.target.id, []).append(
                         AttributeSet(statement.value, statement.lineno, node))
         self._attributes: dict[str, tuple[list[AttributeSet], bool]] = {}
-        self._setattr: bool | None = None
+        self._setattr: list[str | None] | None = None  # what each setattr call's name starts with
 
     def sets_of(self, attr: str) -> list[AttributeSet] | None:
         """Every assignment of the attribute, or None when it is also changed some other
         way (augmented, in place, through ``setattr``, a subscript store)."""
         sets, changed = self._scan(attr)
-        if changed or self._uses_setattr():
+        if changed or self._setattr_may_set(attr):
             return None
         return sets
 
@@ -302,14 +332,18 @@ class ClassFacts:
         sets, changed = self._scan(attr)
         return bool(sets) or changed
 
-    def _uses_setattr(self) -> bool:
+    def _setattr_may_set(self, attr: str) -> bool:
+        """Can a ``setattr(self, name, …)`` of the class set ``attr``? Not one whose name
+        is a constant, or a formatted name whose written start ``attr`` does not share
+        (``setattr(self, "conv%d" % i, …)`` never sets ``fc1``)."""
         if self._setattr is None:
             lines = self.text.of(r"\bsetattr\b", self.node.lineno, self.node.end_lineno)
-            self._setattr = bool(lines) if lines is not None else any(
-                isinstance(child, ast.Call) and isinstance(child.func, ast.Name) and child.func.id == "setattr"
-                for child in ast.walk(self.node)
-            )
-        return self._setattr
+            calls = [
+                child for child in ast.walk(self.node)
+                if isinstance(child, ast.Call) and isinstance(child.func, ast.Name) and child.func.id == "setattr"
+            ] if lines is None or lines else []
+            self._setattr = [_set_name_start(call) for call in calls]
+        return any(start is None or attr.startswith(start) for start in self._setattr)
 
     def _scan(self, attr: str) -> tuple[list[AttributeSet], bool]:
         found = self._attributes.get(attr)
@@ -358,6 +392,24 @@ class ClassFacts:
             if name in self.methods:
                 return self.methods[name]
         return None
+
+
+def _set_name_start(call: ast.Call) -> str | None:
+    """The start every name a ``setattr`` call sets begins with: the whole name for a
+    constant, the text before the first placeholder of ``"conv%d" % i`` or
+    ``f"conv{i}"``; None when it is not written out."""
+    name = call.args[1] if len(call.args) > 1 else None
+    if isinstance(name, ast.Constant) and isinstance(name.value, str):
+        return name.value
+    if isinstance(name, ast.BinOp) and isinstance(name.op, ast.Mod) and isinstance(name.left, ast.Constant) \
+            and isinstance(name.left.value, str):
+        return name.left.value.split("%", 1)[0] or None
+    if isinstance(name, ast.Call) and isinstance(name.func, ast.Attribute) and name.func.attr == "format" \
+            and isinstance(name.func.value, ast.Constant) and isinstance(name.func.value.value, str):
+        return name.func.value.value.split("{", 1)[0] or None
+    if isinstance(name, ast.JoinedStr) and name.values and isinstance(name.values[0], ast.Constant):
+        return str(name.values[0].value) or None
+    return None
 
 
 def _unpacked_element(target: ast.expr, value: ast.expr, me: str, attr: str) -> ast.expr | None:

@@ -28,6 +28,7 @@ INDEX = "index"  # ``v[...]``, ``v.gather(...)``, ``take_along_axis(v, ...)``: e
 ATTRIBUTE = "attribute"  # ``v.name`` of an array: ``x.shape``, ``x.values`` …
 LINEAR = "linear"  # the output of an affine layer (Linear, Dense, conv): spans all of R
 TUPLE = "tuple"  # a tuple written out (``return prob, logit``): its elements are the operands
+WEIGHT = "weight"  # a trainable weight (``tf.Variable``, ``nn.Parameter``): no range, learned
 RANGED = "ranged"  # an array built with a known range of values (zeros, full, arange, linspace): detail
 
 # Binary arithmetic, whatever the spelling (``a - b``, ``a.sub(b)``, ``np.subtract(a, b)``).
