@@ -66,7 +66,7 @@ FAMILY_CODES: dict[str, tuple[str, ...]] = {
     "log-domain": ("STB4",),
     "division": ("STB4",),
     "sqrt": ("STB4",),
-    "exp-overflow": ("STB4",),
+    "exp-overflow": ("STB4", "STB124"),  # STB124: exp of a trained layer's raw output (default)
     "eps-absorbed": ("STB4", "STB5"),
     "variance": ("STB2",),
     "std-eps": ("STB2",),

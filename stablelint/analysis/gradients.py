@@ -17,7 +17,8 @@ no gradient flows:
   gradient reaches, in a file that never asks for one on a tensor of its own
   (``requires_grad``, ``tape.watch``);
 - for values only read through ``.item()``, ``float()``, ``.tolist()``, a comparison or
-  ``print``, after any number of reductions and names (a convergence test).
+  ``print``, or rounded to whole numbers (``round``, ``.long()``: a derivative of 0), after any
+  number of reductions and names (a convergence test, a predicted duration).
 
 ``GradientContext.flows(node, value)`` says False where one of these holds, and True
 otherwise (a gradient may flow: the default of code that trains).
@@ -141,9 +142,11 @@ class GradientContext:
 
 
 # Where a value stops being a tensor: its reads take no gradient.
-_READ_AS_NUMBER_METHODS = frozenset({"item", "tolist", "numpy"})
+_READ_AS_NUMBER_METHODS = frozenset({"item", "tolist", "numpy", "long", "int", "round", "floor", "ceil"})
 _READ_AS_NUMBER_CALLS = frozenset({
     "float", "int", "bool", "print", "isnan", "isinf", "isfinite", "allclose", "isclose",
+    # rounded to a whole number (a predicted duration, a count): the derivative is 0
+    "round", "floor", "ceil", "trunc",
     # logged, not differentiated: TensorBoard, Lightning, wandb, logging
     "add_scalar", "add_scalars", "add_histogram", "log_dict", "info", "debug", "warning",
 })

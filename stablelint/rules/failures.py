@@ -192,6 +192,11 @@ FAILURES: dict[str, tuple[FailureModel, ...]] = {
         "Keras clips the probabilities at 1e-7: the loss of a logit 100 below the others is stuck at 16.1 "
         "(true value 100) and its gradient is 0.",
     ),),
+    "STB124": (FailureModel(
+        "exp(x)", "", "overflow", lambda d: [{"x": _past_overflow(d)}],
+        "exp(x) is inf past 88.72 in float32 and bfloat16 (11.09 in float16): a trained layer's raw output has "
+        "nothing that keeps it below, and the inf turns the loss and the gradients NaN.",
+    ),),
     "STB304": (FailureModel(
         "-log_softmax(softmax(x))[0]", "-log_softmax(x)[0]", "wrong-result",
         lambda d: [{"x": (3.0, 0.0)}],

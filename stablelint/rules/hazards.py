@@ -74,7 +74,7 @@ def _zero_on_a_region(ctx: Context, value: Value, depth: int = 0) -> bool:
     return value.kind not in _ZERO_AT_A_POINT
 
 
-def _only_under_a_constant(ctx: Context, node: ast.AST) -> bool:
+def only_under_a_constant(ctx: Context, node: ast.AST) -> bool:
     """Is ``node`` a term of ``c / (k + node)`` (a sigmoid written out), where an infinite
     ``node`` makes the quotient 0 rather than NaN?"""
     from stablelint.analysis.conditions import path_to
@@ -258,7 +258,7 @@ class ExpOverflow(Rule):
         dtype = ctx.dtype_of(exp)
         if interval is None or interval.hi <= iv.EXP_OVERFLOW[dtype] or not ctx.known_ends(argument)[1]:
             return
-        if _only_under_a_constant(ctx, node):
+        if only_under_a_constant(ctx, node):
             return  # 1 / (1 + exp(-z)): an infinite denominator gives 0, the right value
         narrowed = ctx.range_at(node, exp.op.input)
         if narrowed is not None and narrowed.hi <= iv.EXP_OVERFLOW[dtype]:
