@@ -212,7 +212,10 @@ class Evaluator:
         if kind is ast.IfExp or kind is BranchJoin:
             holds = self._none_test(expr.test, scope)
             if holds is not None:  # ``act(h) if act is not None else h`` with act known at the call
-                return self.of(expr.body if holds else expr.orelse, scope)
+                # The branch is chosen by what the calls pass: no fix may copy its code.
+                chosen = self.of(expr.body if holds else expr.orelse, scope)
+                said = "holds" if holds else "does not hold"
+                return chosen.remote(f"`{_short(self.text(expr.test))}` {said} at every call")
         if kind is ast.IfExp:
             body, orelse = self.of(expr.body, scope), self.of(expr.orelse, scope)
             return _join(body, orelse, expr)
@@ -372,6 +375,8 @@ class Evaluator:
         finally:
             self._active.discard(id(function))
         first = received[0][0]
+        if all(_value_is_none(value) for value, _, _ in received):
+            return first.remote(f"{name} is None at every call")  # decides ``if name is None``
         passed = function_passed(first)
         if passed is not None and all(function_passed(value) == passed for value, _, _ in received[1:]):
             sites_said = "the call" if len(received) == 1 else f"all {len(received)} calls"
