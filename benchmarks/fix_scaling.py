@@ -5,9 +5,9 @@ check costs in memory.
     python benchmarks/fix_scaling.py 1000 2000        # other sizes
     python benchmarks/fix_scaling.py --memory 200000  # peak memory of checking 200k lines
 
-Each size runs the real command line in a fresh process on a file of ``log(1 + x)``
-lines (one STB106 finding and one safe fix each) and prints its wall time and time per
-fix, then the time of combining those fixes alone (``engine._apply_verified``: the
+Each size runs the real command line in a fresh process on a file of ``log(softmax(x))``
+lines (one STB101 finding, with its evidence and a safe fix, each) and prints its wall
+time and time per fix, then the time of combining those fixes alone (``engine._apply_verified``: the
 overlap check and the splice, in this process). Linear keeps the per-fix columns flat;
 the first includes the analysis, which has its own costs. ``--memory`` prints the peak
 resident memory of the process checking that many such lines.
@@ -23,7 +23,7 @@ import tempfile
 import time
 
 HEADER = "import torch\n\n\ndef f(x):\n"
-LINE = "    y{index} = torch.log(1 + x * {index})\n"
+LINE = "    y{index} = torch.log(torch.softmax(x * {index}, dim=-1))\n"
 
 
 def source_of(lines: int) -> str:

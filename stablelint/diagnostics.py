@@ -9,7 +9,7 @@ from typing import Literal
 Safety = Literal["safe", "unsafe"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Edit:
     """Replace ``source[start:end]`` (character offsets) with ``content``."""
 
@@ -18,7 +18,7 @@ class Edit:
     content: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Import:
     """An import a fix needs: ``import module`` or ``from module import name``."""
 
@@ -27,7 +27,7 @@ class Import:
     asname: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fix:
     safety: Safety
     edits: tuple[Edit, ...]
@@ -55,7 +55,7 @@ def _number(value, digits: int = 3) -> str:
     return {"inf": "inf", "-inf": "-inf", "nan": "nan"}.get(text, text)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Witness:
     """An input at which the original formula fails, and what it and the stable form give
     there. ``inputs`` bind the formulas' variables (a float, or a tuple for a vector);
@@ -126,7 +126,7 @@ def _unplain(value):
     return float(value) if isinstance(value, str) else value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """Why a finding is real: the consequence, in which dtype, at which input (computed by
     the rule's failure model from the operand's abstract value)."""
@@ -167,7 +167,7 @@ class Evidence:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
     """One finding. ``line`` and ``col`` are 1-based; ``col`` counts characters."""
 

@@ -32,7 +32,7 @@ import ast
 import re
 import symtable
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from stablelint import engine
 from stablelint.diagnostics import Diagnostic
@@ -45,6 +45,9 @@ _SAYS_A_LINE = re.compile(r"\blines? \d|:\d")
 # (``analysis.gradients``: fresh random draws are leaves no gradient reaches otherwise).
 FILE_WIDE_WORDS = ("autocast", "requires_grad", "watch")
 _BOM = "\ufeff"
+# A syntax tree takes about 150 times its text's size in memory: a very large document's
+# is not kept between checks (the next one parses the whole text again).
+KEEP_TREE = 1_000_000
 _UNIT_KINDS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
@@ -55,6 +58,7 @@ class Piece:
     first: int
     last: int
     text: str
+    position: int  # in the module's body
 
 
 @dataclass
@@ -89,34 +93,99 @@ class Previous:
     walked: tuple[list[int], list[int], list[int]]  # lines, triggered lines, walrus lines
     findings: list[Diagnostic]  # the engine's, before select/ignore and noqa
     names: dict[str, Names]  # unit or statement text -> the names it spells and binds
+    tree: ast.Module | None = None  # kept for a text of at most KEEP_TREE characters
+    # A first pass (``first=True``) walked only the function edited: these line ranges
+    # still hold the earlier findings, moved, until `complete` walks them with ``walk``.
+    pending: list[tuple[int, int]] = field(default_factory=list)
+    walk: engine.Walk | None = None
 
 
 def check(
-    source: str, path: str, dtype: str | None, previous: Previous | None
+    source: str, path: str, dtype: str | None, previous: Previous | None, *, first: bool = False
 ) -> tuple[list[Diagnostic], Previous | None]:
     """The engine's findings in ``source`` (as `engine.check_source` gives them), and what
-    the next re-check needs. Raises `engine.ParseError` as the engine does."""
+    the next re-check needs. Raises `engine.ParseError` as the engine does.
+
+    ``first``: walk only the functions (methods) the edit is in, keep every other finding
+    where its lines went, and leave the rest of what the edit can reach to `complete`
+    (the language server publishes in between): the state's ``pending`` says what."""
     if source.startswith(_BOM):
         return engine.check_source(source, path, dtype=dtype), None
-    walk = engine.plan_walk(source, path, dtype=dtype)
+    starts = _line_starts(source)
+    tree = _reparsed(previous, source, starts) if previous is not None else None
+    walk = engine.plan_walk(source, path, tree=tree, dtype=dtype)
     if walk is None:
         return [], None
-    layout = _layout(source, walk.tree)
+    layout = _layout(source, walk.tree, starts)
     names = previous.names if previous is not None else {}
     state = Previous(
         source, layout, walk.switches, _file_words(source),
         (walk.lines, walk.triggered.lines, walk.walrus_lines), [], {},
     )
-    again = _to_walk(previous, state, names) if previous is not None else None
+    again = _to_walk(previous, state, names, walk.tree if first else None) if previous is not None else None
     if again is None:
         found = walk.findings()
     else:
-        reused, walked_lines = again
-        lines = {line for first, last in walked_lines for line in range(first, last + 1)}
-        found = sorted(set(reused + (walk.findings(within=lines) if lines else [])), key=Diagnostic.sort_key)
+        reused, walked_lines, edited = again
+        if edited is not None:
+            state.pending = _without(walked_lines, edited)
+            walked_lines = edited
+            if state.pending:
+                state.walk = walk
+        found = _merged(reused, walk, walked_lines)
     state.findings = found
     state.names = {text: names[text] for text in _texts(layout) if text in names}
+    state.tree = walk.tree if len(source) <= KEEP_TREE else None
     return found, state
+
+
+def complete(state: Previous, parts: int | None = None) -> list[Diagnostic]:
+    """The findings of a first pass's text, its pending lines walked: what `check` without
+    ``first`` finds. ``state`` becomes the state of a complete check. With ``parts``, only
+    that many of the pending ranges are walked (the language server walks one at a time,
+    so that a new edit does not wait for the rest)."""
+    todo = state.pending if parts is None else state.pending[:parts]
+    if todo:
+        reused = [finding for finding in state.findings if not _inside(finding.line, todo)]
+        state.findings = _merged(reused, state.walk, todo)
+    state.pending = state.pending[len(todo):]
+    if not state.pending:
+        state.walk = None
+    return state.findings
+
+
+def _merged(reused: list[Diagnostic], walk: engine.Walk, walked_lines: list[tuple[int, int]]) -> list[Diagnostic]:
+    lines = {line for first, last in walked_lines for line in range(first, last + 1)}
+    return sorted(set(reused + (walk.findings(within=lines) if lines else [])), key=Diagnostic.sort_key)
+
+
+def _inside(line: int, ranges: list[tuple[int, int]]) -> bool:
+    return any(first <= line <= last for first, last in ranges)
+
+
+def _without(ranges: list[tuple[int, int]], taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The lines of ``ranges`` outside ``taken``, as ranges."""
+    lines = sorted({line for first, last in ranges for line in range(first, last + 1) if not _inside(line, taken)})
+    result: list[tuple[int, int]] = []
+    for line in lines:
+        if result and result[-1][1] == line - 1:
+            result[-1] = (result[-1][0], line)
+        else:
+            result.append((line, line))
+    return result
+
+
+def _edited_functions(tree: ast.Module, unit: Piece, region: tuple[int, int]) -> tuple[int, int]:
+    """The lines a first pass walks in a unit the edit changed: the method the edited lines
+    are in, or the whole unit."""
+    statement = tree.body[unit.position]
+    if isinstance(statement, ast.ClassDef):
+        for member in statement.body:
+            if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                start = min([member.lineno] + [d.lineno for d in member.decorator_list])
+                if start <= region[0] and region[1] <= member.end_lineno:
+                    return start, member.end_lineno
+    return unit.first, unit.last
 
 
 def _texts(layout: Layout):
@@ -160,31 +229,71 @@ def _file_words(source: str) -> tuple[bool, ...]:
     return tuple(word in source for word in FILE_WIDE_WORDS)
 
 
-def _layout(source: str, tree: ast.Module) -> Layout:
+def _line_starts(source: str) -> list[int]:
     starts = [0] + [match.end() for match in _NEWLINE.finditer(source)]
     if starts[-1] != len(source):
         starts.append(len(source))
+    return starts
+
+
+def _reparsed(previous: Previous, source: str, starts: list[int]) -> ast.Module | None:
+    """The tree of ``source`` from the previous one, where an edit changed the lines of one
+    top-level statement and no line came or went: that statement parsed alone (at its
+    lines), the others kept. None where the whole text must be parsed."""
+    old = previous.layout
+    if previous.tree is None or len(starts) != len(old.starts):
+        return None
+    if source == previous.source:
+        return previous.tree
+    lines = len(starts) - 1
+    first = _common_lines(previous.source, old, source, starts) + 1
+    last = lines - _common_lines(previous.source, old, source, starts, backwards=True, limit=lines - first + 1)
+    around = [piece for piece in (*old.units, *old.module_code) if piece.first <= last and first <= piece.last]
+    if len(around) != 1 or not (around[0].first <= first and last <= around[0].last):
+        return None
+    piece = around[0]
+    text = source[starts[piece.first - 1]:starts[min(piece.last, lines)]]
+    try:
+        body = ast.parse("\n" * (piece.first - 1) + text).body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    statement = previous.tree.body[piece.position]
+    if len(body) != 1 or type(body[0]) is not type(statement) or body[0].end_lineno != piece.last or min(
+        [body[0].lineno] + [d.lineno for d in getattr(body[0], "decorator_list", ())]
+    ) != piece.first:
+        return None
+    spliced = list(previous.tree.body)
+    spliced[piece.position] = body[0]
+    return ast.Module(body=spliced, type_ignores=[])
+
+
+def _layout(source: str, tree: ast.Module, starts: list[int]) -> Layout:
     layout = Layout(starts, [], [])
-    for statement in tree.body:
+    for position, statement in enumerate(tree.body):
         first = min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", ())])
         text = source[layout.offset(first):layout.offset(statement.end_lineno + 1)]
         pieces = layout.units if isinstance(statement, _UNIT_KINDS) else layout.module_code
-        pieces.append(Piece(first, statement.end_lineno, text))
+        pieces.append(Piece(first, statement.end_lineno, text, position))
     return layout
 
 
-def _to_walk(previous: Previous, now: Previous, cache: dict) -> tuple[list[Diagnostic], list[tuple[int, int]]] | None:
-    """The findings reused from ``previous`` and the line ranges of ``now`` to walk again;
-    None when the whole text must be checked."""
+def _to_walk(
+    previous: Previous, now: Previous, cache: dict, tree: ast.Module | None = None
+) -> tuple[list[Diagnostic], list[tuple[int, int]], list[tuple[int, int]] | None] | None:
+    """The findings reused from ``previous``, the line ranges of ``now`` to walk again, and
+    with ``tree`` (a first pass) the ranges to walk first; None when the whole text must be
+    checked."""
     if previous.switches != now.switches or previous.file_words != now.file_words:
+        return None
+    if any(_overlaps(s.first, s.last, span) for s in previous.layout.module_code for span in previous.pending):
         return None
     old, new = previous.layout, now.layout
     if [statement.text for statement in old.module_code] != [statement.text for statement in new.module_code]:
         return None
     old_lines, new_lines = len(old.starts) - 1, len(new.starts) - 1
-    prefix = _common_lines(previous.source, old, now.source, new)
+    prefix = _common_lines(previous.source, old, now.source, new.starts)
     most = min(old_lines, new_lines) - prefix
-    suffix = _common_lines(previous.source, old, now.source, new, backwards=True, limit=most)
+    suffix = _common_lines(previous.source, old, now.source, new.starts, backwards=True, limit=most)
     delta = new_lines - old_lines
     old_region, new_region = (prefix + 1, old_lines - suffix), (prefix + 1, new_lines - suffix)
     if any(_overlaps(s.first, s.last, old_region) for s in old.module_code) or any(
@@ -201,8 +310,8 @@ def _to_walk(previous: Previous, now: Previous, cache: dict) -> tuple[list[Diagn
             key = (unit.first - delta, unit.text)
         else:
             continue
-        if key in old_units:
-            matched[position] = old_units.pop(key)
+        if key in old_units and not any(_overlaps(key[0], old_units[key].last, span) for span in previous.pending):
+            matched[position] = old_units.pop(key)  # (a unit a first pass left pending is walked again)
     changed_old = list(old_units.values())  # their names: a caller of a function removed changes too
     walked = {position for position in range(len(new.units)) if position not in matched}
     binds: set[str] = set()
@@ -271,18 +380,33 @@ def _to_walk(previous: Previous, now: Previous, cache: dict) -> tuple[list[Diagn
     walked_lines = [(new.units[position].first, new.units[position].last) for position in sorted(walked)]
     walked_lines += [(new.module_code[position].first, new.module_code[position].last) for position in module_walked]
     walked_lines.sort()
-    reused = [finding for finding in reused if not any(first <= finding.line <= last for first, last in walked_lines)]
-    return reused, walked_lines
+    if tree is None:
+        reused = [finding for finding in reused if not _inside(finding.line, walked_lines)]
+        return reused, walked_lines, None
+    # A first pass: the functions edited; every other finding kept where its lines went.
+    changed_new = [new.units[position] for position in range(len(new.units)) if position not in matched]
+    edited = sorted(_edited_functions(tree, unit, new_region) for unit in changed_new)
+    start, end = old.offset(old_region[0]), old.offset(old_region[1] + 1)
+    char_shift = new.offset(new_region[1] + 1) - end
+    carried = []
+    for finding in previous.findings:
+        if finding.end_line < old_region[0] and _edits_outside(finding, start, end):
+            carried.append(finding)
+        elif finding.line > old_region[1] and _edits_outside(finding, start, end):
+            carried.append(_moved(finding, delta, char_shift))
+    carried = [finding for finding in carried if not _inside(finding.line, edited)]
+    return carried, walked_lines, edited
 
 
 def _word_set(text: str) -> frozenset[str]:
     return frozenset(_WORD.findall(text))
 
 
-def _common_lines(old_source: str, old: Layout, new_source: str, new: Layout, *, backwards: bool = False,
+def _common_lines(old_source: str, old: Layout, new_source: str, new_starts: list[int], *, backwards: bool = False,
                   limit: int | None = None) -> int:
     """How many lines the two texts share at their start (or end)."""
-    old_count, new_count = len(old.starts) - 1, len(new.starts) - 1
+    old_starts = old.starts
+    old_count, new_count = len(old_starts) - 1, len(new_starts) - 1
     most = min(old_count, new_count) if limit is None else max(0, limit)
     same = 0
     while same < most:
@@ -290,8 +414,8 @@ def _common_lines(old_source: str, old: Layout, new_source: str, new: Layout, *,
             old_line, new_line = old_count - same, new_count - same
         else:
             old_line = new_line = same + 1
-        if old_source[old.offset(old_line):old.offset(old_line + 1)] != new_source[
-            new.offset(new_line):new.offset(new_line + 1)
+        if old_source[old_starts[old_line - 1]:old_starts[old_line]] != new_source[
+            new_starts[new_line - 1]:new_starts[new_line]
         ]:
             break
         same += 1

@@ -8,7 +8,9 @@ them, from the pyproject.toml of the document's project.
 The engine runs in one worker thread, so the event loop keeps reading messages while a
 file is checked; a check is started a moment after the last change (debounced), and the
 result of a check whose text has since changed is dropped: only the newest version of a
-document is ever published.
+document is ever published. After an edit, the function edited is analysed first and
+published with the other findings kept where their lines went; then what the edit can
+reach elsewhere in the file, and the findings again if they changed (`stablelint.recheck`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import logging
 import re
 from bisect import bisect_right
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lsprotocol import types
@@ -43,6 +45,9 @@ SOURCE = "stablelint"
 FIX_ALL = f"{types.CodeActionKind.SourceFixAll.value}.{SOURCE}"  # source.fixAll.stablelint
 CHANGE_DELAY = 0.3  # seconds of quiet after an edit before the document is checked again
 MAX_CHANGE_DELAY = 3600.0
+# Larger documents are not checked as you type (an 8 MB file took 50 s and 1.6 GB): the
+# editor says so once, and the command line checks them.
+MAX_DOCUMENT_MB = 1.0
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _PYTHON_SUFFIXES = (".py", ".pyi")
 CONFIG_FILE_NAMES = ("/pyproject.toml",)  # where the settings are read from (config.py)
@@ -145,13 +150,20 @@ def check(path: str, source: str, previous: Checked | None = None) -> Checked:
     """Findings as the CLI would report them for this file (raises `StablelintError`
     for a bad config, `engine.ParseError` for code that does not parse). With the check
     of an earlier text of the document, only the code an edit can reach is analysed again
-    (`stablelint.recheck`); the findings are the same."""
+    (`stablelint.recheck`), the function edited first: `complete` walks the rest."""
     settings = load_settings(start=Path(path).parent)
     if settings.numpy_like:
         frameworks.add_shims(dict(settings.numpy_like))
     reusable = previous.recheck if previous is not None and previous.settings == settings else None
-    found, state = recheck.check(source, path, settings.assume_dtype, reusable)
+    found, state = recheck.check(source, path, settings.assume_dtype, reusable, first=reusable is not None)
     return Checked(None, source, path, settings, keep_for(path, settings)(source, found), recheck=state)
+
+
+def complete(checked: Checked) -> Checked:
+    """A check whose first pass walked only the function edited, one more of its pending
+    ranges walked (`check`)."""
+    found = recheck.complete(checked.recheck, parts=1)
+    return replace(checked, findings=keep_for(checked.path, checked.settings)(checked.source, found))
 
 
 def fix_all(checked: Checked) -> str:
@@ -175,7 +187,7 @@ def with_noqa(source: str, finding: Diagnostic) -> str:
 
 
 class StablelintServer(LanguageServer):
-    def __init__(self, change_delay: float = CHANGE_DELAY):
+    def __init__(self, change_delay: float = CHANGE_DELAY, max_document_mb: float = MAX_DOCUMENT_MB):
         # Full text on every change: pygls applies incremental changes with
         # str.splitlines, which also breaks lines at \f and \x1c, where editors do not.
         super().__init__(
@@ -186,6 +198,7 @@ class StablelintServer(LanguageServer):
             ),
         )
         self.change_delay = change_delay
+        self.max_document_chars = int(max_document_mb * 1_000_000) if max_document_mb else None
         self.engine_thread = ThreadPoolExecutor(1, thread_name_prefix="stablelint-engine")
         self.pending: dict[str, asyncio.Task] = {}  # by document or notebook uri
         self.checked: dict[str, Checked] = {}
@@ -239,8 +252,25 @@ class StablelintServer(LanguageServer):
         checked = await self.current(uri)
         if checked is None or self.pending.get(uri) is not asyncio.current_task():
             return
-        del self.pending[uri]
         self.publish(uri, checked)
+        if checked.recheck is not None and checked.recheck.pending:
+            # The function edited was checked first; now the rest of what the edit reaches
+            # (a new edit cancels this, and its own check walks what is still pending).
+            loop = asyncio.get_running_loop()
+            try:
+                completed = checked
+                while completed.recheck.pending:  # a range at a time: a new edit waits for one only
+                    completed = await loop.run_in_executor(self.engine_thread, complete, completed)
+            except Exception:  # noqa: BLE001 - the first pass stays published
+                log.exception("completing the check of %s", uri)
+                completed = None
+            current = self.pending.get(uri) is asyncio.current_task() and self.checked.get(uri) is checked
+            if completed is not None and current:
+                self.checked[uri] = completed
+                if completed.findings != checked.findings:
+                    self.publish(uri, completed)
+        if self.pending.get(uri) is asyncio.current_task():
+            del self.pending[uri]
 
     async def _check_notebook_later(self, uri: str, delay: float) -> None:
         await asyncio.sleep(delay)
@@ -259,6 +289,15 @@ class StablelintServer(LanguageServer):
         if cached is not None and cached.version == version and cached.source == source:
             return cached
         path = document.path or uri
+        if self.max_document_chars is not None and len(source) > self.max_document_chars:
+            limit = self.max_document_chars / 1_000_000
+            self.show_error(
+                f"{path} is not checked as you type: larger than {limit:g} MB (--max-document-size); "
+                f"`stablelint {path}` checks it"
+            )
+            checked = Checked(version, source, path, Settings(root=Path.cwd()), [])
+            self.checked[uri] = checked
+            return checked
         loop = asyncio.get_running_loop()
         try:
             checked = await loop.run_in_executor(self.engine_thread, check, path, source, cached)
@@ -568,8 +607,8 @@ def hover(ls: StablelintServer, uri: str, checked, position: types.Position) -> 
     return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, "\n\n---\n\n".join(shown)), first_range)
 
 
-def build_server(change_delay: float = CHANGE_DELAY) -> StablelintServer:
-    server = StablelintServer(change_delay)
+def build_server(change_delay: float = CHANGE_DELAY, max_document_mb: float = MAX_DOCUMENT_MB) -> StablelintServer:
+    server = StablelintServer(change_delay, max_document_mb)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls: StablelintServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -690,15 +729,21 @@ def serve(argv: list[str]) -> int:
         "--change-delay", type=float, default=CHANGE_DELAY, metavar="SECONDS",
         help=f"quiet time after an edit before checking again (default {CHANGE_DELAY})",
     )
+    parser.add_argument(
+        "--max-document-size", type=float, default=MAX_DOCUMENT_MB, metavar="MB",
+        help=f"larger documents are not checked as you type (default {MAX_DOCUMENT_MB:g}; 0: no limit)",
+    )
     args = parser.parse_args(argv)
     if not 0 <= args.change_delay <= MAX_CHANGE_DELAY:  # also refuses nan
         raise StablelintError(f"--change-delay: expected a number of seconds from 0 to {MAX_CHANGE_DELAY:g}")
+    if not 0 <= args.max_document_size < float("inf"):  # also refuses nan
+        raise StablelintError("--max-document-size: expected a number of megabytes, 0 for no limit")
     _log_client_errors_without_traceback()
     # Each check allocates the objects of a syntax tree and its analysis, which reference
     # counting frees; the collector's default pass every 700 allocations took a quarter of
     # a re-check of a large file.
     session.collect_garbage_rarely()
-    start_io(build_server(args.change_delay))
+    start_io(build_server(args.change_delay, args.max_document_size))
     return 0
 
 

@@ -4,6 +4,7 @@ and evidence, over random edits of the fixtures' real code."""
 
 from __future__ import annotations
 
+import ast
 import random
 import re
 from pathlib import Path
@@ -86,6 +87,32 @@ def _sources() -> list[tuple[str, str]]:
 SOURCES = _sources()
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_a_first_pass_completed_finds_what_a_full_check_finds(seed, tmp_path):
+    """The language server publishes a first pass (the function edited), then completes it;
+    a new edit may come before the completion, and starts from the first pass."""
+    rng = random.Random(100 + seed)
+    for name, source in rng.sample(SOURCES, 8):
+        path = str(tmp_path / name)
+        Path(path).write_text(source)
+        state = _same_as_full(source, path, None)
+        for _ in range(6):
+            source = _edited(source, rng)
+            try:
+                expected = engine.check_source(source, path)
+            except ParseError:
+                continue
+            found, state = recheck.check(source, path, None, state, first=True)
+            if state is not None and rng.random() < 0.7:
+                if rng.random() < 0.5:
+                    while len(state.pending) > 1:  # one range at a time, as the language server does
+                        recheck.complete(state, parts=1)
+                assert _full(recheck.complete(state)) == _full(expected), source
+                assert not state.pending
+            elif state is None:
+                assert _full(found) == _full(expected)
+
+
 @pytest.mark.parametrize("seed", range(12))
 def test_random_edits_find_what_a_full_check_finds(seed, tmp_path):
     rng = random.Random(seed)
@@ -118,10 +145,26 @@ def loss(z):
 def _walked(previous, source: str, path: str):
     """The line ranges a re-check walks (None: the whole file)."""
     walk = engine.plan_walk(source, path)
-    now = recheck.Previous(source, recheck._layout(source, walk.tree), walk.switches, recheck._file_words(source),
+    layout = recheck._layout(source, walk.tree, recheck._line_starts(source))
+    now = recheck.Previous(source, layout, walk.switches, recheck._file_words(source),
                            (walk.lines, walk.triggered.lines, walk.walrus_lines), [], {})
     again = recheck._to_walk(previous, now, dict(previous.names))
     return None if again is None else again[1]
+
+
+def test_a_first_pass_walks_the_method_edited(tmp_path):
+    source = HELPER + (
+        "\n\nclass Model(torch.nn.Module):\n"
+        "    def forward(self, z):\n        return loss(z)\n\n"
+        "    def other(self, z):\n        return torch.log(torch.softmax(z, dim=-1))\n"
+    )
+    path = str(tmp_path / "model.py")
+    _, state = recheck.check(source, path, None, None)
+    edited = source.replace("return loss(z)", "return loss(z * 2)")
+    found, first = recheck.check(edited, path, None, state, first=True)
+    # forward (17-18) walked first; loss and probabilities (it calls them), the class line and other() after
+    assert first.pending == [(4, 5), (12, 13), (16, 16), (19, 21)]
+    assert _full(recheck.complete(first)) == _full(engine.check_source(edited, path))
 
 
 def test_a_helper_edited_is_walked_again_with_its_callers_not_the_rest(tmp_path):
@@ -160,3 +203,27 @@ def test_findings_kept_move_with_their_lines(tmp_path):
     found, _ = recheck.check(edited, path, None, state)
     assert _full(found) == _full(engine.check_source(edited, path))
     assert [finding.line for finding in found] == [15, 19]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_tree_reparsed_in_part_is_the_tree_of_the_text(seed, tmp_path):
+    """Where an edit keeps the number of lines, only the statement edited is parsed again."""
+    rng = random.Random(seed)
+    spliced = 0
+    for name, source in rng.sample(SOURCES, 10):
+        path = str(tmp_path / name)
+        _, state = recheck.check(source, path, None, None)
+        for _ in range(8):
+            edited = _edited(source, rng)
+            if state is None or state.tree is None:
+                break
+            tree = recheck._reparsed(state, edited, recheck._line_starts(edited))
+            if tree is not None:
+                spliced += 1
+                assert ast.dump(tree, include_attributes=True) == ast.dump(ast.parse(edited), include_attributes=True)
+            try:
+                _, state = recheck.check(edited, path, None, state)
+            except ParseError:
+                continue
+            source = edited
+    assert spliced

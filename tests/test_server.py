@@ -322,6 +322,29 @@ async def test_newer_text_wins(client: LanguageClient, project: Path):
     close_file(client, uri)
 
 
+HELPER = """import torch
+
+
+def probabilities(z):
+    return torch.softmax(z, dim=-1)
+
+
+def loss(z):
+    return torch.log(probabilities(z))
+"""
+
+
+@in_session
+async def test_an_edit_is_checked_first_where_it_is_then_where_it_reaches(client: LanguageClient, project: Path):
+    uri = open_file(client, project, "helper.py", HELPER)
+    assert [d.code for d in await published(client, uri)] == ["STB101"]
+    change(client, uri, 2, HELPER.replace("torch.softmax(z, dim=-1)", "z"))
+    # First the function edited, the finding in loss() kept; then loss(), which calls it.
+    assert [d.code for d in await published(client, uri, 2)] == ["STB101"]
+    assert await published(client, uri, 3) == []
+    close_file(client, uri)
+
+
 @in_session
 async def test_settings_of_the_project(client: LanguageClient, project: Path):
     # per-file-ignores in the project's pyproject.toml turns STB106 off for quiet_*.py.
@@ -392,6 +415,27 @@ async def test_utf8_positions_and_eager_edits(project: Path):
         assert fix.edit.document_changes is None
         fixed = apply(THREE, fix.edit, uri, "utf-8")
         assert fixed == THREE.replace("torch.log(torch.softmax(z, dim=-1))", "torch.log_softmax(z, dim=-1)")
+        await client.shutdown_session()
+    finally:
+        await client.stop()
+
+
+@in_session
+async def test_a_document_above_the_size_limit_is_one_message(project: Path):
+    config = ClientServerConfig(server_command=SERVER + ["--max-document-size", "0.0005"])  # 500 characters
+    client = await config.start()
+    try:
+        await _start(client, project, "visual-studio-code")
+        large = THREE + "\n" + "# padding\n" * 60
+        uri = open_file(client, project, "large.py", large)
+        assert await published(client, uri) == []
+        change(client, uri, 2, large + "\n")
+        assert await published(client, uri, 2) == []
+        said = [m.message for m in client.messages if "large.py" in m.message]
+        assert len(said) == 1 and "larger than 0.0005 MB (--max-document-size)" in said[0]
+        assert len(THREE) < 500
+        small = open_file(client, project, "small.py", THREE)
+        assert await published(client, small) != []
         await client.shutdown_session()
     finally:
         await client.stop()
