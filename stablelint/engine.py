@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable, Container
 
 from stablelint import frameworks
@@ -123,6 +123,7 @@ class Walk:
     walrus_lines: list[int]
     constant_names: frozenset[str]
     callee_names: frozenset[str]
+    _model: FileModel | None = field(default=None, repr=False, compare=False)
 
     @property
     def switches(self) -> tuple:
@@ -131,20 +132,28 @@ class Walk:
             self.imports.names, self.imports.optional,
         )
 
+    def model(self) -> FileModel:
+        """The analysis of the text, built once: walks of parts of it share what it found."""
+        if self._model is None:
+            model = FileModel(
+                self.path, SourceIndex(self.source), self.imports, self.tree, dtype=self.dtype, registry=self.registry
+            )
+            model.precision_evidence = self.evidence
+            index = self.index
+            relative = index.relative(self.path) if index is not None else None
+            if relative is not None:
+                model.evaluator.project = project_index.ProjectView(index, relative, self.tree)
+            self._model = model
+        return self._model
+
     def findings(self, within: Container[int] | None = None) -> list[Diagnostic]:
         """The findings of every rule, sorted; with ``within`` (line numbers), only those
         starting at a node on those lines (the rest is read as the analysis needs it)."""
         lines = self.lines if within is None else [line for line in self.lines if line in within]
         if not lines:
             return []
-        source, tree, half, triggered = self.source, self.tree, self.half, self.triggered
-        model = FileModel(self.path, SourceIndex(source), self.imports, tree, dtype=self.dtype, registry=self.registry)
-        model.precision_evidence = self.evidence
-        index = self.index
-        relative = index.relative(self.path) if index is not None else None
-        if relative is not None:
-            model.evaluator.project = project_index.ProjectView(index, relative, tree)
-        ctx = Context(model)
+        tree, half, triggered = self.tree, self.half, self.triggered
+        ctx = Context(self.model())
         callee_names, constant_names = self.callee_names, self.constant_names
         dispatched_binops = _DISPATCHED_BINOPS if half else _FULL_PRECISION_BINOPS
         value_of = ctx.model.value
