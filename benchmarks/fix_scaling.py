@@ -5,8 +5,8 @@ check costs in memory.
     python benchmarks/fix_scaling.py 1000 2000        # other sizes
     python benchmarks/fix_scaling.py --memory 200000  # peak memory of checking 200k lines
 
-Each size runs the real command line in a fresh process on a file of ``log(softmax(x))``
-lines (one STB101 finding, with its evidence and a safe fix, each) and prints its wall
+Each size runs the real command line in a fresh process on a file of ``log(sigmoid(x))``
+lines (one STB104 finding, with its evidence and a safe fix, each) and prints its wall
 time and time per fix, then the time of combining those fixes alone (``engine._apply_verified``: the
 overlap check and the splice, in this process). Linear keeps the per-fix columns flat;
 the first includes the analysis, which has its own costs. ``--memory`` prints the peak
@@ -23,7 +23,7 @@ import tempfile
 import time
 
 HEADER = "import torch\n\n\ndef f(x):\n"
-LINE = "    y{index} = torch.log(torch.softmax(x * {index}, dim=-1))\n"
+LINE = "    y{index} = torch.log(torch.sigmoid(x + {index}))\n"
 
 
 def source_of(lines: int) -> str:
