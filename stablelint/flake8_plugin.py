@@ -30,6 +30,18 @@ def _numpy_like(filename: str) -> tuple:
     return known
 
 
+def _collect_garbage_rarely() -> None:
+    """The analysis allocates many short-lived objects that reference counting frees, and
+    keeps the project index (other modules' trees and values) for the whole run. The
+    collector's default pass every 700 allocations walked flake8's heap while the engine ran,
+    and, while flake8 ran, the index: restored between files, flake8's setting still cost a
+    third of the plugin's time on application code. Rarer passes for the rest of the process,
+    as the command line runs (cycles are still collected, every 100,000 allocations)."""
+    thresholds = gc.get_threshold()
+    if 0 < thresholds[0] < 100_000:  # 0: the collector is off, and stays so
+        gc.set_threshold(100_000, *thresholds[1:])
+
+
 class Plugin:
     name = "stablelint"
     version = __version__
@@ -61,15 +73,8 @@ class Plugin:
             shims = _numpy_like(self.filename)
             if shims:
                 frameworks.add_shims(dict(shims))
-        # The analysis allocates many short-lived objects that reference counting frees; the
-        # collector's default pass every 700 allocations would also walk flake8's own heap
-        # each time. Rarer passes while the engine runs, flake8's setting restored after.
-        thresholds = gc.get_threshold()
-        gc.set_threshold(100_000, *thresholds[1:])
-        try:
-            found = check_source(source, self.filename, tree=self.tree, dtype=self.assume_dtype)
-        finally:
-            gc.set_threshold(*thresholds)
+        _collect_garbage_rarely()
+        found = check_source(source, self.filename, tree=self.tree, dtype=self.assume_dtype)
         # stablelint's file-level directive (flake8 applies its own file-level and line directives).
         exempt = NoqaIndex(source).file_exempt_codes() if found and "stablelint" in source else None
         if exempt == ():
