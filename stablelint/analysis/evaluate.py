@@ -345,9 +345,12 @@ class Evaluator:
         if sites is not None and self.project is not None and isinstance(
             self.facts.enclosing.get(id(function)), (ast.Module, ast.ClassDef)
         ):
-            remote_sites = self.project.remote_sites(function, self.facts.owner_of(function))
+            owner = self.facts.owner_of(function)
+            remote_sites = self.project.remote_sites(function, owner)
             if remote_sites is None:
                 return fallback  # other modules use it where its callers are not all in sight
+            if function.name == "__init__" and owner is not None and self.project.spelled_elsewhere(owner.name):
+                return fallback  # the class may be built in other modules, with other arguments
         if not sites and not remote_sites:
             return fallback
         every = parameters(function)

@@ -396,6 +396,21 @@ class ProjectView:
             self._own = own
         return self._own
 
+    def spelled_elsewhere(self, word: str) -> bool:
+        """Can another module of the project use ``word`` of this one (build the class there)?
+        One that spells it and may import from this module: it names a part of its path
+        (``models``, the package that re-exports it) or imports with ``*``."""
+        index = self.index
+        index.consulted.add(index.CALLERS + word)  # the answer rests on the files that spell it
+        module_words = [part for part in _dotted(self.relative).split(".") if part]
+        for other in index.files_spelling(word):
+            if other == self.relative:
+                continue
+            text = index.files.read(other) or ""
+            if _star_imports(text) or any(part in text for part in module_words):
+                return True
+        return False
+
     def remote_sites(self, function: ast.AST, owner: ast.ClassDef | None) -> list | None:
         """The calls of this file's ``function`` in other modules (None: not all in sight)."""
         return self.index.callers(self.relative, function, owner)

@@ -516,6 +516,8 @@ class FileFacts:
             return None
         if owner is None and self.functions.get(name) is not function:
             return None
+        if owner is not None and name == "__init__":
+            return self._constructions(owner)
         if owner is not None and name.startswith("__"):
             return None
         key = ("." + name) if owner is not None else name
@@ -528,6 +530,20 @@ class FileFacts:
             return [site for site in sites if site.skip == 0]
         return [site for site in sites if self.owner_of(site.scope) is owner]
 
+    def _constructions(self, owner: ast.ClassDef) -> list[CallSite] | None:
+        """The calls that build an instance of ``owner`` (``VAE(encoder, decoder)``), as calls
+        of its ``__init__`` (``self`` not passed); None when the class is also used as a value
+        (subclassed, passed, stored) or is not the file's only class of that name."""
+        if self.classes.get(owner.name) is not owner or self.enclosing.get(id(owner)) is not self.tree:
+            return None
+        key = "class " + owner.name
+        if key not in self._calls:
+            self._calls[key] = self._find_calls(owner.name, method=False)
+        sites = self._calls[key]
+        if sites is None:
+            return None
+        return [CallSite(site.call, site.scope, 1) for site in sites]
+
     def owner_of(self, scope: ast.AST) -> ast.ClassDef | None:
         return self.owner.get(id(scope))
 
@@ -537,6 +553,7 @@ class FileFacts:
         also used other than as a callee (passed, stored): its callers are not all here."""
         source = self.source if self.source is not None else ast.unparse(self.tree)
         lines: list[int] = []
+        value_lines: list[int] = []
         line, counted_to = 1, 0  # line breaks counted from the last match on, not from 0 each time
         # ``.name`` for a method, ``name`` not after a dot for a function; found with
         # str.find (a regex starting with a lookbehind tries every position).
@@ -544,13 +561,16 @@ class FileFacts:
             before = source[start - 1] if start else ""
             if (before == ".") != method:
                 continue
-            if source[max(0, start - 6):start].endswith(("def ", "class ")):
-                continue
-            if not _CALL_PARENTHESIS.match(source, start + len(name), start + len(name) + 64):
-                return None  # used as a value
+            if source[max(0, start - 6):start].endswith(("def ", "class ", "super(")):
+                continue  # a definition, or ``super(VAE, self)``: not a call of the name
             line += source.count("\n", counted_to, start)
             counted_to = start
+            if not _CALL_PARENTHESIS.match(source, start + len(name), start + len(name) + 64):
+                value_lines.append(line)  # used as a value, or only spelled in a comment or string
+                continue
             lines.append(line)
+        if value_lines and _read_as_value(self.tree, sorted(set(value_lines)), name, method):
+            return None  # used as a value: its callers are not all here
         if not lines:
             return []
         lines = sorted(set(lines))
@@ -572,6 +592,22 @@ class FileFacts:
 
 
 _CALL_PARENTHESIS = re.compile(r"\s*\(")
+
+
+def _read_as_value(tree: ast.Module, lines: list[int], name: str, method: bool) -> bool:
+    """Is ``name`` (``.name`` for a method) read on one of ``lines`` other than as the
+    callee of a call — passed, stored, a base class — and not only spelled in a comment or
+    a string there?"""
+    callees = set()
+    reads = []
+    for node, _ in nodes_on_lines(tree, lines):
+        if isinstance(node, ast.Call):
+            callees.add(id(node.func))
+        elif method and isinstance(node, ast.Attribute) and node.attr == name:
+            reads.append(node)
+        elif not method and isinstance(node, ast.Name) and node.id == name:
+            reads.append(node)
+    return any(id(read) not in callees for read in reads)
 
 
 def _harmless_decorator(decorator: ast.expr) -> bool:
