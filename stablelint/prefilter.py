@@ -14,7 +14,7 @@ parsing the file.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from typing import Iterable
 
 from stablelint import frameworks
@@ -87,13 +87,17 @@ class _WordIndex:
 
     def of(self, words: Iterable[str], start: int, stop: int | None) -> list[int]:
         words = tuple(words)
+        stop = len(self.source) if stop is None else stop
+        # A word counts where all of it stands within [start, stop), as str.find counts it.
         if len(words) == 1:
             found = self._of(words[0])  # sorted already: sliced below, a copy
-        else:
-            found = [offset for word in words for offset in self._of(word)]
-            found.sort()
-        stop = len(self.source) if stop is None else stop
-        return found[bisect_left(found, start):bisect_left(found, stop)]
+            return found[bisect_left(found, start):bisect_right(found, stop - len(words[0]))]
+        found = []
+        for word in words:
+            offsets = self._of(word)
+            found.extend(offsets[bisect_left(offsets, start):bisect_right(offsets, stop - len(word))])
+        found.sort()
+        return found
 
 
 # Every byte that is not a word character (``\w`` in ASCII) becomes a space.
