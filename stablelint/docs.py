@@ -204,6 +204,12 @@ def failure_text(rule: type[Rule]) -> str:
     lines = ["", "## Failure model"]
     for model in rule.failure_models():
         lines += ["", f"{model.consequence}: {model.words}"]
+        if model.exp_limits:
+            lines.append(
+                "In float64 (NumPy, Python floats) exp's limits are 709.78 and -745.13: an operand of unknown "
+                "range is taken to reach them only where it accumulates logs (a log-likelihood summed over "
+                "data, log-weights, a log-density; `analysis.magnitudes`)."
+            )
         example = model.example()
         if example is not None and example.witness is not None:
             lines.append(f"Witness: {example.witness.text(example.dtype)}")

@@ -26,7 +26,7 @@ def f(x, p):
     c = torch.log(torch.softmax(x, dim=1)) + torch.log(1 + x.tanh() / 1e5)
     d = torch.log(
         torch.sigmoid(x))
-    e = np.log(np.sum(np.exp(x))) + \\
+    e = np.log(np.sum(np.exp(x * log_p))) + \\
         torch.log(1 + x.tanh() / 1e5)
     g = """
     """ + str(torch.exp(x.tanh() / 1e5) - 1)
@@ -46,7 +46,7 @@ def f(x, p):
     c = torch.log(torch.softmax(x, dim=1)) + torch.log(1 + x.tanh() / 1e5)  # noqa: STB101, STB106
     d = torch.log(  # noqa: STB104
         torch.sigmoid(x))
-    e = np.log(np.sum(np.exp(x))) + \\
+    e = np.log(np.sum(np.exp(x * log_p))) + \\
         torch.log(1 + x.tanh() / 1e5)  # noqa: STB102, STB106
     g = """
     """ + str(torch.exp(x.tanh() / 1e5) - 1)  # noqa: STB107

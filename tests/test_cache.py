@@ -17,7 +17,7 @@ from stablelint import cli, engine
 UNSTABLE = "import torch\n\n\ndef loss(x):\n    return torch.log(torch.softmax(x, dim=1))\n"
 FIXED = "import torch\n\n\ndef loss(x):\n    return torch.log_softmax(x, dim=1)\n"
 # STB102 in NumPy: only an unsafe fix, which adds an import.
-UNSAFE_ONLY = "import numpy as np\n\n\ndef f(x):\n    return np.log(np.sum(np.exp(x)))\n"
+UNSAFE_ONLY = "import numpy as np\n\n\ndef f(log_p):\n    return np.log(np.sum(np.exp(log_p)))\n"
 # exp of a float16 input overflows only when tensors are assumed to be float16 (STB4, opt-in).
 HALF_EXP = "import torch\n\n\ndef f(w):\n    h = torch.randn(3) @ w\n    return torch.exp(h)\n"
 

@@ -19,7 +19,7 @@ UNSTABLE = "import torch\n\n\ndef loss(x):\n    return torch.log(torch.softmax(x
 FIXED = "import torch\n\n\ndef loss(x):\n    return torch.log_softmax(x, dim=1)\n"
 CLEAN = "import torch\n\nx = torch.log_softmax(torch.zeros(2), 0)\n"
 # STB102 in NumPy: the fix is unsafe and needs `import scipy.special`.
-UNSAFE_ONLY = "import numpy as np\n\n\ndef f(x):\n    return np.log(np.sum(np.exp(x)))\n"
+UNSAFE_ONLY = "import numpy as np\n\n\ndef f(log_p):\n    return np.log(np.sum(np.exp(log_p)))\n"
 
 
 @pytest.fixture

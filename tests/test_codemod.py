@@ -22,7 +22,7 @@ FILES = {
         "    return p, q, torch.log(1 + x)\n"
     ),
     # one finding, whose fix is unsafe and adds `import scipy.special`
-    "stats.py": "import numpy as np\n\n\ndef f(x):\n    return np.log(np.sum(np.exp(x)))\n",
+    "stats.py": "import numpy as np\n\n\ndef f(log_p):\n    return np.log(np.sum(np.exp(log_p)))\n",
     "clean.py": "import torch\n\n\ndef loss(z):\n    return torch.log_softmax(z, dim=-1)\n",
 }
 
@@ -78,7 +78,7 @@ def test_unsafe_fixes_flag_and_external_spelling(project: Path):
     assert done.returncode == 0, done.stderr
     assert contents(project / "src") == fixed_by_cli(project, "--unsafe-fixes")
     stats = (project / "src" / "stats.py").read_text()
-    assert "import scipy.special" in stats and "scipy.special.logsumexp(x)" in stats
+    assert "import scipy.special" in stats and "scipy.special.logsumexp(log_p)" in stats
     assert "torch.nn.functional.softplus(x)" in (project / "src" / "model.py").read_text()
     assert (project / "src" / "clean.py").read_text() == FILES["clean.py"]
 

@@ -47,7 +47,7 @@ def test_softmax_of_a_labeled_array_keeps_its_type_or_is_not_applied(library):
     alias = "pd" if library == "pandas" else "xr"
     source = (
         f"import numpy as np\nimport scipy.special\nimport {library} as {alias}\n\n\n"
-        f"def weights(values):\n    s = {make}\n    w = np.exp(s) / np.sum(np.exp(s))\n    return w.{unwrap}\n"
+        f"def weights(values):\n    log_w = {make}\n    w = np.exp(log_w) / np.sum(np.exp(log_w))\n    return w.{unwrap}\n"
     )
     values = np.array([0.5, -1.0, 2.0])
     assert _fixed(source) == source, "a safe fix changed a labeled array's softmax"
@@ -203,11 +203,11 @@ def test_an_optional_scipy_binding_is_reused_and_the_fix_stays_unsafe():
     scipy_special = pytest.importorskip("scipy.special")
     source = (
         "import numpy as np\nfrom helpers import try_import\n\nspecial = try_import('scipy.special')\n\n\n"
-        "def f(x):\n    return np.log(np.sum(np.exp(x)))\n"
+        "def f(log_p):\n    return np.log(np.sum(np.exp(log_p)))\n"
     )
     assert _fixed(source) == source
     fixed = _fixed(source, unsafe=True)
-    assert "special.logsumexp(x)" in fixed and "import scipy" not in fixed
+    assert "special.logsumexp(log_p)" in fixed and "import scipy" not in fixed
     body = fixed.replace("from helpers import try_import\n", "")
     namespace = _load(body, try_import=lambda name: scipy_special)
     x = np.array([1000.0, 999.0])
@@ -215,7 +215,7 @@ def test_an_optional_scipy_binding_is_reused_and_the_fix_stays_unsafe():
 
 
 def test_a_module_without_scipy_is_told_about_the_hard_import():
-    source = "import numpy as np\n\n\ndef f(x):\n    return np.log(np.sum(np.exp(x)))\n"
+    source = "import numpy as np\n\n\ndef f(log_p):\n    return np.log(np.sum(np.exp(log_p)))\n"
     assert _fixed(source) == source
     [finding] = check_source(source, "m.py")
     assert finding.fix.safety == "unsafe" and "hard import of scipy" in fix_message(finding)

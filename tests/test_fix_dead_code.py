@@ -104,9 +104,9 @@ def test_module_level_names_and_commented_assignments_stay():
 
 
 def test_a_framework_import_whose_last_use_went_goes_and_another_stays():
-    source = "import numpy as np\nimport os\n\n\ndef f(x):\n    return np.log(1 + np.exp(x))\n"
+    source = "import numpy as np\nimport os\n\n\ndef f(log_odds):\n    return np.log(1 + np.exp(log_odds))\n"
     fixed = _fixed(source)
-    assert "np.logaddexp(0, x)" in fixed and "import numpy as np\n" in fixed  # still read by the fix
+    assert "np.logaddexp(0, log_odds)" in fixed and "import numpy as np\n" in fixed  # still read by the fix
     source = "import math\nimport torch\n\n\ndef f(x):\n    return torch.log(torch.exp(x))\n"
     assert _fixed(source) == "import math\n\n\ndef f(x):\n    return x\n"
 
@@ -123,7 +123,7 @@ def test_the_json_edits_of_a_fix_delete_what_it_leaves_dead():
 def test_a_from_import_keeps_only_its_names_still_read():
     source = (
         "from scipy.special import expit\nimport numpy as np\n\n\n"
-        "def f(x):\n    return np.log(expit(x))\n"
+        "def f(log_odds):\n    return np.log(expit(log_odds))\n"
     )
     fixed = _fixed(source)
     assert "from scipy.special import log_expit\n" in fixed and "expit(" not in fixed.replace("log_expit(", "")

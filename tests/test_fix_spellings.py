@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -428,6 +429,20 @@ def _tensor(framework: str, values):
     return keras.ops.convert_to_tensor(values, dtype="float32")
 
 
+# In float64 (NumPy, math) only log-probabilities reach exp's limits (analysis.magnitudes):
+# those rules' spellings read inputs named as log-probabilities there.
+FLOAT64_EXP_LIMITS = {"STB101", "STB102", "STB103", "STB104", "STB108", "STB109", "STB110", "STB111", "STB112",
+                      "STB113", "STB116", "STB121", "STB122"}
+LOG_PROBABILITY_NAMES = {"x": "log_p", "z": "log_q", "s": "log_p"}
+
+
+def named_as_log_probabilities(framework: str, code: str, expressions: list[str]) -> list[str]:
+    if framework not in ("numpy", "math") or code not in FLOAT64_EXP_LIMITS:
+        return expressions
+    pattern = re.compile(r"\b(" + "|".join(LOG_PROBABILITY_NAMES) + r")\b")
+    return [pattern.sub(lambda match: LOG_PROBABILITY_NAMES[match.group(1)], text) for text in expressions]
+
+
 def module_of(framework: str, expressions: list[str]) -> str:
     lines = [f"r{index} = {expression}" for index, expression in enumerate(expressions)]
     return IMPORTS_BY_FRAMEWORK[framework] + "\n" + "\n".join(lines) + "\n"
@@ -450,6 +465,7 @@ def evaluate(imports: str, expression: str, framework: str, code: str = "", trac
     tf.function (TensorFlow, Keras on TensorFlow) or jax.jit traces."""
     namespace = {}
     values = inputs(framework, code)
+    values.update({alias: values[name] for name, alias in LOG_PROBABILITY_NAMES.items() if name in values})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # F.softmax without dim says it is deprecated
         exec(imports, namespace)
@@ -512,7 +528,7 @@ class Tally:
 
 def run_spellings(code: str, framework: str, trace: bool = False) -> Tally:
     """Fix every spelling of the table, run each original and fix (traced with ``trace``)."""
-    expressions = SPELLINGS[(code, framework)]
+    expressions = named_as_log_probabilities(framework, code, SPELLINGS[(code, framework)])
     source = module_of(framework, expressions)
     fixed = fix_source(source, "spellings.py", unsafe=True, keep=lambda text, found: [
         diagnostic for diagnostic in found if diagnostic.code == code

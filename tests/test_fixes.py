@@ -58,10 +58,10 @@ def test_missing_import_is_added_once_and_comments_survive():
         import numpy as np  # numerics
 
 
-        def f(x, y):
-            a = np.log(np.sum(np.exp(x), axis=1))  # row-wise
+        def f(log_p, log_q):
+            a = np.log(np.sum(np.exp(log_p), axis=1))  # row-wise
             b = np.log(np.sum(  # keep me
-                np.exp(y),
+                np.exp(log_q),
                 axis=0,
             ))
             return a, b
@@ -70,17 +70,17 @@ def test_missing_import_is_added_once_and_comments_survive():
     fixed = fix_source(source, "t.py", unsafe=True).source
     assert fixed.count("import scipy.special") == 1
     assert "import numpy as np  # numerics" in fixed
-    assert "a = scipy.special.logsumexp(x, axis=1)  # row-wise" in fixed
-    assert "b = scipy.special.logsumexp(y, axis=0)" in fixed
+    assert "a = scipy.special.logsumexp(log_p, axis=1)  # row-wise" in fixed
+    assert "b = scipy.special.logsumexp(log_q, axis=0)" in fixed
     ast.parse(fixed)
     assert fix_source(fixed, "t.py", unsafe=True).applied == 0
 
 
 def test_numpy_logsumexp_is_unsafe_without_scipy_and_safe_with_it():
-    without = "import numpy as np\ny = np.log(np.sum(np.exp(x)))\n"
+    without = "import numpy as np\ny = np.log(np.sum(np.exp(log_p)))\n"
     assert fix_source(without, "t.py").source == without
-    with_scipy = "import numpy as np\nimport scipy\ny = np.log(np.sum(np.exp(x)))\n"
-    assert "y = scipy.special.logsumexp(x)" in fix_source(with_scipy, "t.py").source
+    with_scipy = "import numpy as np\nimport scipy\ny = np.log(np.sum(np.exp(log_p)))\n"
+    assert "y = scipy.special.logsumexp(log_p)" in fix_source(with_scipy, "t.py").source
 
 
 def test_nested_findings_are_fixed_over_several_rounds():

@@ -29,7 +29,7 @@ MODEL = (
     "\n"
     "def loss(x, z):\n"
     "    a = torch.log(torch.softmax(x, dim=1))\n"
-    "    b = np.log(np.sum(np.exp(z)))\n"
+    "    b = np.log(np.sum(np.exp(log_p)))\n"
     "    c = torch.log(\n"
     "        torch.sigmoid(x))\n"
     "\td = 'é'; e = torch.exp(1e-5 * torch.tanh(x)) - 1\n"
@@ -112,7 +112,7 @@ def test_full_underlines_every_line_of_a_multi_line_finding_and_says_unsafe(proj
     stb102 = by_code["STB102"]
     assert stb102[0].startswith("STB102 log(sum")  # no [*]: the fix is unsafe
     assert stb102[-1] == (
-        "help: Replace with `scipy.special.logsumexp(z)`; adds a hard import of scipy, which this module did not "
+        "help: Replace with `scipy.special.logsumexp(log_p)`; adds a hard import of scipy, which this module did not "
         "import (unsafe: with `--unsafe-fixes`)"
     )
 
@@ -251,7 +251,7 @@ def test_sarif_fixes_reproduce_what_fix_writes(project, capsys):
     stb102 = next(result for result in with_fix if result["ruleId"] == "STB102")["fixes"][0]
     assert stb102["properties"]["applicability"] == "unsafe"
     assert stb102["description"]["text"] == (
-        "Replace with `scipy.special.logsumexp(z)`; adds a hard import of scipy, which this module did not import"
+        "Replace with `scipy.special.logsumexp(log_p)`; adds a hard import of scipy, which this module did not import"
     )
 
 
@@ -344,7 +344,7 @@ def test_show_fixes_without_fix_lists_the_available_fixes(project, capsys):
     assert block[1] == "- model.py:"
     assert "    5:6 STB101 [*] Replace with `torch.log_softmax(x, dim=1)`" in block
     assert (
-        "    6:6 STB102 Replace with `scipy.special.logsumexp(z)`; adds a hard import of scipy, which this module "
+        "    6:6 STB102 Replace with `scipy.special.logsumexp(log_p)`; adds a hard import of scipy, which this module "
         "did not import (unsafe: with `--unsafe-fixes`)"
     ) in block
     assert (project / "model.py").read_text(encoding="utf-8") == MODEL

@@ -259,7 +259,7 @@ def test_an_import_a_fix_needs_lands_in_the_first_cell(project, capsys):
     path = project / "nb.ipynb"
     write(path, [
         v4.new_code_cell("%load_ext autoreload\nimport numpy as np"),
-        v4.new_code_cell("def f(x):\n    return np.log(np.sum(np.exp(x)))"),
+        v4.new_code_cell("def f(log_p):\n    return np.log(np.sum(np.exp(log_p)))"),
     ])
     assert run(capsys, "--fix", "nb.ipynb")[0] == 1  # the fix is unsafe
     code, out, err = run(capsys, "--fix", "--unsafe-fixes", "nb.ipynb")
@@ -267,7 +267,7 @@ def test_an_import_a_fix_needs_lands_in_the_first_cell(project, capsys):
     cells = reread(path).cells
     # numpy's last use went with the fix: its import goes too, and the magic stays.
     assert cells[0].source == "import scipy.special\n\n%load_ext autoreload"
-    assert cells[1].source == "def f(x):\n    return scipy.special.logsumexp(x)"
+    assert cells[1].source == "def f(log_p):\n    return scipy.special.logsumexp(log_p)"
 
 
 def handwritten(cells_json: str, tail: str = "") -> str:

@@ -225,8 +225,8 @@ def test_module_attribute_assignment_keeps_the_module():
 def test_written_out_sigmoid_is_a_sigmoid():
     code = """
     import numpy as np
-    def loss(z, y):
-        p = 1 / (1 + np.exp(-z))
+    def loss(log_odds, y):
+        p = 1 / (1 + np.exp(-log_odds))
         return -(y * np.log(p) + (1 - y) * np.log(1 - p))
     """
     assert [d.code for d in findings(code)] == ["STB104", "STB105"]
@@ -252,9 +252,9 @@ def test_several_call_sites_are_not_quoted_as_one():
         return e / e.sum(axis=1, keepdims=True)
     def cross_entropy(Y, pY):
         return -np.sum(Y * np.log(pY))
-    def run(Xtr, Xte, W, Ytr, Yte):
-        pYtrain = softmax(Xtr.dot(W))
-        pYtest = softmax(Xte.dot(W))
+    def run(Xtr, Xte, log_lik, Ytr, Yte):
+        pYtrain = softmax(Xtr.dot(log_lik))
+        pYtest = softmax(Xte.dot(log_lik))
         return cross_entropy(Ytr, pYtrain), cross_entropy(Yte, pYtest)
     """
     [finding] = findings(code)

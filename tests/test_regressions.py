@@ -90,7 +90,7 @@ CASES = {
         "    return torch.log(1 + step_size), torch.log(1 + lengthscale), torch.log(1 + t)\n",
         [(8, "STB106", "safe")] * 3, None),
     "starred arguments of the sum": (
-        H + "def f(x, rest):\n    return np.log(np.sum(np.exp(x), *rest))\n", [(5, "STB102", None)], None),
+        H + "def f(log_p, rest):\n    return np.log(np.sum(np.exp(log_p), *rest))\n", [(5, "STB102", None)], None),
     "exp(*args) is not log1p's": (H + "def f(*args):\n    return torch.log(1 + torch.exp(*args))\n", [], None),
     "ones_like(p) - p and exp(x) - ones_like(x)": (
         H + "def f(x, z):\n    x = x.clamp(-1e-5, 1e-5)\n    p = torch.sigmoid(z)\n"
@@ -100,7 +100,7 @@ CASES = {
         "from keras.src.ops import core\ny = core.log(1 + core.exp(x))\n",
         [(2, "STB108", "unsafe")], "y = keras.ops.softplus(x)"),
     "scipy.special reached through import scipy.signal is imported": (
-        "import numpy as np\nimport scipy.signal\ny = np.log(np.sum(np.exp(x)))\n",
+        "import numpy as np\nimport scipy.signal\ny = np.log(np.sum(np.exp(log_p)))\n",
         [(3, "STB102", "safe")], "import scipy.special"),
     "a local alias of log": (H + "def f(x):\n    log = torch.log\n    return log(1 + x.tanh() / 1e5)\n", [(6, "STB106", "safe")], "    return torch.log1p(x.tanh() / 1e5)"),
 }

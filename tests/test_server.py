@@ -51,8 +51,8 @@ UNSAFE = """\
 import numpy as np
 
 
-def f(x):
-    return np.log(np.sum(np.exp(x)))
+def f(log_p):
+    return np.log(np.sum(np.exp(log_p)))
 """
 CLEAN = "import torch\n\n\ndef loss(z):\n    return torch.log_softmax(z, dim=-1)\n"
 

@@ -30,15 +30,15 @@ def test_autograd_is_read_as_numpy_and_fixed_through_autograd():
 
 def test_a_fix_never_imports_what_the_shim_stands_in_for():
     # scipy.special.log_expit has no autograd counterpart: reported, not fixed with real SciPy.
-    source = "import autograd.numpy as np\n\n\ndef f(x):\n    return np.log(1 / (1 + np.exp(-x)))\n"
+    source = "import autograd.numpy as np\n\n\ndef f(log_odds):\n    return np.log(1 / (1 + np.exp(-log_odds)))\n"
     assert [d.code for d in check_source(source, "shim.py")] == ["STB104"]
     assert _fixed(source) == source
 
 
 def test_scipy_targets_go_through_the_shims_own_scipy():
-    source = "import autograd.numpy as np\n\n\ndef f(w):\n    return np.log(np.sum(np.exp(w), axis=1))\n"
+    source = "import autograd.numpy as np\n\n\ndef f(log_w):\n    return np.log(np.sum(np.exp(log_w), axis=1))\n"
     fixed = _fixed(source)
-    assert "autograd.scipy.special.logsumexp(w, axis=1)" in fixed and "import autograd.scipy.special" in fixed
+    assert "autograd.scipy.special.logsumexp(log_w, axis=1)" in fixed and "import autograd.scipy.special" in fixed
 
 
 def test_each_op_is_fixed_in_the_namespace_it_was_written_in():

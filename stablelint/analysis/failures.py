@@ -11,7 +11,9 @@ more than half of the dtype's digits lost, or a wrong result. None means: not re
 the proven range — the finding is a false alarm.
 
 Where a variable's range is unknown, a region input stands for it only where code plausibly
-computes such a value (``plausible_unproven``). A model with ``proven_only`` claims nothing
+computes such a value (``plausible_unproven``). A model with ``exp_limits`` fails at exp's over-
+and underflow bounds: past float32's (88.7, 104) any logit goes, past float64's (709.8, 745.1)
+only a value that accumulates logs (``analysis.magnitudes``). A model with ``proven_only`` claims nothing
 of an unknown value: that it is small enough (the digits lost next to 1 of ``log(1 + x)``,
 ``exp(x) - 1``) or large enough (an ``exp`` past its overflow before a clamp) is no everyday
 fact; its witness lies in a range the code establishes.
@@ -26,6 +28,7 @@ from typing import Callable
 
 from stablelint.analysis import numbers
 from stablelint.analysis.intervals import SMALLEST_NORMAL, Interval, rounded
+from stablelint.analysis.magnitudes import FLOAT64_EVERYDAY
 from stablelint.diagnostics import Evidence, Witness
 
 # Decimal digits each dtype holds (significand bits × log10 2).
@@ -49,6 +52,7 @@ class FailureModel:
     words: str  # the failure model in words, for ``--explain``
     example_dtype: str = "float32"
     proven_only: bool = False  # the consequence is claimed only over a proven range
+    exp_limits: bool = False  # the region lies past exp's over- or underflow bound in each dtype
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -57,10 +61,12 @@ class FailureModel:
     def evidence(
         self, dtype: str, ranges: dict[str, Interval | None] | None = None, *,
         written: dict[str, str] | None = None, gradient_flows: bool = True, plausible_only: bool = True,
+        accumulating: frozenset[str] = frozenset(),
     ) -> Evidence | None:
         """The consequence at a witness inside ``ranges`` (per variable), or None when the
         consequence is not real there (or is a gradient's where no gradient flows). With
-        ``plausible_only``, an unknown variable's witness is one code plausibly computes."""
+        ``plausible_only``, an unknown variable's witness is one code plausibly computes;
+        ``accumulating`` names the variables that accumulate logs (``analysis.magnitudes``)."""
         if self.consequence in GRADIENT_CONSEQUENCES and not gradient_flows:
             return None
         ranges = ranges or {}
@@ -70,7 +76,7 @@ class FailureModel:
         else:  # the region's inputs and the range's ends; an unknown variable's are dropped below
             candidates = self._candidates(dtype, ranges)
         for inputs in candidates:
-            if plausible_only and not self.plausible_unproven(inputs, ranges, dtype):
+            if plausible_only and not self.plausible_unproven(inputs, ranges, dtype, accumulating):
                 continue
             inputs = {name: _held(value, dtype) for name, value in inputs.items()}
             found = self.judge(inputs, dtype)
@@ -92,17 +98,24 @@ class FailureModel:
         failure region itself, whether or not code would need a proven range to reach it)."""
         return self.evidence(self.example_dtype, plausible_only=False)
 
-    def plausible_unproven(self, inputs: Inputs, ranges: dict[str, Interval | None], dtype: str) -> bool:
+    def plausible_unproven(
+        self, inputs: Inputs, ranges: dict[str, Interval | None], dtype: str,
+        accumulating: frozenset[str] = frozenset(),
+    ) -> bool:
         """Is ``inputs`` a value code plausibly computes for the variables ``ranges`` leaves
-        unknown? Never for a ``proven_only`` model."""
+        unknown? Never for a ``proven_only`` model; for an ``exp_limits`` model in float64, an
+        input past ``FLOAT64_EVERYDAY`` only for a variable that accumulates logs (or whose
+        proven range holds it)."""
         unknown = [value for name, value in inputs.items() if ranges.get(name) is None]
-        if not unknown:
+        if unknown and self.proven_only:
+            return False
+        if not (self.exp_limits and dtype == "float64"):
             return True
-        return not self.proven_only
+        return all(name in accumulating or _everyday(value, ranges.get(name)) for name, value in inputs.items())
 
-    def reachable_unproven(self, dtype: str) -> bool:
+    def reachable_unproven(self, dtype: str, accumulating: frozenset[str] = frozenset()) -> bool:
         """Does the failure region in ``dtype`` hold an input unconstrained code plausibly computes?"""
-        return any(self.plausible_unproven(inputs, {}, dtype) for inputs in self.region(dtype))
+        return any(self.plausible_unproven(inputs, {}, dtype, accumulating) for inputs in self.region(dtype))
 
     # -- the search
     def _ends(self, dtype: str, ranges: dict[str, Interval | None]):
@@ -197,6 +210,19 @@ def _held(value, dtype: str):
     if isinstance(value, tuple):
         return tuple(_held(item, dtype) for item in value)
     return value if math.isnan(value) else rounded(value, dtype)
+
+
+def _everyday(value, interval: Interval | None) -> bool:
+    """Is every item of ``value`` within ``FLOAT64_EVERYDAY``, or past it only on a side where
+    ``interval`` has a finite end (the code establishes how far it goes)?"""
+    items = value if isinstance(value, tuple) else (value,)
+    for item in items:
+        if math.isnan(item) or abs(item) <= FLOAT64_EVERYDAY:
+            continue
+        end = None if interval is None else (interval.hi if item > 0 else interval.lo)
+        if end is None or not math.isfinite(end):
+            return False
+    return True
 
 
 def _shown(values):

@@ -108,7 +108,8 @@ class NaiveSigmoid(Rule):
         Invalid("torch.exp(x) / (1 + torch.exp(x))", "torch.sigmoid(x)"),
         Invalid("1 / (torch.exp(-x) + 1)", "torch.sigmoid(x)"),
         Invalid("1 / (1 + torch.exp(-alpha * x))", None),
-        Invalid("np.exp(x) / (np.exp(x) + 1)", "scipy.special.expit(x)", "numpy", unsafe=True),
+        Invalid("np.exp(log_odds) / (np.exp(log_odds) + 1)", "scipy.special.expit(log_odds)",
+                "numpy", unsafe=True, variables=("log_odds",)),
         Invalid("1 / (1 + tf.exp(-x))", "tf.math.sigmoid(x)", "tf"),
         Invalid("1 / (1 + keras.ops.exp(-x))", "keras.ops.sigmoid(x)", "keras"),
         Invalid("1 / (1 + jnp.exp(-x))", "jax.nn.sigmoid(x)", "jax"),
@@ -138,7 +139,11 @@ class NaiveSigmoid(Rule):
         message = None
         if quotient_of_exps:
             message = "exp(x) / (1 + exp(x)) is inf / inf = nan for large x; use sigmoid(x)"
-        self.report(ctx, node, fix, via, origins=[exp], message=message)
+        # The model (1 / (1 + exp(-x)), x = -710 in float64) fails where exp's input is large:
+        # its x is exp's input negated, in both forms.
+        exponent = exp.operand()
+        operands = {"x": Value(v.NEG, exponent.framework, (exponent,))}
+        self.report(ctx, node, fix, via, origins=[exp], message=message, operands=operands)
 
     def fix(self, ctx: Context, node: ast.AST, exp: Op, argument: ast.expr, via: list) -> Fix | None:
         framework = family(exp)
@@ -218,9 +223,12 @@ class NaiveTanh(Rule):
         Invalid("(torch.exp(2 * x) - 1) / (torch.exp(2 * x) + 1)", "torch.tanh(x)"),
         Invalid("(x.mul(2).exp() - 1) / (x.mul(2).exp() + 1)", None),
         Invalid("(torch.exp(-x) - torch.exp(x)) / (torch.exp(-x) + torch.exp(x))", "torch.tanh(-x)"),
-        Invalid("(np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))", "np.tanh(x)", "numpy"),
-        Invalid("(np.exp(2 * x) - 1) / (np.exp(2 * x) + 1)", "np.tanh(x)", "numpy"),
-        Invalid("(1 - math.exp(-2 * x)) / (1 + math.exp(-2 * x))", "math.tanh(x)", "math"),
+        Invalid("(np.exp(log_ratio) - np.exp(-log_ratio)) / (np.exp(log_ratio) + np.exp(-log_ratio))",
+                "np.tanh(log_ratio)", "numpy", variables=("log_ratio",)),
+        Invalid("(np.exp(2 * log_ratio) - 1) / (np.exp(2 * log_ratio) + 1)", "np.tanh(log_ratio)",
+                "numpy", variables=("log_ratio",)),
+        Invalid("(1 - math.exp(-2 * log_ratio)) / (1 + math.exp(-2 * log_ratio))", "math.tanh(log_ratio)",
+                "math", variables=("log_ratio",)),
         Invalid("(tf.exp(x) - tf.exp(-x)) / (tf.exp(x) + tf.exp(-x))", "tf.math.tanh(x)", "tf"),
         Invalid("(1 - jnp.exp(-2 * x)) / (1 + jnp.exp(-2 * x))", "jnp.tanh(x)", "jax"),
     ]
@@ -241,7 +249,8 @@ class NaiveTanh(Rule):
         fix = None
         if argument is not None and fixable(*exps) and quotient.operand(0).local and quotient.operand(1).local:
             fix = self.fix(ctx, node, exps[0].op, argument, negate, via)
-        self.report(ctx, node, fix, via, origins=exps)
+        # The model fails where an exp's input passes the bound, whichever its sign.
+        self.report(ctx, node, fix, via, origins=exps, operands={"x": exps[0].operand()})
 
     def exps_form(self, ctx: Context, numerator: list, denominator: list):
         """``(exp(a) - exp(-a)) / (exp(a) + exp(-a))`` = tanh(a): ([exps], a, False)."""
@@ -367,8 +376,8 @@ class LogOfExp(Rule):
         Invalid("x.exp().log()", "x"),
         Invalid("torch.log(torch.exp(2 * x))", "2 * x"),
         Invalid("torch.log(torch.exp(x + 1)) * 3", "(x + 1) * 3"),
-        Invalid("np.log(np.exp(x))", "x", "numpy"),
-        Invalid("math.log(math.exp(x))", "float(x)", "math"),
+        Invalid("np.log(np.exp(log_lik))", "log_lik", "numpy", variables=("log_lik",)),
+        Invalid("math.log(math.exp(log_lik))", "float(log_lik)", "math", variables=("log_lik",)),
         Invalid("tf.math.log(tf.exp(x))", "tf.convert_to_tensor(x)", "tf"),
         Invalid("tf.math.log(tf.exp(tf.square(x)))", "tf.square(x)", "tf"),
         Invalid("jnp.log(jnp.exp(x))", "jnp.asarray(x)", "jax"),
@@ -701,7 +710,8 @@ class WhereGuardedSoftplus(Rule):
         Invalid("torch.where(x > 15, x, torch.log(1 + torch.exp(x)))", "F.softplus(x, threshold=15)"),
         Invalid("torch.where(x <= 20, torch.log1p(torch.exp(x)), x)", "F.softplus(x)"),
         Invalid("torch.where(x >= 20, x, torch.log1p(torch.exp(x)))", "F.softplus(x)", unsafe=True),
-        Invalid("np.where(x > 20, x, np.log(1 + np.exp(x)))", "np.logaddexp(0, x)", "numpy", unsafe=True),
+        Invalid("np.where(log_odds > 20, log_odds, np.log(1 + np.exp(log_odds)))", "np.logaddexp(0, log_odds)",
+                "numpy", unsafe=True, variables=("log_odds",)),
         Invalid("tf.where(x > 20.0, x, tf.math.log1p(tf.exp(x)))", "tf.math.softplus(x)", "tf", unsafe=True),
         Invalid("jnp.where(x > 20, x, jnp.log1p(jnp.exp(x)))", "jax.nn.softplus(x)", "jax", unsafe=True),
     ]
@@ -743,7 +753,8 @@ class WhereGuardedSoftplus(Rule):
                 "np.where(x > t, x, log(1 + exp(x))) loses every digit of log(1 + exp(x)) for very negative x "
                 "and still overflows in exp(x); use np.logaddexp(0, x)"
             )
-        self.report(ctx, node, fix, via, origins=[softplus_value, exp], message=message)
+        self.report(ctx, node, fix, via, origins=[softplus_value, exp], message=message,
+                    operands={"x": exp.operand()})
 
     def fix(self, ctx: Context, node, framework, compared, threshold: float, strict: bool, like: Op) -> Fix | None:
         argument = ctx.text(compared)

@@ -14,6 +14,7 @@ from stablelint import frameworks
 from stablelint.analysis import branches, conditions, uses
 from stablelint.analysis.failures import GRADIENT_CONSEQUENCES, FailureModel
 from stablelint.analysis.intervals import Interval
+from stablelint.analysis.magnitudes import accumulates_logs
 from stablelint.analysis.model import FileModel
 from stablelint.analysis.values import Value
 from stablelint.dead_assignments import effect_free
@@ -426,16 +427,22 @@ class Rule:
             if isinstance(operand, Value) and operand.node is not None and ctx.text(operand.node) != name
         }
         flows = ctx.gradient_flows(node)
-        for tried in dict.fromkeys((dtype, *(model.example_dtype for model in models))):
+        accumulating = frozenset(
+            name for name, operand in (operands or {}).items()
+            if isinstance(operand, Value) and accumulates_logs(operand)
+        )
+        # The code's dtype; a model written for half precision (STB5xx) is tried in its own too.
+        half = (model.example_dtype for model in models if model.example_dtype in ("float16", "bfloat16"))
+        for tried in dict.fromkeys((dtype, *half)):
             for model in models:
-                found = model.evidence(tried, ranges, written=written, gradient_flows=flows)
+                found = model.evidence(tried, ranges, written=written, gradient_flows=flows, accumulating=accumulating)
                 if found is not None:
                     return found, True
         # No witness: real only if nothing the analysis knows rules it out (the model's limit),
         # and unconstrained code plausibly reaches the failure region in this dtype.
         constrained = any(interval is not None for interval in ranges.values())
         gradient_only = all(model.consequence in GRADIENT_CONSEQUENCES for model in models)
-        reachable = all(model.reachable_unproven(dtype) for model in models)
+        reachable = all(model.reachable_unproven(dtype, accumulating) for model in models)
         return None, not constrained and reachable and not (gradient_only and not flows)
 
     def report(

@@ -474,7 +474,7 @@ class LogMeanExpWithEps(Rule):
     invalid = [
         Invalid("torch.log(torch.mean(torch.exp(x) + 1e-8, dim=0))", None),
         Invalid("torch.log((x.exp() + 1e-8).sum(-1))", None),
-        Invalid("np.log(np.mean(np.exp(x) + 1e-12))", None, "numpy"),
+        Invalid("np.log(np.mean(np.exp(log_w) + 1e-12))", None, "numpy", variables=("log_w",)),
         Invalid("tf.math.log(tf.reduce_mean(tf.exp(x) + 1e-8, axis=1))", None, "tf"),
         Invalid("jnp.log(jnp.mean(jnp.exp(x) + 1e-8, axis=0))", None, "jax"),
     ]
@@ -500,7 +500,7 @@ class LogMeanExpWithEps(Rule):
                 "log(sum(exp(x) + eps)) still overflows for large x and pins at log(n * eps) for small x; "
                 "use logsumexp(x)"
             )
-        self.report(ctx, node, None, via, origins=[total, exp], message=message)
+        self.report(ctx, node, None, via, origins=[total, exp], message=message, operands={"x": exp.operand()})
 
 
 class LogisticDensity(Rule):
@@ -548,8 +548,9 @@ class LogisticDensity(Rule):
     invalid = [
         Invalid("torch.exp(x) / (1 + torch.exp(x)) ** 2", "torch.sigmoid(x) * torch.sigmoid(-x)"),
         Invalid("torch.exp(-x) / (1 + torch.exp(-x)) ** 2", "torch.sigmoid(-x) * torch.sigmoid(x)"),
-        Invalid("np.exp(x) / (1 + np.exp(x)) ** 2", "scipy.special.expit(x) * scipy.special.expit(-x)", "numpy",
-                unsafe=True),
+        Invalid("np.exp(log_odds) / (1 + np.exp(log_odds)) ** 2",
+                "scipy.special.expit(log_odds) * scipy.special.expit(-log_odds)", "numpy",
+                unsafe=True, variables=("log_odds",)),
         Invalid("tf.exp(x) / tf.square(1 + tf.exp(x))", "tf.math.sigmoid(x) * tf.math.sigmoid(-x)", "tf"),
         Invalid("jnp.exp(x) / (1 + jnp.exp(x)) ** 2", "jax.nn.sigmoid(x) * jax.nn.sigmoid(-x)", "jax"),
     ]
@@ -575,7 +576,7 @@ class LogisticDensity(Rule):
             return
         via = list(exp.via + denominator.via + other.via)
         fix = self.fix(ctx, node, exp.op, other, via) if fixable(exp) and denominator.local else None
-        self.report(ctx, node, fix, via, origins=[exp])
+        self.report(ctx, node, fix, via, origins=[exp], operands={"x": exp.operand()})
 
     def fix(self, ctx: Context, node: ast.AST, exp: Op, other: Value, via) -> Fix | None:
         framework = family(exp, other.op)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ast
+import math
 
 from stablelint import frameworks
 from stablelint.analysis import digits
 from stablelint.analysis import intervals as iv
 from stablelint.analysis import values as v
 from stablelint.analysis.counts import looks_like_count
+from stablelint.analysis.magnitudes import accumulates_logs
 from stablelint.analysis.reductions import reduction_args
 from stablelint.analysis.signs import is_nonpositive
 from stablelint.analysis.values import Value
@@ -91,14 +93,16 @@ class LogSoftmax(Rule):
         Invalid("torch.log(F.softmax(x, -1))", "F.log_softmax(x, -1)"),
         Invalid("x.softmax(dim=1).log()", "x.log_softmax(dim=1)"),
         Invalid("torch.log((2 * x).softmax(1))", "(2 * x).log_softmax(1)"),
-        Invalid("np.log(scipy.special.softmax(x, axis=1))", "scipy.special.log_softmax(x, axis=1)", "numpy"),
+        Invalid("np.log(scipy.special.softmax(log_lik, axis=1))", "scipy.special.log_softmax(log_lik, axis=1)",
+                "numpy", variables=("log_lik",)),
         Invalid("tf.math.log(tf.nn.softmax(x, axis=-1))", "tf.nn.log_softmax(x, axis=-1)", "tf"),
         Invalid("keras.ops.log(keras.ops.softmax(x))", "keras.ops.log_softmax(x)", "keras"),
         Invalid("jnp.log(jax.nn.softmax(x, axis=1))", "jax.nn.log_softmax(x, axis=1)", "jax"),
         Invalid("torch.log(F.softmax(x, -1)[:, 0])", "F.log_softmax(x, -1)[:, 0]"),
         Invalid("torch.log(torch.softmax(x, 1).reshape(-1))", "torch.log_softmax(x, 1).reshape(-1)"),
         Invalid(
-            "np.log(scipy.special.softmax(x, axis=1)[:, 1])", "scipy.special.log_softmax(x, axis=1)[:, 1]", "numpy"
+            "np.log(scipy.special.softmax(log_lik, axis=1)[:, 1])", "scipy.special.log_softmax(log_lik, axis=1)[:, 1]",
+            "numpy", variables=("log_lik",),
         ),
     ]
 
@@ -127,8 +131,11 @@ class LogSoftmax(Rule):
         fix = None
         if softmax.kind == "softmax" and fixable(softmax) and layers <= 1 and (indexed is None or indexed.local):
             fix = self.fix(ctx, node, softmax.op, indexed, via)
-        # The logits, where a softmax call is written (a layer's activation applies to its output).
+        # The logits, where a softmax call is written (a layer's activation applies to its output),
+        # or the exponent of a softmax written out.
         logits = {"x": softmax.operand()} if softmax.kind == "softmax" and softmax.op is not None else None
+        if parts is not None:
+            logits = {"x": parts[0].operand()}
         self.report(ctx, node, fix, via, origins=[indexed or softmax, softmax], operands=logits)
 
     def fix(self, ctx: Context, node: ast.Call, softmax: Op, indexed: Value | None = None, via=()) -> Fix | None:
@@ -227,15 +234,18 @@ class LogSumExp(Rule):
         Invalid("torch.log(torch.exp(x).sum(-1, keepdim=True))", "x.logsumexp(-1, keepdim=True)"),
         Invalid("x.exp().sum(1).log()", "x.logsumexp(1)"),
         Invalid("torch.log(torch.sum(torch.exp(x)))", "torch.logsumexp(x.flatten(), 0)"),
-        Invalid("np.log(np.sum(np.exp(x), axis=1))", "scipy.special.logsumexp(x, axis=1)", "numpy"),
-        Invalid("np.log(np.exp(x).sum(-1, keepdims=True))", "scipy.special.logsumexp(x, -1, keepdims=True)", "numpy"),
-        Invalid("np.log(np.sum(np.exp(x)))", "scipy.special.logsumexp(x)", "numpy"),
-        Invalid("np.log(sum(np.exp(x)))", None, "numpy"),
+        Invalid("np.log(np.sum(np.exp(log_p), axis=1))", "scipy.special.logsumexp(log_p, axis=1)",
+                "numpy", variables=("log_p",)),
+        Invalid("np.log(np.exp(log_p).sum(-1, keepdims=True))", "scipy.special.logsumexp(log_p, -1, keepdims=True)",
+                "numpy", variables=("log_p",)),
+        Invalid("np.log(np.sum(np.exp(log_p)))", "scipy.special.logsumexp(log_p)", "numpy", variables=("log_p",)),
+        Invalid("np.log(sum(np.exp(log_p)))", None, "numpy", variables=("log_p",)),
         Invalid("torch.log(torch.exp(x).mean(1))", "x.logsumexp(1) - math.log(x.shape[1])"),
         Invalid("torch.log(torch.mean(torch.exp(x), -1))", "torch.logsumexp(x, -1) - math.log(x.shape[-1])"),
-        Invalid("np.log(np.mean(np.exp(x), axis=0))", "scipy.special.logsumexp(x, 0) - math.log(x.shape[0])",
-                "numpy"),
-        Invalid("np.log(np.mean(np.exp(x)))", "scipy.special.logsumexp(x) - math.log(x.size)", "numpy"),
+        Invalid("np.log(np.mean(np.exp(log_p), axis=0))",
+                "scipy.special.logsumexp(log_p, 0) - math.log(log_p.shape[0])", "numpy", variables=("log_p",)),
+        Invalid("np.log(np.mean(np.exp(log_p)))", "scipy.special.logsumexp(log_p) - math.log(log_p.size)",
+                "numpy", variables=("log_p",)),
         Invalid("tf.math.log(tf.reduce_sum(tf.exp(x), axis=1))", "tf.math.reduce_logsumexp(x, axis=1)", "tf"),
         Invalid("keras.ops.log(keras.ops.sum(keras.ops.exp(x), axis=1))", "keras.ops.logsumexp(x, axis=1)", "keras"),
         Invalid("jnp.log(jnp.sum(jnp.exp(x), axis=1))", "jax.nn.logsumexp(x, axis=1)", "jax"),
@@ -406,8 +416,10 @@ class NaiveSoftmax(Rule):
     invalid = [
         Invalid("torch.exp(x) / torch.exp(x).sum(dim=1, keepdim=True)", "torch.softmax(x, dim=1)"),
         Invalid("x.exp() / x.exp().sum(-1, keepdim=True)", "x.softmax(-1)"),
-        Invalid("np.exp(x) / np.sum(np.exp(x), axis=1, keepdims=True)", "scipy.special.softmax(x, axis=1)", "numpy"),
-        Invalid("np.exp(x) / np.sum(np.exp(x))", "scipy.special.softmax(x)", "numpy"),
+        Invalid("np.exp(log_lik) / np.sum(np.exp(log_lik), axis=1, keepdims=True)",
+                "scipy.special.softmax(log_lik, axis=1)", "numpy", variables=("log_lik",)),
+        Invalid("np.exp(log_lik) / np.sum(np.exp(log_lik))", "scipy.special.softmax(log_lik)",
+                "numpy", variables=("log_lik",)),
         Invalid("tf.exp(x) / tf.reduce_sum(tf.exp(x), axis=-1, keepdims=True)", "tf.nn.softmax(x, axis=-1)", "tf"),
         Invalid("jnp.exp(x) / jnp.sum(jnp.exp(x), axis=1, keepdims=True)", "jax.nn.softmax(x, axis=1)", "jax"),
         # The numerator clipped, the sum not: the sum overflows all the same (no fix: which softmax?).
@@ -426,7 +438,9 @@ class NaiveSoftmax(Rule):
         via = list(exp.via + total.via + denominator_exp.via)
         fixed = not apart and fixable(exp, total, denominator_exp)  # a clip on one side only: which softmax?
         fix = self.fix(ctx, node, exp.op, total.op, via) if fixed else None
-        self.report(ctx, node, fix, via, origins=[exp, total])
+        # The exponent's range and magnitude decide (where one side is clipped: neither's alone).
+        operands = None if apart else {"x": exp.operand()}
+        self.report(ctx, node, fix, via, origins=[exp, total], operands=operands)
 
     def fix(self, ctx: Context, node: ast.BinOp, exp: Op, total: Op, via: list) -> Fix | None:
         framework = family(exp, total)
@@ -503,7 +517,8 @@ class LogSigmoid(Rule):
         Invalid("torch.log(torch.sigmoid(x))", "F.logsigmoid(x)"),
         Invalid("x.sigmoid().log()", "F.logsigmoid(x)"),
         Invalid("torch.log(torch.sigmoid(x).view(-1))", "F.logsigmoid(x).view(-1)"),
-        Invalid("np.log(scipy.special.expit(x))", "scipy.special.log_expit(x)", "numpy"),
+        Invalid("np.log(scipy.special.expit(log_odds))", "scipy.special.log_expit(log_odds)",
+                "numpy", variables=("log_odds",)),
         Invalid("tf.math.log(tf.sigmoid(x))", "tf.math.log_sigmoid(x)", "tf"),
         Invalid("keras.ops.log(keras.ops.sigmoid(x))", "keras.ops.log_sigmoid(x)", "keras"),
         Invalid("jnp.log(jax.nn.sigmoid(x))", "jax.nn.log_sigmoid(x)", "jax"),
@@ -971,13 +986,14 @@ class NaiveSoftplus(Rule):
     invalid = [
         Invalid("torch.log(1 + torch.exp(x))", "F.softplus(x)", unsafe=True),
         Invalid("(1 + x.exp()).log()", "F.softplus(x)", unsafe=True),
-        Invalid("np.log(1 + np.exp(x))", "np.logaddexp(0, x)", "numpy"),
-        Invalid("np.log(np.exp(x) + 1)", "np.logaddexp(0, x)", "numpy"),
-        Invalid("np.log(np.ones_like(x) + np.exp(x))", "np.logaddexp(0, x)", "numpy"),
+        Invalid("np.log(1 + np.exp(log_odds))", "np.logaddexp(0, log_odds)", "numpy", variables=("log_odds",)),
+        Invalid("np.log(np.exp(log_odds) + 1)", "np.logaddexp(0, log_odds)", "numpy", variables=("log_odds",)),
+        Invalid("np.log(np.ones_like(log_odds) + np.exp(log_odds))", "np.logaddexp(0, log_odds)",
+                "numpy", variables=("log_odds",)),
         Invalid("keras.ops.log(1 + keras.ops.exp(x))", "keras.ops.softplus(x)", "keras", unsafe=True),
         Invalid("tf.math.log(1 + tf.exp(x))", "tf.math.softplus(x)", "tf"),
         Invalid("jnp.log(1 + jnp.exp(x))", "jax.nn.softplus(x)", "jax"),
-        Invalid("np.log1p(np.exp(x))", "np.logaddexp(0, x)", "numpy"),
+        Invalid("np.log1p(np.exp(log_odds))", "np.logaddexp(0, log_odds)", "numpy", variables=("log_odds",)),
         Invalid("torch.log1p(torch.exp(x))", "F.softplus(x)", unsafe=True),
     ]
 
@@ -1064,7 +1080,8 @@ class NaiveLogAddExp(Rule):
     invalid = [
         Invalid("torch.log(torch.exp(a) + torch.exp(b))", "torch.logaddexp(a, b)", variables=("a", "b")),
         Invalid("torch.log(a.exp() + b.exp())", "torch.logaddexp(a, b)", variables=("a", "b")),
-        Invalid("np.log(np.exp(a) + np.exp(b))", "np.logaddexp(a, b)", "numpy", variables=("a", "b")),
+        Invalid("np.log(np.exp(log_p) + np.exp(log_q))", "np.logaddexp(log_p, log_q)", "numpy",
+                variables=("log_p", "log_q")),
         Invalid("jnp.log(jnp.exp(a) + jnp.exp(b))", "jnp.logaddexp(a, b)", "jax", variables=("a", "b")),
         Invalid("keras.ops.log(keras.ops.exp(a) + keras.ops.exp(b))", "keras.ops.logaddexp(a, b)", "keras",
                 variables=("a", "b")),
@@ -1094,7 +1111,12 @@ class NaiveLogAddExp(Rule):
         fix = None
         if fixable(first, second) and argument.local:
             fix = self.fix(ctx, node, log.op, first.op, second.op, via)
-        self.report(ctx, node, fix, via, origins=[argument, first, second])
+        # The model's a is the exponent that goes past exp's bound: the one the code does not
+        # bound above, or the log-probability of the two.
+        exponents = sorted((first.operand(), second.operand()), key=lambda exponent: (
+            _bounded_above(ctx, exponent), not accumulates_logs(exponent)))
+        self.report(ctx, node, fix, via, origins=[argument, first, second],
+                    operands={"a": exponents[0], "b": exponents[1]})
 
     def fix(self, ctx: Context, node: ast.Call, log: Op, first: Op, second: Op, via: list) -> Fix | None:
         framework = family(log, first, second)
@@ -1154,7 +1176,7 @@ class NaiveLogCumSumExp(Rule):
         Invalid("x.exp().cumsum(-1).log()", "x.logcumsumexp(-1)"),
         Invalid("torch.log(torch.exp(x).cumsum(dim=0))", "x.logcumsumexp(dim=0)"),
         Invalid("tf.math.log(tf.math.cumsum(tf.exp(x), axis=1))", "tf.math.cumulative_logsumexp(x, axis=1)", "tf"),
-        Invalid("np.log(np.cumsum(np.exp(x), axis=1))", None, "numpy"),
+        Invalid("np.log(np.cumsum(np.exp(log_p), axis=1))", None, "numpy", variables=("log_p",)),
         Invalid("jnp.log(jnp.cumsum(jnp.exp(x), axis=1))", None, "jax"),
     ]
 
@@ -1200,7 +1222,14 @@ RULES = [
 ]
 
 
+def _bounded_above(ctx: Context, value: Value) -> bool:
+    """Does the code establish a finite upper end of ``value``'s range?"""
+    interval = ctx.range(value)
+    return interval is not None and ctx.known_ends(value)[1] and math.isfinite(interval.hi)
+
+
 def _input_of(activation: Value) -> dict[str, Value] | None:
     """The failure model's ``x``: the input of an activation called in the code (a layer's
     activation applies to the layer's output, which its operand is not)."""
-    return {"x": activation.operand()} if activation.op is not None else None
+    written_out = activation.detail == "written out" and activation.operand() is not v.UNKNOWN_VALUE
+    return {"x": activation.operand()} if activation.op is not None or written_out else None
