@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Iterable
 
 from stablelint import frameworks
-from stablelint.analysis import branches, conditions, uses
+from stablelint.analysis import branches, conditions, outcomes, uses
 from stablelint.analysis.failures import GRADIENT_CONSEQUENCES, FailureModel
 from stablelint.analysis.intervals import Interval
 from stablelint.analysis.magnitudes import accumulates_logs
@@ -156,6 +156,11 @@ class Context:
         to a term from other inputs right after: its last digits reach nothing
         (``analysis.uses``); ``inputs`` are the expressions it is computed from."""
         return uses.digits_reach_result(self.env.function or self.evaluator.tree, node, inputs)
+
+    def sampled_outcome_probability(self, indexed: Value | None) -> bool:
+        """Is ``indexed`` the probability of an action the module draws from the same
+        distribution (``analysis.outcomes``)?"""
+        return outcomes.sampled_outcome_probability(self.evaluator.tree, indexed)
 
     def only_sampled(self, node: ast.AST) -> bool:
         """Is ``node``'s value only handed to a sampler as logits (``analysis.uses``)?"""

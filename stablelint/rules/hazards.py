@@ -193,6 +193,8 @@ class LogOfNonPositive(Rule):
             return
         if ctx.branch_rules_out(node, log.op.input, "nonpositive"):
             return
+        if ctx.sampled_outcome_probability(argument):
+            return  # the probability of the action drawn from this policy: not 0 (analysis.outcomes)
         reach = "0" if interval.lo == 0 else "negative values"
         message = f"log of a value that can reach {reach} gives -inf or nan: {_describe(ctx, argument, interval)}"
         self.report(ctx, node, None, list(argument.via), origins=[argument], message=message, operands={"x": argument})
@@ -352,7 +354,7 @@ class DivisionByZero(Rule):
         lo_known, hi_known = ctx.known_ends(divisor)
         if not (lo_known if interval.lo == 0 else hi_known if interval.hi == 0 else lo_known and hi_known):
             return  # the 0 comes from an end the code does not establish
-        if ctx.branch_rules_out(node, written, "zero"):
+        if ctx.branch_rules_out(node, written, "zero") or ctx.sampled_outcome_probability(divisor):
             return
         message = f"division by a value that can be 0 gives inf or nan: {_describe(ctx, divisor, interval)}"
         self.report(ctx, node, None, list(divisor.via), origins=[divisor], message=message, operands={"x": divisor})

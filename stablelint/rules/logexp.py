@@ -127,6 +127,8 @@ class LogSoftmax(Rule):
             return  # its inputs are bounded: no probability can round to 0 (intervals)
         if ctx.only_sampled(node):
             return  # only sampled from (multinomial, categorical): -inf is a valid logit there
+        if ctx.sampled_outcome_probability(indexed):
+            return  # log(pi[a]) of the action a drawn from this policy: not 0 (analysis.outcomes)
         via = (indexed.via if indexed else ()) + softmax.via
         fix = None
         if softmax.kind == "softmax" and fixable(softmax) and layers <= 1 and (indexed is None or indexed.local):
