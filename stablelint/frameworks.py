@@ -108,7 +108,7 @@ _register("square", "tf", "tensorflow.square", "tensorflow.math.square", "keras.
 _register("square", "jax", "jax.numpy.square", "jax.lax.square")
 _register("clamp", "torch", "torch.clamp", "torch.clip")
 _register("clamp", "numpy", "numpy.clip")
-_register("clamp", "tf", "tensorflow.clip_by_value", "keras.ops.clip")
+_register("clamp", "tf", "tensorflow.clip_by_value", "keras.ops.clip", "keras.backend.clip")
 _register("clamp", "jax", "jax.numpy.clip")
 _register("maximum", "torch", "torch.maximum")
 _register("maximum", "numpy", "numpy.maximum")

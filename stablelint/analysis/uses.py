@@ -235,3 +235,36 @@ def _samples(call: ast.Call, argument: ast.AST) -> bool:
         return True
     # tf.multinomial(logits, n), tf.random.categorical(logits, n), jax.random.categorical(key, logits)
     return any(given is argument for given in call.args[:2])
+
+
+def overwritten_unread(function: ast.AST, node: ast.AST) -> bool:
+    """Is ``node``'s value assigned to a name that a later statement of the same function body
+    binds again before anything reads it (``log_p = log(p)`` replaced two lines below by
+    ``log_p = log(p + eps)``)? Then the value reaches nothing. Only the function's own
+    statement list is read, in order: a statement that reads the name (nested code included)
+    keeps the value; a branch or loop that does not read it is passed over, since a binding
+    inside it may not run."""
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    path = path_to(function, node)
+    if path is None or len(path) < 3:
+        return False
+    statement = next((step for step in path[1:] if isinstance(step, ast.stmt)), None)
+    if statement is None or statement not in function.body:
+        return False
+    if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)):
+        return False
+    name = statement.targets[0].id
+    if any(isinstance(inner, (ast.Global, ast.Nonlocal)) and name in inner.names for inner in ast.walk(function)):
+        return False
+    for later in function.body[function.body.index(statement) + 1:]:
+        if any(isinstance(inner, ast.Name) and inner.id == name and isinstance(inner.ctx, ast.Load)
+               for inner in ast.walk(later)):
+            return False
+        if isinstance(later, (ast.Assign, ast.AnnAssign)) and any(
+            isinstance(target, ast.Name) and target.id == name
+            for target in (later.targets if isinstance(later, ast.Assign) else [later.target])
+        ):
+            return later.value is not None
+    return False

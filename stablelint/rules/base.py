@@ -162,6 +162,10 @@ class Context:
         distribution (``analysis.outcomes``)?"""
         return outcomes.sampled_outcome_probability(self.evaluator.tree, indexed)
 
+    def overwritten_unread(self, node: ast.AST) -> bool:
+        """Is ``node``'s value assigned to a name bound again before any read (``analysis.uses``)?"""
+        return uses.overwritten_unread(self.env.function, node)
+
     def only_sampled(self, node: ast.AST) -> bool:
         """Is ``node``'s value only handed to a sampler as logits (``analysis.uses``)?"""
         return uses.only_sampled(self.env.function or self.evaluator.tree, node)
@@ -467,6 +471,8 @@ class Rule:
         ``operands`` bind the failure model's variables to the values (or ranges) they stand for
         here; the finding carries the evidence, and is not reported where the consequence is
         not real."""
+        if ctx.overwritten_unread(node):
+            return  # the name it is assigned to is bound again before any read: it reaches nothing
         evidence, real = self.evidence(ctx, node, operands, dtype)
         if not real:
             return
