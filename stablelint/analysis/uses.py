@@ -268,3 +268,26 @@ def overwritten_unread(function: ast.AST, node: ast.AST) -> bool:
         ):
             return later.value is not None
     return False
+
+
+def only_logged(function: ast.AST, node: ast.AST) -> bool:
+    """Is ``node``'s value assigned to a name of ``function`` whose every read is the argument
+    of a ``log`` (``out = clip(p, 1e-8, 1 - 1e-8)`` then ``log(out)`` only)? An upper bound
+    next to 1 protects nothing there: log(1) is 0."""
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        return False
+    path = path_to(function, node)
+    if path is None or len(path) < 2:
+        return False
+    parent = path[-2]
+    if not (isinstance(parent, ast.Assign) and parent.value is node and len(parent.targets) == 1
+            and isinstance(parent.targets[0], ast.Name)):
+        return False
+    name = parent.targets[0].id
+    parents = {id(child): outer for outer in ast.walk(function) for child in ast.iter_child_nodes(outer)}
+    loads = [inner for inner in ast.walk(function) if isinstance(inner, ast.Name) and inner.id == name
+             and isinstance(inner.ctx, ast.Load)]
+    return bool(loads) and all(
+        isinstance(parents.get(id(load)), ast.Call) and identifier_of(parents[id(load)].func) == "log"
+        and parents[id(load)].args == [load] for load in loads
+    )

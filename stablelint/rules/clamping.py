@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 
 from stablelint.analysis import intervals as iv
+from stablelint.analysis import uses
 from stablelint.analysis import values as v
 from stablelint.analysis.values import Value
 from stablelint.diagnostics import Fix
@@ -348,6 +349,8 @@ class ClampBoundRoundsToOne(Rule):
         if iv.rounded(1.0 - eps, dtype) != 1.0:
             return
         ctx.covered.add(id(high))  # STB405 (opt-in) would say the same of the constant
+        if uses.only_logged(ctx.env.function, node):
+            return  # only log(p) is taken of it: log(1) = 0, the upper bound protects nothing
         message = (
             f"{ctx.text(high)} is exactly 1.0 in {dtype}: the clamp does nothing; "
             "use 1 - finfo(dtype).eps"
