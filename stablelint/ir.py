@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from stablelint import frameworks
+from stablelint.syntax import reference
 
 if TYPE_CHECKING:
     from stablelint.scopes import Env
@@ -145,19 +146,16 @@ class ImportTable:
     def qualified_name(self, expr: ast.expr, env: "Env | None" = None) -> str | None:
         """``F.softmax`` -> ``torch.nn.functional.softmax`` when ``F`` is an import (and
         not a local name of the scope at hand, such as a parameter called ``log``)."""
-        parts: list[str] = []
-        while isinstance(expr, ast.Attribute):
-            parts.append(expr.attr)
-            expr = expr.value
-        if not isinstance(expr, ast.Name):
+        path = reference(expr)
+        if path is None:
             return None
-        if env is not None and env.is_local(expr.id):
+        name, attributes = path
+        if env is not None and env.is_local(name):
             return None
-        root = self.names.get(expr.id)
+        root = self.names.get(name)
         if root is None:
             return None
-        parts.append(root)
-        return ".".join(reversed(parts))
+        return ".".join([root, *attributes])
 
     def local_aliases(self, ops: frozenset[str]) -> set[str]:
         """Local names (other than the op's own name) bound to a function of ``ops``."""
