@@ -219,12 +219,27 @@ def only_sampled(root: ast.AST, node: ast.AST) -> bool:
         return False
     name = parent.targets[0].id
     scope = next((step for step in reversed(path) if isinstance(step, (ast.FunctionDef, ast.AsyncFunctionDef))), root)
-    parents = {id(child): outer for outer in ast.walk(scope) for child in ast.iter_child_nodes(outer)}
-    loads = [inner for inner in ast.walk(scope) if isinstance(inner, ast.Name) and inner.id == name
-             and isinstance(inner.ctx, ast.Load)]
+    loads = _loads_in(scope).get(name, [])
     return bool(loads) and all(
-        isinstance(parents.get(id(load)), ast.Call) and _samples(parents[id(load)], load) for load in loads
+        isinstance(parent, ast.Call) and _samples(parent, load) for load, parent in loads
     )
+
+
+# Per function (or module): each name's reads with the node holding them, found in one walk
+# (a function with many findings asks again for each).
+_LOADS: WeakKeyDictionary[ast.AST, dict[str, list[tuple[ast.Name, ast.AST]]]] = WeakKeyDictionary()
+
+
+def _loads_in(scope: ast.AST) -> dict[str, list[tuple[ast.Name, ast.AST]]]:
+    loads = _LOADS.get(scope)
+    if loads is None:
+        loads = {}
+        for outer in ast.walk(scope):
+            for child in ast.iter_child_nodes(outer):
+                if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load):
+                    loads.setdefault(child.id, []).append((child, outer))
+        _LOADS[scope] = loads
+    return loads
 
 
 def _samples(call: ast.Call, argument: ast.AST) -> bool:
@@ -256,11 +271,12 @@ def overwritten_unread(function: ast.AST, node: ast.AST) -> bool:
             and isinstance(statement.targets[0], ast.Name)):
         return False
     name = statement.targets[0].id
-    if any(isinstance(inner, (ast.Global, ast.Nonlocal)) and name in inner.names for inner in ast.walk(function)):
+    declared, reads = _body_names(function)
+    if name in declared:
         return False
-    for later in function.body[function.body.index(statement) + 1:]:
-        if any(isinstance(inner, ast.Name) and inner.id == name and isinstance(inner.ctx, ast.Load)
-               for inner in ast.walk(later)):
+    position = function.body.index(statement)
+    for later, read in zip(function.body[position + 1:], reads[position + 1:]):
+        if name in read:
             return False
         if isinstance(later, (ast.Assign, ast.AnnAssign)) and any(
             isinstance(target, ast.Name) and target.id == name
@@ -268,6 +284,22 @@ def overwritten_unread(function: ast.AST, node: ast.AST) -> bool:
         ):
             return later.value is not None
     return False
+
+
+# Per function: the names it declares global or nonlocal, and the names each statement of its
+# body reads (nested code included), found in one walk for all its findings.
+_BODY_NAMES: WeakKeyDictionary[ast.AST, tuple[set[str], list[set[str]]]] = WeakKeyDictionary()
+
+
+def _body_names(function: ast.AST) -> tuple[set[str], list[set[str]]]:
+    names = _BODY_NAMES.get(function)
+    if names is None:
+        declared = {name for inner in ast.walk(function) if isinstance(inner, (ast.Global, ast.Nonlocal))
+                    for name in inner.names}
+        reads = [{inner.id for inner in ast.walk(statement) if isinstance(inner, ast.Name)
+                  and isinstance(inner.ctx, ast.Load)} for statement in function.body]
+        names = _BODY_NAMES[function] = (declared, reads)
+    return names
 
 
 def only_logged(function: ast.AST, node: ast.AST) -> bool:
