@@ -29,10 +29,10 @@ from __future__ import annotations
 import ast
 import re
 from typing import Iterable
-from weakref import WeakKeyDictionary
 
 from stablelint.analysis import values as v
 from stablelint.analysis.conditions import path_to
+from stablelint.analysis.uses import reads_in
 from stablelint.analysis.values import Value
 from stablelint.syntax import statements, walk
 
@@ -195,27 +195,10 @@ def only_read_without_gradient(tree: ast.AST, node: ast.AST, depth: int = 0) -> 
             target = parent.targets[0]
             if not isinstance(target, ast.Name):
                 return False
-            reads = _reads_in(function).get(target.id, [])
+            reads = [read for read, _ in reads_in(function).get(target.id, [])]
             return bool(reads) and all(only_read_without_gradient(function, read, depth + 1) for read in reads)
         return False
     return False
-
-
-# Per function (or module): where each name is read, found in one walk; a module's
-# findings ask again for each of their names.
-_READS: WeakKeyDictionary[ast.AST, dict[str, list[ast.Name]]] = WeakKeyDictionary()
-
-
-def _reads_in(function: ast.AST) -> dict[str, list[ast.Name]]:
-    """The ``Name`` nodes that read each name under ``function``, in ``ast.walk``'s order."""
-    reads = _READS.get(function)
-    if reads is None:
-        reads = {}
-        for node in walk(function):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                reads.setdefault(node.id, []).append(node)
-        _READS[function] = reads
-    return reads
 
 
 def _last_name(expr: ast.expr) -> str:

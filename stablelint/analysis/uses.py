@@ -18,7 +18,7 @@ from weakref import WeakKeyDictionary
 
 from stablelint.analysis.conditions import path_to
 from stablelint.ir import identifier_of
-from stablelint.syntax import statements
+from stablelint.syntax import child_nodes, statements, walk
 
 _ROUNDING = frozenset({"int", "round", "floor", "ceil", "trunc", "rint", "around", "long", "short"})
 _INTEGER_DTYPES = ("int", "long", "uint", "bool")
@@ -219,7 +219,7 @@ def only_sampled(root: ast.AST, node: ast.AST) -> bool:
         return False
     name = parent.targets[0].id
     scope = next((step for step in reversed(path) if isinstance(step, (ast.FunctionDef, ast.AsyncFunctionDef))), root)
-    loads = _loads_in(scope).get(name, [])
+    loads = reads_in(scope).get(name, [])
     return bool(loads) and all(
         isinstance(parent, ast.Call) and _samples(parent, load) for load, parent in loads
     )
@@ -227,19 +227,21 @@ def only_sampled(root: ast.AST, node: ast.AST) -> bool:
 
 # Per function (or module): each name's reads with the node holding them, found in one walk
 # (a function with many findings asks again for each).
-_LOADS: WeakKeyDictionary[ast.AST, dict[str, list[tuple[ast.Name, ast.AST]]]] = WeakKeyDictionary()
+_READS: WeakKeyDictionary[ast.AST, dict[str, list[tuple[ast.Name, ast.AST]]]] = WeakKeyDictionary()
 
 
-def _loads_in(scope: ast.AST) -> dict[str, list[tuple[ast.Name, ast.AST]]]:
-    loads = _LOADS.get(scope)
-    if loads is None:
-        loads = {}
-        for outer in ast.walk(scope):
-            for child in ast.iter_child_nodes(outer):
+def reads_in(scope: ast.AST) -> dict[str, list[tuple[ast.Name, ast.AST]]]:
+    """The ``Name`` nodes that read each name under ``scope``, in ``ast.walk``'s order, each
+    with the node that holds it."""
+    reads = _READS.get(scope)
+    if reads is None:
+        reads = {}
+        for outer in walk(scope):
+            for child in child_nodes(outer):
                 if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load):
-                    loads.setdefault(child.id, []).append((child, outer))
-        _LOADS[scope] = loads
-    return loads
+                    reads.setdefault(child.id, []).append((child, outer))
+        _READS[scope] = reads
+    return reads
 
 
 def _samples(call: ast.Call, argument: ast.AST) -> bool:
@@ -316,10 +318,8 @@ def only_logged(function: ast.AST, node: ast.AST) -> bool:
             and isinstance(parent.targets[0], ast.Name)):
         return False
     name = parent.targets[0].id
-    parents = {id(child): outer for outer in ast.walk(function) for child in ast.iter_child_nodes(outer)}
-    loads = [inner for inner in ast.walk(function) if isinstance(inner, ast.Name) and inner.id == name
-             and isinstance(inner.ctx, ast.Load)]
+    loads = reads_in(function).get(name, [])
     return bool(loads) and all(
-        isinstance(parents.get(id(load)), ast.Call) and identifier_of(parents[id(load)].func) == "log"
-        and parents[id(load)].args == [load] for load in loads
+        isinstance(parent, ast.Call) and identifier_of(parent.func) == "log" and parent.args == [load]
+        for load, parent in loads
     )
