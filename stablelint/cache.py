@@ -8,10 +8,12 @@ never outlive an assumption), its bytes, the code of stablelint itself (its vers
 hash of its modules: an edited rule is a different rule set), the cache format and
 ``assume-dtype``.
 
-One small file per entry, ``<cache-dir>/<rule-set>/<ab>/<key>``, written beside its final
-name and renamed into it: concurrent runs each write whole entries, a reader sees a whole
-entry or none. A cache that cannot be written costs one warning line, and the run goes on
-uncached; it never changes a result or an exit status.
+One small file per entry, ``<cache-dir>/<rule-set>/<ab>/<key>``: the findings, then the
+record of what they rest on besides the text (the project index's other modules, callers
+and precision profile), one read for both; written beside its final name and renamed into
+it: concurrent runs each write whole entries, a reader sees a whole entry or none. A cache
+that cannot be written costs one warning line, and the run goes on uncached; it never
+changes a result or an exit status.
 
 What an entry is trusted with, and no more: it is read only as a regular file (opened
 without following a link, and without waiting: a FIFO is not read) of at most
@@ -48,6 +50,7 @@ import stat
 import tempfile
 import time
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 
 from stablelint import __version__
@@ -56,7 +59,7 @@ from stablelint.diagnostics import Diagnostic, Edit, Evidence, Fix, Import, Pars
 DEFAULT_DIR = ".stablelint_cache"
 _RULE_SET_NAME = re.compile(r"[0-9a-f]{32}")
 ENV_VAR = "STABLELINT_CACHE_DIR"
-FORMAT = 2  # of an entry; part of the key
+FORMAT = 3  # of an entry; part of the key
 _HEADER = re.compile(rb"stablelint-cache (\d+) ([0-9a-f]{40}) ([0-9a-f]{40})\n")
 _RULE_CODE = re.compile(rb"^\s+code = \"(STB\d{3})\"", re.M)  # as each rule class declares it
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # ANSI escapes start with one of these
@@ -103,7 +106,7 @@ def _rule_set() -> tuple[str, frozenset[str]]:
     return digest.hexdigest(), frozenset(codes)
 
 
-MAX_DEPENDS_SIZE = 16 << 20  # bytes of an entry's ``.deps``
+MAX_DEPENDS_SIZE = 16 << 20  # bytes of an entry's record of what it rests on
 
 
 def max_entry_size(data_size: int) -> int:
@@ -141,23 +144,25 @@ class Cache:
 
     def load_entry(self, key: str, path: str, text: str, data_size: int):
         """The findings stored under ``key`` and what they rest on besides the text (the
-        entry's ``.deps``, which its digest covers: an entry whose record was lost,
-        replaced or is not its own is a miss), or None."""
-        raw = _read_regular_file(os.path.join(self.folder, key[:2]), key[2:], max_entry_size(data_size))
+        record after the findings, which the entry's digest covers: an entry whose record
+        was lost, replaced or is not its own is a miss), or None."""
+        raw = _read_regular_file(
+            os.path.join(self.folder, key[:2]), key[2:], max_entry_size(data_size) + MAX_DEPENDS_SIZE)
         if raw is None:
             return None
         header_end = raw.find(b"\n") + 1
         header = _HEADER.fullmatch(raw, 0, header_end) if header_end else None
         if header is None or header.group(1) != str(FORMAT).encode() or header.group(2) != key.encode():
             return None
-        body = raw[header_end:]
-        depends_raw = self._depends_raw(key)
-        if depends_raw is None:
+        rest = raw[header_end:]
+        if header.group(3) != self._body_digest(key, rest).encode():
             return None
-        if header.group(3) != self._body_digest(key, body + depends_raw).encode():
+        # JSON holds no raw NUL (json.dumps escapes it): the mark cannot be inside the findings.
+        body, mark, depends_raw = rest.partition(_DEPENDS_MARK)
+        if header_end + len(body) > max_entry_size(data_size) or len(mark) + len(depends_raw) > MAX_DEPENDS_SIZE:
             return None
         try:
-            depends = json.loads(depends_raw[len(_DEPENDS_MARK):]) if depends_raw else {}
+            depends = json.loads(depends_raw) if mark else {}
             if not isinstance(depends, dict):
                 return None
             items = json.loads(body)
@@ -170,10 +175,11 @@ class Cache:
 
     def store(self, key: str, diagnostics: list[Diagnostic] | ParseError, data_size: int,
               depends: dict[str, str] | None = None) -> None:
-        """Write the entry whole (beside, then renamed), after the record of what it rests
-        on (``depends``: the project index's modules and profile), which its digest covers;
-        a failure is a cache miss next time. A text that does not parse is stored as its
-        ``ParseError``: a re-run reports it again without loading the engine."""
+        """Write the entry whole (beside, then renamed): the findings, then the record of
+        what they rest on besides the text (``depends``: the project index's modules and
+        profile), both covered by its digest; a failure is a cache miss next time. A text
+        that does not parse is stored as its ``ParseError``: a re-run reports it again
+        without loading the engine."""
         target = self._entry(key)
         try:
             items = (
@@ -195,33 +201,12 @@ class Cache:
                     return  # a link planted in the cache is not followed
             except FileNotFoundError:
                 os.makedirs(folder, exist_ok=True)
-            if depends_raw:
-                _write_whole(folder, target + ".deps", depends_raw[len(_DEPENDS_MARK):], ".deps.")
-            else:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(target + ".deps")  # an older entry's record: this one rests on its text alone
-            _write_whole(folder, target, header + body, ".entry.")
+            _write_whole(folder, target, header + body + depends_raw, ".entry.")
         except OSError:
             pass
 
-    # -- what an entry rests on besides its own text (the project index: other modules, the
-    # precision profile), beside the entry as ``<entry>.deps``: ``{name: digest}``.
 
-    def _depends_raw(self, key: str) -> bytes | None:
-        """What the entry's digest covers of its ``.deps`` (empty without one), None when it
-        cannot be read as an entry is (a regular file of bounded size, no link followed)."""
-        target = self._entry(key) + ".deps"
-        try:
-            os.lstat(target)
-        except FileNotFoundError:
-            return b""
-        except OSError:
-            return None
-        raw = _read_regular_file(os.path.dirname(target), os.path.basename(target), MAX_DEPENDS_SIZE)
-        return _DEPENDS_MARK + raw if raw is not None else None
-
-
-_DEPENDS_MARK = b"\0deps\0"  # between an entry's body and its record in what the digest covers
+_DEPENDS_MARK = b"\0deps\0"  # between an entry's findings and its record of what they rest on
 
 
 def _write_whole(folder: str, target: str, data: bytes, prefix: str) -> None:
@@ -403,7 +388,11 @@ class _Fits:
     def offset(self, line: int, col: int) -> int:
         """The character offset of a 1-based (line, column) inside the text, or TypeError."""
         if self._line_starts is None:
-            self._line_starts = [0] + [match.end() for match in _NEWLINE.finditer(self.text)]
+            text = self.text
+            if "\r" in text:
+                self._line_starts = [0] + [match.end() for match in _NEWLINE.finditer(text)]
+            else:  # each line's start from the lengths of those before it, in C
+                self._line_starts = list(accumulate(map((1).__add__, map(len, text.split("\n"))), initial=0))[:-1]
         starts = self._line_starts
         if type(line) is not int or type(col) is not int or not 1 <= line <= len(starts) or col < 1:
             raise TypeError("not a position in the text")

@@ -17,6 +17,7 @@ import gc
 import io
 import os
 import stat
+import sys
 import tokenize
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -57,11 +58,13 @@ def _set_project_root(files: list[str]) -> None:
     """Without a configuration, the project index looks for each file's project root no
     higher than the common root of the paths checked (workers inherit it through the
     environment); a run reads the projects as they are now."""
-    from stablelint.analysis import project
+    from stablelint.analysis import project_files
 
     folders = [os.path.dirname(os.path.abspath(path)) for path in files]
-    project.reset()
-    project.set_root(os.path.commonpath(folders) if folders else None)
+    if "stablelint.analysis.project" in sys.modules:  # its indexes; a run that loaded none has none
+        sys.modules["stablelint.analysis.project"].reset()
+    project_files.reset()
+    project_files.set_root(os.path.commonpath(folders) if folders else None)
 
 
 def open_cache(
@@ -230,14 +233,18 @@ def _found(result: FileResult, settings: Settings, cache: results_cache.Cache | 
     """The engine's findings in the text as read, from the cache when it has them."""
     if cache is None:
         return _engine().check_source(result.source, result.path, dtype=settings.assume_dtype)
-    from stablelint.analysis import project
+    from stablelint.analysis import project_files
 
     key = cache.key(result.path, data)
     loaded = cache.load_entry(key, result.path, result.source, len(data))
     found = loaded[0] if loaded is not None else None
-    index = project.index_for(result.path)
-    if loaded is not None and loaded[1] and (index is None or not index.still(result.path, loaded[1])):
-        found = None  # another module it rests on, or a caller it relied on, changed: check it again
+    if loaded is not None and loaded[1] and not project_files.unchanged(result.path, loaded[1]):
+        # Some file of the project changed: the index says whether what the entry rests on did.
+        from stablelint.analysis import project
+
+        index = project.index_for(result.path)
+        if index is None or not index.still(result.path, loaded[1]):
+            found = None  # another module it rests on, or a caller it relied on, changed: check it again
     if isinstance(found, ParseError):
         raise found  # stored as such: a text that does not parse rests on nothing else
     if found is None:
@@ -246,6 +253,9 @@ def _found(result: FileResult, settings: Settings, cache: results_cache.Cache | 
         except ParseError as error:
             cache.store(key, error, len(data))
             raise
+        from stablelint.analysis import project
+
+        index = project.index_for(result.path)
         cache.store(key, found, len(data), index.depends(result.path) if index is not None else None)
     return found
 

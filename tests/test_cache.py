@@ -52,8 +52,8 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 def entries(folder: Path) -> list[Path]:
     return sorted(
         p for p in folder.rglob("*")
-        if p.is_file() and p.name not in (".gitignore", "CACHEDIR.TAG") and not p.name.endswith(".deps")
-    )  # ``.deps``: what an entry rests on besides its text (the project index), beside it
+        if p.is_file() and p.name not in (".gitignore", "CACHEDIR.TAG")
+    )
 
 
 def test_an_unchanged_file_is_not_checked_again_and_gives_the_same_output(project, capsys, engine_calls):
@@ -360,10 +360,10 @@ def _the_entry(project: Path, module: Path) -> tuple[results_cache.Cache, str, P
 
 
 def _signed(cache: results_cache.Cache, key: str, items: list) -> bytes:
-    """An entry as stablelint writes it (a forger who knows how): header, key, digest (of
-    the body and of the record beside it of what the entry rests on, if there is one)."""
+    """An entry as stablelint writes it (a forger who knows how): header, key, digest of
+    the body (these entries rest on their text alone: no record after it)."""
     body = json.dumps(items).encode()
-    digest = cache._body_digest(key, body + cache._depends_raw(key))
+    digest = cache._body_digest(key, body)
     return f"stablelint-cache {results_cache.FORMAT} {key} {digest}\n".encode() + body
 
 

@@ -407,14 +407,52 @@ def test_an_entry_whose_record_of_what_it_rests_on_is_lost_or_replaced_is_a_miss
     monkeypatch.chdir(tmp_path)
     runs = _engine_runs(monkeypatch)
     assert main(["--cache-dir", "c", "losses.py"]) == 1
-    (record,) = (tmp_path / "c").rglob("*.deps")
-    assert "layers.py" in record.read_text()
-    record.write_text("{}")  # would say the finding rests on nothing
+    (entry,) = (path for path in (tmp_path / "c").rglob("*") if path.is_file() and path.parent.name != "c"
+                and len(path.parent.name) == 2)
+    stored = entry.read_bytes()
+    findings, mark, record = stored.partition(b"\0deps\0")
+    assert mark and b"layers.py" in record
+    entry.write_bytes(findings + mark + b"{}")  # would say the finding rests on nothing
     assert main(["--cache-dir", "c", "losses.py"]) == 1
-    record.unlink()
+    entry.write_bytes(findings)  # the record lost
     assert main(["--cache-dir", "c", "losses.py"]) == 1
     assert main(["--cache-dir", "c", "losses.py"]) == 1
     assert runs == ["losses.py"] * 3  # each lost or replaced record: checked again; then a hit
+    assert entry.read_bytes() == stored  # written again as it was
+
+
+def test_a_re_run_of_an_unchanged_project_loads_neither_the_engine_nor_the_index(tmp_path):
+    # What a finding rests on in other modules is checked by the stamp of the project's
+    # files alone while none changed; the index (and the evaluator it imports) load only
+    # when one did, and then the dependent file is checked again.
+    _write(tmp_path, TWO_FILES)
+    script = ("import sys\nfrom stablelint.cli import main\ncode = main(['--cache-dir', 'c', '.'])\n"
+              "print(code, 'stablelint.engine' in sys.modules, 'stablelint.analysis.project' in sys.modules)\n")
+    first = _run(["-c", script], tmp_path)
+    assert first[-1] == "1 True True" and any("STB101" in line for line in first)
+    again = _run(["-c", script], tmp_path)
+    assert again == first[:-1] + ["1 False False"]
+    (tmp_path / "layers.py").write_text("import torch\n\n\ndef probs_of(logits):\n    return logits\n")
+    edited = _run(["-c", script], tmp_path)
+    assert edited == ["0 True True"]  # losses.py checked again: its softmax is gone
+
+
+def test_the_files_of_a_project_are_listed_as_os_walk_finds_them(tmp_path):
+    import os
+
+    _write(tmp_path, {name: "" for name in (
+        "b.py", "a.py", "notes.txt", "pkg/__init__.py", "pkg/z.py", "pkg/sub/m.py", "pkg/a_sub/n.py",
+        "build/gen.py", ".hidden/h.py", "venv/v.py", "zz/last.py", "pkg/sub.py",
+    )})
+    (tmp_path / "linked").symlink_to(tmp_path / "pkg", target_is_directory=True)
+    walked = []
+    for folder, folders, files in os.walk(tmp_path):
+        folders[:] = sorted(f for f in folders if f not in ("build", "venv") and not f.startswith("."))
+        walked += [os.path.relpath(os.path.join(folder, name), tmp_path).replace(os.sep, "/")
+                   for name in sorted(files) if name.endswith(".py")]
+    listed = project.DiskFiles(str(tmp_path)).python_files()
+    assert listed == walked
+    assert listed[:2] == ["a.py", "b.py"] and "linked/z.py" not in listed and "build/gen.py" not in listed
 
 
 SCRATCH_ATTENTION = """\

@@ -40,19 +40,25 @@ import ast
 import hashlib
 import os
 import re
-import stat
-import tempfile
 from collections import deque
 from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import compress, repeat
 from operator import contains
-from pathlib import Path
 
-from stablelint.analysis import precision_profile
+from stablelint.analysis import precision_profile, project_files
 from stablelint.analysis import values as v
 from stablelint.analysis.autocast import FLOAT32, LOWER, OFF
 from stablelint.analysis.evaluate import Evaluator, Ranges, is_affine
+from stablelint.analysis.project_files import (  # noqa: F401  (the index's public names: DiskFiles, set_root ...)
+    MAX_FILE_BYTES,
+    MAX_FILES,
+    ROOT_VARIABLE,
+    DiskFiles,
+    MemoryFiles,
+    root_for,
+    set_root,
+)
 from stablelint.analysis.values import ModuleSpec, Value
 from stablelint.ir import ImportTable, Normalizer, SourceIndex
 from stablelint.scopes import argument_for, parameters
@@ -61,84 +67,7 @@ from stablelint.syntax import nodes_on_lines, reference
 MAX_HOPS = 4
 MAX_REMOTE_CALLERS = 16  # calls of one function in other modules followed to its parameters
 MAX_MODULES = 4000
-MAX_FILES = 20000
-MAX_FILE_BYTES = 1_000_000
-_SKIPPED_FOLDERS = frozenset({
-    ".git", ".hg", ".svn", "__pycache__", ".tox", ".nox", ".venv", "venv", "env", "node_modules",
-    "site-packages", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".stablelint_cache", ".eggs", "build", "dist",
-})
 _EXPORT_DEPTH = 12
-
-
-# -- where the files are
-
-class DiskFiles:
-    """The project's files on disk, below ``root``."""
-
-    def __init__(self, root: str):
-        self.root = root
-
-    def read(self, relative: str) -> str | None:
-        full = os.path.join(self.root, relative)
-        try:
-            status = os.stat(full)
-            if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES:
-                return None  # a FIFO or device would block the read, or never end
-            with open(full, "rb") as stream:
-                data = stream.read()
-        except OSError:
-            return None
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            return data.decode("latin-1")
-
-    def exists(self, relative: str) -> bool:
-        return os.path.isfile(os.path.join(self.root, relative))
-
-    def stamp(self) -> str:
-        """A digest of every Python file's name, size and modification time."""
-        digest = hashlib.blake2b(digest_size=16)
-        for relative in self.python_files():
-            try:
-                status = os.stat(os.path.join(self.root, relative))
-            except OSError:
-                continue
-            digest.update(f"{relative}\0{status.st_size}\0{status.st_mtime_ns}\0".encode("utf-8", "surrogatepass"))
-        return digest.hexdigest()
-
-    def python_files(self) -> list[str]:
-        found: list[str] = []
-        for folder, folders, files in os.walk(self.root):
-            folders[:] = sorted(f for f in folders if f not in _SKIPPED_FOLDERS and not f.startswith("."))
-            for name in sorted(files):
-                if name.endswith(".py"):
-                    found.append(os.path.relpath(os.path.join(folder, name), self.root).replace(os.sep, "/"))
-                    if len(found) >= MAX_FILES:
-                        return found
-        return found
-
-
-class MemoryFiles:
-    """A project given as texts by relative path (a benchmark's snapshot, a test)."""
-
-    def __init__(self, texts: dict[str, str]):
-        self.texts = texts
-
-    def read(self, relative: str) -> str | None:
-        return self.texts.get(relative)
-
-    def exists(self, relative: str) -> bool:
-        return relative in self.texts
-
-    def stamp(self) -> str:
-        digest = hashlib.blake2b(digest_size=16)
-        for relative in self.python_files():
-            digest.update(relative.encode() + b"\0" + self.texts[relative].encode("utf-8", "surrogatepass") + b"\0")
-        return digest.hexdigest()
-
-    def python_files(self) -> list[str]:
-        return sorted(path for path in self.texts if path.endswith(".py"))[:MAX_FILES]
 
 
 # -- what a name the file imports stands for
@@ -635,6 +564,8 @@ class ProjectIndex:
             self._analyses.clear()
         self._reach = None
         self._stamp = None
+        self.files.forget()  # a module added or removed
+        project_files.forget_stamp(self.root)
         self._module_paths.clear()  # a module added or removed beside it
         self._imports_spelled.pop(relative, None)
         self._callers.clear()  # a call added, removed or changed in it
@@ -987,7 +918,7 @@ class ProjectIndex:
 
     PROFILE = "<precision profile>"
     CALLERS = "<callers> "  # + a function's (or its class's) name: the files that spell it
-    FILES = "<project files>"  # every file's name, size and time: a cheap test that none changed
+    FILES = project_files.FILES  # every file's name, size and time: a cheap test that none changed
 
     def depends(self, path: str) -> dict[str, str]:
         """The modules the last check of ``path`` read, each with a digest of its text; the
@@ -1028,7 +959,10 @@ class ProjectIndex:
 
     def _files_stamp(self) -> str:
         if self._stamp is None:
-            self._stamp = self.files.stamp()
+            if isinstance(self.files, DiskFiles):
+                self._stamp = project_files.files_stamp(self.root, self.files)  # the cache's check asked it too
+            else:
+                self._stamp = self.files.stamp()
         return self._stamp
 
     def _verdict(self, path: str) -> str:
@@ -1172,107 +1106,6 @@ def _imports_in(text: str, relative: str, files) -> list[tuple[tuple[str, ...], 
 # -- one index per project, for every front-end
 
 _INDEXES: dict[str, ProjectIndex] = {}
-_given_root: str | None = None
-
-
-ROOT_VARIABLE = "STABLELINT_PROJECT_ROOT"
-
-
-def set_root(root: str | None) -> None:
-    """The folder a front-end gives (the CLI: the common root of the paths it checks): the
-    search for a project's marker goes no higher; worker processes inherit it through the
-    environment."""
-    global _given_root
-    _given_root = os.path.abspath(root) if root else None
-    _roots.clear()
-    if _given_root:
-        os.environ[ROOT_VARIABLE] = _given_root
-    else:
-        os.environ.pop(ROOT_VARIABLE, None)
-
-
-# What marks the top of a project (besides a ``[tool.stablelint]`` configuration).
-_PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git", ".hg")
-_roots: dict[str, str | None] = {}  # folder -> the root of the project its files belong to
-
-
-def root_for(path: str) -> str | None:
-    """The root of the project ``path`` belongs to: the folder of its configuration, else
-    the nearest folder above it that marks a project (``pyproject.toml``, ``setup.py``,
-    ``setup.cfg``, ``.git``, ``.hg``), searched no higher than the higher of the root a
-    front-end gives and the current folder that holds it, else the folder holding its top package (its own folder for a
-    script). A folder of many repositories is never one project by itself, nor are ``/``,
-    the home folder and the temporary folder: a file directly in one has no project (None)."""
-    if not path or path.startswith("<"):
-        return None
-    folder = os.path.dirname(os.path.abspath(path))
-    if folder not in _roots:
-        _roots[folder] = _find_root(folder)
-    return _roots[folder]
-
-
-def _find_root(folder: str) -> str | None:
-    current = folder
-    while True:
-        if _configured(current):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            break
-        current = parent
-    holding = [candidate for candidate in (_given_root or os.environ.get(ROOT_VARIABLE), os.getcwd())
-               if candidate and _below(folder, candidate)]
-    # The higher of the two where both hold the file: the CLI given one file of a project,
-    # run from inside that project, finds the marker flake8 run from there finds.
-    bound = min(holding, key=len) if holding else None
-    shared = _shared_folders()
-    current = folder
-    while True:
-        if current not in shared and any(
-                os.path.exists(os.path.join(current, marker)) for marker in _PROJECT_MARKERS):
-            return current
-        parent = os.path.dirname(current)
-        if current == bound or parent == current:
-            break
-        current = parent
-    current = folder
-    while os.path.isfile(os.path.join(current, "__init__.py")) and os.path.dirname(current) not in shared | {current}:
-        current = os.path.dirname(current)
-    return None if current in shared else current
-
-
-def _shared_folders() -> set[str]:
-    """Folders that hold unrelated things, never a project by themselves (without a
-    configuration): ``/``, the home folder (dotfiles under git) and the temporary folder
-    (every program's scratch files). A file directly in one is checked alone; a package
-    there is its own project."""
-    return {os.path.abspath(os.sep), os.path.abspath(os.path.expanduser("~")),
-            os.path.abspath(tempfile.gettempdir())}
-
-
-_configured_folders: dict[str, bool] = {}
-
-
-def _configured(folder: str) -> bool:
-    """Does ``folder`` hold a pyproject.toml with ``[tool.stablelint]`` (``config.find_config``
-    asked of one folder, each read once per run)?"""
-    known = _configured_folders.get(folder)
-    if known is None:
-        from stablelint.config import _read_toml
-
-        candidate = os.path.join(folder, "pyproject.toml")
-        try:
-            known = os.path.isfile(candidate) and "stablelint" in _read_toml(Path(candidate)).get("tool", {})
-        except Exception:  # an unreadable config is the CLI's to report, not the index's
-            known = False
-        _configured_folders[folder] = known
-    return known
-
-
-def _below(folder: str, root: str) -> bool:
-    return folder == root or folder.startswith(root.rstrip(os.sep) + os.sep)
-
-
 def index_for(path: str) -> ProjectIndex | None:
     """The index of the project ``path`` belongs to (one per root and process)."""
     root = root_for(path)
@@ -1287,8 +1120,7 @@ def index_for(path: str) -> ProjectIndex | None:
 def reset() -> None:
     """Forget every index (a new run reads the projects as they are now)."""
     _INDEXES.clear()
-    _roots.clear()
-    _configured_folders.clear()
+    project_files.reset()
 
 
 def forget(path: str) -> None:
