@@ -25,14 +25,23 @@ def rule_codes() -> tuple[str, ...]:
 
 
 def known(codes: Iterable[str], where: str, *, empty_ok: bool = True) -> list[str]:
-    """``codes``, each checked to match a rule; one error line for the first that does not."""
+    """``codes``, each checked to match a rule; one error line for the first that does not.
+    The codes the rule modules declare are read from their text first (as the cache reads
+    them: a re-run the cache answers never imports the rules); the registry is asked only
+    for a code they do not have."""
+    from stablelint.cache import rule_codes as declared_codes
+
     codes = list(codes)
     if not codes and not empty_ok:
         raise StablelintError(f"{where}: no codes given (it would report nothing); e.g. STB1 or STB101")
     for code in codes:
-        if not code.startswith(rule_codes()) and not any(rule.startswith(code) for rule in rule_codes()):
+        if not _matches(code, tuple(declared_codes())) and not _matches(code, rule_codes()):
             raise StablelintError(f"{where}: '{code}' matches no rule{_hint(code)}; `stablelint rules` lists them")
     return codes
+
+
+def _matches(code: str, rules: tuple[str, ...]) -> bool:
+    return code.startswith(rules) or any(rule.startswith(code) for rule in rules)
 
 
 def _hint(code: str) -> str:

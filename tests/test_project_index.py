@@ -426,7 +426,7 @@ def test_a_re_run_of_an_unchanged_project_loads_neither_the_engine_nor_the_index
     # files alone while none changed; the index (and the evaluator it imports) load only
     # when one did, and then the dependent file is checked again.
     _write(tmp_path, TWO_FILES)
-    script = ("import sys\nfrom stablelint.cli import main\ncode = main(['--cache-dir', 'c', '.'])\n"
+    script = ("import sys\nfrom stablelint.cli import main\ncode = main(['--cache-dir', 'c', '--select', 'STB1', '.'])\n"
               "print(code, 'stablelint.engine' in sys.modules, 'stablelint.analysis.project' in sys.modules)\n")
     first = _run(["-c", script], tmp_path)
     assert first[-1] == "1 True True" and any("STB101" in line for line in first)
