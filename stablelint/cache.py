@@ -206,6 +206,45 @@ class Cache:
             pass
 
 
+    # -- records: facts of the project index kept by content across runs (each file's
+    # precision-profile evidence), one file per project, ``<rule set>/index/<name>``, with
+    # the same proof as an entry (a keyed digest of name and body) and the same care in reading.
+
+    def load_record(self, name: str) -> bytes | None:
+        """The body of the record ``name`` as this stablelint wrote it, or None."""
+        raw = _read_regular_file(os.path.join(self.folder, _RECORDS), name, MAX_RECORD_SIZE)
+        if raw is None:
+            return None
+        header_end = raw.find(b"\n") + 1
+        header = _RECORD_HEADER.fullmatch(raw, 0, header_end) if header_end else None
+        body = raw[header_end:]
+        if header is None or header.group(1) != name.encode() or \
+                header.group(2) != self._body_digest(_RECORDS + name, body).encode():
+            return None
+        return body
+
+    def store_record(self, name: str, body: bytes) -> None:
+        """Write the record whole (beside, then renamed); a failure costs a recomputation."""
+        if len(body) > MAX_RECORD_SIZE - 200 or not _RECORD_NAME.fullmatch(name):
+            return
+        folder = os.path.join(self.folder, _RECORDS)
+        header = f"stablelint-record {name} {self._body_digest(_RECORDS + name, body)}\n".encode()
+        try:
+            try:
+                if stat.S_ISLNK(os.lstat(folder).st_mode):
+                    return  # a link planted in the cache is not followed
+            except FileNotFoundError:
+                os.makedirs(folder, exist_ok=True)
+            _write_whole(folder, os.path.join(folder, name), header + body, ".record.")
+        except OSError:
+            pass
+
+
+_RECORDS = "index"  # the folder of the records (an entry's folder is two hex digits)
+_RECORD_NAME = re.compile(r"[0-9a-f]{32}")
+_RECORD_HEADER = re.compile(rb"stablelint-record ([0-9a-f]{32}) ([0-9a-f]{40})\n")
+MAX_RECORD_SIZE = 64 << 20
+
 _DEPENDS_MARK = b"\0deps\0"  # between an entry's findings and its record of what they rest on
 
 

@@ -242,19 +242,21 @@ def _found(result: FileResult, settings: Settings, cache: results_cache.Cache | 
         # Some file of the project changed: the index says whether what the entry rests on did.
         from stablelint.analysis import project
 
+        project.use_cache(cache)
         index = project.index_for(result.path)
         if index is None or not index.still(result.path, loaded[1]):
             found = None  # another module it rests on, or a caller it relied on, changed: check it again
     if isinstance(found, ParseError):
         raise found  # stored as such: a text that does not parse rests on nothing else
     if found is None:
+        from stablelint.analysis import project
+
+        project.use_cache(cache)  # the index keeps what it derives from each file there
         try:
             found = _engine().check_source(result.source, result.path, dtype=settings.assume_dtype)
         except ParseError as error:
             cache.store(key, error, len(data))
             raise
-        from stablelint.analysis import project
-
         index = project.index_for(result.path)
         cache.store(key, found, len(data), index.depends(result.path) if index is not None else None)
     return found

@@ -437,6 +437,66 @@ def test_a_re_run_of_an_unchanged_project_loads_neither_the_engine_nor_the_index
     assert edited == ["0 True True"]  # losses.py checked again: its softmax is gone
 
 
+HALF_PROJECT = {
+    "pyproject.toml": "[tool.stablelint]\n",
+    "attention.py": "def attend(scores, mask):\n    return scores.masked_fill(mask == 0, -1e9)\n",
+    "train.py": "import torch\n\nimport attention\n\nscaler = torch.cuda.amp.GradScaler()\n",
+    "other.py": "x = 1\n",
+}
+
+
+def _evidence_calls(monkeypatch) -> list[str]:
+    calls: list[str] = []
+    real = precision_profile.evidence_in
+
+    def counted(source, path):
+        calls.append(path)
+        return real(source, path)
+
+    monkeypatch.setattr(precision_profile, "evidence_in", counted)
+    return calls
+
+
+def test_the_precision_profile_is_derived_again_for_the_edited_files_only(tmp_path, capsys, monkeypatch):
+    # Each file's evidence rests on its text alone: the cache keeps it by the text's digest.
+    _write(tmp_path, HALF_PROJECT)
+    monkeypatch.chdir(tmp_path)
+    calls = _evidence_calls(monkeypatch)
+    assert main(["--cache-dir", "c", "attention.py"]) == 1
+    assert "this project trains in float16: train.py:5" in capsys.readouterr().out
+    assert sorted(calls) == ["attention.py", "other.py", "train.py"]
+    (tmp_path / "other.py").write_text("x = 2\ny = 3\n")  # attention.py's entry is asked again
+    assert main(["--cache-dir", "c", "attention.py"]) == 1
+    assert "this project trains in float16: train.py:5" in capsys.readouterr().out
+    assert sorted(calls) == ["attention.py", "other.py", "other.py", "train.py"]
+    (tmp_path / "train.py").write_text("import torch\n\nimport attention\n")
+    assert main(["--cache-dir", "c", "attention.py"]) == 0
+    assert capsys.readouterr().out == ""
+    assert calls[4:] == ["train.py"]
+
+
+def test_a_record_of_the_precision_profile_that_stablelint_did_not_write_is_not_read(tmp_path, capsys, monkeypatch):
+    import hashlib
+    import json
+
+    _write(tmp_path, {**HALF_PROJECT, "train.py": "import attention\n"})
+    monkeypatch.chdir(tmp_path)
+    assert main(["--cache-dir", "c", "attention.py"]) == 0
+    (record,) = (tmp_path / "c").glob("*/index/*")
+    header, _, body = record.read_bytes().partition(b"\n")
+    table = json.loads(body)
+    assert table["train.py"][1] == []
+    table["train.py"][1] = [[1, "float16", "uses torch.cuda.amp.GradScaler", False, True]]  # a forged claim
+    record.write_bytes(header + b"\n" + json.dumps(table).encode())
+    (tmp_path / "other.py").write_text("x = 2\n")
+    calls = _evidence_calls(monkeypatch)
+    assert main(["--cache-dir", "c", "attention.py"]) == 0
+    assert capsys.readouterr().out == ""
+    assert sorted(calls) == ["attention.py", "other.py", "train.py"]  # the record is not this stablelint's
+    assert hashlib.blake2b(b"import attention\n", digest_size=16).hexdigest() == \
+        json.loads(record.read_bytes().partition(b"\n")[2])["train.py"][0]  # written again, of the text
+
+
 def test_the_files_of_a_project_are_listed_as_os_walk_finds_them(tmp_path):
     import os
 

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
 import os
 import re
 from collections import deque
@@ -867,11 +868,24 @@ class ProjectIndex:
     def _build_reach(self) -> Reach:
         reach = Reach()
         files = self.files.python_files()
+        # Each file's evidence depends on its text alone: kept in the cache by the text's
+        # digest, so a run after an edit derives it again for the edited files only.
+        cache = _cache if isinstance(self.files, DiskFiles) else None
+        record = _record_name(self.root) if cache is not None else ""
+        stored = _evidence_record(cache.load_record(record)) if cache is not None else {}
+        derived: dict[str, tuple[str, list[precision_profile.Evidence]]] = {}
         for relative in files:
             text = self.files.read(relative)
             if text is None:
                 continue
-            reach.evidence.extend(precision_profile.evidence_in(text, relative))
+            digest = _text_digest(text)
+            known = stored.get(relative)
+            evidence = known[1] if known is not None and known[0] == digest else \
+                precision_profile.evidence_in(text, relative)
+            derived[relative] = (digest, evidence)
+            reach.evidence.extend(evidence)
+        if cache is not None and derived != stored:
+            cache.store_record(record, _evidence_body(derived))
         # From each file with evidence, its project imports, followed.
         edges: dict[str, list[str]] = {}
         for item in reach.evidence:
@@ -1106,6 +1120,53 @@ def _imports_in(text: str, relative: str, files) -> list[tuple[tuple[str, ...], 
 # -- one index per project, for every front-end
 
 _INDEXES: dict[str, ProjectIndex] = {}
+_cache = None  # the results cache of the run (``stablelint.cache.Cache``): it keeps the index's records
+
+
+def use_cache(cache) -> None:
+    """The cache a run keeps its findings in (None: none): the index keeps there, by
+    content, what it derives from each file alone (the precision profile's evidence)."""
+    global _cache
+    _cache = cache
+
+
+def _record_name(root: str) -> str:
+    return hashlib.blake2b(root.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _text_digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _evidence_body(derived: dict[str, tuple[str, list]]) -> bytes:
+    """``{file: [digest of its text, [[line, dtype, what, local, mixed], ...]]}`` as JSON."""
+    table = {
+        relative: [digest, [[item.line, item.dtype, item.what, item.local, item.mixed] for item in evidence]]
+        for relative, (digest, evidence) in derived.items()
+    }
+    return json.dumps(table, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+
+def _evidence_record(body: bytes | None) -> dict[str, tuple[str, list]]:
+    """What ``_evidence_body`` wrote, read back: anything else, whole or in part, is nothing."""
+    if not body:
+        return {}
+    try:
+        table = json.loads(body)
+        found: dict[str, tuple[str, list]] = {}
+        for relative, (digest, items) in table.items():
+            if type(digest) is not str or type(items) is not list:
+                return {}
+            evidence = []
+            for line, dtype, what, local, mixed in items:
+                if type(line) is not int or dtype not in ("float16", "bfloat16") or type(what) is not str or \
+                        type(local) is not bool or type(mixed) is not bool:
+                    return {}
+                evidence.append(precision_profile.Evidence(relative, line, dtype, what, local, mixed))
+            found[relative] = (digest, evidence)
+        return found
+    except (ValueError, TypeError, AttributeError, RecursionError):
+        return {}
 def index_for(path: str) -> ProjectIndex | None:
     """The index of the project ``path`` belongs to (one per root and process)."""
     root = root_for(path)
@@ -1120,6 +1181,7 @@ def index_for(path: str) -> ProjectIndex | None:
 def reset() -> None:
     """Forget every index (a new run reads the projects as they are now)."""
     _INDEXES.clear()
+    use_cache(None)
     project_files.reset()
 
 
