@@ -32,6 +32,15 @@ whichever is higher and holds the file), else the folder holding the file's top 
 folder and the temporary folder are never a root without a configuration: a file directly
 in one is checked alone. Only regular files are read (a FIFO named ``*.py`` would block).
 Every front-end asks ``index_for(path)`` and gets the same index.
+
+Across runs (the CLI's cache): a cached finding records what it rested on (``depends``: the
+modules it read, the files that spell a function whose callers it followed, the profile's
+verdict, and a stamp of the project's files); while the stamp holds, a re-run trusts the
+finding without loading the index (``project_files.unchanged``), and after an edit it checks
+again the files whose record names the edited module. What a file says by its text alone is
+kept by the text's digest (``use_cache``): its precision-profile evidence. Summaries (what a
+function returns) are not kept: they are derived for the arguments of the call at hand, and
+rest on other modules in turn, so a file checked again derives those it needs again.
 """
 
 from __future__ import annotations
