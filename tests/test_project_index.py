@@ -303,6 +303,32 @@ def test_callers_that_disagree_or_hide_leave_the_parameter_unknown(tmp_path, mor
     assert [(d.line, d.code) for d in found] == [(6, "STB101")]
 
 
+@pytest.mark.parametrize("more, parsed", [
+    ('"""Uses base: see bce(p, y) for the loss."""\nimport base\n\n# bce(p, y) is not called here\n'
+     'NOTE = "bce(p, y)"\n', False),  # named only in a docstring, a comment and a string: not parsed
+    ('import base\n\n\ndef g(p, y):\n    print(f"{base.bce(p, y)}")\n', True),  # an f-string's call is code
+])
+def test_a_module_naming_a_function_only_in_prose_is_not_searched_for_its_calls(tmp_path, more, parsed):
+    _write(tmp_path, {**CALLED_FROM_ELSEWHERE, "more.py": more})
+    project.reset()
+    found = check_source((tmp_path / "base.py").read_text(), str(tmp_path / "base.py"))
+    assert [(d.line, d.code) for d in found] == ([(6, "STB101")] if parsed else [(6, "STB101"), (10, "STB104")])
+    index = project.index_for(str(tmp_path / "base.py"))
+    assert ("more.py" in index._analyses) is parsed
+
+
+@pytest.mark.parametrize("text, prose", [
+    ("x = 1  # bce(p)\n", ["# bce(p)"]),
+    ('"""doc bce"""\nf(\'a\\\'b\', "c")\n', ['"""doc bce"""', "'a\\'b'", '"c"']),
+    ("s = rb'raw' + f'{bce(x)}' + F\"{y}\"\n", ["'raw'"]),  # f-strings hold code
+    ("s = '''open\n# not a comment\n", ["'''open\n# not a comment\n"]),  # unterminated: to the end
+    ("s = 'cut\nbce(x)\n", ["'cut"]),  # a one-line string stops at its line's end
+])
+def test_prose_spans_are_the_comments_and_strings(text, prose):
+    spans = project._prose_spans(text)
+    assert [text[start:end] for start, end in zip(spans[::2], spans[1::2])] == prose
+
+
 def test_a_star_import_binds_what_exactly_one_project_module_defines(tmp_path):
     _write(tmp_path, {
         "pyproject.toml": "[tool.stablelint]\n",

@@ -346,11 +346,12 @@ class Evaluator:
             self.facts.enclosing.get(id(function)), (ast.Module, ast.ClassDef)
         ):
             owner = self.facts.owner_of(function)
+            # (A text search first: it spares the search of other modules for the calls.)
+            if function.name == "__init__" and owner is not None and self.project.spelled_elsewhere(owner.name):
+                return fallback  # the class may be built in other modules, with other arguments
             remote_sites = self.project.remote_sites(function, owner)
             if remote_sites is None:
                 return fallback  # other modules use it where its callers are not all in sight
-            if function.name == "__init__" and owner is not None and self.project.spelled_elsewhere(owner.name):
-                return fallback  # the class may be built in other modules, with other arguments
         if not sites and not remote_sites:
             return fallback
         every = parameters(function)

@@ -50,6 +50,7 @@ import hashlib
 import json
 import os
 import re
+from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -505,6 +506,7 @@ class ProjectIndex:
         self.consulted: set[str] = set()  # modules read for the file being checked
         self._spelled: dict[str, set[bytes]] | None = None  # file -> the identifiers it spells
         self._spelling: dict[str, list[str]] = {}  # identifier -> the files that spell it (asked so far)
+        self._prose: dict[str, tuple[str, list[int]]] = {}  # file -> (its text, its strings' and comments' spans)
         self._callers: dict[tuple, list | None] = {}
         self._imports_spelled: dict[str, frozenset[str]] = {}  # module -> the words of its imports
         self._last_bindings: tuple | None = None
@@ -792,6 +794,8 @@ class ProjectIndex:
                 for line in text.splitlines() if "import" in line
             ):
                 continue  # neither imports the name nor spells ``m.name``: another function of that name
+            if not self._spells_in_code(other, text, word):
+                continue  # only a docstring, a comment or a string names it: no call, no base class
             analysis = self.analysis(other)
             if analysis is None:
                 return None
@@ -806,6 +810,17 @@ class ProjectIndex:
             if len(sites) > MAX_REMOTE_CALLERS:
                 return None  # called from all over: no one value to claim, and costly to find out
         return sites
+
+    def _spells_in_code(self, relative: str, text: str, word: str) -> bool:
+        """Does ``text`` spell ``word`` outside its comments and (non-f) strings? Found with
+        one regex over the text (in C), kept per file, so that a module that names a function
+        only in its docstrings is not parsed to find its calls."""
+        known = self._prose.get(relative)
+        if known is None or known[0] is not text and known[0] != text:
+            known = self._prose[relative] = (text, _prose_spans(text))
+        spans = known[1]
+        return any(bisect_right(spans, match.start()) % 2 == 0
+                   for match in re.finditer(r"\b" + re.escape(word) + r"\b", text))
 
     def _function_calls(self, analysis, view, relative: str, name: str, starred: bool) -> list | None:
         view.binds(name)  # a ``*`` import that brings it in unambiguously binds it
@@ -1016,6 +1031,34 @@ def _identifiers(text: str) -> set[bytes]:
     letters after digits stay with them (``1e5`` is a number, not the name ``e5``)."""
     return set(text.encode("utf-8", "surrogatepass").translate(_NOT_IDENTIFIER).split())
 _IMPORT_WORD = re.compile(r"import")
+
+# A comment or a string literal: possessive loops, so that an unterminated string fails fast;
+# one cut off by a newline or the end of the text stops there. (Its prefix is read after: a
+# pattern that starts at ``#``, a quote or a letter would try every letter of the text.)
+_PROSE = re.compile(
+    r"#[^\r\n]*+"
+    r"|'''(?:[^'\\]++|\\.|'(?!''))*+(?:'''|\Z)"
+    r'|"""(?:[^"\\]++|\\.|"(?!""))*+(?:"""|\Z)'
+    r"|'(?:[^'\\\r\n]++|\\.)*+(?:'|(?=[\r\n])|\Z)"
+    r'|"(?:[^"\\\r\n]++|\\.)*+(?:"|(?=[\r\n])|\Z)',
+    re.S,
+)
+
+
+def _prose_spans(text: str) -> list[int]:
+    """The comments and strings of ``text`` as sorted offsets ``[start, end, start, end, …]``
+    (an offset inside one has an odd ``bisect_right``). An f-string is code, its braces hold
+    expressions: a string with an ``f`` among the letters just before its quote (``if"…"`` too,
+    which only errs on the side of code)."""
+    spans: list[int] = []
+    for match in _PROSE.finditer(text):
+        start, end = match.span()
+        before = text[max(0, start - 2):start]  # the prefix, if any, and what may precede it
+        prefix = before if before.isalpha() else before[-1:] if before[-1:].isalpha() else ""
+        if "f" in prefix.lower() and text[start] != "#":
+            continue
+        spans += start, end
+    return spans
 
 
 def _logical_line(text: str, offset: int) -> tuple[int, int]:
