@@ -208,12 +208,12 @@ SPELLINGS: dict[tuple[str, str], list[str]] = {
         "x / torch.linalg.norm(x, dim=1, keepdim=True)", "x / x.norm(dim=(0, 1), keepdim=True)",
         "x / torch.norm(x, 2, 1, True)",
     ],
-    ("STB205", "torch"): [
-        "torch.sqrt(torch.sum(x ** 2))", "torch.sqrt(torch.sum(x ** 2, 1))", "torch.sqrt(torch.sum(x * x, dim=1, keepdim=True))",
-        "(x * x).sum(-1).sqrt()", "x.pow(2).sum(dim=(0, 1)).sqrt()", "torch.sqrt(torch.sum(torch.square(x), -1, True))",
-        "torch.sqrt(torch.sum(x ** 2, None))", "torch.sqrt(torch.sum(x ** 2, axis=1))", "torch.sqrt(torch.sum(x ** 2, dim=[0, 1]))",
-        "torch.sqrt(torch.sum(x ** 2, ()))", "torch.sqrt(torch.sum(x ** 2, 1, dtype=torch.float64))",
-        "(x ** 2).sum(1, keepdim=True).sqrt()",
+    ("STB205", "torch"): [  # a difference can be the zero vector (analysis.zeros)
+        "torch.sqrt(torch.sum((x - z) ** 2))", "torch.sqrt(torch.sum((x - z) ** 2, 1))", "torch.sqrt(torch.sum((x - z) * (x - z), dim=1, keepdim=True))",
+        "((x - z) * (x - z)).sum(-1).sqrt()", "(x - z).pow(2).sum(dim=(0, 1)).sqrt()", "torch.sqrt(torch.sum(torch.square(x - z), -1, True))",
+        "torch.sqrt(torch.sum((x - z) ** 2, None))", "torch.sqrt(torch.sum((x - z) ** 2, axis=1))", "torch.sqrt(torch.sum((x - z) ** 2, dim=[0, 1]))",
+        "torch.sqrt(torch.sum((x - z) ** 2, ()))", "torch.sqrt(torch.sum((x - z) ** 2, 1, dtype=torch.float64))",
+        "((x - z) ** 2).sum(1, keepdim=True).sqrt()",
     ],
     ("STB404", "torch"): [
         "torch.sqrt(torch.tanh(x))", "torch.tanh(x).sqrt()", "torch.sqrt(torch.sigmoid(x) - 0.25)",

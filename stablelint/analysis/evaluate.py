@@ -20,7 +20,7 @@ from functools import partial
 from weakref import WeakKeyDictionary
 
 from stablelint import frameworks
-from stablelint.analysis import constants, shifts
+from stablelint.analysis import constants, shapes, shifts
 from stablelint.analysis import values as v
 from stablelint.analysis.autocast import FLOAT32 as AUTOCAST_FLOAT32
 from stablelint.analysis.autocast import LOWER as AUTOCAST_LOWER
@@ -595,14 +595,34 @@ class Evaluator:
             if bounds is None:
                 return Value(v.UNKNOWN, op.framework, node=call, op=op)  # drawn from a range not known
             if bounds != (0.0, 1.0):
-                return Value(kind, op.framework, (operand,), call, op, detail=bounds)
+                shape = self._constructed_shape(call, op.framework, scope)
+                return Value(kind, op.framework, (operand,), call, op, detail=bounds, shape=shape)
         if kind == "randn" and (
             any(k.arg in ("loc", "scale", "mean", "stddev") for k in call.keywords)
             or (op.qualified_name == "numpy.random.normal" and call.args)
             or (op.framework == "tf" and len(call.args) > 1)
         ):
             return Value(v.UNKNOWN, op.framework, node=call, op=op)  # another mean or spread
+        if kind in ("rand", "randn"):
+            shape = self._constructed_shape(call, op.framework, scope)
+            return Value(kind, op.framework, (operand,), call, op, integer=integer, shape=shape)
         return Value(kind, op.framework, (operand,), call, op, integer=integer)
+
+    def _constructed_shape(self, call: ast.Call, framework: str | None, scope) -> tuple | None:
+        """The shape a constructor makes where a size is a name or a formula of whole numbers
+        (``size = 10`` … ``randn(size, size)``: (10, 10)); None where every size is a literal
+        (``analysis.shapes`` reads those) or none is known."""
+        written = [*call.args, *(keyword.value for keyword in call.keywords)]
+        if not any(isinstance(node, (ast.Name, ast.Attribute, ast.BinOp)) for expr in written for node in ast.walk(expr)):
+            return None
+
+        def size_of(expr: ast.expr) -> int | None:
+            value = self.of(expr, scope)
+            number = value.const if value.kind == v.CONST else None
+            return int(number) if number is not None and float(number).is_integer() and number >= 0 else None
+
+        shape = shapes.constructed(call, framework, size_of)
+        return shape if shape is not None and any(size is not None for size in shape) else None
 
     def _uniform_bounds(self, op, call: ast.Call, scope) -> tuple[float, float] | None:
         """``(low, high)`` of a uniform draw: ``(0, 1)`` unless the call gives others (NumPy's
@@ -681,7 +701,9 @@ class Evaluator:
                     and not any(k.arg == "dtype" and not _dtype_is_integer(k.value) for k in call.keywords)
                 )
                 dtype = next((_float_dtype(k.value) for k in call.keywords if k.arg == "dtype"), None)
-                return Value(v.RANGED, None, (), call, detail=filled, integer=whole, dtype=dtype)
+                root = (self.imports.qualified_name(func, scope) or "").split(".")[0]
+                shape = self._constructed_shape(call, {"tensorflow": "tf"}.get(root, root), scope)
+                return Value(v.RANGED, None, (), call, detail=filled, integer=whole, dtype=dtype, shape=shape)
         if name in constants.ARRAY_BUILDERS and qualified_module(self.imports, func, scope):
             literal = constants.literal_range(call)
             if literal is not None:

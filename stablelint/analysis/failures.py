@@ -61,12 +61,13 @@ class FailureModel:
     def evidence(
         self, dtype: str, ranges: dict[str, Interval | None] | None = None, *,
         written: dict[str, str] | None = None, gradient_flows: bool = True, plausible_only: bool = True,
-        accumulating: frozenset[str] = frozenset(),
+        accumulating: frozenset[str] = frozenset(), hand_written: bool = False,
     ) -> Evidence | None:
         """The consequence at a witness inside ``ranges`` (per variable), or None when the
         consequence is not real there (or is a gradient's where no gradient flows). With
         ``plausible_only``, an unknown variable's witness is one code plausibly computes;
-        ``accumulating`` names the variables that accumulate logs (``analysis.magnitudes``)."""
+        ``accumulating`` names the variables that accumulate logs (``analysis.magnitudes``);
+        ``hand_written``: the inputs are a test's own (``analysis.test_code``)."""
         if self.consequence in GRADIENT_CONSEQUENCES and not gradient_flows:
             return None
         ranges = ranges or {}
@@ -76,7 +77,7 @@ class FailureModel:
         else:  # the region's inputs and the range's ends; an unknown variable's are dropped below
             candidates = self._candidates(dtype, ranges)
         for inputs in candidates:
-            if plausible_only and not self.plausible_unproven(inputs, ranges, dtype, accumulating):
+            if plausible_only and not self.plausible_unproven(inputs, ranges, dtype, accumulating, hand_written):
                 continue
             inputs = {name: _held(value, dtype) for name, value in inputs.items()}
             found = self.judge(inputs, dtype)
@@ -100,22 +101,27 @@ class FailureModel:
 
     def plausible_unproven(
         self, inputs: Inputs, ranges: dict[str, Interval | None], dtype: str,
-        accumulating: frozenset[str] = frozenset(),
+        accumulating: frozenset[str] = frozenset(), hand_written: bool = False,
     ) -> bool:
         """Is ``inputs`` a value code plausibly computes for the variables ``ranges`` leaves
-        unknown? Never for a ``proven_only`` model; for an ``exp_limits`` model in float64, an
-        input past ``FLOAT64_EVERYDAY`` only for a variable that accumulates logs (or whose
-        proven range holds it)."""
+        unknown? Never for a ``proven_only`` model, nor for an ``exp_limits`` model where the
+        inputs are ``hand_written`` (a test's: of everyday magnitude); for an ``exp_limits``
+        model in float64, an input past ``FLOAT64_EVERYDAY`` only for a variable that
+        accumulates logs (or whose proven range holds it)."""
         unknown = [value for name, value in inputs.items() if ranges.get(name) is None]
-        if unknown and self.proven_only:
+        if unknown and (self.proven_only or self.exp_limits and hand_written):
             return False
         if not (self.exp_limits and dtype == "float64"):
             return True
         return all(name in accumulating or _everyday(value, ranges.get(name)) for name, value in inputs.items())
 
-    def reachable_unproven(self, dtype: str, accumulating: frozenset[str] = frozenset()) -> bool:
+    def reachable_unproven(
+        self, dtype: str, accumulating: frozenset[str] = frozenset(), hand_written: bool = False,
+    ) -> bool:
         """Does the failure region in ``dtype`` hold an input unconstrained code plausibly computes?"""
-        return any(self.plausible_unproven(inputs, {}, dtype, accumulating) for inputs in self.region(dtype))
+        return any(
+            self.plausible_unproven(inputs, {}, dtype, accumulating, hand_written) for inputs in self.region(dtype)
+        )
 
     # -- the search
     def _ends(self, dtype: str, ranges: dict[str, Interval | None]):

@@ -49,3 +49,15 @@ def learned_output(value: Value, depth: int = 0) -> Value | None:
     if kind == v.DIV and len(operands) == 2 and operands[1].kind == v.CONST and operands[1].const:
         return learned_output(operands[0], depth + 1)
     return None
+
+
+def trained_weight(value: Value, depth: int = 0) -> Value | None:
+    """The trainable weight (``nn.Parameter``, ``tf.Variable``) that ``value`` is, through
+    casts, device moves and selections of its elements (``self.weight.double()``), or None."""
+    if depth > 8:
+        return None
+    if value.kind == v.WEIGHT:
+        return value
+    if value.kind in (v.INDEX, "identity") and value.operands:
+        return trained_weight(value.operands[0], depth + 1)
+    return None

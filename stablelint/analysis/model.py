@@ -18,6 +18,7 @@ from stablelint.analysis.evaluate import Evaluator, Ranges, dtype_of, known_ends
 from stablelint.analysis.gradients import GradientContext
 from stablelint.analysis.registry import OpRegistry
 from stablelint.analysis.shapes import Shapes
+from stablelint.analysis.test_code import TestCode
 from stablelint.analysis.values import Value
 from stablelint.ir import ImportTable, Normalizer, Op, SourceIndex
 
@@ -28,7 +29,7 @@ _DEEP_LEARNING = ("torch", "tensorflow", "jax", "keras", "flax", "trax")
 
 
 class FileModel:
-    """The analysis of one file: values, ranges, dtypes, shapes, autocast, gradient context."""
+    """The analysis of one file: values, ranges, dtypes, shapes, autocast, gradient context, test code."""
 
     def __init__(
         self, path: str, index: SourceIndex, imports: ImportTable, tree: ast.Module | None = None,
@@ -47,6 +48,7 @@ class FileModel:
         self.ranges = Ranges(dtype, self.autocast)
         self.shapes = Shapes(imports)
         self.gradients = GradientContext(self.tree, imports, index.source)
+        self.test_code = TestCode(self.tree, path)
         # The project's half-precision setting that reaches this file (``precision_profile.Evidence``),
         # set by the engine from the project index.
         self.precision_evidence = None
@@ -90,6 +92,10 @@ class FileModel:
         """Can a gradient flow through ``value`` at ``node``? False inside no-grad code, data
         preparation, NumPy/math values and detached values (``analysis.gradients``)."""
         return self.gradients.flows(node, value)
+
+    def in_test(self, node: ast.AST | None) -> bool:
+        """Does ``node`` run in a test function, on inputs the test writes (``analysis.test_code``)?"""
+        return self.test_code.contains(node)
 
     # -- written code
     def op(self, expr: ast.expr | None, env, kind: str | None = None) -> Op | None:

@@ -11,6 +11,7 @@ rewrite needs a dim the code leaves out: ``log(sum(exp(x)))`` of a vector is
 from __future__ import annotations
 
 import ast
+from typing import Callable
 from weakref import WeakKeyDictionary
 
 from stablelint.analysis import values as v
@@ -31,23 +32,29 @@ _SIZED = frozenset({"rand", "randn"})
 _FILLED_BY_SIZE = ("zeros", "ones", "empty", "full", "rand", "randn", "random", "normal", "uniform", "standard_normal")
 
 
-def _sizes(expr: ast.expr) -> Shape | None:
+SizeOf = Callable[[ast.expr], "int | None"]
+
+
+def _sizes(expr: ast.expr, size_of: SizeOf | None = None) -> Shape | None:
     """``(3, 4)``, ``[3, 4]``, ``3``, ``n`` as a shape (unknown sizes as None)."""
     if isinstance(expr, (ast.Tuple, ast.List)):
         if any(isinstance(element, ast.Starred) for element in expr.elts):
             return None
-        return tuple(_size(element) for element in expr.elts)
-    return (_size(expr),)
+        return tuple(_size(element, size_of) for element in expr.elts)
+    return (_size(expr, size_of),)
 
 
-def _size(expr: ast.expr) -> int | None:
+def _size(expr: ast.expr, size_of: SizeOf | None = None) -> int | None:
     if isinstance(expr, ast.Constant) and type(expr.value) is int:
         return expr.value
+    if size_of is not None and isinstance(expr, (ast.Name, ast.Attribute, ast.BinOp)):
+        return size_of(expr)
     return None
 
 
-def constructed(call: ast.Call, framework: str | None) -> Shape | None:
-    """The shape a constructor call makes, from its arguments."""
+def constructed(call: ast.Call, framework: str | None, size_of: SizeOf | None = None) -> Shape | None:
+    """The shape a constructor call makes, from its arguments; ``size_of`` gives the whole
+    number a size written as a name or a formula holds (``size = 10`` … ``randn(size, size)``)."""
     func = call.func
     name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
     keywords = {keyword.arg: keyword.value for keyword in call.keywords if keyword.arg}
@@ -55,14 +62,14 @@ def constructed(call: ast.Call, framework: str | None) -> Shape | None:
         return None
     if name == "linspace":
         count = call.args[2] if len(call.args) > 2 else keywords.get("num", keywords.get("steps"))
-        return (_size(count),) if count is not None else None
+        return (_size(count, size_of),) if count is not None else None
     if name == "arange":
         return (None,)
     if name not in _FILLED_BY_SIZE:
         return None
     for key in ("size", "shape"):
         if key in keywords:
-            return _sizes(keywords[key])
+            return _sizes(keywords[key], size_of)
     args = list(call.args)
     if framework == "jax" and isinstance(func, ast.Attribute) and args:
         args = args[1:]  # jax.random.normal(key, shape)
@@ -71,8 +78,8 @@ def constructed(call: ast.Call, framework: str | None) -> Shape | None:
     if not args or any(isinstance(arg, ast.Starred) for arg in args):
         return None
     if len(args) == 1:
-        return _sizes(args[0])
-    return tuple(_size(arg) for arg in args) if framework in ("torch", "numpy") else None
+        return _sizes(args[0], size_of)
+    return tuple(_size(arg, size_of) for arg in args) if framework in ("torch", "numpy") else None
 
 
 def _broadcast(shapes: list[Shape]) -> Shape | None:
@@ -110,6 +117,8 @@ class Shapes:
         kind = value.kind
         if kind == v.CONST:
             return ()
+        if value.shape is not None:
+            return value.shape  # a constructor's, with the sizes its names hold (``analysis.evaluate``)
         if isinstance(value.node, ast.Call) and (kind in _SIZED or kind == v.RANGED):
             framework = value.framework
             if framework is None and self._imports is not None:

@@ -66,6 +66,9 @@ class Value:
     detail: object = None  # kind-specific: a ModuleSpec, an attribute name …
     dtype: str | None = None  # float16/bfloat16/float32/float64 where the code says so (a cast, dtype=)
     detached: bool = False  # cut from the autodiff graph (``.detach()``, ``stop_gradient``): no gradient flows back
+    # A constructor's shape with the sizes its names and formulas hold (``randn(size, size)``
+    # after ``size = 10``: (10, 10)); None: ``analysis.shapes`` reads the call's literals.
+    shape: tuple | None = None
 
     @property
     def known(self) -> bool:

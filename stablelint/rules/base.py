@@ -144,6 +144,10 @@ class Context:
         preparation, NumPy/math values and detached values (``analysis.gradients``)."""
         return self.model.gradient_flows(node, value)
 
+    def in_test(self, node: ast.AST | None) -> bool:
+        """Does ``node`` run in a test function, on inputs the test writes (``analysis.test_code``)?"""
+        return self.model.in_test(node)
+
     def branch_rules_out(self, node: ast.AST, written: ast.expr | None, hazard: str) -> bool:
         """Does an ``if``/conditional expression/``where`` around ``node`` (or an early exit
         before it) rule ``hazard`` out for the expression ``written`` at ``node``?"""
@@ -436,6 +440,7 @@ class Rule:
             if isinstance(operand, Value) and operand.node is not None and ctx.text(operand.node) != name
         }
         flows = ctx.gradient_flows(node)
+        hand_written = ctx.in_test(node)  # a test's own inputs: of everyday magnitude unless proven
         accumulating = frozenset(
             name for name, operand in (operands or {}).items()
             if isinstance(operand, Value) and accumulates_logs(operand)
@@ -444,14 +449,17 @@ class Rule:
         half = (model.example_dtype for model in models if model.example_dtype in ("float16", "bfloat16"))
         for tried in dict.fromkeys((dtype, *half)):
             for model in models:
-                found = model.evidence(tried, ranges, written=written, gradient_flows=flows, accumulating=accumulating)
+                found = model.evidence(
+                    tried, ranges, written=written, gradient_flows=flows, accumulating=accumulating,
+                    hand_written=hand_written,
+                )
                 if found is not None:
                     return found, True
         # No witness: real only if nothing the analysis knows rules it out (the model's limit),
         # and unconstrained code plausibly reaches the failure region in this dtype.
         constrained = any(interval is not None for interval in ranges.values())
         gradient_only = all(model.consequence in GRADIENT_CONSEQUENCES for model in models)
-        reachable = all(model.reachable_unproven(dtype, accumulating) for model in models)
+        reachable = all(model.reachable_unproven(dtype, accumulating, hand_written) for model in models)
         return None, not constrained and reachable and not (gradient_only and not flows)
 
     def report(

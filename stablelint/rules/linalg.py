@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 
 from stablelint.analysis.failures import det_leaves_range_from
+from stablelint.analysis.learned import trained_weight
 from stablelint.analysis.values import Value
 from stablelint.ir import Op, identifier_of, same_expression
 from stablelint.rules.base import Context, Invalid, Rule, Valid
@@ -161,7 +162,12 @@ class LogOfDet(Rule):
 
     When it reports by default: not where the code proves the matrix small — fewer rows than
     it takes a determinant of eigenvalues in [1e-3, 1e3] to leave the dtype's normal range
-    (13 in float32, 103 in float64, 2 in float16): `log(det(torch.randn(4, 4)))` is silent.
+    (13 in float32, 103 in float64, 2 in float16): `log(det(torch.randn(4, 4)))` is silent,
+    and so is `size = 10` … `log(det(torch.randn(size, size)))`. Nor in a test function
+    (`analysis.test_code`), whose matrices are the test's own small ones unless the code says
+    their size, nor for a trained weight cast to float64 for its determinant
+    (`torch.det(self.weight.double())`: a mixing matrix that starts at |det| = 1 would need
+    hundreds of channels whose eigenvalues average past 4 or below 1/4 to leave float64's range).
 
     ## Fix safety
     PyTorch: safe. `torch.logdet(A)` is `log(det(A))` wherever that is finite, NaN where the
@@ -211,10 +217,16 @@ class LogOfDet(Rule):
             return
         library = _library(det.op)
         matrix = det.op.input
-        shape = ctx.shape(ctx.value(matrix))
+        matrix_value = ctx.value(matrix)
+        shape = ctx.shape(matrix_value)
         size = shape[-1] if shape and isinstance(shape[-1], int) else None
-        if size is not None and size < det_leaves_range_from(ctx.dtype_of(det)):
+        dtype = ctx.dtype_of(det)
+        if size is not None and size < det_leaves_range_from(dtype):
             return  # a proven small matrix (10 x 10 in float32): its det stays in range
+        if size is None and ctx.in_test(node):
+            return  # a test's own matrix: small, unless the code says its size
+        if size is None and dtype == "float64" and trained_weight(matrix_value) is not None:
+            return  # a trained weight cast up to float64 for its det: far from float64's range
         if library == "torch" and not absolute:
             function, imports = ctx.spell("torch.logdet")
             content, safety = f"{function}({ctx.text(matrix)})", "safe"

@@ -9,6 +9,7 @@ from stablelint.analysis import intervals as iv
 from stablelint.analysis import values as v
 from stablelint.analysis.maxima import same_tensor
 from stablelint.analysis.values import Value
+from stablelint.analysis.zeros import zero_vector_reason
 from stablelint.diagnostics import Fix
 from stablelint.fixes import call_arguments, operand
 from stablelint.ir import Op, identifier_of, same_expression
@@ -586,6 +587,12 @@ class NaiveNorm(Rule):
     `np.linalg.norm`, `jnp.linalg.norm` and `tf.norm` square in the input's dtype and have
     the same NaN gradient at 0 (measured for JAX), so rewriting to them gains nothing.
 
+    It reports where the code can compute the zero vector the gradient fails at: a
+    difference of two values that can coincide (`a - b`), a gradient (`autograd.grad`, a
+    name such as `grads`), a ReLU output, a masked value. The continuous output of a trained
+    layer or of an embedding, a random draw and a parameter nobody constrains are never
+    exactly zero: silent, unless the squares are computed in float16 (where they overflow).
+
     ## Why is this bad?
     The gradient of `sqrt` at 0 is infinite, so `sqrt(sum(x**2))` has a NaN gradient at
     `x = 0`; `torch.linalg.vector_norm` defines it as 0 there. In float16 the squares
@@ -616,13 +623,17 @@ class NaiveNorm(Rule):
         Valid("torch.sqrt((x ** 2).sum(-1) + 1e-8)"),
         Valid("torch.sqrt((x ** 2).mean(-1))"),
         Valid("math.sqrt(sum(v * v for v in x))", "math"),
+        Valid("torch.sqrt(torch.sum(torch.randn(8, 3) ** 2, dim=1))"),
         Valid("np.sqrt(np.sum(x ** 2, axis=1))", "numpy"),
         Valid("jnp.sqrt(jnp.sum(x ** 2, axis=1))", "jax"),
     ]
     invalid = [
-        Invalid("torch.sqrt(torch.sum(x ** 2, dim=1))", "torch.linalg.vector_norm(x, dim=1)"),
-        Invalid("(x * x).sum(-1, keepdim=True).sqrt()", "torch.linalg.vector_norm(x, dim=-1, keepdim=True)"),
-        Invalid("torch.sqrt(torch.sum(torch.square(x)))", "torch.linalg.vector_norm(x)"),
+        Invalid("torch.sqrt(torch.sum(grad ** 2, dim=1))", "torch.linalg.vector_norm(grad, dim=1)",
+                variables=("grad",)),
+        Invalid("((x - y) * (x - y)).sum(-1, keepdim=True).sqrt()",
+                "torch.linalg.vector_norm(x - y, dim=-1, keepdim=True)", variables=("x", "y")),
+        Invalid("torch.sqrt(torch.sum(torch.square(x * mask)))", "torch.linalg.vector_norm(x * mask)",
+                variables=("x", "mask")),
     ]
 
     def check(self, node: ast.Call, root: Value, ctx: Context) -> None:
@@ -632,8 +643,11 @@ class NaiveNorm(Rule):
         total = root.operand()
         if (family(root.op, total.op) or _file_framework(ctx, root, method=total.op)) != "torch":
             return
-        if not ctx.gradient_flows(node, root) and ctx.dtype_of(total) not in ("float16", "bfloat16"):
+        half = ctx.dtype_of(total) in ("float16", "bfloat16")
+        if not ctx.gradient_flows(node, root) and not half:
             return  # no gradient is taken, and the squares do not overflow outside half precision
+        if not half and zero_vector_reason(total.operand().operand(0), samples) is None:
+            return  # nothing makes it exactly the zero vector (a layer's continuous output, a draw, unknown)
         via = list(root.via + total.via)
         fix = self.fix(ctx, node, root, total, samples, via) if fixable(total) else None
         self.report(ctx, node, fix, via, origins=[total])
