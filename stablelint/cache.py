@@ -45,9 +45,7 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import stat
-import tempfile
 import time
 from dataclasses import dataclass
 from itertools import accumulate
@@ -250,6 +248,8 @@ _DEPENDS_MARK = b"\0deps\0"  # between an entry's findings and its record of wha
 
 def _write_whole(folder: str, target: str, data: bytes, prefix: str) -> None:
     """``data`` into ``target``, written beside it and renamed (a reader sees all or none)."""
+    import tempfile  # a re-run that the cache answers writes nothing: not imported then
+
     descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=prefix)
     try:
         with os.fdopen(descriptor, "wb") as stream:
@@ -361,6 +361,8 @@ def _prune(folder: Path, keep: str) -> None:
             continue
         try:
             if child.is_dir(follow_symlinks=False) and now - child.stat(follow_symlinks=False).st_mtime > STALE_AFTER:
+                import shutil
+
                 shutil.rmtree(child.path, ignore_errors=True)
         except OSError:
             continue
@@ -380,6 +382,8 @@ def remove(folder: Path) -> None:
     if folder.is_symlink():
         os.unlink(folder)
     else:
+        import shutil
+
         shutil.rmtree(folder)
 
 

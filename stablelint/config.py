@@ -3,7 +3,6 @@ answer they give to "is this code reported in this file?"."""
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import os
 import re
@@ -319,6 +318,8 @@ def settings_from_table(table: Any, config_file: Path | None) -> Settings:
     for raw_key, value in table.items():
         key = raw_key.replace("_", "-")
         if key not in _KEYS:
+            import difflib  # only for a key to correct
+
             hint = difflib.get_close_matches(key, _KEYS, n=1)
             suggestion = f" (did you mean '{hint[0]}'?)" if hint else f"; known keys: {', '.join(_KEYS)}"
             raise StablelintError(f"{where} unknown key '{raw_key}'{suggestion}")

@@ -5,7 +5,6 @@ SARIF is in `stablelint.sarif`."""
 from __future__ import annotations
 
 import bisect
-import difflib
 import io
 import json
 import os
@@ -464,6 +463,8 @@ def unified_diff(path: str, before: str, after: str) -> str:
     before_lines = io.StringIO(before, newline="").readlines()
     after_lines = io.StringIO(after, newline="").readlines()
     out = []
+    import difflib  # --diff only
+
     for line in difflib.unified_diff(before_lines, after_lines, fromfile=path, tofile=path):
         out.append(line)
         if not line.endswith(("\n", "\r")):

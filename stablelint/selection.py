@@ -9,7 +9,6 @@ this: flake8 owns its own ``--select``.
 
 from __future__ import annotations
 
-import difflib
 from functools import lru_cache
 from typing import Iterable
 
@@ -48,6 +47,8 @@ def _hint(code: str) -> str:
     """The nearest code or prefix of the same length, among difflib's close matches
     (``STB016`` -> ``STB106``, one swap away, not difflib's first, ``STB401``)."""
     candidates = sorted({rule[: len(code)] for rule in rule_codes()})
+    import difflib  # only for a code that matches no rule
+
     close = difflib.get_close_matches(code, candidates, n=len(candidates), cutoff=0.6)
     if not close:
         return ""

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from stablelint import cache as results_cache
-from stablelint import frameworks, signals, writer
+from stablelint import signals
 from stablelint.config import Settings
 from stablelint.diagnostics import Diagnostic, ParseError, StablelintError
 from stablelint.discover import discover
@@ -276,6 +276,8 @@ def findings_in(path: str, source: str, settings: Settings) -> list[Diagnostic]:
     """What a check reports in this text (the language server's too): the engine's
     findings that select/ignore, the per-file ignores and ``# noqa`` keep."""
     if settings.numpy_like:
+        from stablelint import frameworks
+
         frameworks.add_shims(dict(settings.numpy_like))  # the language server's settings too
     found = _engine().check_source(source, path, dtype=settings.assume_dtype)
     return keep_for(path, settings)(source, found)
@@ -310,6 +312,8 @@ def check_file(path: str, settings: Settings, mode: Mode) -> FileResult:
     is that file's error line, and the run goes on (and exits 2): one odd file should not
     hide the findings in the others. Runs in the ``--jobs`` workers."""
     if settings.numpy_like:
+        from stablelint import frameworks
+
         frameworks.add_shims(dict(settings.numpy_like))  # a worker starts without them
     try:
         return _check_file(path, settings, mode)
@@ -355,6 +359,8 @@ def _check_file(path: str, settings: Settings, mode: Mode) -> FileResult:
         return FileResult(path, error=f"{path}: cannot read: {error.strerror or error}")
     result = check_text(path, data, settings, mode)
     if result.changed:
+        from stablelint import writer  # --fix only: a check need not load it (nor socket, tempfile)
+
         result.read_digest = writer.digest(data)
     return result
 
@@ -364,6 +370,8 @@ def write_fixes(result: FileResult, settings: Settings, mode: Mode) -> FileResul
     was read is left alone: another program wrote it meanwhile, and its edit wins."""
     if not (mode.fix and not mode.diff and result.changed):
         return result
+    from stablelint import writer
+
     try:
         writer.write_atomically(result.path, result.source.encode(result.encoding), expected=result.read_digest or None)
     except writer.FileChanged:

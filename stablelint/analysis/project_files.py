@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 MAX_FILES = 20000
@@ -274,6 +273,8 @@ def _shared_folders() -> set[str]:
     (every program's scratch files). A file directly in one is checked alone; a package
     there is its own project."""
     if not _shared:
+        import tempfile
+
         _shared.update({os.path.abspath(os.sep), os.path.abspath(os.path.expanduser("~")),
                         os.path.abspath(tempfile.gettempdir())})
     return _shared
