@@ -43,11 +43,14 @@ def test_a_mask_multiplied_in_selects(code, bounds):
     ("d = torch.sigmoid(a) - torch.sigmoid(b)\n"
      "y = torch.where(d > 1e-5, torch.log(d), g)", True),  # no floor: NaN gradient through the other branch
     ("d = torch.sigmoid(a) - torch.sigmoid(b)\n"
-     "y = torch.where(d > -1.0, torch.log(torch.clamp(d, min=1e-12)), g)", True),
+     "y = torch.where(d > -1.0, torch.log(torch.clamp(d, min=1e-12)), g)", False),  # the floor alone keeps it finite
+    ("d = torch.sigmoid(a) - torch.sigmoid(b)\ny = torch.log(d + 1e-7)", False),
+    ("d = torch.sigmoid(a) - torch.sigmoid(b)\ny = torch.log(d.clamp(min=1e-46))", True),  # 0 in float32
+    ("d = torch.sigmoid(a) - torch.sigmoid(b)\ny = torch.log(d)", True),
     ("d = torch.sigmoid(a) - torch.sigmoid(b)\n"
      "m = (d > 1e-5).float()\ny = m * torch.log(d) + (1 - m) * g", True),  # no floor: 0 * -inf = NaN
 ])
-def test_a_log_sigmoid_difference_selected_above_zero(code, reported):
+def test_a_log_sigmoid_difference_guarded_by_a_floor(code, reported):
     source = "import torch\ndef f(a, b, g):\n" + "\n".join("    " + line for line in code.splitlines()) + "\n"
     codes = [d.code for d in check_source(source)]
     assert ("STB119" in codes) is reported

@@ -45,6 +45,30 @@ def is_eps(term: v.Term) -> bool:
     return _names_an_eps(term.node)
 
 
+def held_eps(ctx: Context, term: v.Term, log: Value) -> bool:
+    """An eps guard the log's dtype holds (does not round to 0): a constant such as
+    ``1e-6``, or a name for one whose value the code does not show (``self.epsilon``)."""
+    if term.value.kind != v.CONST or term.value.const is None:
+        return True
+    return iv.rounded(term.value.const, ctx.dtype_of(log)) > 0
+
+
+def held_floor(ctx: Context, floored: Value) -> bool:
+    """``clamp(d, min=eps)`` / ``maximum(d, eps)``: a lower bound above 0 in the clamped value's
+    dtype (1e-46 is 0 in float32), or one whose size the code does not show (``min=self.eps``,
+    a parameter): it is there on purpose, and only a constant tells that it is 0."""
+    interval = ctx.range(floored)
+    if interval is not None and interval.lo > 0:
+        return True
+    if floored.kind == "clamp" and isinstance(floored.detail, tuple):
+        low = floored.detail[0]
+    elif floored.kind == "maximum":
+        low = floored.operand(1)
+    else:
+        return False
+    return low is not None and low.kind not in (v.CONST, v.RANGED) and ctx.range(low) is None
+
+
 def may_repeat(ctx: Context, expr: ast.expr) -> bool:
     """Can a fix write ``expr`` twice? Names, constants and pure known ops only."""
     for node in ast.walk(expr):
@@ -160,7 +184,7 @@ class TanhSquashLogDet(Rule):
         if log.kind == "log1p":
             found = [v.Term(1, Value(v.CONST, const=1.0), None)] + found
         rest = [term for term in found if not is_eps(term)]
-        if any(self.held_eps(ctx, term, log) for term in found if is_eps(term)):
+        if any(held_eps(ctx, term, log) for term in found if is_eps(term)):
             return  # log(1 - tanh(u)**2 + eps): finite, log(eps) at saturation, no NaN or inf
         tanh, scaled = self.squashed(ctx, rest), False
         if tanh is None and len(rest) == 1 and rest[0].sign > 0 and rest[0].value.kind == v.MUL:
@@ -194,13 +218,6 @@ class TanhSquashLogDet(Rule):
         tanh = ctx.value(base)
         return tanh if tanh.kind == "tanh" else None
 
-    @staticmethod
-    def held_eps(ctx: Context, term: v.Term, log: Value) -> bool:
-        """An eps guard the log's dtype holds (does not round to 0): a constant such as
-        ``1e-6``, or a name for one whose value the code does not show (``self.epsilon``)."""
-        if term.value.kind != v.CONST or term.value.const is None:
-            return True
-        return iv.rounded(term.value.const, ctx.dtype_of(log)) > 0
 
     @staticmethod
     def keeps_its_digits(ctx: Context, tanh: Value) -> bool:
@@ -229,16 +246,21 @@ class LogSigmoidDifference(Rule):
     ## What it does
     Finds the log of a difference of two sigmoids — the probability of an interval under a
     logistic distribution, as in discretized logistic likelihoods (PixelCNN++, VQ-VAE decoders,
-    ordinal regression): `torch.log(torch.sigmoid(a) - torch.sigmoid(b) + 1e-12)`,
-    `torch.log((cdf_plus - cdf_min).clamp(min=1e-12))` after `cdf_plus = torch.sigmoid(a)`,
-    `np.log(expit(a) - expit(b))`, `tf.math.log(tf.sigmoid(a) - tf.sigmoid(b) + eps)`,
-    `jnp.log(jax.nn.sigmoid(a) - jax.nn.sigmoid(b))`.
+    ordinal regression): `torch.log(torch.sigmoid(a) - torch.sigmoid(b))`,
+    `torch.log(cdf_plus - cdf_min)` after `cdf_plus = torch.sigmoid(a)`,
+    `np.log(expit(a) - expit(b))`, `tf.math.log(tf.sigmoid(a) - tf.sigmoid(b))`,
+    `jnp.log(jax.nn.sigmoid(a) - jax.nn.sigmoid(b))`. Not reported where an eps the dtype
+    holds is added inside the log (`+ 1e-7`, `+ eps`) or the difference is floored
+    (`clamp(d, min=1e-12)`, `maximum(d, 1e-12)`, a helper that floors it, a floor whose size
+    the code does not show such as `min=self.min_prob`): the value is then
+    at least `log(eps)` and its gradient at most `1 / eps` at every input — finite, only flat
+    far in the tails (as for STB117's `log(1 - tanh(u)**2 + eps)`). An eps or floor that the
+    dtype rounds to 0 (`1e-46` in float32) guards nothing and is reported.
 
     ## Why is this bad?
     In the tails both sigmoids round to the same number — to 1 once `b` passes about 17 in
-    float32 (8 in float16), to 0 (or equally tiny) far below — and their difference is 0 or
-    has no correct digit: the log is `log(eps)`, `-inf`, or off by orders of magnitude, with
-    no gradient toward the data. The stable form subtracts in log space: for `a > b`,
+    float32 (8 in float16), to 0 (or equally tiny) far below — and their difference is 0:
+    the log is `-inf` and its gradient `1 / 0`, NaN through the sigmoids. The stable form subtracts in log space: for `a > b`,
     `log(σ(a) - σ(b)) = log_sigmoid(a) + log_sigmoid(-b) + log(-expm1(b - a))`, or the
     PixelCNN++ branches with `softplus`.
 
@@ -255,7 +277,7 @@ class LogSigmoidDifference(Rule):
     code = "STB119"
     name = "log-sigmoid-difference"
     message = (
-        "log(sigmoid(a) - sigmoid(b)) cancels in the tails (log(eps) or -inf, no gradient); "
+        "log(sigmoid(a) - sigmoid(b)) cancels to 0 in the tails (log(0) = -inf, NaN gradient); "
         "use log_sigmoid(a) + log_sigmoid(-b) + log(-expm1(b - a)) for a > b"
     )
     fix_safety = "none"
@@ -266,12 +288,15 @@ class LogSigmoidDifference(Rule):
         Valid("torch.log(torch.sigmoid(a) + torch.sigmoid(b))"),
         Valid("torch.log(torch.sigmoid(a) - b + 1e-12)"),
         Valid("torch.log(torch.sigmoid(a.clamp(-5, 5)) - torch.sigmoid(b.clamp(-5, 5)) + 1e-12)"),
+        Valid("torch.log(torch.sigmoid(a) - torch.sigmoid(b) + 1e-12)"),
+        Valid("torch.log((torch.sigmoid(a) - torch.sigmoid(b)).clamp(min=1e-12))"),
+        Valid("tf.math.log(tf.sigmoid(a) - tf.sigmoid(b) + 1e-7)", "tf"),
     ]
     invalid = [
-        Invalid("torch.log(torch.sigmoid(a) - torch.sigmoid(b) + 1e-12)", None, variables=("a", "b")),
-        Invalid("torch.log((torch.sigmoid(a) - torch.sigmoid(b)).clamp(min=1e-12))", None, variables=("a", "b")),
+        Invalid("torch.log(torch.sigmoid(a) - torch.sigmoid(b))", None, variables=("a", "b")),
+        Invalid("torch.log(torch.sigmoid(a) - torch.sigmoid(b) + 1e-46)", None, variables=("a", "b")),
         Invalid("np.log(scipy.special.expit(a) - scipy.special.expit(b))", None, "numpy", variables=("a", "b")),
-        Invalid("tf.math.log(tf.sigmoid(a) - tf.sigmoid(b) + 1e-7)", None, "tf", variables=("a", "b")),
+        Invalid("tf.math.log(tf.sigmoid(a) - tf.sigmoid(b))", None, "tf", variables=("a", "b")),
         Invalid("jnp.log(jax.nn.sigmoid(a) - jax.nn.sigmoid(b))", None, "jax", variables=("a", "b")),
     ]
 
@@ -280,39 +305,21 @@ class LogSigmoidDifference(Rule):
             return
         argument = log.operand()
         difference = argument
-        if argument.kind == "clamp" or argument.kind == "maximum":
+        floored = argument.kind == "clamp" or argument.kind == "maximum"
+        if floored:
             difference = argument.operand()  # log(clamp(σ(a) - σ(b), min=eps))
-        found = [term for term in v.terms(difference) if not is_eps(term)]
+        terms = v.terms(difference)
+        found = [term for term in terms if not is_eps(term)]
         if len(found) != 2 or sorted(term.sign for term in found) != [-1, 1]:
             return
         if any(term.value.kind != "sigmoid" for term in found):
             return
         if all(self.stays_inside(ctx, term.value) for term in found):
             return
-        if self.selected_above_zero(ctx, node, log, argument):
-            return
+        if any(held_eps(ctx, term, log) for term in terms if is_eps(term)) or floored and held_floor(ctx, argument):
+            return  # + eps or a floor the dtype holds: value and gradient finite (flat at log(eps) in the tails)
         via = list(argument.via + difference.via) + [item for term in found for item in term.value.via]
         self.report(ctx, node, None, via, origins=[term.value for term in found])
-
-    @staticmethod
-    def selected_above_zero(ctx: Context, node: ast.Call, log: Value, argument: Value) -> bool:
-        """The robust PixelCNN++ selection: a ``where`` (or a mask) keeps the log only where the
-        difference is above a positive threshold, and a floor (``maximum(d, 1e-12)``) keeps it
-        finite where it is not kept, so neither its value nor its gradient fails there."""
-        if argument.kind not in ("clamp", "maximum"):
-            return False
-        floor = ctx.range(argument)
-        clamp = ctx.op(log.op.input)
-        clamped = clamp.input if clamp is not None else None
-        helper = log.op.input
-        if clamped is None and argument.operands and isinstance(helper, ast.Call):
-            # The floor of a helper of the file (``const_max(d, 1e-12)``): the argument it floors.
-            floored = argument.operand(0).node
-            clamped = next((arg for arg in helper.args if floored is not None and ctx.value(arg).node is floored), None)
-        if floor is None or not floor.lo > 0 or clamped is None:
-            return False
-        selected = ctx.range_at(node, clamped, unselected_finite=True)
-        return selected is not None and selected.lo > 0
 
     @staticmethod
     def stays_inside(ctx: Context, sigmoid: Value) -> bool:
