@@ -20,7 +20,7 @@ from functools import partial
 from weakref import WeakKeyDictionary
 
 from stablelint import frameworks
-from stablelint.analysis import constants, shapes, shifts
+from stablelint.analysis import constants, initial, shapes, shifts
 from stablelint.analysis import values as v
 from stablelint.analysis.autocast import FLOAT32 as AUTOCAST_FLOAT32
 from stablelint.analysis.autocast import LOWER as AUTOCAST_LOWER
@@ -290,6 +290,8 @@ class Evaluator:
                     value = self.of(definition[0], scope)
                 finally:
                     self._defining.discard(id(definition[0]))
+                if not value.known:
+                    value = self._initial_value(definition[0], expr, scope) or value
                 return value.through(name, definition[1])
             if scope.definition(name) is not None:
                 return _named_like_a_count(expr, name)  # only its own definition: the one before is unknown
@@ -690,20 +692,11 @@ class Evaluator:
             name in _WEIGHT_METHODS and isinstance(receiver, ast.Name) and receiver.id == "self"
         ):
             return Value(v.WEIGHT, node=call)
-        if any(keyword.arg == "requires_grad" and isinstance(keyword.value, ast.Constant)
-               and keyword.value.value is True for keyword in call.keywords):
+        if initial.asks_for_gradient(call):
             return Value(v.UNKNOWN, node=call)  # trained: what it is filled with is where it starts, not its range
-        if name in _FILLED and qualified_module(self.imports, func, scope):
-            filled = self._filled(name, call, scope)
-            if filled is not None:
-                whole = name in ("zeros", "ones", "zeros_like") or (
-                    name == "arange" and all(self.of(arg, scope).integer for arg in call.args)
-                    and not any(k.arg == "dtype" and not _dtype_is_integer(k.value) for k in call.keywords)
-                )
-                dtype = next((_float_dtype(k.value) for k in call.keywords if k.arg == "dtype"), None)
-                root = (self.imports.qualified_name(func, scope) or "").split(".")[0]
-                shape = self._constructed_shape(call, {"tensorflow": "tf"}.get(root, root), scope)
-                return Value(v.RANGED, None, (), call, detail=filled, integer=whole, dtype=dtype, shape=shape)
+        filled = self._filled_value(name, call, scope)
+        if filled is not None:
+            return filled
         if name in constants.ARRAY_BUILDERS and qualified_module(self.imports, func, scope):
             literal = constants.literal_range(call)
             if literal is not None:
@@ -738,6 +731,32 @@ class Evaluator:
         # ``torch.fft.fftfreq(n, dtype=torch.float32)``: whatever it computes, it says its dtype.
         dtype = next((_float_dtype(k.value) for k in call.keywords if k.arg == "dtype"), None)
         return Value(v.UNKNOWN, node=call, dtype=dtype)
+
+    def _filled_value(self, name: str, call: ast.Call, scope) -> Value | None:
+        """``zeros``/``ones``/``full``/``arange``/``linspace`` of the framework: its range."""
+        if name not in _FILLED or not qualified_module(self.imports, call.func, scope):
+            return None
+        filled = self._filled(name, call, scope)
+        if filled is None:
+            return None
+        whole = name in ("zeros", "ones", "zeros_like") or (
+            name == "arange" and all(self.of(arg, scope).integer for arg in call.args)
+            and not any(k.arg == "dtype" and not _dtype_is_integer(k.value) for k in call.keywords)
+        )
+        dtype = next((_float_dtype(k.value) for k in call.keywords if k.arg == "dtype"), None)
+        root = (self.imports.qualified_name(call.func, scope) or "").split(".")[0]
+        shape = self._constructed_shape(call, {"tensorflow": "tf"}.get(root, root), scope)
+        return Value(v.RANGED, None, (), call, detail=filled, integer=whole, dtype=dtype, shape=shape)
+
+    def _initial_value(self, made: ast.expr, read: ast.Name, scope) -> Value | None:
+        """A tensor made to be trained, read where nothing can have trained it yet
+        (``analysis.initial``): the value it was filled with."""
+        if not isinstance(made, ast.Call) or not initial.asks_for_gradient(made):
+            return None
+        root = getattr(scope, "function", None) or self.tree
+        if not initial.read_before_any_use(root, made, read):
+            return None
+        return self._filled_value(identifier_of(made.func), made, scope)
 
     def _cast(self, name: str, call: ast.Call, func: ast.expr, qualified: str | None):
         """(the cast expression, its float dtype) for ``x.half()``, ``x.to(torch.float16)``,
@@ -1480,8 +1499,12 @@ _ACTIVATION_RANGES = _activation_ranges()
 
 def _matmul_range(factors: tuple[Value, ...], ranges: list):
     """A matmul spans all of R, unless the signs of both factors are known: a product of
-    non-negative matrices is non-negative (``mm(a ** 2, b ** 2)``)."""
+    non-negative matrices is non-negative (``mm(a ** 2, b ** 2)``); a product with a matrix
+    of zeros (weights read before any training, ``analysis.initial``) is 0."""
     from stablelint.analysis import intervals as iv
+
+    if any(interval is not None and interval.lo == 0.0 == interval.hi for interval in ranges):
+        return iv.point(0.0)
 
     def sign(factor: Value, interval) -> int:
         if interval is not None:

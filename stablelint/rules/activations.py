@@ -56,7 +56,8 @@ class NaiveSigmoid(Rule):
     Finds the logistic sigmoid written out, `1 / (1 + exp(-x))` and
     `exp(x) / (1 + exp(x))`, in every framework (also `1 + exp(-x)` assigned to a name
     first). A sigmoid whose exponent cannot overflow (`x >= 0` in the first form, a
-    bounded `x`) is not reported, nor is `1 / (1 + exp(-x))` in NumPy: without gradients,
+    bounded `x`, a logit of weights made with `torch.zeros(..., requires_grad=True)` and
+    read before anything can train them) is not reported, nor is `1 / (1 + exp(-x))` in NumPy: without gradients,
     `1 / (1 + inf) = 0` is the right value. Python's `math` is not reported at all: it
     raises `OverflowError` rather than returning `nan`, and has no sigmoid to call.
 
