@@ -305,15 +305,18 @@ def _body_names(function: ast.AST) -> tuple[set[str], list[set[str]]]:
 
 
 def only_logged(function: ast.AST, node: ast.AST) -> bool:
-    """Is ``node``'s value assigned to a name of ``function`` whose every read is the argument
-    of a ``log`` (``out = clip(p, 1e-8, 1 - 1e-8)`` then ``log(out)`` only)? An upper bound
-    next to 1 protects nothing there: log(1) is 0."""
+    """Is ``node``'s value only the argument of a ``log``: written inside it
+    (``log(clip(d, 1e-25, 1 - 1e-25))``), or assigned to a name of ``function`` whose every
+    read is (``out = clip(p, 1e-8, 1 - 1e-8)`` then ``log(out)`` only)? An upper bound next
+    to 1 protects nothing there: log(1) is 0."""
     if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
         return False
     path = path_to(function, node)
     if path is None or len(path) < 2:
         return False
     parent = path[-2]
+    if isinstance(parent, ast.Call) and identifier_of(parent.func) == "log" and parent.args == [node]:
+        return True
     if not (isinstance(parent, ast.Assign) and parent.value is node and len(parent.targets) == 1
             and isinstance(parent.targets[0], ast.Name)):
         return False

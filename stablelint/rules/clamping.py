@@ -296,7 +296,9 @@ class ClampBoundRoundsToOne(Rule):
     float32, `np.clip(p, 1e-20, 1 - 1e-20)`, `tf.minimum(p, 1.0 - 1e-10)`, `jnp.clip(p, 0, 1 - 1e-9)`.
     The dtype is the value's (float32 for PyTorch, TensorFlow, Keras and JAX values where the
     code does not say, float64 for NumPy), so `np.clip(p, 0, 1 - 1e-8)` in float64 is not
-    reported.
+    reported. Nor is a clamp whose value only goes into a log, written inside it
+    (`np.log(np.clip(d, 1e-25, 1 - 1e-25))`) or through a name read only there: log(1) is 0,
+    the upper bound protects nothing.
 
     ## Why is this bad?
     The clamp is there to keep a probability below 1 ("prevent 1s and hence NaNs"), but
