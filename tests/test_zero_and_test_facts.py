@@ -71,3 +71,44 @@ def test_sizes_held_by_names_prove_a_matrix_small(body, reported):
     source = "import torch\n\ndef f(k):\n" + "\n".join("    " + line for line in body.splitlines()) + (
         "\n    return torch.log(torch.abs(torch.det(m)))\n")
     assert ("STB601" in [d.code for d in check_source(source)]) is reported
+
+
+@pytest.mark.parametrize("body, reported", [
+    ("x = (self.w @ self.u.t()).squeeze()", False),
+    ("x = self.rho", False),
+    ("x = 2 * self.rho - 1", False),
+    ("x = self.schedule(1.0)", False),
+    ("x = self.schedule(t)", True),
+    ("x = z @ self.w.t()", True),
+    ("x = self.fc(z)", True),
+])
+def test_values_of_trained_parameters_alone_stay_below_exp_bounds(body, reported):
+    source = (
+        "import torch\nimport torch.nn as nn\n\nclass Flow(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.w = nn.Parameter(torch.randn(1, 2))\n"
+        "        self.u = nn.Parameter(torch.randn(1, 2))\n        self.rho = nn.Parameter(torch.zeros(3))\n"
+        "        self.fc = nn.Linear(2, 1)\n\n    def forward(self, z, t):\n"
+        f"        {body}\n        return torch.log1p(torch.exp(x))\n"
+    )
+    assert ("STB108" in [d.code for d in check_source(source)]) is reported
+
+
+@pytest.mark.parametrize("logits, reported", [
+    ("torch.autograd.Variable(torch.rand(3, 5), requires_grad=True)", True),  # logits a cross-entropy drives apart
+    ("torch.autograd.Variable(torch.rand(3, 5))", True),
+])
+def test_logits_held_as_marked_tensors_are_not_declared_parameters(logits, reported):
+    source = (
+        "import torch\nimport torch.nn.functional as F\n\ndef fit(y_one_hot):\n"
+        f"    z = {logits}\n    p = F.softmax(z, dim=1)\n    return (y_one_hot * -torch.log(p)).sum(1).mean()\n"
+    )
+    assert ("STB101" in [d.code for d in check_source(source)]) is reported
+
+
+def test_a_product_of_two_weights_is_no_layer_output_of_data():
+    source = (
+        "import tensorflow as tf\n\ndef flow(z):\n    w = tf.Variable(tf.zeros([4, 1]))\n"
+        "    u = tf.Variable(tf.zeros([4, 1]))\n    d = tf.matmul(w, u, transpose_a=True)\n"
+        "    e = tf.matmul(z, w)\n    return tf.exp(d), tf.exp(e)\n"
+    )
+    assert [(d.code, d.line) for d in check_source(source) if d.code == "STB124"] == [("STB124", 8)]

@@ -492,7 +492,8 @@ class Evaluator:
             moved = self.of(func.value, scope)
             if moved.kind == v.MODULE:
                 return moved
-        if name in _SHAPE_OPS and (call.args or isinstance(func, ast.Attribute)):
+        transposed = name == "t" and isinstance(func, ast.Attribute) and not call.args  # ``w.t()``
+        if name in _SHAPE_OPS and (call.args or isinstance(func, ast.Attribute)) or transposed:
             # ``p.view(-1)``, ``tf.tile(s, [1, 1, n])``: the same elements, rearranged.
             base_expr = func.value if isinstance(func, ast.Attribute) and qualified is None else None
             if base_expr is None and call.args:

@@ -61,13 +61,14 @@ class FailureModel:
     def evidence(
         self, dtype: str, ranges: dict[str, Interval | None] | None = None, *,
         written: dict[str, str] | None = None, gradient_flows: bool = True, plausible_only: bool = True,
-        accumulating: frozenset[str] = frozenset(), hand_written: bool = False,
+        accumulating: frozenset[str] = frozenset(), everyday: frozenset[str] = frozenset(),
     ) -> Evidence | None:
         """The consequence at a witness inside ``ranges`` (per variable), or None when the
         consequence is not real there (or is a gradient's where no gradient flows). With
         ``plausible_only``, an unknown variable's witness is one code plausibly computes;
         ``accumulating`` names the variables that accumulate logs (``analysis.magnitudes``);
-        ``hand_written``: the inputs are a test's own (``analysis.test_code``)."""
+        ``everyday`` names the variables whose unknown value is of everyday magnitude (a test's
+        own input, a value of trained parameters alone: ``analysis.magnitudes``)."""
         if self.consequence in GRADIENT_CONSEQUENCES and not gradient_flows:
             return None
         ranges = ranges or {}
@@ -77,7 +78,7 @@ class FailureModel:
         else:  # the region's inputs and the range's ends; an unknown variable's are dropped below
             candidates = self._candidates(dtype, ranges)
         for inputs in candidates:
-            if plausible_only and not self.plausible_unproven(inputs, ranges, dtype, accumulating, hand_written):
+            if plausible_only and not self.plausible_unproven(inputs, ranges, dtype, accumulating, everyday):
                 continue
             inputs = {name: _held(value, dtype) for name, value in inputs.items()}
             found = self.judge(inputs, dtype)
@@ -101,26 +102,31 @@ class FailureModel:
 
     def plausible_unproven(
         self, inputs: Inputs, ranges: dict[str, Interval | None], dtype: str,
-        accumulating: frozenset[str] = frozenset(), hand_written: bool = False,
+        accumulating: frozenset[str] = frozenset(), everyday: frozenset[str] = frozenset(),
     ) -> bool:
         """Is ``inputs`` a value code plausibly computes for the variables ``ranges`` leaves
-        unknown? Never for a ``proven_only`` model, nor for an ``exp_limits`` model where the
-        inputs are ``hand_written`` (a test's: of everyday magnitude); for an ``exp_limits``
-        model in float64, an input past ``FLOAT64_EVERYDAY`` only for a variable that
-        accumulates logs (or whose proven range holds it)."""
-        unknown = [value for name, value in inputs.items() if ranges.get(name) is None]
-        if unknown and (self.proven_only or self.exp_limits and hand_written):
+        unknown? Never for a ``proven_only`` model, nor for an ``exp_limits`` model where an
+        ``everyday`` variable lies where its range has no finite end (past exp's bounds is no
+        everyday magnitude: an end the code establishes must say it goes there); for an
+        ``exp_limits`` model in float64, an input past ``FLOAT64_EVERYDAY`` only for a variable
+        that accumulates logs (or whose proven range holds it)."""
+        unknown = [name for name in inputs if ranges.get(name) is None]
+        if unknown and self.proven_only:
+            return False
+        if self.exp_limits and any(
+            name in everyday and not _established(value, ranges.get(name)) for name, value in inputs.items()
+        ):
             return False
         if not (self.exp_limits and dtype == "float64"):
             return True
         return all(name in accumulating or _everyday(value, ranges.get(name)) for name, value in inputs.items())
 
     def reachable_unproven(
-        self, dtype: str, accumulating: frozenset[str] = frozenset(), hand_written: bool = False,
+        self, dtype: str, accumulating: frozenset[str] = frozenset(), everyday: frozenset[str] = frozenset(),
     ) -> bool:
         """Does the failure region in ``dtype`` hold an input unconstrained code plausibly computes?"""
         return any(
-            self.plausible_unproven(inputs, {}, dtype, accumulating, hand_written) for inputs in self.region(dtype)
+            self.plausible_unproven(inputs, {}, dtype, accumulating, everyday) for inputs in self.region(dtype)
         )
 
     # -- the search
@@ -229,6 +235,17 @@ def _everyday(value, interval: Interval | None) -> bool:
         if end is None or not math.isfinite(end):
             return False
     return True
+
+
+def _established(value, interval: Interval | None) -> bool:
+    """Does ``interval`` have a finite end on the side of every item of ``value`` (the code
+    establishes how far the variable goes there)?"""
+    if interval is None:
+        return False
+    items = value if isinstance(value, tuple) else (value,)
+    return all(
+        math.isfinite(interval.hi if item > 0 else interval.lo) for item in items if not math.isnan(item) and item != 0
+    )
 
 
 def _shown(values):

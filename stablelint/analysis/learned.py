@@ -13,6 +13,7 @@ reduction), so that a finding resting on it rests on the layer itself.
 from __future__ import annotations
 
 from stablelint.analysis import values as v
+from stablelint.analysis.magnitudes import of_parameters_only
 from stablelint.analysis.values import Value
 
 # Where the output of a layer is the output of a matmul with a trainable weight.
@@ -28,6 +29,8 @@ def learned_output(value: Value, depth: int = 0) -> Value | None:
     if kind == v.LINEAR:
         return value
     if kind == _MATMUL and any(operand.kind == v.WEIGHT for operand in value.operands):
+        if of_parameters_only(value):
+            return None  # ``w.T @ u`` of two weights: no data flows in (``analysis.magnitudes``)
         return value
     operands = value.operands
     if kind in (v.NEG, v.INDEX) and operands:

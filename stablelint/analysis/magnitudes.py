@@ -12,6 +12,14 @@ not fail there.
 sum or a product of logs (``np.sum(np.log(p))``, ``x @ log_theta``, ``lgamma``), or names them
 so (``log_lik``, ``logp``, ``log_w``, ``energy``, ``model.log_prob(x)``, ``logpdf``). Any other
 value of unknown range is taken to stay within ``FLOAT64_EVERYDAY`` in float64.
+
+A value of a model's declared parameters alone — no data flows in: ``w @ u.t()`` of two
+``nn.Parameter``s (a planar flow's invertibility term), a posterior's ``rho``, a learned
+schedule evaluated at a constant time (``self.gamma(1.)``) — is where initialisation and small
+optimizer steps put it, not past exp's bounds in any dtype (``of_parameters_only``). A
+layer's output is not: the data it is applied to can be as large as it likes; nor are logits
+held directly as a tensor marked for a gradient (``torch.autograd.Variable(z,
+requires_grad=True)``), which a cross-entropy drives apart without end.
 """
 
 from __future__ import annotations
@@ -89,3 +97,66 @@ def _written_name(node: ast.AST | None) -> str:
     if isinstance(node, ast.Subscript):
         node = node.value
     return identifier_of(node) if isinstance(node, ast.expr) else ""
+
+
+# Ops through which a value of trained parameters stays one (no data enters through them).
+_OF_PARAMETERS = frozenset({
+    v.ADD, v.SUB, v.MUL, v.DIV, v.NEG, v.POW, v.INDEX, v.TUPLE, "matmul", "dot", "abs", "identity", "sum", "mean",
+    "square", "sqrt", "exp", "log", "log1p", "softplus", "sigmoid", "tanh", "clamp", "maximum", "minimum",
+})
+
+
+def of_parameters_only(value: Value | None) -> bool:
+    """Is ``value`` computed from trained parameters and constants alone, with at least one
+    parameter (module doc)?"""
+    found = _parameters_and_constants(value, 0)
+    return found is True
+
+
+def _parameters_and_constants(value: Value | None, depth: int) -> bool | None:
+    """True: parameters (and constants) only, with a parameter; None: constants only; False:
+    anything else (data, an unknown)."""
+    if value is None or depth > 10:
+        return False
+    kind = value.kind
+    if kind == v.WEIGHT:
+        return _declared_parameter(value)
+    if _module_at_constants(value):
+        return True
+    if kind in (v.CONST, v.RANGED):
+        return None
+    if kind not in _OF_PARAMETERS or not value.operands:
+        return False
+    found = [_parameters_and_constants(operand, depth + 1) for operand in value.operands]
+    if any(item is False for item in found):
+        return False
+    return True if any(found) else None
+
+
+def _declared_parameter(value: Value) -> bool:
+    """A parameter a model declares (``nn.Parameter``, ``tf.Variable``, ``self.param``,
+    ``add_weight``), not a tensor marked for a gradient with ``torch.autograd.Variable(t,
+    requires_grad=True)``: logits optimized directly under a cross-entropy run off to
+    infinity, and that wrapper is how such scripts hold them."""
+    node = value.node
+    if not isinstance(node, ast.Call):
+        return True
+    func = node.func
+    if identifier_of(func) != "Variable":
+        return True
+    marked = any(keyword.arg == "requires_grad" for keyword in node.keywords)
+    through_autograd = isinstance(func, ast.Attribute) and identifier_of(func.value) == "autograd"
+    return not (marked or through_autograd)
+
+
+def _module_at_constants(value: Value) -> bool:
+    """``self.gamma(1.)``: a module or method of the model called with numbers only — a
+    function of its parameters (a noise schedule, a prior) at a constant."""
+    node = value.node
+    if value.kind != v.UNKNOWN or not isinstance(node, ast.Call) or node.keywords or not node.args:
+        return False
+    func = node.func
+    owned = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self"
+    return owned and all(
+        isinstance(argument, ast.Constant) and type(argument.value) in (int, float) for argument in node.args
+    )

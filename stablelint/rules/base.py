@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import ClassVar, Iterable
 
 from stablelint import frameworks
-from stablelint.analysis import branches, conditions, outcomes, uses
+from stablelint.analysis import branches, conditions, data_init, outcomes, uses
 from stablelint.analysis.failures import GRADIENT_CONSEQUENCES, FailureModel
 from stablelint.analysis.intervals import Interval
-from stablelint.analysis.magnitudes import accumulates_logs
+from stablelint.analysis.magnitudes import accumulates_logs, of_parameters_only
 from stablelint.analysis.model import FileModel
 from stablelint.analysis.values import Value
 from stablelint.dead_assignments import effect_free
@@ -143,6 +143,10 @@ class Context:
         """Can a gradient flow through ``value`` at ``node``? False inside no-grad code, data
         preparation, NumPy/math values and detached values (``analysis.gradients``)."""
         return self.model.gradient_flows(node, value)
+
+    def only_initialises(self, node: ast.AST) -> bool:
+        """Does ``node``'s value only set where trained parameters start (``analysis.data_init``)?"""
+        return data_init.only_initialises(self.env.function or self.evaluator.tree, node)
 
     def in_test(self, node: ast.AST | None) -> bool:
         """Does ``node`` run in a test function, on inputs the test writes (``analysis.test_code``)?"""
@@ -440,18 +444,25 @@ class Rule:
             if isinstance(operand, Value) and operand.node is not None and ctx.text(operand.node) != name
         }
         flows = ctx.gradient_flows(node)
-        hand_written = ctx.in_test(node)  # a test's own inputs: of everyday magnitude unless proven
         accumulating = frozenset(
             name for name, operand in (operands or {}).items()
             if isinstance(operand, Value) and accumulates_logs(operand)
         )
+        # Unknown values of everyday magnitude: a test's own inputs, values of trained parameters alone.
+        if ctx.in_test(node):
+            everyday = frozenset(name for model in models for name in model.variables)
+        else:
+            everyday = frozenset(
+                name for name, operand in (operands or {}).items()
+                if isinstance(operand, Value) and of_parameters_only(operand)
+            )
         # The code's dtype; a model written for half precision (STB5xx) is tried in its own too.
         half = (model.example_dtype for model in models if model.example_dtype in ("float16", "bfloat16"))
         for tried in dict.fromkeys((dtype, *half)):
             for model in models:
                 found = model.evidence(
                     tried, ranges, written=written, gradient_flows=flows, accumulating=accumulating,
-                    hand_written=hand_written,
+                    everyday=everyday,
                 )
                 if found is not None:
                     return found, True
@@ -459,7 +470,7 @@ class Rule:
         # and unconstrained code plausibly reaches the failure region in this dtype.
         constrained = any(interval is not None for interval in ranges.values())
         gradient_only = all(model.consequence in GRADIENT_CONSEQUENCES for model in models)
-        reachable = all(model.reachable_unproven(dtype, accumulating, hand_written) for model in models)
+        reachable = all(model.reachable_unproven(dtype, accumulating, everyday) for model in models)
         return None, not constrained and reachable and not (gradient_only and not flows)
 
     def report(
@@ -484,6 +495,8 @@ class Rule:
         evidence, real = self.evidence(ctx, node, operands, dtype)
         if not real:
             return
+        if evidence is not None and evidence.consequence == "digits-lost" and ctx.only_initialises(node):
+            return  # the digits set a trained parameter's starting point: training moves it
         start, end = ctx.index.span(node)
         line, col = ctx.index.column(start)
         end_line, end_col = ctx.index.column(end)

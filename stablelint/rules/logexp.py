@@ -479,7 +479,9 @@ class LogSigmoid(Rule):
     ## What it does
     Finds `log(sigmoid(x))`: `torch.log(torch.sigmoid(x))`, `x.sigmoid().log()`,
     `np.log(scipy.special.expit(x))`, `tf.math.log(tf.sigmoid(x))`,
-    `jnp.log(jax.nn.sigmoid(x))`.
+    `jnp.log(jax.nn.sigmoid(x))`. Not of a value of trained parameters alone, such as a
+    learned noise schedule at a constant time (`log(sigmoid(self.gamma(1.)))`): no data flows
+    in, and the optimizer does not carry it past exp's bound (`analysis.magnitudes`).
 
     ## Why is this bad?
     `sigmoid(x)` underflows to 0 for `x` below about -88 in float32 (-17 in float16), so its
@@ -948,7 +950,10 @@ class NaiveSoftplus(Rule):
     Finds `log(1 + exp(x))` (softplus written out) in every framework, in function and
     method form. `log(1 + exp(-abs(x)))`, whose `exp` cannot overflow, is STB106's instead.
     Python's `math.log(1 + math.exp(x))` is not reported: `math.exp` raises an OverflowError
-    past 709.8 instead of carrying an `inf` on.
+    past 709.8 instead of carrying an `inf` on. Nor is a value of trained parameters alone
+    (`log1p(exp(self.w @ self.u.t()))` of a planar flow, a posterior scale `log(1 + exp(rho))`):
+    no data flows in, and the optimizer does not carry a parameter past exp's bound
+    (`analysis.magnitudes`); a layer's output of data is reported.
 
     ## Why is this bad?
     `exp(x)` overflows to `inf` for `x` above 88.7 in float32 (11.1 in float16, 709.8 in

@@ -186,7 +186,10 @@ class NaiveVariance(Rule):
     `tf.reduce_mean(tf.square(x), axis) - tf.square(tf.reduce_mean(x, axis))`, `jnp` alike,
     also when the means are assigned to names first (`u = x.mean(1)` … `(x * x).mean(1) - u * u`),
     and the running-sum form `sum_sq / n - (total / n) ** 2`. A clamp at 0 around it
-    (`(...).clamp(min=0)`) is still reported: it hides the sign, not the lost digits.
+    (`(...).clamp(min=0)`) is still reported: it hides the sign, not the lost digits. Not
+    reported where the variance only sets where trained parameters start (ActNorm's
+    data-dependent init writing `self.logs.data.copy_(...)`, clamped before its log):
+    training moves them, so the lost digits reach no result (`analysis.data_init`).
 
     ## Why is this bad?
     Both terms are about `mean(x)**2`; when `|mean(x)|` is large next to the standard
