@@ -329,6 +329,22 @@ def test_prose_spans_are_the_comments_and_strings(text, prose):
     assert [text[start:end] for start, end in zip(spans[::2], spans[1::2])] == prose
 
 
+@pytest.mark.parametrize("local_call, found", [
+    ("\n\ndef local(x):\n    return nll(x)\n", []),  # passes an unknown: no other module can change that
+    ("", [(5, "STB101")]),  # no call in the file: the one in other.py decides
+])
+def test_other_modules_are_searched_for_calls_only_when_the_file_s_own_leave_it_open(tmp_path, local_call, found):
+    _write(tmp_path, {
+        "pyproject.toml": "[tool.stablelint]\n",
+        "base.py": "import torch\n\n\ndef nll(probs):\n    return -torch.log(probs)\n" + local_call,
+        "other.py": "import torch\nfrom base import nll\n\n\ndef use(z):\n    return nll(torch.softmax(z, -1))\n",
+    })
+    project.reset()
+    assert _codes(tmp_path / "base.py") == found
+    index = project.index_for(str(tmp_path / "base.py"))
+    assert ("other.py" in index._analyses) is bool(found)
+
+
 def test_a_star_import_binds_what_exactly_one_project_module_defines(tmp_path):
     _write(tmp_path, {
         "pyproject.toml": "[tool.stablelint]\n",

@@ -344,17 +344,10 @@ class Evaluator:
             return fallback
         sites = self.facts.call_sites(function)
         remote_sites = []
-        if sites is not None and self.project is not None and isinstance(
+        called_elsewhere = sites is not None and self.project is not None and isinstance(
             self.facts.enclosing.get(id(function)), (ast.Module, ast.ClassDef)
-        ):
-            owner = self.facts.owner_of(function)
-            # (A text search first: it spares the search of other modules for the calls.)
-            if function.name == "__init__" and owner is not None and self.project.spelled_elsewhere(owner.name):
-                return fallback  # the class may be built in other modules, with other arguments
-            remote_sites = self.project.remote_sites(function, owner)
-            if remote_sites is None:
-                return fallback  # other modules use it where its callers are not all in sight
-        if not sites and not remote_sites:
+        )
+        if not sites and not called_elsewhere:
             return fallback
         every = parameters(function)
         position = next(index for index, arg in enumerate(every) if arg.arg == name)
@@ -368,6 +361,22 @@ class Evaluator:
                     return fallback
                 caller = self._scope_of(site.scope)
                 received.append((self.of(argument, caller), self.text(argument), f"line {site.call.lineno}"))
+        finally:
+            self._active.discard(id(function))
+        # The calls in other modules are searched for only when this file's own calls leave
+        # the value open (the search parses the modules that may call it).
+        if called_elsewhere and not _fallback_whatever_else_is_passed(received):
+            owner = self.facts.owner_of(function)
+            # (A text search first: it spares the search of other modules for the calls.)
+            if function.name == "__init__" and owner is not None and self.project.spelled_elsewhere(owner.name):
+                return fallback  # the class may be built in other modules, with other arguments
+            remote_sites = self.project.remote_sites(function, owner)
+            if remote_sites is None:
+                return fallback  # other modules use it where its callers are not all in sight
+        if not received and not remote_sites:
+            return fallback
+        self._active.add(id(function))
+        try:
             for site in remote_sites:
                 argument = argument_for(site.call, function, arg, position - site.skip)
                 if argument is None:
@@ -1158,6 +1167,25 @@ def _fold(kind: str, left: float, right: float) -> float | None:
     except (ZeroDivisionError, OverflowError, ValueError, TypeError):
         return None
     return None
+
+
+def _fallback_whatever_else_is_passed(received) -> bool:
+    """Do the values a parameter ``received`` from the file's own calls already make it the
+    fallback of `Evaluator._parameter`, whatever the calls in other modules pass? (They are
+    not None at every call, not one function at every call, and disagree in kind or are
+    unknown, and not all whole numbers.)"""
+    if not received:
+        return False
+    values = [value for value, _, _ in received]
+    first = values[0]
+    if all(_value_is_none(value) for value in values):
+        return False
+    passed = function_passed(first)
+    if passed is not None and all(function_passed(value) == passed for value in values[1:]):
+        return False
+    if first.known and all(value.kind == first.kind for value in values[1:]):
+        return False
+    return not all(value.integer for value in values)
 
 
 def _short(text: str, limit: int = 48) -> str:
