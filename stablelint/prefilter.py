@@ -58,6 +58,7 @@ class _WordIndex:
         self.source = source
         self.offsets: dict[str, list[int]] = {}
         self._spaced: bytes | None = None
+        self._words: set[bytes] | None = None
         if source.isascii():
             self._spaced = b" " + source.encode("ascii").translate(_WORD_BYTES) + b" "
             return
@@ -69,12 +70,19 @@ class _WordIndex:
             else:
                 found.append(match.start())
 
+    def _spelled(self) -> set[bytes]:
+        """The words of an ASCII text (the copy split, in C): most words asked are not in
+        the file, and a search for one reads the whole copy."""
+        if self._words is None:
+            self._words = set(self._spaced.split())
+        return self._words
+
     def _of(self, word: str) -> list[int]:
         """The sorted offsets of ``word`` (do not modify the list)."""
         found = self.offsets.get(word)
         if found is None:
             found = []
-            if self._spaced is not None and word.isascii():
+            if self._spaced is not None and word.isascii() and word.encode("ascii") in self._spelled():
                 # `` word `` found at p in the copy (one space longer in front) is the word at p.
                 needle = b" " + word.encode("ascii") + b" "
                 find, step = self._spaced.find, len(needle) - 1  # the next may share the space
