@@ -345,6 +345,16 @@ def test_other_modules_are_searched_for_calls_only_when_the_file_s_own_leave_it_
     assert ("other.py" in index._analyses) is bool(found)
 
 
+def test_a_star_import_from_a_library_hides_no_caller(tmp_path):
+    # ``from numpy import *`` brings none of the project's functions: the ``bce`` called here is
+    # this function's parameter, not base.bce, and base.bce's callers are still all in sight.
+    more = "from numpy import *\n\n\ndef g(p, bce):\n    return bce(p)\n"
+    _write(tmp_path, {**CALLED_FROM_ELSEWHERE, "more.py": more})
+    project.reset()
+    found = check_source((tmp_path / "base.py").read_text(), str(tmp_path / "base.py"))
+    assert [(d.line, d.code) for d in found] == [(6, "STB101"), (10, "STB104")]
+
+
 def test_a_star_import_binds_what_exactly_one_project_module_defines(tmp_path):
     _write(tmp_path, {
         "pyproject.toml": "[tool.stablelint]\n",

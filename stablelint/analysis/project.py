@@ -347,7 +347,7 @@ class ProjectView:
             if other == self.relative:
                 continue
             text = index.files.read(other) or ""
-            if _star_imports(text) or any(part in text for part in module_words):
+            if _star_imports_from_project(text) or any(part in text for part in module_words):
                 return True
         return False
 
@@ -784,7 +784,7 @@ class ProjectIndex:
             if other == relative:
                 continue
             text = self.files.read(other) or ""
-            starred = _star_imports(text)
+            starred = _star_imports_from_project(text)
             if not starred and not any(part in text for part in module_words):
                 continue  # does not name the module: it cannot import from it
             if derives is not None and not derives.search(text):
@@ -1084,6 +1084,28 @@ _STAR_IMPORT = re.compile(r"^[ \t]*from[ \t]+[.\w]+[ \t]+import[ \t]+\*", re.M)
 def _star_imports(text: str) -> bool:
     """Does ``text`` hold a ``from x import *``? (A literal search first: it is fast.)"""
     return _STAR_WORDS.search(text) is not None and _STAR_IMPORT.search(text) is not None
+
+
+# Top-level modules that are never the project's own: a ``from x import *`` of one brings no
+# name of the project (a name apart from ``_LIBRARIES``, the modules a project may hand on
+# under its own name, which it includes).
+_OUTSIDE_PROJECT = _LIBRARIES | frozenset({
+    "flax", "os", "sys", "matplotlib", "pylab", "pandas", "sklearn", "tkinter", "sympy", "theano",
+    "lasagne", "chainer", "mxnet",
+})
+
+
+def _star_imports_from_project(text: str) -> bool:
+    """Does ``text`` hold a ``from x import *`` that may bring a name of the project (x is
+    not one of the libraries above: ``from keras.layers import *`` brings none)?"""
+    if _STAR_WORDS.search(text) is None:
+        return False
+    return any(
+        match.group(1).split(".")[0] not in _OUTSIDE_PROJECT for match in _STAR_MODULE.finditer(text)
+    )
+
+
+_STAR_MODULE = re.compile(r"^[ \t]*from[ \t]+([.\w]+)[ \t]+import[ \t]+\*", re.M)
 
 
 def _lines_spelling(text: str, words: frozenset[str]) -> list[int]:

@@ -569,12 +569,16 @@ class FileFacts:
                 value_lines.append(line)  # used as a value, or only spelled in a comment or string
                 continue
             lines.append(line)
-        if value_lines and _read_as_value(self.tree, sorted(set(value_lines)), name, method):
-            return None  # used as a value: its callers are not all here
-        if not lines:
-            return []
-        lines = sorted(set(lines))
         sites: list[CallSite] = []
+        if value_lines:
+            value_lines = sorted(set(value_lines))
+            layers = [] if method else _lambda_layer_calls(self.tree, value_lines, name)
+            if _read_as_value(self.tree, value_lines, name, method, {id(site.call.func) for site in layers}):
+                return None  # used as a value: its callers are not all here
+            sites.extend(layers)
+        if not lines:
+            return sites
+        lines = sorted(set(lines))
         for node, scope in nodes_on_lines(self.tree, lines):
             if not isinstance(node, ast.Call):
                 continue
@@ -594,11 +598,34 @@ class FileFacts:
 _CALL_PARENTHESIS = re.compile(r"\s*\(")
 
 
-def _read_as_value(tree: ast.Module, lines: list[int], name: str, method: bool) -> bool:
+def _lambda_layer_calls(tree: ast.Module, lines: list[int], name: str) -> list[CallSite]:
+    """Keras ``Lambda(name, ...)(inputs)`` on ``lines``: the layer calls the function ``name``
+    with ``inputs`` (``Lambda(sampling)([z_mean, z_log_var])`` is ``sampling([z_mean,
+    z_log_var])``), as a call written out (at the layer call's place, the function's name as
+    its callee)."""
+    sites = []
+    for node, scope in nodes_on_lines(tree, lines):
+        layer = node.func if isinstance(node, ast.Call) else None
+        if (
+            isinstance(layer, ast.Call) and _last_name(layer.func) == "Lambda" and layer.args
+            and isinstance(layer.args[0], ast.Name) and layer.args[0].id == name
+            and len(node.args) == 1 and not node.keywords and not isinstance(node.args[0], ast.Starred)
+        ):
+            call = ast.copy_location(ast.Call(func=layer.args[0], args=list(node.args), keywords=[]), node)
+            call.end_lineno, call.end_col_offset = node.end_lineno, node.end_col_offset
+            sites.append(CallSite(call, scope, 0))
+    return sites
+
+
+def _last_name(func: ast.expr) -> str:
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def _read_as_value(tree: ast.Module, lines: list[int], name: str, method: bool, passed: set[int] = frozenset()) -> bool:
     """Is ``name`` (``.name`` for a method) read on one of ``lines`` other than as the
     callee of a call — passed, stored, a base class — and not only spelled in a comment or
-    a string there?"""
-    callees = set()
+    a string there? ``passed``: reads that are a call's all the same (a Keras ``Lambda``'s)."""
+    callees = set(passed)
     reads = []
     for node, _ in nodes_on_lines(tree, lines):
         if isinstance(node, ast.Call):
