@@ -250,6 +250,9 @@ class Evaluator:
             value = self.of(test, scope)
             if _value_is_none(value):
                 return negated  # None is false
+            if value.kind == v.CONST:
+                # ``... if relu else nn.Linear(n, m)`` with ``relu=False`` passed (or the default).
+                return (value.const != 0) != negated
             # A function or a module is true; a number or an array: not said here.
             callable_ = function_passed(value) is not None or value.kind == v.MODULE or isinstance(
                 value.detail, (ast.FunctionDef, ast.ClassDef))
@@ -315,6 +318,13 @@ class Evaluator:
             if module_definition is not None:
                 value = self.of(module_definition[0], self._scope_of(self.tree))
                 if value.known:
+                    return value.remote(value.origin or f"{name} is set on line {module_definition[1]}")
+            module_definition = module_facts.object_definition(name)
+            if module_definition is not None:
+                # ``criterion = nn.BCELoss()`` with ``criterion.size_average = False`` after it:
+                # the module object still computes what it did (an array so changed does not).
+                value = self.of(module_definition[0], self._scope_of(self.tree))
+                if value.kind == v.MODULE:
                     return value.remote(value.origin or f"{name} is set on line {module_definition[1]}")
             if name in self.facts.classes:
                 return Value(v.UNKNOWN, node=expr, detail=self.facts.classes[name])
@@ -396,7 +406,10 @@ class Evaluator:
         if passed is not None and all(function_passed(value) == passed for value, _, _ in received[1:]):
             sites_said = "the call" if len(received) == 1 else f"all {len(received)} calls"
             return first.remote(f"{name} is {_short(received[0][1])} at {sites_said} ({received[0][2]}, …)")
-        if not first.known or any(value.kind != first.kind for value, _, _ in received[1:]):
+        differ = any(value.kind != first.kind for value, _, _ in received[1:]) or (
+            first.kind == v.CONST and any(value.const != first.const for value, _, _ in received[1:])
+        )  # ``f(x, relu=True)`` and ``f(x, relu=False)``: neither constant is the parameter's
+        if not first.known or differ:
             if all(value.integer for value, _, _ in received):
                 return replace(fallback, integer=True)
             return fallback
@@ -1123,9 +1136,17 @@ def _kind_said(value: Value) -> str:
 
 
 def _join(first: Value, second: Value, node: ast.AST) -> Value:
+    if first.kind == v.MODULE and second.kind == v.MODULE and _module_output(first) != _module_output(second):
+        # ``nn.Sequential(nn.Linear(n, m), nn.ReLU()) if relu else nn.Linear(n, m)``: two objects
+        # computing different things are not the first one.
+        return Value(v.UNKNOWN, node=node)
     if first.kind == second.kind and first.known:
         return replace(first, integer=first.integer and second.integer)
     return Value(v.UNKNOWN, node=node, integer=first.integer and second.integer)
+
+
+def _module_output(value: Value) -> str | None:
+    return value.detail.output if isinstance(value.detail, ModuleSpec) else None
 
 
 def function_passed(value: Value) -> str | None:

@@ -103,6 +103,9 @@ class _NameFacts:
     bindings: int = 0
     definition: tuple[ast.expr, int] | None = None
     changed: bool = False
+    # Changed only by setting its own attributes (``loss.size_average = False``): an object
+    # built once keeps computing what it computed.
+    attributes_set_only: bool = True
     assignments: list[ast.Assign] = field(default_factory=list)  # the plain ``name = value`` statements
     joined: tuple[ast.expr, int] | None = None  # the two assignments' ``BranchJoin``, built once
     # Every binding as (first line, last line, value), in order, while each is a plain
@@ -139,6 +142,15 @@ class FunctionFacts:
                 facts.joined = _branch_join(self.node, *facts.assignments) or (None, 0)
             return facts.joined if facts.joined[0] is not None else None
         return None
+
+    def object_definition(self, name: str) -> tuple[ast.expr, int] | None:
+        """``definition(name)``, also for a name whose only changes set its attributes
+        (``criterion = nn.BCELoss()`` then ``criterion.size_average = False``): what an
+        object so built computes when called (not what an array so changed holds)."""
+        facts = self._facts(name)
+        if facts.changed and facts.attributes_set_only and facts.bindings == 1 and name not in self.parameters:
+            return facts.definition
+        return self.definition(name)
 
     def binds(self, name: str) -> bool:
         return name in self.parameters or self._facts(name).bindings > 0
@@ -201,6 +213,8 @@ class FunctionFacts:
                     elif name in bound_names(target):
                         if isinstance(target, (ast.Subscript, ast.Attribute)):
                             facts.changed = True
+                            own_attribute = isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                            facts.attributes_set_only = facts.attributes_set_only and own_attribute
                         elif isinstance(target, (ast.Tuple, ast.List)):
                             element = dict(unpacked(target, child.value)).get(name)
                             bind(element, child.lineno, child if len(child.targets) == 1 else None)
@@ -212,10 +226,12 @@ class FunctionFacts:
                         bind(child.value, child.lineno, child)
                 elif name in bound_names(child.target):
                     facts.changed = True
+                    facts.attributes_set_only = False
             elif kind is ast.AugAssign:
                 if name in bound_names(child.target):
                     bind(None, child.lineno)
                     facts.changed = True
+                    facts.attributes_set_only = False
             elif kind in (ast.For, ast.AsyncFor, ast.comprehension):
                 if name in bound_names(child.target):
                     bind(None, getattr(child, "lineno", 0))
@@ -231,18 +247,21 @@ class FunctionFacts:
             elif kind is ast.Delete:
                 if any(name in bound_names(target) for target in child.targets):
                     facts.changed = True
+                    facts.attributes_set_only = False
             elif kind in (ast.Import, ast.ImportFrom):
                 if any((alias.asname or alias.name).split(".")[0] == name for alias in child.names):
                     bind(None, child.lineno)
             elif kind in (ast.Global, ast.Nonlocal):
                 if name in child.names:
                     facts.changed = True
+                    facts.attributes_set_only = False
             elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
                 if child.name == name:
                     bind(None, child.lineno)
             elif kind is ast.Call:
-                if name in _mutated_by(child):
+                if name in _mutated_by(child, frozenset(self.parameters)):
                     facts.changed = True
+                    facts.attributes_set_only = False
         return facts
 
 
@@ -270,8 +289,9 @@ def _branch_join(scope: ast.AST, first: ast.Assign, second: ast.Assign) -> tuple
     return None
 
 
-def _mutated_by(call: ast.Call) -> list[str]:
-    """Names a call changes in place: ``p.clamp_()``, ``out=p``, ``init.zeros_(p)``."""
+def _mutated_by(call: ast.Call, arrays: frozenset[str] = frozenset()) -> list[str]:
+    """Names a call changes in place: ``p.clamp_()``, ``out=p``, ``init.zeros_(p)``;
+    ``arrays``: names known to hold arrays, not modules (the function's parameters)."""
     names = []
     for keyword in call.keywords:
         if keyword.arg == "out":
@@ -282,9 +302,18 @@ def _mutated_by(call: ast.Call) -> list[str]:
     in_place = isinstance(func, ast.Attribute) and func.attr.endswith("_") and not func.attr.startswith("_")
     if in_place or isinstance(func, ast.Attribute) and func.attr in NUMPY_IN_PLACE:
         names.extend(bound_names(func.value))
-        if call.args:
-            names.extend(bound_names(call.args[0]))
+        if call.args and _may_be_a_module(func.value, arrays):
+            names.extend(bound_names(call.args[0]))  # ``init.zeros_(p)``, not ``x.add_(p)``
     return names
+
+
+def _may_be_a_module(receiver: ast.expr, arrays: frozenset[str]) -> bool:
+    """Can ``receiver`` of ``receiver.f_(a)`` be a module whose function changes ``a`` in
+    place (``nn.init``)? Not a value computed there (``mu.pow(2).add_(logvar)`` changes the
+    square, not logvar) nor one of ``arrays`` (the function's parameters)."""
+    while isinstance(receiver, ast.Attribute):
+        receiver = receiver.value
+    return isinstance(receiver, ast.Name) and receiver.id not in arrays
 
 
 @dataclass
