@@ -19,6 +19,7 @@ from stablelint.prefilter import (
     candidate_lines,
     half_precision_candidates,
     half_precision_lines,
+    has_word,
     lines_of,
     loss_lines,
     may_be_half,
@@ -210,7 +211,9 @@ def plan_walk(
             evidence = index.precision_at(path)
             index.consulted.add(index.PROFILE)
     half = evidence is not None or may_be_half(source, dtype)
-    if not half and not might_match(source):
+    # Loss objects another module builds that this one may call (``model.loss(pred, y)``).
+    project_losses = _project_loss_objects(source, index) if index is not None else frozenset()
+    if not half and not might_match(source) and not project_losses:
         return None
     if tree is None and index is not None:
         tree = index.parsed(path, source)  # parsed already as a module another file imports
@@ -224,8 +227,9 @@ def plan_walk(
     lines = candidate_lines(source, aliases)
     loss_objects: set[str] = set()
     loss_file = mentions_a_loss(source)
-    if loss_file:
-        more, loss_objects = loss_lines(source, imports.local_aliases(frozenset({"loss"})))
+    if loss_file or project_losses:
+        more, loss_objects = loss_lines(source, imports.local_aliases(frozenset({"loss"})) | project_losses)
+        loss_objects |= project_losses
         lines = sorted(set(lines).union(more))
     # In a file that may compute in half precision the lines with constants are walked too,
     # for the rules that ask about dtypes (``half_precision``); the others see only theirs.
@@ -247,6 +251,18 @@ def plan_walk(
         source, path, tree, dtype, imports, registry, index, evidence, half, lines, triggered, walrus_lines,
         constant_names, frozenset(callee_names),
     )
+
+
+def _project_loss_objects(source: str, index) -> frozenset[str]:
+    """The names other modules of the project bind loss objects to that ``source`` spells
+    (``self.loss = nn.BCELoss()`` in models.py, ``model.loss(pred, y)`` here); the file's
+    findings then rest on those names."""
+    spelled = frozenset(
+        name for name in index.loss_object_names() - frameworks.LOSS_WORDS if has_word(source, name)
+    )
+    if spelled:
+        index.consulted.add(index.LOSSES)
+    return spelled
 
 
 def _shift(diagnostic: Diagnostic, offset: int) -> Diagnostic:

@@ -345,6 +345,19 @@ def test_other_modules_are_searched_for_calls_only_when_the_file_s_own_leave_it_
     assert ("other.py" in index._analyses) is bool(found)
 
 
+def test_a_loss_object_another_module_builds_is_called_here():
+    # ``model.loss(model.forward(x), y)``: the training module names no loss; the model's
+    # class in models.py sets ``self.loss = torch.nn.BCELoss()`` and its forward ends in a sigmoid.
+    root = ROOT / "fixtures" / "projects" / "torch_loss_objects"
+    index = project.ProjectIndex(str(root))
+    path = root / "train.py"
+    found = check_source(path.read_text(), str(path), project=index)
+    assert [(d.line, d.code) for d in found] == [(12, "STB301")]
+    assert "the loss object is torch.nn.BCELoss(), built in models.py:9" in found[0].message
+    assert found[0].fix is None  # the object is built in another module
+    assert index.depends(str(path))[index.LOSSES] == "loss"  # a cached result rests on those names
+
+
 def test_a_star_import_from_a_library_hides_no_caller(tmp_path):
     # ``from numpy import *`` brings none of the project's functions: the ``bce`` called here is
     # this function's parameter, not base.bce, and base.bce's callers are still all in sight.

@@ -459,6 +459,11 @@ class Evaluator:
         base = self.of(base_expr, scope)
         if expr.attr in _IDENTITY_ATTRIBUTES and base.known:
             return base  # ``p.data``, ``torch.max(x, 1).values``
+        if base.kind == v.MODULE and isinstance(base.detail, ModuleSpec) and base.detail.attribute is not None:
+            # ``model.loss`` of ``model = ConvE(...)``: what the class's methods set ``self.loss`` to.
+            found = base.detail.attribute(expr.attr)
+            if found is not None and found.known:
+                return found
         return Value(v.ATTRIBUTE, base.framework, (base,), expr, integer=base.integer, detail=expr.attr)
 
     def _project_name(self, expr: ast.Attribute, scope) -> Value | None:
@@ -469,13 +474,21 @@ class Evaluator:
         return self.project.name_value(found[0], found[1], expr)
 
     def _self_attribute(self, expr: ast.Attribute, owner: ast.ClassDef) -> Value:
+        found = self._set_attribute(owner, expr.attr, self.text(expr))
+        if found is None or not found.known:
+            return Value(v.UNKNOWN, node=expr, integer=found is not None and found.integer)
+        return found
+
+    def _set_attribute(self, owner: ast.ClassDef, attr: str, said: str | None = None) -> Value | None:
+        """What the methods of ``owner`` set ``self.<attr>`` to: one kind wherever it is set
+        (said as ``said``, or ``Class.attr``); None when it is set nowhere or being found."""
         class_facts = self.facts.class_facts(owner)
-        sets = class_facts.sets_of(expr.attr)
+        sets = class_facts.sets_of(attr)
         if sets:
             # ``self.out = None`` in ``__init__``, set for real later: nothing computes with None.
             sets = [item for item in sets if not _is_none(item.value)] or sets
         if not sets or id(owner) in self._active:
-            return Value(v.UNKNOWN, node=expr)
+            return None
         self._active.add(id(owner))
         try:
             found = []
@@ -485,11 +498,10 @@ class Evaluator:
             self._active.discard(id(owner))
         first = found[0]
         if not first.known or any(value.kind != first.kind for value in found[1:]):
-            return Value(v.UNKNOWN, node=expr, integer=all(value.integer for value in found))
-        self_name = self.text(expr)
+            return Value(v.UNKNOWN, integer=all(value.integer for value in found))
         lines = ", ".join(str(attribute_set.line) for attribute_set in sets)
         where = f"set on line {lines}" if len(sets) == 1 else f"set on lines {lines}"
-        return first.remote(f"{self_name} is {where} as {_short(self.text(sets[0].value))}")
+        return first.remote(f"{said or owner.name + '.' + attr} is {where} as {_short(self.text(sets[0].value))}")
 
     # -- calls
 
@@ -543,6 +555,11 @@ class Evaluator:
             if layer is not None:
                 return self._dense_output(layer, call, scope)
             return self._other_call(name, call, scope)
+        if name == "forward" and isinstance(func, ast.Attribute) and qualified is None:
+            # ``model.forward(x)``: the module object's call, spelled out.
+            module = self.of(func.value, scope)
+            if module.kind == v.MODULE:
+                return self._module_call(module, call, scope)
         callee = self.of(func, scope) if isinstance(func, (ast.Name, ast.Attribute, ast.Call)) else UNKNOWN_VALUE
         if callee.kind == v.MODULE:
             return self._module_call(callee, call, scope)
@@ -843,7 +860,7 @@ class Evaluator:
             output = self._activation(activation, scope) if activation is not None else v.LINEAR
             if output is None:
                 return Value(v.UNKNOWN, node=call)
-        spec = ModuleSpec(output, framework, description, call.lineno)
+        spec = ModuleSpec(output, framework, description, call.lineno, qualified=qualified)
         return Value(v.MODULE, framework, node=call, detail=spec)
 
     def _activation(self, expr: ast.expr, scope) -> str | None:
@@ -1000,8 +1017,15 @@ class Evaluator:
         if not first.known:
             return None
         spec = ModuleSpec(first.kind, first.framework, f"{cls.name}(...)", cls.lineno, result=first,
-                          forward_with=partial(self._forward_with, forward))
+                          forward_with=partial(self._forward_with, forward),
+                          attribute=partial(self._instance_attribute, cls))
         return Value(v.MODULE, first.framework, node=call, detail=spec)
+
+    def _instance_attribute(self, cls: ast.ClassDef, name: str) -> Value | None:
+        """``model.loss`` of a module object of this file's class ``cls``: what its methods
+        set ``self.loss`` to (one kind wherever it is set), or None."""
+        value = self._set_attribute(cls, name)
+        return value if value is not None and value.known else None
 
     def _forward_with(self, forward, positional: list[Value], keywords: dict[str, Value]) -> Value | None:
         """What ``forward`` (a method: ``self`` first) returns given the values a call of its

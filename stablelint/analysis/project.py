@@ -72,6 +72,7 @@ from stablelint.analysis.project_files import (  # noqa: F401  (the index's publ
 )
 from stablelint.analysis.values import ModuleSpec, Value
 from stablelint.ir import ImportTable, Normalizer, SourceIndex
+from stablelint.prefilter import loss_lines, mentions_a_loss
 from stablelint.scopes import argument_for, parameters
 from stablelint.syntax import nodes_on_lines, reference
 
@@ -411,8 +412,12 @@ class ProjectView:
         forward_with = None
         if spec.forward_with is not None:
             forward_with = partial(_exported_call, spec.forward_with, target.analysis.evaluator.autocast)
+        attribute = None
+        if spec.attribute is not None:
+            attribute = partial(_exported_attribute, spec.attribute, target.analysis.evaluator.autocast,
+                                target.analysis.relative)
         described = replace(spec, description=f"{target.qualified}(...)", result=result,
-                            file=target.analysis.relative, forward_with=forward_with)
+                            file=target.analysis.relative, forward_with=forward_with, attribute=attribute)
         return Value(v.MODULE, value.framework, node=call, detail=described)
 
     def name_value(self, name: str, attributes: list[str], expr: ast.expr) -> Value | None:
@@ -445,6 +450,16 @@ def _exported_call(forward_with, autocast, positional: list[Value], keywords: di
     """A module object's call result summarized in its own module, as the calling module sees it."""
     found = forward_with(positional, keywords)
     return export(found, autocast) if found is not None else None
+
+
+def _loss_objects_in(text: str) -> frozenset[str]:
+    return frozenset(loss_lines(text, set())[1]) if mentions_a_loss(text) else frozenset()
+
+
+def _exported_attribute(attribute, autocast, file: str, name: str) -> Value | None:
+    """An attribute of a module object of another module's class, as the calling module sees it."""
+    found = attribute(name)
+    return export(found, autocast, file=file) if found is not None else None
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -512,6 +527,7 @@ class ProjectIndex:
         self._last_bindings: tuple | None = None
         self._stamp: str | None = None  # of the project's files (``FILES``), once per run
         self._module_paths: dict[tuple[tuple[str, ...], str], str | None] = {}
+        self._loss_objects: dict[str, frozenset[str]] | None = None  # file -> the names it binds loss objects to
 
     # -- files and modules
 
@@ -584,6 +600,8 @@ class ProjectIndex:
         if self._spelled is not None:
             self._spelled[relative] = _identifiers(self.files.read(relative) or "")
             self._spelling.clear()
+        if self._loss_objects is not None:
+            self._loss_objects[relative] = _loss_objects_in(self.files.read(relative) or "")
 
     # -- names
 
@@ -730,6 +748,17 @@ class ProjectIndex:
         return None
 
     # -- callers in other modules (call-site facts for parameters)
+
+    def loss_object_names(self) -> frozenset[str]:
+        """The names the project's modules bind loss objects to (``self.loss =
+        nn.BCELoss()``, ``criterion = nn.NLLLoss()``): another module may call one
+        (``model.loss(pred, y)``) without naming a loss itself."""
+        if self._loss_objects is None:
+            self._loss_objects = {
+                relative: _loss_objects_in(self.files.read(relative) or "") for relative in self.files.python_files()
+            }
+        self.consulted.add(self.LOSSES)
+        return frozenset().union(*self._loss_objects.values())
 
     def files_spelling(self, word: str) -> list[str]:
         """The project files whose text has ``word`` as an identifier. The identifiers of
@@ -957,6 +986,7 @@ class ProjectIndex:
     PROFILE = "<precision profile>"
     CALLERS = "<callers> "  # + a function's (or its class's) name: the files that spell it
     FILES = project_files.FILES  # every file's name, size and time: a cheap test that none changed
+    LOSSES = "<loss objects>"  # the names the project binds loss objects to
 
     def depends(self, path: str) -> dict[str, str]:
         """The modules the last check of ``path`` read, each with a digest of its text; the
@@ -966,6 +996,8 @@ class ProjectIndex:
         for item in self.consulted:
             if item == self.PROFILE:
                 found[item] = self._verdict(path)
+            elif item == self.LOSSES:
+                found[item] = " ".join(sorted(self.loss_object_names()))
             elif item.startswith(self.CALLERS):
                 found[item] = self._spelling_digest(item[len(self.CALLERS):])
             else:
@@ -984,6 +1016,8 @@ class ProjectIndex:
                 continue
             if item == self.PROFILE:
                 now = self._verdict(path)
+            elif item == self.LOSSES:
+                now = " ".join(sorted(self.loss_object_names()))
             elif item.startswith(self.CALLERS):
                 now = self._spelling_digest(item[len(self.CALLERS):])
             else:

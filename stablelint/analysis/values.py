@@ -49,6 +49,10 @@ class ModuleSpec:
     # (positional, keywords), or None when that is not known — the result with the call's
     # own arguments (``sigmoid(clip(y, 1e-15, 1))`` through ``Sigmoid()(y)``).
     forward_with: "Callable[[list[Value], dict[str, Value]], Value | None] | None" = field(default=None, compare=False)
+    # For a class of the project: the value of an attribute its methods set (``model.loss``,
+    # ``self.loss = nn.BCELoss()`` in ``__init__``), or None when that is not known.
+    attribute: "Callable[[str], Value | None] | None" = field(default=None, compare=False)
+    qualified: str | None = None  # a framework module's class (``torch.nn.BCELoss``), for one built elsewhere
 
 
 @dataclass(frozen=True, eq=False)

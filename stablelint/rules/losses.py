@@ -36,7 +36,7 @@ class LossCall:
     prediction: ast.expr
     activation: Value  # the sigmoid or softmax the prediction came from
     indexed: bool  # the prediction is an element or a reshaping of the activation's output
-    options: ast.Call  # the call that holds the loss's options: the function's, or the loss object's constructor
+    options: ast.Call | None  # the call that holds the loss's options: the function's, or the loss object's constructor (None: in another module)
     inline_object: bool  # ``nn.BCELoss()(p, y)``: the constructor is the callee itself
     built: str | None  # where a loss object built elsewhere was built, said in messages
 
@@ -51,17 +51,30 @@ def loss_call(node: ast.Call, value: Value, ctx: Context) -> LossCall | None:
         options, inline = node, False
     else:
         module = ctx.value(node.func)
-        if module.kind != v.MODULE or not isinstance(module.node, ast.Call):
+        if module.kind != v.MODULE:
             return None
-        options = module.node
-        qualified = ctx.imports.qualified_name(options.func) or ""
+        spec = module.detail
+        if isinstance(module.node, ast.Call) and not spec.file:
+            options = module.node
+            qualified = ctx.imports.qualified_name(options.func) or ""
+            built = f"the loss object is {spec.description}, built on line {options.lineno}"
+        elif spec.file and spec.qualified:
+            # Built in another module (``self.loss = nn.BCELoss()`` of a model class there):
+            # its options are not in sight, so only a loss that has none deciding what it
+            # expects (not Keras' ``from_logits``) is known.
+            options, qualified = None, spec.qualified
+            built = f"the loss object is {spec.description}, built in {spec.file}:{spec.line}"
+        else:
+            return None
         signature = frameworks.loss_signature(qualified, module=True)
         inline = node.func is options
-        if not inline:
-            built = f"the loss object is {module.detail.description}, built on line {options.lineno}"
+        if inline:
+            built = None
     if signature is None:
         return None
-    from_logits = _from_logits(options, module_constructor=value.op is None, signature=signature)
+    if options is None and signature.prediction_names[0] == "y_pred":
+        return None  # a Keras loss object built elsewhere: from_logits is not in sight
+    from_logits = _from_logits(options, module_constructor=value.op is None, signature=signature) if options else False
     if from_logits is None:
         return None  # ``from_logits=flag``: the code does not say what the loss expects
     expects = "logits" if from_logits else signature.expects
