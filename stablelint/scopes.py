@@ -257,6 +257,19 @@ def argument_for(call: ast.Call, function, arg: ast.arg, position: int) -> ast.e
     return None
 
 
+class LoopElement(ast.Subscript):
+    """What ``for x in xs:`` binds ``x`` to: an element of ``xs`` (``xs[i]``, placed at the
+    loop's ``for``: it is written nowhere, so no fix copies it)."""
+
+
+def _element_of(loop: ast.For | ast.AsyncFor) -> ast.expr | None:
+    """The element a loop binds its single-name target to (``for dist in dists``)."""
+    if not isinstance(loop.target, ast.Name):
+        return None
+    element = LoopElement(value=loop.iter, slice=ast.Name(id=loop.target.id, ctx=ast.Load()), ctx=ast.Load())
+    return ast.copy_location(element, loop)
+
+
 class BranchJoin(ast.IfExp):
     """What a name is after ``if c: x = a`` / ``else: x = b``: ``a`` or ``b``, as the
     conditional expression ``a if c else b`` would be (placed at ``c``: it is written nowhere)."""
@@ -486,7 +499,7 @@ class ScopeWalker:
             for name in loop_bound:
                 env.forget(name)
             if kind is not ast.While:
-                self._bind_target(statement.target, None, env, line)
+                self._bind_target(statement.target, _element_of(statement), env, line)
             loop_env = env.branch()
             loop_env.loops = env.loops + ((statement.lineno, statement.end_lineno),)
             self.block(statement.body, loop_env)

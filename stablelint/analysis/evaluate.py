@@ -28,7 +28,7 @@ from stablelint.analysis.autocast import OFF, Autocast
 from stablelint.analysis.summaries import PARAMETER, FileFacts, FunctionFacts
 from stablelint.analysis.values import UNKNOWN_VALUE, ModuleSpec, Value
 from stablelint.ir import Normalizer, identifier_of
-from stablelint.scopes import BranchJoin, argument_for, parameters
+from stablelint.scopes import BranchJoin, LoopElement, argument_for, parameters
 from stablelint.syntax import reference
 
 _MAX_DEPTH = 24
@@ -69,6 +69,9 @@ _SHAPE_OPS = frozenset({
     "expand_as", "flatten", "ravel", "transpose", "permute", "swapaxes", "moveaxis", "contiguous", "clone",
     "cuda", "cpu", "to",  # moved to a device: the same values (a cast to a dtype is read before this)
 })
+# Calls that cut their array operand into pieces (``mu, logvar = h.chunk(2, -1)``,
+# ``tf.split(out, 2, axis=1)``): each piece holds some of its elements.
+_SPLITS = frozenset({"chunk", "split", "tensor_split", "unbind", "array_split", "hsplit", "vsplit", "dsplit"})
 _NONNEGATIVE_KINDS = frozenset({"softmax", "sigmoid", "exp", "softplus", "relu"})
 # Calls that pick elements of their array operand: ``p.gather(1, y)``, ``take_along_axis(p, i, 1)``.
 _GATHERS = frozenset({"gather", "take_along_axis", "take", "index_select", "gather_nd", "masked_select", "diagonal"})
@@ -201,6 +204,13 @@ class Evaluator:
             if base.kind == v.ATTRIBUTE and base.detail == "shape":
                 return Value(v.UNKNOWN, node=expr, integer=True)
             return Value(v.INDEX, base.framework, (base,), expr, integer=base.integer, detail=expr.value)
+        if kind is LoopElement:
+            # ``for dist in dists:``: an element of what the loop walks (no fix copies it).
+            base = self.of(expr.value, scope)
+            if not base.known or base.kind in (v.MODULE, v.TUPLE):
+                return Value(v.UNKNOWN, node=expr, integer=base.integer)
+            element = Value(v.INDEX, base.framework, (base,), expr, integer=base.integer, detail=expr.value)
+            return element.remote(f"{expr.slice.id} is an element of {_short(self.text(expr.value))} (the loop on line {expr.lineno})")
         if kind in (ast.GeneratorExp, ast.ListComp) and len(expr.generators) == 1:
             # ``sum(math.exp(s) for s in xs)``: the elements; the loop names must not hide others.
             targets = {node.id for node in ast.walk(expr.generators[0].target) if isinstance(node, ast.Name)}
@@ -377,9 +387,11 @@ class Evaluator:
         # the value open (the search parses the modules that may call it).
         if called_elsewhere and not _fallback_whatever_else_is_passed(received):
             owner = self.facts.owner_of(function)
-            # (A text search first: it spares the search of other modules for the calls.)
-            if function.name == "__init__" and owner is not None and self.project.spelled_elsewhere(owner.name):
-                return fallback  # the class may be built in other modules, with other arguments
+            # (A text search first: it spares the search of other modules for the calls.) A
+            # constructor's calls, or a layer's called where it is built (``Sampling()(x)``).
+            built_here = function.name == "__init__" or any(isinstance(site.call.func, ast.Call) for site in sites)
+            if built_here and owner is not None and self.project.spelled_elsewhere(owner.name):
+                return fallback  # the class may be built (and called) in other modules, with other arguments
             remote_sites = self.project.remote_sites(function, owner)
             if remote_sites is None:
                 return fallback  # other modules use it where its callers are not all in sight
@@ -482,8 +494,7 @@ class Evaluator:
     def _set_attribute(self, owner: ast.ClassDef, attr: str, said: str | None = None) -> Value | None:
         """What the methods of ``owner`` set ``self.<attr>`` to: one kind wherever it is set
         (said as ``said``, or ``Class.attr``); None when it is set nowhere or being found."""
-        class_facts = self.facts.class_facts(owner)
-        sets = class_facts.sets_of(attr)
+        sets, objects_only = self._attribute_sets(owner, attr)
         if sets:
             # ``self.out = None`` in ``__init__``, set for real later: nothing computes with None.
             sets = [item for item in sets if not _is_none(item.value)] or sets
@@ -496,6 +507,8 @@ class Evaluator:
                 found.append(self.of(attribute_set.value, self._scope_of(attribute_set.scope)))
         finally:
             self._active.discard(id(owner))
+        if objects_only and any(value.kind != v.MODULE for value in found):
+            return None  # ``self.p.data = …`` changes an array: only a module object stays what it was
         first = found[0]
         if not first.known or any(value.kind != first.kind for value in found[1:]):
             return Value(v.UNKNOWN, integer=all(value.integer for value in found))
@@ -527,8 +540,10 @@ class Evaluator:
             if moved.kind == v.MODULE:
                 return moved
         transposed = name == "t" and isinstance(func, ast.Attribute) and not call.args  # ``w.t()``
-        if name in _SHAPE_OPS and (call.args or isinstance(func, ast.Attribute)) or transposed:
-            # ``p.view(-1)``, ``tf.tile(s, [1, 1, n])``: the same elements, rearranged.
+        splits = name in _SPLITS and (call.args or isinstance(func, ast.Attribute))
+        if name in _SHAPE_OPS and (call.args or isinstance(func, ast.Attribute)) or transposed or splits:
+            # ``p.view(-1)``, ``tf.tile(s, [1, 1, n])``: the same elements, rearranged;
+            # ``h.chunk(2, -1)``: pieces of them (each one an element of the result).
             base_expr = func.value if isinstance(func, ast.Attribute) and qualified is None else None
             if base_expr is None and call.args:
                 base_expr = call.args[0]
@@ -1020,6 +1035,24 @@ class Evaluator:
                           forward_with=partial(self._forward_with, forward),
                           attribute=partial(self._instance_attribute, cls))
         return Value(v.MODULE, first.framework, node=call, detail=spec)
+
+    def _attribute_sets(self, owner: ast.ClassDef, attr: str, depth: int = 0) -> tuple[list | None, bool]:
+        """The sets of ``self.<attr>`` for methods of ``owner``: its own, else those of the
+        base classes of this file it derives from (``_MDRNNBase.__init__`` sets
+        ``self.gmm_linear`` that ``MDRNN.forward`` calls); and whether they hold only as
+        module objects (the attribute's own attributes are stored into:
+        ``self.conv.weight.data = 0 * self.conv.weight.data``)."""
+        class_facts = self.facts.class_facts(owner)
+        if class_facts.assigned(attr) or depth > 3:
+            sets = class_facts.sets_of(attr)
+            if sets is not None:
+                return sets, False
+            return class_facts.object_sets_of(attr), True
+        for base in owner.bases:
+            defined = self.facts.classes.get(base.id) if isinstance(base, ast.Name) else None
+            if defined is not None and defined is not owner:
+                return self._attribute_sets(defined, attr, depth + 1)
+        return None, False
 
     def _instance_attribute(self, cls: ast.ClassDef, name: str) -> Value | None:
         """``model.loss`` of a module object of this file's class ``cls``: what its methods

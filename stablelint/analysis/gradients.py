@@ -8,6 +8,8 @@ no gradient flows:
   and functions decorated with them;
 - in functions that initialise weights (``init_weights``, ``reset_parameters``,
   ``normalized_columns_initializer``);
+- in a module's ``infer`` method beside its ``forward`` (the generation pass of a flow or TTS
+  model);
 - in data loading and preparation: ``Dataset.__getitem__`` and the other methods of a
   ``Dataset``/``DataModule``/``Sampler``/transform class, ``collate`` functions, and functions
   whose name says they prepare data (``preprocess``, ``normalize_features``, ``load_...``);
@@ -127,6 +129,12 @@ class GradientContext:
                 bases = [_last_name(base) for base in node.bases]
                 if _DATA_CLASS.fullmatch(node.name) or any(_DATA_CLASS.fullmatch(base) for base in bases if base):
                     yield node.lineno, node.end_lineno or node.lineno, f"{node.name} prepares data"
+                methods = {item.name: item for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))}
+                infer = methods.get("infer")
+                if infer is not None and infer.body and ("forward" in methods or "call" in methods):
+                    # A module's ``infer`` beside its ``forward``: the generation pass of a flow or
+                    # TTS model (WaveGlow, Flowtron), run without gradients; ``forward`` trains.
+                    yield infer.body[0].lineno, infer.end_lineno or infer.lineno, f"{node.name}.infer runs at inference"
 
     def _switches_off(self, expr: ast.expr) -> bool:
         call = expr if isinstance(expr, ast.Call) else None

@@ -347,6 +347,9 @@ class ClassFacts:
                     self._class_level.setdefault(statement.target.id, []).append(
                         AttributeSet(statement.value, statement.lineno, node))
         self._attributes: dict[str, tuple[list[AttributeSet], bool]] = {}
+        # Per attribute: are its changes other than plain sets all stores into its own
+        # attributes (``self.conv.weight.data = 0 * self.conv.weight.data``)?
+        self._deep_changes_only: dict[str, bool] = {}
         self._setattr: list[str | None] | None = None  # what each setattr call's name starts with
 
     def sets_of(self, attr: str) -> list[AttributeSet] | None:
@@ -354,6 +357,15 @@ class ClassFacts:
         way (augmented, in place, through ``setattr``, a subscript store)."""
         sets, changed = self._scan(attr)
         if changed or self._setattr_may_set(attr):
+            return None
+        return sets
+
+    def object_sets_of(self, attr: str) -> list[AttributeSet] | None:
+        """``sets_of``, also for an attribute whose other changes only store into its own
+        attributes (``self.conv.weight.data = …``): what an object so set computes when
+        called (not what an array so changed holds)."""
+        sets, changed = self._scan(attr)
+        if self._setattr_may_set(attr) or (changed and not self._deep_changes_only.get(attr, False)):
             return None
         return sets
 
@@ -380,6 +392,7 @@ class ClassFacts:
             return found
         sets = list(self._class_level.get(attr, ()))
         changed = False
+        deep_only = True
         lines = self.text.of(r"\." + re.escape(attr) + r"\b", self.node.lineno, self.node.end_lineno)
         for method in self.methods.values():
             arguments = parameters(method)
@@ -397,6 +410,7 @@ class ClassFacts:
                             sets.append(AttributeSet(element, child.lineno, method))
                         elif _changes(target, me, attr):
                             changed = True
+                            deep_only = deep_only and _stores_into_attribute_of(target, me, attr)
                 elif kind in (ast.AugAssign, ast.AnnAssign, ast.Delete, ast.For, ast.AsyncFor):
                     targets = child.targets if kind is ast.Delete else [child.target]
                     for target in targets:
@@ -405,12 +419,15 @@ class ClassFacts:
                             sets.append(AttributeSet(child.value, child.lineno, method))
                         elif own or _changes(target, me, attr):
                             changed = True
+                            deep_only = False
                 elif kind is ast.Call:
                     func = child.func
                     # ``self.p.clamp_()`` changes the attribute in place.
                     if isinstance(func, ast.Attribute) and func.attr.endswith("_") and not func.attr.startswith("_"):
                         if _is_attribute_of(func.value, me) and func.value.attr == attr:
                             changed = True
+                            deep_only = False
+        self._deep_changes_only[attr] = deep_only
         found = self._attributes[attr] = (sets, changed)
         return found
 
@@ -457,6 +474,17 @@ def _unpacked_element(target: ast.expr, value: ast.expr, me: str, attr: str) -> 
 def _changes(target: ast.expr, me: str, attr: str) -> bool:
     """``self.p[mask] = 0`` or ``(self.p, self.q) = …`` leave ``self.p`` unknown."""
     return any(_is_attribute_of(node, me) and node.attr == attr for node in ast.walk(target))
+
+
+def _stores_into_attribute_of(target: ast.expr, me: str, attr: str) -> bool:
+    """``self.conv.weight.data = …``: a store into an attribute of ``self.<attr>`` (through
+    attributes only: ``self.p[0] = …`` changes the array ``self.p`` itself)."""
+    node = target
+    while isinstance(node, ast.Attribute):
+        node = node.value
+        if _is_attribute_of(node, me) and node.attr == attr:
+            return True
+    return False
 
 
 def _is_static(method: ast.AST) -> bool:
@@ -557,7 +585,33 @@ class FileFacts:
             return None
         if owner is None:
             return [site for site in sites if site.skip == 0]
-        return [site for site in sites if self.owner_of(site.scope) is owner]
+        own = [site for site in sites if self.owner_of(site.scope) is owner]
+        if name in ("forward", "call") and self.class_facts(owner).forward is function:
+            layers = self._layer_calls(owner)
+            if layers is None:
+                return None
+            own.extend(layers)
+        return own
+
+    def _layer_calls(self, owner: ast.ClassDef) -> list[CallSite] | None:
+        """A layer class called where it is built (Keras' functional style,
+        ``Sampling(name="z")([z_mean, z_log_var])``): each such call runs its ``call`` /
+        ``forward`` with those inputs. None when an instance is also kept (``layer =
+        Sampling()``): its calls are not all found here."""
+        constructions = self._constructions(owner)
+        if constructions is None:
+            return None
+        sites = []
+        for construction in constructions:
+            built = construction.call
+            layer_call = next((
+                node for node, _ in nodes_on_lines(self.tree, [built.lineno])
+                if isinstance(node, ast.Call) and node.func is built
+            ), None)
+            if layer_call is None:
+                return None
+            sites.append(CallSite(layer_call, construction.scope, 1))
+        return sites
 
     def _constructions(self, owner: ast.ClassDef) -> list[CallSite] | None:
         """The calls that build an instance of ``owner`` (``VAE(encoder, decoder)``), as calls

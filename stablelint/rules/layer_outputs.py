@@ -21,10 +21,13 @@ class ExpOfLayerOutput(Rule):
     a VAE's `std = torch.exp(0.5 * self.fc_logvar(h))` and its KL term `logvar.exp()`, a
     policy's `log_std.exp()`, a flow's `exp(s)` of its coupling network. The value is
     followed through names, methods, module objects of the file and the arguments of the
-    calls that pass it. Not reported: a layer output bounded first (`clamp`, `tanh`,
-    `softplus`, a `sigmoid`), the exp inside a formula a STB1xx rule rewrites, code where no
-    gradient is taken (`torch.no_grad`, inference, NumPy), and anything whose source is not a
-    layer (a parameter nobody constrains, a product of two unknowns). STB402 (opt-in) reports
+    calls that pass it, into pieces of the output (`h[:, k:]`, `mu, logvar = h.chunk(2,
+    -1)`, `tf.split`), to layers a base class sets, and into a Keras layer's `call` where
+    the layer is called as it is built (`Sampling()([z_mean, z_log_var])`). Not reported: a
+    layer output bounded first (`clamp`, `tanh`, `softplus`, a `sigmoid`), the exp inside a
+    formula a STB1xx rule rewrites, code where no gradient is taken (`torch.no_grad`, a
+    module's `infer` pass, NumPy), and anything whose source is not a layer (a parameter
+    nobody constrains, a product of two unknowns). STB402 (opt-in) reports
     exp overflow for every range the analysis proves.
 
     ## Why is this bad?
