@@ -14,6 +14,8 @@ is right to ~1e-7 with or without ``expm1``). A term sharing an input may cancel
 from __future__ import annotations
 
 import ast
+from bisect import bisect_right
+from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
 from stablelint.analysis.conditions import path_to
@@ -267,40 +269,62 @@ def overwritten_unread(function: ast.AST, node: ast.AST) -> bool:
     if path is None or len(path) < 3:
         return False
     statement = next((step for step in path[1:] if isinstance(step, ast.stmt)), None)
-    if statement is None or statement not in function.body:
+    if statement is None:
         return False
     if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
             and isinstance(statement.targets[0], ast.Name)):
         return False
     name = statement.targets[0].id
-    declared, reads = _body_names(function)
-    if name in declared:
+    body = _body_names(function)
+    if name in body.declared:
         return False
-    position = function.body.index(statement)
-    for later, read in zip(function.body[position + 1:], reads[position + 1:]):
-        if name in read:
-            return False
-        if isinstance(later, (ast.Assign, ast.AnnAssign)) and any(
-            isinstance(target, ast.Name) and target.id == name
-            for target in (later.targets if isinstance(later, ast.Assign) else [later.target])
-        ):
-            return later.value is not None
-    return False
+    position = body.position.get(id(statement))
+    if position is None:
+        return False
+    # The first later statement that reads the name keeps the value (a statement that both
+    # reads and binds it reads first); else the first that binds it again decides.
+    reads, binds = body.reads.get(name, ()), body.binds.get(name, ())
+    next_read = reads[bisect_right(reads, position)] if reads and reads[-1] > position else None
+    next_bind = binds[bisect_right(binds, position)] if binds and binds[-1] > position else None
+    if next_bind is None or (next_read is not None and next_read <= next_bind):
+        return False
+    return function.body[next_bind].value is not None
 
 
-# Per function: the names it declares global or nonlocal, and the names each statement of its
-# body reads (nested code included), found in one walk for all its findings.
-_BODY_NAMES: WeakKeyDictionary[ast.AST, tuple[set[str], list[set[str]]]] = WeakKeyDictionary()
+@dataclass(frozen=True, slots=True)
+class _BodyNames:
+    """A function body's names: those it declares global or nonlocal; for each name, the
+    positions (in the body's statement list, ascending) of the statements that read it
+    (nested code included) and of the assignments that bind it by name."""
+
+    declared: set[str]
+    reads: dict[str, list[int]]
+    binds: dict[str, list[int]]
+    position: dict[int, int]  # id of a body statement -> its position
 
 
-def _body_names(function: ast.AST) -> tuple[set[str], list[set[str]]]:
+# Found in one walk per function for all its findings: a function of n findings asked n times.
+_BODY_NAMES: WeakKeyDictionary[ast.AST, _BodyNames] = WeakKeyDictionary()
+
+
+def _body_names(function: ast.AST) -> _BodyNames:
     names = _BODY_NAMES.get(function)
     if names is None:
         declared = {name for inner in ast.walk(function) if isinstance(inner, (ast.Global, ast.Nonlocal))
                     for name in inner.names}
-        reads = [{inner.id for inner in ast.walk(statement) if isinstance(inner, ast.Name)
-                  and isinstance(inner.ctx, ast.Load)} for statement in function.body]
-        names = _BODY_NAMES[function] = (declared, reads)
+        reads: dict[str, list[int]] = {}
+        binds: dict[str, list[int]] = {}
+        for position, statement in enumerate(function.body):
+            for name in {inner.id for inner in ast.walk(statement) if isinstance(inner, ast.Name)
+                         and isinstance(inner.ctx, ast.Load)}:
+                reads.setdefault(name, []).append(position)
+            if isinstance(statement, (ast.Assign, ast.AnnAssign)):
+                for name in {target.id for target in (
+                    statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                ) if isinstance(target, ast.Name)}:
+                    binds.setdefault(name, []).append(position)
+        position_of = {id(statement): position for position, statement in enumerate(function.body)}
+        names = _BODY_NAMES[function] = _BodyNames(declared, reads, binds, position_of)
     return names
 
 
