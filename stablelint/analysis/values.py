@@ -103,6 +103,16 @@ class Value:
 UNKNOWN_VALUE = Value(UNKNOWN)
 
 
+def clamp_floor(value: Value) -> Value | None:
+    """The lower bound a clamp sets: ``lo`` of ``clamp(x, min=lo)`` / ``clip(x, lo, hi)`` and of
+    ``maximum(x, lo)``; None for any other value (or a clamp with no lower bound)."""
+    if value.kind == "clamp" and isinstance(value.detail, tuple):
+        return value.detail[0]
+    if value.kind == "maximum":
+        return value.operand(1)
+    return None
+
+
 class Term(NamedTuple):
     """One signed term of a sum: its value and the expression written for it."""
 

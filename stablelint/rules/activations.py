@@ -559,12 +559,7 @@ def _clamped_above_zero(value: Value) -> bool:
     that is not a constant <= 0 (its size may be unknown, but it is there on purpose)."""
     if value.kind == v.INDEX:
         value = value.operand()
-    if value.kind == "clamp" and isinstance(value.detail, tuple):
-        low = value.detail[0]
-    elif value.kind == "maximum":
-        low = value.operand(1)
-    else:
-        return False
+    low = v.clamp_floor(value)
     return low is not None and not (low.kind == v.CONST and low.const <= 0)
 
 

@@ -60,12 +60,7 @@ def held_floor(ctx: Context, floored: Value) -> bool:
     interval = ctx.range(floored)
     if interval is not None and interval.lo > 0:
         return True
-    if floored.kind == "clamp" and isinstance(floored.detail, tuple):
-        low = floored.detail[0]
-    elif floored.kind == "maximum":
-        low = floored.operand(1)
-    else:
-        return False
+    low = v.clamp_floor(floored)
     return low is not None and low.kind not in (v.CONST, v.RANGED) and ctx.range(low) is None
 
 
