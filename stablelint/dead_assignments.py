@@ -18,7 +18,9 @@ without ``__all__``: importing the framework again elsewhere is all it did.
 from __future__ import annotations
 
 import ast
+import bisect
 import collections
+import functools
 
 from stablelint import frameworks
 from stablelint.ir import ImportTable
@@ -197,6 +199,248 @@ def dead_code_edits(before: str, after: str) -> list[tuple[int, int, str]]:
     return sorted(edits)
 
 
+def fix_dead_code_edits(before: str, after: str, edits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """``dead_code_edits(before, after)`` when ``after`` is ``before`` with ``edits``
+    (start, end, new text; sorted, not overlapping) applied: one fix's. When they all lie in
+    one top-level statement, only that statement is parsed again; the rest of the file is
+    read from an index of ``before`` built once for all its fixes, so a report of n fixes
+    costs n times the statement, not n times the file."""
+    original = _original(before)
+    if original is None:
+        return []  # ``before`` does not parse
+    index = original.statement_holding(edits)
+    if index is None:
+        return dead_code_edits(before, after)
+    if original.nothing_turns_unread(index, edits, after, len(after) - len(before)):
+        return []
+    found = _dead_code_edits_in_statement(original, index, after, len(after) - len(before))
+    return dead_code_edits(before, after) if found is None else found
+
+
+class _Original:
+    """What ``dead_code_edits`` reads of the text before the fixes, once per text."""
+
+    def __init__(self, source: str, tree: ast.Module) -> None:
+        self.source = source
+        self.tree = tree
+        self.functions = _functions(tree)
+        self._loads: dict[tuple, collections.Counter] = {}
+        self._loads_by_function: dict[int, collections.Counter] = {}
+        self._block_starts: dict[int, list[int]] = {}
+        self.module_loads = _module_loads(tree)
+        self.defines_all = _defines_all(tree)
+        self.lines = _line_starts(source)
+        self.imports = ImportTable.from_tree(tree)
+        # Offsets of each top-level statement's whole lines, decorators included.
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        for statement in tree.body:
+            decorators = getattr(statement, "decorator_list", ())
+            first = min([statement.lineno, *(decorator.lineno for decorator in decorators)])
+            line_end = source.find("\n", self.lines[statement.end_lineno - 1] + statement.end_col_offset)
+            self.starts.append(self.lines[first - 1])
+            self.ends.append(len(source) if line_end == -1 else line_end + 1)
+
+    def nothing_turns_unread(self, index: int, edits: list[tuple[int, int, str]], after: str, growth: int) -> bool:
+        """Is no name that a function around the edits, or the module, read before read no
+        more after them? Then nothing turns dead. Told from the one simple statement that
+        holds the edits, parsed again alone; False when there is none."""
+        first, last = min(start for start, _, _ in edits), max(end for _, end, _ in edits)
+        statement, functions = self.tree.body[index], []
+        while True:
+            if isinstance(statement, _SCOPES):
+                functions.append(statement)
+            blocks = _blocks(statement)
+            if not blocks:
+                break
+            statement = self._statement_at(blocks, first, last)
+            if statement is None:
+                return False  # in a header (a condition, a decorator): a statement list is not enough
+        start, end = self._offsets(statement)
+        if first < start or last > end:
+            return False
+        try:
+            edited = ast.parse(after[start:end + growth])
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return False
+        change = collections.Counter()
+        for tree, sign in ((statement, -1), (edited, 1)):
+            for node in ast.walk(tree):
+                if isinstance(node, (*_SCOPES, ast.ClassDef, ast.Lambda, ast.Global, ast.Nonlocal)):
+                    return False
+                if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Store):
+                    change[node.id] += sign
+        fewer = {name: count for name, count in change.items() if count < 0}
+        if not fewer:
+            return True
+        counts = [self.module_loads, *(self._function_loads(function) for function in functions)]
+        return all(count[name] + less > 0 for name, less in fewer.items() for count in counts)
+
+    def _offsets(self, statement: ast.stmt) -> tuple[int, int]:
+        return (self.lines[statement.lineno - 1] + statement.col_offset,
+                self.lines[statement.end_lineno - 1] + statement.end_col_offset)
+
+    def _statement_at(self, blocks: list[list[ast.stmt]], first: int, last: int) -> ast.stmt | None:
+        for block in blocks:
+            starts = self._block_starts.get(id(block))
+            if starts is None:
+                starts = self._block_starts[id(block)] = [self._offsets(statement)[0] for statement in block]
+            position = bisect.bisect_right(starts, first) - 1
+            if position >= 0 and self._offsets(block[position])[1] >= last:
+                return block[position]
+        return None
+
+    def _function_loads(self, function: ast.AST) -> collections.Counter:
+        if id(function) not in self._loads_by_function:
+            self._loads_by_function[id(function)] = _loads(function)
+        return self._loads_by_function[id(function)]
+
+    def loads(self, key: tuple) -> collections.Counter:
+        if key not in self._loads:
+            self._loads[key] = _loads(self.functions[key])
+        return self._loads[key]
+
+    def statement_holding(self, edits: list[tuple[int, int, str]]) -> int | None:
+        """The index of the top-level statement whose lines hold all the edits, when it
+        shares no line with another statement; else None."""
+        if not edits:
+            return None
+        first, last = min(start for start, _, _ in edits), max(end for _, end, _ in edits)
+        index = bisect.bisect_right(self.starts, first) - 1
+        if index < 0 or last > self.ends[index] or first >= self.ends[index]:
+            return None
+        if index > 0 and self.ends[index - 1] > self.starts[index]:
+            return None
+        if index + 1 < len(self.starts) and self.ends[index] > self.starts[index + 1]:
+            return None
+        if self.source[self.starts[index]:self.starts[index] + 1].isspace():
+            return None  # continues a line above: its lines do not parse alone
+        return index
+
+
+@functools.lru_cache(maxsize=4)
+def _original(source: str) -> _Original | None:
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return _Original(source, tree)
+
+
+def _blocks(statement: ast.stmt) -> list[list[ast.stmt]]:
+    """The statement lists of a compound statement, [] for a simple one."""
+    blocks = [getattr(statement, field, None) for field in ("body", "orelse", "finalbody")]
+    blocks += [handler.body for handler in getattr(statement, "handlers", ())]
+    blocks += [case.body for case in getattr(statement, "cases", ())]
+    return [block for block in blocks if isinstance(block, list) and block and isinstance(block[0], ast.stmt)]
+
+
+def _module_of(statement: ast.stmt) -> ast.Module:
+    return ast.Module(body=[statement], type_ignores=[])
+
+
+def _import_free(statement: ast.stmt) -> bool:
+    table = ImportTable.from_tree(_module_of(statement))
+    return not table.names and not table.optional and not table._conflicting
+
+
+def _dead_code_edits_in_statement(original: _Original, index: int, after: str, growth: int):
+    """``dead_code_edits`` of a text that differs from ``original`` only inside its top-level
+    statement ``index`` (and is ``growth`` characters longer); None when that cannot be told
+    from the statement alone. Functions elsewhere read what they read before: none of their
+    assignments turns dead."""
+    old_statement = original.tree.body[index]
+    if isinstance(old_statement, (ast.Import, ast.ImportFrom)) or _defines_all(_module_of(old_statement)):
+        return None  # an import or ``__all__``: the module-level part of the analysis
+    base, end = original.starts[index], original.ends[index] + growth
+    old_functions = _functions(_module_of(old_statement))
+    # A function is looked at under its path when it is the first of that path in the file.
+    mine = {key for key, function in old_functions.items() if original.functions.get(key) is function}
+    text = after[base:end]
+    deleted: list[tuple[int, int]] = []  # spans of the statement's text in ``after``, sorted
+    while True:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return []
+        if len(tree.body) != 1 or isinstance(tree.body[0], (ast.Import, ast.ImportFrom)) or _defines_all(tree):
+            return None
+        functions = _functions(tree)
+        if list(functions) != list(old_functions):
+            return None
+        statement = tree.body[0]
+        imports = None
+        lines = _line_starts(text)
+        spans = set()
+        for key, function in functions.items():
+            if key not in mine:
+                continue
+            was_read = original.loads(key)
+            reads = _loads(function)
+            for assignment, name, value, block in _simple_assignments(function.body):
+                if reads[name] or not was_read[name] or len(block) < 2:
+                    continue
+                if imports is None:
+                    imports = _imports_with(original, index, statement)
+                if not effect_free(value, imports):
+                    continue
+                span = _line_span(text, lines, assignment)
+                if span is not None:
+                    spans.add(span)
+        if not spans:
+            break
+        for start, stop in sorted(spans, reverse=True):
+            text = text[:start] + text[stop:]
+        found = [(_in_original(deleted, start), stop - start) for start, stop in spans]
+        deleted = sorted([*deleted, *((start, start + length) for start, length in found)])
+    edits = [(base + start, base + stop, "") for start, stop in deleted]
+    edits.extend(_dead_framework_imports_around(original, index, growth, old_statement, statement))
+    return sorted(edits)
+
+
+def _imports_with(original: _Original, index: int, statement: ast.stmt) -> ImportTable:
+    """The import table of the file with its statement ``index`` replaced by ``statement``."""
+    if _import_free(original.tree.body[index]) and _import_free(statement):
+        return original.imports
+    body = original.tree.body
+    return ImportTable.from_tree(ast.Module(body=[*body[:index], statement, *body[index + 1:]], type_ignores=[]))
+
+
+def _dead_framework_imports_around(original: _Original, index: int, growth: int, old_statement: ast.stmt,
+                                   statement: ast.stmt):
+    """``_dead_framework_imports`` of the file with its statement ``index`` (not an import)
+    replaced by ``statement``, as edits of that file before the dead assignments go."""
+    if original.defines_all:
+        return []
+    old_reads = _module_loads(_module_of(old_statement))
+    new_reads = _module_loads(_module_of(statement))
+    changed = {name for name in old_reads.keys() | new_reads.keys() if old_reads[name] != new_reads[name]}
+    if not changed:
+        return []
+    was_read = original.module_loads
+    reads = collections.Counter({name: was_read[name] - old_reads[name] + new_reads[name] for name in changed})
+    edits = []
+    for position, (start, end, content) in _dead_framework_imports_of(original, was_read, reads, changed):
+        shift = growth if position > index else 0
+        edits.append((start + shift, end + shift, content))
+    return edits
+
+
+def _dead_framework_imports_of(original: _Original, was_read, reads, changed: set[str]):
+    body = original.tree.body
+    for position, statement in enumerate(body):
+        if not isinstance(statement, (ast.Import, ast.ImportFrom)):
+            continue
+        bound = [alias.asname or (alias.name.split(".")[0] if isinstance(statement, ast.Import) else alias.name)
+                 for alias in statement.names]
+        if not changed.intersection(bound):
+            continue
+        current = {name: reads[name] if name in changed else was_read[name] for name in bound}
+        for edit in _dead_framework_imports(_module_of(statement), original.source,
+                                            original.lines, None, was_read, current):
+            yield position, edit
+
+
 def _in_original(deleted: list[tuple[int, int]], position: int) -> int:
     """Where ``position`` of the text with ``deleted`` removed lies in the text before."""
     for start, end in deleted:
@@ -222,14 +466,17 @@ def _defines_all(tree: ast.Module) -> bool:
     )
 
 
-def _dead_framework_imports(tree: ast.Module, source: str, lines: list[int], old_tree: ast.Module):
+def _dead_framework_imports(tree: ast.Module, source: str, lines: list[int], old_tree: ast.Module | None,
+                            was_read=None, reads=None):
     """Edits (start, end, new text) of the top-level framework imports (``import torch``,
     ``from scipy.special import expit, log_expit``) some of whose names were read before the
     fixes and are read no more: the statement goes, or keeps only its names still read
-    (when it stands on one line)."""
+    (when it stands on one line). ``was_read`` and ``reads`` count the names read before and
+    after, when the caller knows them (then ``old_tree`` is not read)."""
     if _defines_all(tree):
         return []
-    reads, was_read = _module_loads(tree), _module_loads(old_tree)
+    if reads is None:
+        reads, was_read = _module_loads(tree), _module_loads(old_tree)
     edits = []
     for statement in tree.body:
         if isinstance(statement, ast.Import):

@@ -324,7 +324,7 @@ def fix_edits(fix: Fix, source: str) -> list[Edit]:
 def _dead_code_edits(source: str, fix: Fix) -> list[Edit]:
     """The deletions of what the fix leaves unused (``--fix`` makes them too), as edits on
     the original text; none where one would touch the fix's own edits."""
-    from stablelint.dead_assignments import dead_code_edits
+    from stablelint.dead_assignments import fix_dead_code_edits
     from stablelint.fixes import apply_fixes
 
     without, _ = apply_fixes(source, [fix])
@@ -333,7 +333,8 @@ def _dead_code_edits(source: str, fix: Fix) -> list[Edit]:
         own = sorted([*own, *_import_edits(source, fix, own)], key=lambda edit: edit.start)
         without, _ = apply_fixes(source, [Fix(fix.safety, tuple(own))])
     deletions = []
-    for start, end, content in dead_code_edits(source, without):
+    changes = [(edit.start, edit.end, edit.content) for edit in own]
+    for start, end, content in fix_dead_code_edits(source, without, changes):
         shift = 0  # how much longer `without` is than `source` before this span
         for edit in own:
             edited_start = edit.start + shift

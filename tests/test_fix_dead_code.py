@@ -127,3 +127,66 @@ def test_a_from_import_keeps_only_its_names_still_read():
     )
     fixed = _fixed(source)
     assert "from scipy.special import log_expit\n" in fixed and "expit(" not in fixed.replace("log_expit(", "")
+
+
+MANY_FIXES = '''import torch
+from scipy.special import expit
+import numpy as np
+
+
+def f(z):
+    probs = torch.softmax(z, dim=-1)
+    y = torch.log(torch.sigmoid(z))
+    return torch.log(probs), y
+
+
+def f(z):
+    probs = torch.softmax(z, dim=-1)
+    return torch.log(probs)
+
+
+class Model:
+    @staticmethod
+    def chain(z):
+        p = torch.sigmoid(z)
+        q = p
+        return torch.log(q)
+
+    def closure(self, z):
+        p = torch.sigmoid(z)
+
+        def inner():
+            return p
+        return torch.log(p), inner
+
+
+def g(log_odds):
+    s = expit(log_odds)
+    return np.log(s)
+def h(z): return torch.log(torch.sigmoid(z))  # on the def's line, the last, no newline'''
+
+
+def _applied(source, edits):
+    for edit in sorted(edits, key=lambda edit: edit.start, reverse=True):
+        source = source[:edit.start] + edit.content + source[edit.end:]
+    return source
+
+
+def test_each_fixs_json_edits_are_what_that_fix_alone_leaves_dead_in_a_file_of_many():
+    from stablelint.dead_assignments import dead_code_edits, fix_dead_code_edits
+    from stablelint.fixes import apply_fixes
+
+    findings = [finding for finding in check_source(MANY_FIXES, "m.py") if finding.fix]
+    assert len(findings) >= 7
+    removed = []
+    for finding in findings:
+        edited, _ = apply_fixes(MANY_FIXES, [finding.fix])
+        changes = [(edit.start, edit.end, edit.content) for edit in finding.fix.edits]
+        assert fix_dead_code_edits(MANY_FIXES, edited, changes) == dead_code_edits(MANY_FIXES, edited)
+        fixed = _applied(MANY_FIXES, fix_edits(finding.fix, MANY_FIXES))
+        removed.append([line[1:] for line in _changed_lines(MANY_FIXES, fixed) if line.startswith("-")])
+    assert ["    probs = torch.softmax(z, dim=-1)", "    return torch.log(probs), y"] in removed  # the first f
+    assert ["        p = torch.sigmoid(z)", "        q = p", "        return torch.log(q)"] in removed
+    # The second f is not looked at (a name's first function is); the closure still reads p.
+    assert ["    return torch.log(probs)"] in removed
+    assert ["        return torch.log(p), inner"] in removed
