@@ -174,24 +174,10 @@ def dead_code_edits(before: str, after: str) -> list[tuple[int, int, str]]:
             return []
         imports = ImportTable.from_tree(tree)
         lines = _line_starts(text)
-        spans = set()
-        for key, function in _functions(tree).items():
-            was_read = old_loads.get(key)
-            if was_read is None:
-                continue
-            reads = _loads(function)
-            for statement, name, value, block in _simple_assignments(function.body):
-                if reads[name] or not was_read[name] or len(block) < 2 or not effect_free(value, imports):
-                    continue
-                span = _line_span(text, lines, statement)
-                if span is not None:
-                    spans.add(span)
+        spans = _dead_assignment_spans(text, lines, _functions(tree), old_loads.get, lambda: imports)
         if not spans:
             break
-        for start, end in sorted(spans, reverse=True):
-            text = text[:start] + text[end:]
-        found = [(_in_original(deleted, start), end - start) for start, end in spans]
-        deleted = sorted([*deleted, *((start, start + length) for start, length in found)])
+        text, deleted = _cut(text, spans, deleted)
     edits = [(start, end, "") for start, end in deleted]
     for start, end, content in _dead_framework_imports(tree, text, lines, old_tree):
         original = _in_original(deleted, start)
@@ -339,6 +325,34 @@ def _module_of(statement: ast.stmt) -> ast.Module:
     return ast.Module(body=[statement], type_ignores=[])
 
 
+def _dead_assignment_spans(text: str, lines, functions, was_read_in, imports) -> set[tuple[int, int]]:
+    """The line spans of ``text`` holding a simple assignment of one of ``functions`` whose name
+    was read before (``was_read_in(key)``: the function's read counts in the original, None
+    when it is not looked at) and is read no more, with an effect-free value; ``imports()``
+    gives the import table that decides that, asked only when needed."""
+    spans = set()
+    for key, function in functions.items():
+        was_read = was_read_in(key)
+        if was_read is None:
+            continue
+        reads = _loads(function)
+        for assignment, name, value, block in _simple_assignments(function.body):
+            if reads[name] or not was_read[name] or len(block) < 2 or not effect_free(value, imports()):
+                continue
+            span = _line_span(text, lines, assignment)
+            if span is not None:
+                spans.add(span)
+    return spans
+
+
+def _cut(text: str, spans, deleted: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
+    """``text`` without ``spans``, and ``deleted`` (spans already cut, in the coordinates of the
+    text before any cut, sorted) with them added in those coordinates."""
+    for start, end in sorted(spans, reverse=True):
+        text = text[:start] + text[end:]
+    found = [(_in_original(deleted, start), end - start) for start, end in spans]
+    return text, sorted([*deleted, *((start, start + length) for start, length in found)])
+
 def _import_free(statement: ast.stmt) -> bool:
     table = ImportTable.from_tree(_module_of(statement))
     return not table.names and not table.optional and not table._conflicting
@@ -369,30 +383,13 @@ def _dead_code_edits_in_statement(original: _Original, index: int, after: str, g
         if list(functions) != list(old_functions):
             return None
         statement = tree.body[0]
-        imports = None
-        lines = _line_starts(text)
-        spans = set()
-        for key, function in functions.items():
-            if key not in mine:
-                continue
-            was_read = original.loads(key)
-            reads = _loads(function)
-            for assignment, name, value, block in _simple_assignments(function.body):
-                if reads[name] or not was_read[name] or len(block) < 2:
-                    continue
-                if imports is None:
-                    imports = _imports_with(original, index, statement)
-                if not effect_free(value, imports):
-                    continue
-                span = _line_span(text, lines, assignment)
-                if span is not None:
-                    spans.add(span)
+        spans = _dead_assignment_spans(
+            text, _line_starts(text), functions, lambda key: original.loads(key) if key in mine else None,
+            functools.cache(lambda: _imports_with(original, index, statement)),
+        )
         if not spans:
             break
-        for start, stop in sorted(spans, reverse=True):
-            text = text[:start] + text[stop:]
-        found = [(_in_original(deleted, start), stop - start) for start, stop in spans]
-        deleted = sorted([*deleted, *((start, start + length) for start, length in found)])
+        text, deleted = _cut(text, spans, deleted)
     edits = [(base + start, base + stop, "") for start, stop in deleted]
     edits.extend(_dead_framework_imports_around(original, index, growth, old_statement, statement))
     return sorted(edits)

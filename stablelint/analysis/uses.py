@@ -215,16 +215,18 @@ def only_sampled(root: ast.AST, node: ast.AST) -> bool:
     parent = path[-2]
     if isinstance(parent, ast.keyword) and len(path) >= 3 and isinstance(path[-3], ast.Call):
         return parent.arg == "logits" and identifier_of(path[-3].func) in _SAMPLERS
-    if isinstance(parent, ast.Call):
-        return _samples(parent, node)
-    if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name)):
-        return False
-    name = parent.targets[0].id
     scope = next((step for step in reversed(path) if isinstance(step, (ast.FunctionDef, ast.AsyncFunctionDef))), root)
-    loads = reads_in(scope).get(name, [])
-    return bool(loads) and all(
-        isinstance(parent, ast.Call) and _samples(parent, load) for load, parent in loads
-    )
+    return _only_used_so(scope, parent, node, _samples)
+
+
+def _only_used_so(scope: ast.AST, parent: ast.AST, node: ast.AST, use) -> bool:
+    """Is ``node`` (held by ``parent``) used only as ``use(holder, expression)`` accepts: there,
+    or through the one name it is assigned to, every read of which under ``scope`` is?"""
+    if not (isinstance(parent, ast.Assign) and parent.value is node and len(parent.targets) == 1
+            and isinstance(parent.targets[0], ast.Name)):
+        return use(parent, node)
+    loads = reads_in(scope).get(parent.targets[0].id, [])
+    return bool(loads) and all(use(holder, load) for load, holder in loads)
 
 
 # Per function (or module): each name's reads with the node holding them, found in one walk
@@ -246,7 +248,9 @@ def reads_in(scope: ast.AST) -> dict[str, list[tuple[ast.Name, ast.AST]]]:
     return reads
 
 
-def _samples(call: ast.Call, argument: ast.AST) -> bool:
+def _samples(call: ast.AST, argument: ast.AST) -> bool:
+    if not isinstance(call, ast.Call):
+        return False
     name = identifier_of(call.func)
     if name not in _SAMPLERS:
         return False
@@ -338,15 +342,8 @@ def only_logged(function: ast.AST, node: ast.AST) -> bool:
     path = path_to(function, node)
     if path is None or len(path) < 2:
         return False
-    parent = path[-2]
-    if isinstance(parent, ast.Call) and identifier_of(parent.func) == "log" and parent.args == [node]:
-        return True
-    if not (isinstance(parent, ast.Assign) and parent.value is node and len(parent.targets) == 1
-            and isinstance(parent.targets[0], ast.Name)):
-        return False
-    name = parent.targets[0].id
-    loads = reads_in(function).get(name, [])
-    return bool(loads) and all(
-        isinstance(parent, ast.Call) and identifier_of(parent.func) == "log" and parent.args == [load]
-        for load, parent in loads
-    )
+    return _only_used_so(function, path[-2], node, _logs)
+
+
+def _logs(holder: ast.AST, argument: ast.AST) -> bool:
+    return isinstance(holder, ast.Call) and identifier_of(holder.func) == "log" and holder.args == [argument]
