@@ -210,7 +210,9 @@ class Evaluator:
             if not base.known or base.kind in (v.MODULE, v.TUPLE):
                 return Value(v.UNKNOWN, node=expr, integer=base.integer)
             element = Value(v.INDEX, base.framework, (base,), expr, integer=base.integer, detail=expr.value)
-            return element.remote(f"{expr.slice.id} is an element of {_short(self.text(expr.value))} (the loop on line {expr.lineno})")
+            return element.remote(
+                f"{expr.slice.id} is an element of {_short(self.text(expr.value))} (the loop on line {expr.lineno})"
+            )
         if kind in (ast.GeneratorExp, ast.ListComp) and len(expr.generators) == 1:
             # ``sum(math.exp(s) for s in xs)``: the elements; the loop names must not hide others.
             targets = {node.id for node in ast.walk(expr.generators[0].target) if isinstance(node, ast.Name)}
@@ -670,7 +672,9 @@ class Evaluator:
         (``size = 10`` … ``randn(size, size)``: (10, 10)); None where every size is a literal
         (``analysis.shapes`` reads those) or none is known."""
         written = [*call.args, *(keyword.value for keyword in call.keywords)]
-        if not any(isinstance(node, (ast.Name, ast.Attribute, ast.BinOp)) for expr in written for node in ast.walk(expr)):
+        if not any(
+            isinstance(node, (ast.Name, ast.Attribute, ast.BinOp)) for expr in written for node in ast.walk(expr)
+        ):
             return None
 
         def size_of(expr: ast.expr) -> int | None:

@@ -129,7 +129,9 @@ class GradientContext:
                 bases = [_last_name(base) for base in node.bases]
                 if _DATA_CLASS.fullmatch(node.name) or any(_DATA_CLASS.fullmatch(base) for base in bases if base):
                     yield node.lineno, node.end_lineno or node.lineno, f"{node.name} prepares data"
-                methods = {item.name: item for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))}
+                methods = {
+                    item.name: item for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+                }
                 infer = methods.get("infer")
                 if infer is not None and infer.body and ("forward" in methods or "call" in methods):
                     # A module's ``infer`` beside its ``forward``: the generation pass of a flow or

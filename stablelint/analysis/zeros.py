@@ -57,7 +57,8 @@ def zero_vector_reason(value: Value | None, written: ast.AST | None = None, dept
         return "it is the constant 0" if value.const == 0 else None
     if kind == v.RANGED:
         interval = value.detail
-        return "it is filled with zeros" if getattr(interval, "lo", None) == 0 == getattr(interval, "hi", None) else None
+        filled_with_zeros = getattr(interval, "lo", None) == 0 == getattr(interval, "hi", None)
+        return "it is filled with zeros" if filled_with_zeros else None
     if isinstance(node, ast.Call) and _called_name(node) in _GRADIENT_CALLS and kind in (v.UNKNOWN, v.INDEX):
         return "it is a gradient, 0 where the function is flat"
     if isinstance(node, ast.Compare):

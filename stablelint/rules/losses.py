@@ -36,7 +36,9 @@ class LossCall:
     prediction: ast.expr
     activation: Value  # the sigmoid or softmax the prediction came from
     indexed: bool  # the prediction is an element or a reshaping of the activation's output
-    options: ast.Call | None  # the call that holds the loss's options: the function's, or the loss object's constructor (None: in another module)
+    # The call that holds the loss's options: the function's, or the loss object's constructor
+    # (None: in another module).
+    options: ast.Call | None
     inline_object: bool  # ``nn.BCELoss()(p, y)``: the constructor is the callee itself
     built: str | None  # where a loss object built elsewhere was built, said in messages
 
