@@ -288,6 +288,9 @@ class Evaluator:
             if scope.facts.binds(name) and scope.facts.definition(name) is None and name not in scope.imported:
                 # Bound more than once, or a parameter bound again: the binding the read sees.
                 reached = scope.facts.reaching(name, getattr(expr, "lineno", 0))
+                if reached is None:
+                    # Bound in a loop or a branch: the assignment before the read in its block.
+                    reached = scope.facts.reaching_in_block(name, getattr(expr, "lineno", 0))
                 if isinstance(reached, tuple):
                     value = self.of(reached[0], scope)
                     return value.through(name, reached[1])
@@ -909,7 +912,7 @@ class Evaluator:
 
     def _module_call(self, module: Value, call: ast.Call, scope) -> Value:
         spec: ModuleSpec = module.detail
-        if not call.args:
+        if not call.args or spec.output == v.UNKNOWN:
             return Value(v.UNKNOWN, node=call)
         operand = self.of(call.args[0], scope)
         callee = _short(self.text(call.func))
@@ -986,6 +989,18 @@ class Evaluator:
             method = self.facts.class_facts(owner).methods.get(func.attr)
             if method is not None and not self.facts.class_facts(owner).assigned(func.attr):
                 target, skip = method, 1
+        if (
+            target is None
+            and isinstance(func, ast.Name)
+            and owner is not None
+            and isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and parameters(function)
+            and parameters(function)[0].arg == func.id
+        ):
+            # ``self(z, s)`` in a method: the module calls itself, its forward computes the result.
+            forward = self.facts.class_facts(owner).forward
+            if forward is not None and forward is not function:
+                target, skip = forward, 1
         if target is None:
             return None
         if isinstance(target, ast.ClassDef):
@@ -1027,14 +1042,19 @@ class Evaluator:
     def _instance(self, cls: ast.ClassDef, call: ast.Call) -> Value | None:
         """``Head(...)``: a module of this file; calling it computes what its forward returns."""
         forward = self.facts.class_facts(cls).forward
-        if forward is None or id(forward) in self._active:
+        if forward is not None and id(forward) in self._active:
             return None
-        returns = [node.value for node in _returns(forward)]
-        if not returns or any(value is None for value in returns):
-            return None
-        first = self._summarized(forward, returns, RemoteScope(self.facts.function_facts(forward), forward, cls))
+        returns = [node.value for node in _returns(forward)] if forward is not None else []
+        first = UNKNOWN_VALUE
+        if returns and all(value is not None for value in returns):
+            first = self._summarized(forward, returns, RemoteScope(self.facts.function_facts(forward), forward, cls))
         if not first.known:
-            return None
+            # A container (``model = CLUB(...)`` whose forward computes nothing known, or
+            # that has none): its call is unknown, but the layers its methods set are
+            # followed (``model.encoder(x)``).
+            spec = ModuleSpec(v.UNKNOWN, None, f"{cls.name}(...)", cls.lineno,
+                              attribute=partial(self._instance_attribute, cls))
+            return Value(v.MODULE, node=call, detail=spec)
         spec = ModuleSpec(first.kind, first.framework, f"{cls.name}(...)", cls.lineno, result=first,
                           forward_with=partial(self._forward_with, forward),
                           attribute=partial(self._instance_attribute, cls))

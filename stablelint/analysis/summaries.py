@@ -179,6 +179,33 @@ class FunctionFacts:
             return before[-1]
         return PARAMETER if name in self.parameters else None
 
+    def reaching_in_block(self, name: str, line: int) -> tuple[ast.expr, int] | None:
+        """The binding a read on ``line`` sees where ``reaching`` cannot tell because the
+        name is bound in a branch or a loop: the nearest plain assignment before the read in
+        the innermost block holding it, or in a block around that one (``for x, y in data:``
+        / ``mu, logvar = enc(x)`` / ``exp(logvar)``). None when a statement between them may
+        bind it, when a loop around the read binds it after the read (its next turn would
+        see that binding), or when it is changed in place."""
+        if self._facts(name).changed:
+            return None
+        levels = _blocks_holding(getattr(self.node, "body", []), line)
+        for block, position in reversed(levels):
+            holding = block[position]
+            if isinstance(holding, (ast.For, ast.AsyncFor, ast.While)) and _binds_in(holding, name):
+                return None  # a loop around the read (or its header) binds it again
+            for statement in reversed(block[:position]):
+                if not _binds_in(statement, name):
+                    continue
+                if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+                    target = statement.targets[0]
+                    if isinstance(target, ast.Name):
+                        return statement.value, statement.lineno
+                    if isinstance(target, (ast.Tuple, ast.List)):
+                        element = dict(unpacked(target, statement.value)).get(name)
+                        return (element, statement.lineno) if element is not None else None
+                return None  # bound there some other way, or inside a compound statement
+        return None
+
     def _facts(self, name: str) -> _NameFacts:
         found = self._names.get(name)
         if found is None:
@@ -263,6 +290,61 @@ class FunctionFacts:
                     facts.changed = True
                     facts.attributes_set_only = False
         return facts
+
+
+def _blocks_holding(body: list[ast.stmt], line: int) -> list[tuple[list[ast.stmt], int]]:
+    """The statement lists from ``body`` inwards that hold ``line``, each with the position
+    of the statement holding it (not entering nested functions or classes)."""
+    levels = []
+    block = body
+    while block:
+        position = next((index for index, statement in enumerate(block)
+                         if statement.lineno <= line <= (statement.end_lineno or statement.lineno)), None)
+        if position is None:
+            break
+        levels.append((block, position))
+        statement = block[position]
+        if isinstance(statement, _NESTED_SCOPES):
+            break
+        inner = None
+        blocks = [getattr(statement, name, None) for name in ("body", "orelse", "finalbody")]
+        blocks += [handler.body for handler in getattr(statement, "handlers", ())]
+        blocks += [case.body for case in getattr(statement, "cases", ())]
+        for candidate in blocks:
+            if candidate and candidate[0].lineno <= line <= (candidate[-1].end_lineno or candidate[-1].lineno):
+                inner = candidate
+                break
+        block = inner
+    return levels
+
+
+def _binds_in(statement: ast.stmt, name: str) -> bool:
+    """Does ``statement`` (with what it holds, not nested scopes) bind or change ``name``?"""
+    for node in _walk_scope([statement]):
+        kind = type(node)
+        if kind is ast.Assign:
+            if any(name in bound_names(target) for target in node.targets):
+                return True
+        elif kind in (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor):
+            if name in bound_names(node.target):
+                return True
+        elif kind in (ast.With, ast.AsyncWith):
+            if any(item.optional_vars is not None and name in bound_names(item.optional_vars) for item in node.items):
+                return True
+        elif kind is ast.NamedExpr:
+            if isinstance(node.target, ast.Name) and node.target.id == name:
+                return True
+        elif kind is ast.ExceptHandler or kind in _NESTED_SCOPES:
+            if getattr(node, "name", None) == name:
+                return True
+        elif kind in (ast.Import, ast.ImportFrom):
+            if any((alias.asname or alias.name).split(".")[0] == name for alias in node.names):
+                return True
+        elif kind in (ast.Global, ast.Nonlocal, ast.Delete):
+            if kind is not ast.Delete and name in node.names or kind is ast.Delete and any(
+                    name in bound_names(target) for target in node.targets):
+                return True
+    return False
 
 
 def _branch_join(scope: ast.AST, first: ast.Assign, second: ast.Assign) -> tuple[ast.expr, int] | None:
