@@ -50,6 +50,7 @@ import hashlib
 import json
 import os
 import re
+import weakref
 from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass, field, replace
@@ -656,12 +657,13 @@ class ProjectIndex:
 
     def bindings_in(self, relative: str, tree: ast.Module) -> tuple[dict[str, Binding], list]:
         """``bindings_of`` the module, and its ``*`` imports; the last one asked is kept (the
-        engine asks for the file it checks twice)."""
+        engine asks for the file it checks twice), by a weak reference to its tree: the
+        tree of a checked file is not kept alive after its check."""
         last = self._last_bindings
-        if last is None or last[0] is not tree or last[1] != relative:
+        if last is None or last[0]() is not tree or last[1] != relative:
             stars: list[tuple[tuple[str, ...], str]] = []
             table = bindings_of(tree, relative, self.files, stars)
-            last = self._last_bindings = (tree, relative, table, stars)
+            last = self._last_bindings = (weakref.ref(tree), relative, table, stars)
         return last[2], last[3]
 
     def _imported_there(self, path: str, name: str) -> str | None:
