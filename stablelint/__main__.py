@@ -1,7 +1,10 @@
 """``python -m stablelint`` and the ``stablelint`` command."""
 
+import atexit
+import os
 import signal
 import sys
+from typing import NoReturn
 
 
 def _quietly(signum, frame):
@@ -10,13 +13,30 @@ def _quietly(signum, frame):
     raise SystemExit(128 + signum)
 
 
-def run() -> int:
+def run() -> NoReturn:
     for signum in (signal.SIGINT, signal.SIGTERM):
         if signal.getsignal(signum) in (signal.SIG_DFL, signal.default_int_handler):
             signal.signal(signum, _quietly)
     from stablelint.cli import main
 
-    return main()
+    end_without_teardown(main())
+
+
+def end_without_teardown(status: int) -> NoReturn:
+    """End the process with ``status`` once the standard streams are flushed and the exit
+    handlers have run, without freeing the heap object by object: the syntax trees and the
+    project index of a run over a tree are millions of objects, and the interpreter's
+    teardown took about a seventh of a cold run's CPU time (0.9-1.2 of 7 cpu-s on 986
+    files). What the run writes elsewhere (fixes, the cache) is closed by then."""
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None or stream.closed:  # the language server closes its output when done
+            continue
+        try:
+            stream.flush()
+        except OSError:  # the reader went away (`stablelint . | head`): as Python's own exit says
+            status = 120
+    os._exit(status)
 
 
 if __name__ == "__main__":
