@@ -298,14 +298,25 @@ def _unwritable(fixed: str, encoding: str) -> str | None:
 
 
 def check_chunk(paths: list[str], settings: Settings, mode: Mode) -> list[FileResult]:
-    """A worker's share of the files (one task for many files: less to send back and forth).
-    A file with nothing to report or write goes back without its text, which the parent
-    would only unpickle to throw away."""
+    """A share of the files (one task for many files: less to send back and forth). A file
+    with nothing to report or write goes back without its text, which the parent would only
+    unpickle to throw away."""
     results = [check_file(path, settings, mode) for path in paths]
     for result in results:
         if not result.diagnostics and not result.changed:
             result.source = result.original = ""
     return results
+
+
+def check_next_group() -> tuple[list[int], list[FileResult]]:
+    """A ``--jobs`` worker's task: the next group of its part of the tree (`_Claims`), as
+    ``(indexes into the paths, their results)``."""
+    work = _WORKER
+    group = work["claims"].claim(work["part"])
+    if group is None:
+        return [], []
+    indexes = work["groups"][group]
+    return indexes, check_chunk([work["paths"][index] for index in indexes], work["settings"], work["mode"])
 
 
 def check_file(path: str, settings: Settings, mode: Mode) -> FileResult:
@@ -410,14 +421,17 @@ def check_files(paths: list[str], settings: Settings, mode: Mode, jobs: int) -> 
     # on that lock before it ever runs _worker_started, and then outlives a killed parent.
     # A spawned worker starts clean, and its parent is still this process.
     context = multiprocessing.get_context("spawn")
-    tasks = _tasks(paths, jobs)
+    groups = _tasks(paths, jobs)
     # A spawned worker is `python -c ...`, which puts the current folder first on sys.path: in a
     # folder holding a package named like a standard module (SciPy's `signal`) the worker would
     # import it instead. PYTHONSAFEPATH keeps the folder off the worker's path; the worker then
     # takes this process's sys.path, as spawn always does.
     safe_path = os.environ.get("PYTHONSAFEPATH")
     os.environ["PYTHONSAFEPATH"] = "1"
-    pool = ProcessPoolExecutor(jobs, context, initializer=_worker_started, initargs=(os.getpid(),))
+    claims = _Claims(context, len(groups), jobs)  # its lock starts the resource tracker, a process too
+    pool = ProcessPoolExecutor(
+        jobs, context, initializer=_worker_started, initargs=(os.getpid(), paths, groups, claims, settings, mode)
+    )
     try:
         # While the pool runs, a signal is only recorded (the main thread is never
         # interrupted inside the pool's locks: "cannot release un-acquired lock"), and this
@@ -428,12 +442,12 @@ def check_files(paths: list[str], settings: Settings, mode: Mode, jobs: int) -> 
         results: list[FileResult | None] = [None] * len(paths)
         with signals.signals_deferred():
             with signals.signals_blocked():
-                pending = {pool.submit(check_chunk, [paths[i] for i in task], settings, mode): task for task in tasks}
+                pending = {pool.submit(check_next_group) for _ in groups}
             while pending and signals.pending() is None:  # leaving the deferred section raises it
                 done, _ = wait_for(pending, timeout=0.1, return_when=FIRST_COMPLETED)
                 for future in done:
-                    task = pending.pop(future)
-                    for index, result in zip(task, future.result()):
+                    pending.discard(future)
+                    for index, result in zip(*future.result()):
                         results[index] = write_fixes(result, settings, mode)
                     if signals.pending() is not None:
                         break
@@ -457,9 +471,12 @@ def _restore_environment(name: str, value: str | None) -> None:
 
 
 def _tasks(paths: list[str], jobs: int) -> list[list[int]]:
-    """The files in groups, as indexes into ``paths``: the largest first, so that no worker
-    is left with a big file while the other idles at the end; each group ~1/64 of a
-    worker's share of the bytes, so that a task is worth sending but the last ones are short."""
+    """The files in groups of neighbours (indexes into ``paths``, in the order of the paths),
+    each ~1/64 of a worker's share of the bytes and at most 64 files, so that a task is worth
+    sending but the last ones are short. A worker takes the groups of one stretch of the
+    tree in turn (`_Claims`): its project index then reads (parses, evaluates) the modules
+    around its own files, and a tree of many projects is split between the workers by
+    project, not file by file."""
     sizes = []
     for path in paths:
         try:
@@ -470,7 +487,7 @@ def _tasks(paths: list[str], jobs: int) -> list[list[int]]:
     tasks: list[list[int]] = []
     group: list[int] = []
     group_size = 0
-    for index in sorted(range(len(paths)), key=lambda i: -sizes[i]):
+    for index in sorted(range(len(paths)), key=lambda i: paths[i]):
         group.append(index)
         group_size += sizes[index]
         if group_size >= share or len(group) >= 64:
@@ -479,6 +496,44 @@ def _tasks(paths: list[str], jobs: int) -> list[list[int]]:
     if group:
         tasks.append(group)
     return tasks
+
+
+class _Claims:
+    """Which worker checks which group (`_tasks`): the groups are cut into one stretch per
+    worker, each worker takes the groups of its own stretch in order, and a worker whose
+    stretch is done takes over the back half of the stretch with the most left. So each
+    worker's files stay together, and the workers still end at about the same time.
+    Shared by the workers (a small array under one lock): per stretch its next and its end
+    group, then the count of workers started (a worker's stretch is its number)."""
+
+    def __init__(self, context, count: int, jobs: int) -> None:
+        self.jobs = jobs
+        self.state = context.Array("i", 2 * jobs + 1)
+        for part in range(jobs):
+            self.state[2 * part], self.state[2 * part + 1] = part * count // jobs, (part + 1) * count // jobs
+
+    def join(self) -> int:
+        """The stretch of a worker that starts."""
+        with self.state.get_lock():
+            started = self.state[2 * self.jobs]
+            self.state[2 * self.jobs] = started + 1
+        return started % self.jobs
+
+    def claim(self, part: int) -> int | None:
+        """The next group for the worker of stretch ``part``; None when every group is taken."""
+        state = self.state
+        with state.get_lock():
+            if state[2 * part] >= state[2 * part + 1]:
+                fullest = max(range(self.jobs), key=lambda other: state[2 * other + 1] - state[2 * other])
+                start, end = state[2 * fullest], state[2 * fullest + 1]
+                if start >= end:
+                    return None
+                middle = (start + end) // 2
+                state[2 * fullest + 1] = middle
+                state[2 * part], state[2 * part + 1] = middle, end
+            group = state[2 * part]
+            state[2 * part] = group + 1
+        return group
 
 
 def _kill_workers(pool) -> None:
@@ -495,10 +550,18 @@ def _kill_workers(pool) -> None:
 
 
 
-def _worker_started(parent_pid: int) -> None:
+_WORKER: dict = {}  # a ``--jobs`` worker's files, groups, claims, settings and stretch
+
+
+def _worker_started(
+    parent_pid: int, paths: list[str], groups: list[list[int]], claims: _Claims, settings: Settings, mode: Mode
+) -> None:
     """Each ``--jobs`` worker, as it starts."""
     collect_garbage_rarely()
     signals.detach_worker(parent_pid)
+    _WORKER.update(
+        paths=paths, groups=groups, claims=claims, settings=settings, mode=mode, part=claims.join()
+    )
     # The last exit handler (they run last registered first): a worker whose pool is shut
     # down ends without freeing its syntax trees and project index object by object, as
     # the command does (`stablelint.__main__.end_without_teardown`); the pool reads no
