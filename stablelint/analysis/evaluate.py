@@ -123,6 +123,7 @@ class Evaluator:
         self._active: set[int] = set()  # functions being summarized (recursion guard)
         self._scopes: dict[int, RemoteScope] = {}
         self._defining: set[int] = set()  # definitions being evaluated (``x = f(x)``)
+        self._returned_exprs: dict[int, tuple[ast.AST, list[ast.expr | None]]] = {}  # function -> its returns
         self._truncated = 0  # how often the depth bound cut an evaluation short
         self.autocast = Autocast(tree, self.imports, source)
         self.project = None  # what this file sees of the other modules (``project.ProjectView``)
@@ -948,7 +949,7 @@ class Evaluator:
         module's call), with the line of its first ``return``; None when it is not known."""
         if id(function) in self._active:
             return None
-        returns = [node.value for node in _returns(function)]
+        returns = self._returned_expressions(function)
         if not returns or any(value is None for value in returns):
             return None
         facts = self.facts
@@ -1010,7 +1011,7 @@ class Evaluator:
     def _returned(self, function, call: ast.Call, scope, skip: int) -> Value | None:
         if id(function) in self._active:
             return None
-        returns = [node.value for node in _returns(function)]
+        returns = self._returned_expressions(function)
         if not returns or any(value is None for value in returns):
             return None
         every = parameters(function)
@@ -1026,6 +1027,14 @@ class Evaluator:
             return Value(v.UNKNOWN, node=call, integer=found.integer)
         origin = f"{function.name}() returns {_short(self.text(returns[0]))} on line {returns[0].lineno}"
         return found.remote(origin)
+
+    def _returned_expressions(self, function) -> list[ast.expr | None]:
+        """What each ``return`` of ``function`` (of this file) writes, in line order; found
+        once per function (a helper called from many formulas is asked each time)."""
+        known = self._returned_exprs.get(id(function))
+        if known is None or known[0] is not function:
+            known = self._returned_exprs[id(function)] = (function, [node.value for node in _returns(function)])
+        return known[1]
 
     def _summarized(self, function, returns: list[ast.expr], remote: RemoteScope) -> Value:
         """The value ``function`` returns: one kind on every ``return``, or unknown."""
@@ -1044,7 +1053,7 @@ class Evaluator:
         forward = self.facts.class_facts(cls).forward
         if forward is not None and id(forward) in self._active:
             return None
-        returns = [node.value for node in _returns(forward)] if forward is not None else []
+        returns = self._returned_expressions(forward) if forward is not None else []
         first = UNKNOWN_VALUE
         if returns and all(value is not None for value in returns):
             first = self._summarized(forward, returns, RemoteScope(self.facts.function_facts(forward), forward, cls))

@@ -523,6 +523,7 @@ class ProjectIndex:
         self._spelled: dict[str, set[bytes]] | None = None  # file -> the identifiers it spells
         self._spelling: dict[str, list[str]] = {}  # identifier -> the files that spell it (asked so far)
         self._prose: dict[str, tuple[str, list[int]]] = {}  # file -> (its text, its strings' and comments' spans)
+        self._import_text: dict[str, tuple[str, str]] = {}  # file -> (its text, its lines that say "import")
         self._callers: dict[tuple, list | None] = {}
         self._imports_spelled: dict[str, frozenset[str]] = {}  # module -> the words of its imports
         self._last_bindings: tuple | None = None
@@ -821,8 +822,7 @@ class ProjectIndex:
             if derives is not None and not derives.search(text):
                 continue  # derives no class from one of that name
             if owner is None and not starred and "." + name not in text and not any(
-                f"import {name}" in line or f" {name}," in line or f", {name}" in line
-                for line in text.splitlines() if "import" in line
+                spelled in self._import_lines(other, text) for spelled in (f"import {name}", f" {name},", f", {name}")
             ):
                 continue  # neither imports the name nor spells ``m.name``: another function of that name
             if not self._spells_in_code(other, text, word):
@@ -841,6 +841,15 @@ class ProjectIndex:
             if len(sites) > MAX_REMOTE_CALLERS:
                 return None  # called from all over: no one value to claim, and costly to find out
         return sites
+
+    def _import_lines(self, relative: str, text: str) -> str:
+        """The lines of ``text`` that say "import", one text (joined by line breaks, which no
+        searched word spells), kept per file: many functions' callers ask the same module."""
+        known = self._import_text.get(relative)
+        if known is None or known[0] is not text and known[0] != text:
+            lines = "\n".join(line for line in text.splitlines() if "import" in line)
+            known = self._import_text[relative] = (text, lines)
+        return known[1]
 
     def _spells_in_code(self, relative: str, text: str, word: str) -> bool:
         """Does ``text`` spell ``word`` outside its comments and (non-f) strings? Found with
@@ -1141,14 +1150,19 @@ def _star_imports_from_project(text: str) -> bool:
     )
 
 
+_WORD_CHARACTER = re.compile(r"\w")
 _STAR_MODULE = re.compile(r"^[ \t]*from[ \t]+([.\w]+)[ \t]+import[ \t]+\*", re.M)
 
 
 def _lines_spelling(text: str, words: frozenset[str]) -> list[int]:
-    """The lines (1-based, sorted) on which ``text`` spells one of ``words`` as an identifier."""
-    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(words))) + r")\b")
+    """The lines (1-based, sorted) on which ``text`` spells one of ``words`` as an identifier.
+    (The pattern starts with the words, not ``\\b``, so that the regex engine looks for them
+    in C; a match that ends a longer identifier is dropped after.)"""
+    pattern = re.compile(r"(?:" + "|".join(map(re.escape, sorted(words))) + r")\b")
     lines, line, counted_to = [], 1, 0
     for match in pattern.finditer(text):
+        if match.start() and _WORD_CHARACTER.match(text, match.start() - 1):
+            continue  # inside a longer identifier
         line += text.count("\n", counted_to, match.start())
         counted_to = match.start()
         if not lines or lines[-1] != line:
