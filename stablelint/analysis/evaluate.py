@@ -20,12 +20,12 @@ from functools import partial
 from weakref import WeakKeyDictionary
 
 from stablelint import frameworks
-from stablelint.analysis import constants, initial, shapes, shifts
+from stablelint.analysis import constants, initial, shapes, shifts, stax
 from stablelint.analysis import values as v
 from stablelint.analysis.autocast import FLOAT32 as AUTOCAST_FLOAT32
 from stablelint.analysis.autocast import LOWER as AUTOCAST_LOWER
 from stablelint.analysis.autocast import OFF, Autocast
-from stablelint.analysis.summaries import PARAMETER, FileFacts, FunctionFacts
+from stablelint.analysis.summaries import PARAMETER, FileFacts, FunctionFacts, last_appended
 from stablelint.analysis.values import UNKNOWN_VALUE, ModuleSpec, Value
 from stablelint.ir import Normalizer, identifier_of
 from stablelint.scopes import BranchJoin, LoopElement, argument_for, parameters
@@ -199,7 +199,7 @@ class Evaluator:
             base = self.of(expr.value, scope)
             if base.kind == v.TUPLE and isinstance(expr.slice, ast.Constant) and type(expr.slice.value) is int:
                 index = expr.slice.value
-                if -len(base.operands) <= index < len(base.operands):
+                if -len(base.operands) <= index < len(base.operands) and not (index < 0 and base.detail == stax.OPEN):
                     element = base.operands[index]
                     return replace(element, origin=element.origin or base.origin, local=element.local and base.local)
             if base.kind == v.ATTRIBUTE and base.detail == "shape":
@@ -326,8 +326,12 @@ class Evaluator:
         qualified = self.imports.qualified_name(expr, scope)
         if qualified is not None:
             return self._module_constant(qualified, expr)
-        # A module-level name used inside a function: its one module-level assignment.
         function = getattr(scope, "function", None)
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            enclosed = self._enclosing_value(function, name)
+            if enclosed is not None:
+                return enclosed
+        # A module-level name used inside a function: its one module-level assignment.
         if function is not None and not isinstance(function, ast.Module):
             module_facts = self.facts.function_facts(self.tree)
             module_definition = module_facts.definition(name)
@@ -348,7 +352,31 @@ class Evaluator:
                 return Value(v.UNKNOWN, node=expr, detail=self.facts.functions[name])
         return _named_like_a_count(expr, name)
 
+    def _enclosing_value(self, function, name: str) -> Value | None:
+        """A name a nested function reads from the function around it (a closure:
+        ``init, net = stax.serial(...)`` read by the ``def`` below it): its one plain
+        assignment there, when no function nested in it declares it ``nonlocal``."""
+        enclosing = self.facts.enclosing.get(id(function))
+        while isinstance(enclosing, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            facts = self.facts.function_facts(enclosing)
+            if facts.binds(name):
+                definition = facts.definition(name)
+                if definition is None or any(
+                        isinstance(node, ast.Nonlocal) and name in node.names for node in ast.walk(enclosing)):
+                    return None
+                value = self.of(definition[0], self._scope_of(enclosing))
+                if not value.known:
+                    return None
+                return value.remote(value.origin or f"{name} is set on line {definition[1]} of {enclosing.name}()")
+            enclosing = self.facts.enclosing.get(id(enclosing))
+        return None
+
     def _module_constant(self, qualified: str, expr: ast.expr) -> Value:
+        layer = stax.layer_name(qualified)
+        if layer is not None:
+            pair = stax.activation(layer, getattr(expr, "lineno", 0))  # ``stax.Relu``: a layer, not called
+            if pair is not None:
+                return pair.but(node=expr)
         if qualified.rpartition(".")[2] in ("pi", "e", "inf", "tau"):
             import math
 
@@ -572,6 +600,9 @@ class Evaluator:
             module = frameworks.module_op(qualified)
             if module is not None:
                 return self._module_object(module, qualified, call, scope)
+            layer = stax.layer_name(qualified)
+            if layer is not None:
+                return self._stax_layer(layer, call, scope)
             layer = frameworks.dense_function(qualified)
             if layer is not None:
                 return self._dense_output(layer, call, scope)
@@ -869,7 +900,13 @@ class Evaluator:
             layers = list(call.args)
             if len(layers) == 1 and isinstance(layers[0], (ast.List, ast.Tuple)):
                 layers = list(layers[0].elts)  # keras.Sequential([...])
-            if not layers or isinstance(layers[-1], ast.Starred):
+            if layers and (isinstance(layers[-1], ast.Starred) or len(layers) == 1 and framework == "tf"):
+                # ``nn.Sequential(*layers)``, ``keras.Sequential(layers)``: the list's last ``append``.
+                built = layers[-1].value if isinstance(layers[-1], ast.Starred) else layers[-1]
+                body = getattr(scope, "function", None) or self.tree
+                appended = last_appended(body, built.id, call.lineno) if isinstance(built, ast.Name) else None
+                layers = [appended] if appended is not None else []
+            if not layers:
                 return Value(v.UNKNOWN, node=call)
             last = self.of(layers[-1], scope)
             if last.kind != v.MODULE:
@@ -885,6 +922,12 @@ class Evaluator:
                 return Value(v.UNKNOWN, node=call)
         spec = ModuleSpec(output, framework, description, call.lineno, qualified=qualified)
         return Value(v.MODULE, framework, node=call, detail=spec)
+
+    def _stax_layer(self, name: str, call: ast.Call, scope) -> Value:
+        """``stax.Dense(n)``, ``stax.serial(...)``, ``stax.parallel(...)``: the (init, apply) pair."""
+        layers = [None if isinstance(argument, ast.Starred) else self.of(argument, scope) for argument in call.args]
+        pair = stax.built(name, layers, call.lineno)
+        return pair.but(node=call) if pair is not None else Value(v.UNKNOWN, node=call)
 
     def _activation(self, expr: ast.expr, scope) -> str | None:
         if isinstance(expr, ast.Constant):
@@ -1230,9 +1273,21 @@ def _join(first: Value, second: Value, node: ast.AST) -> Value:
         # ``nn.Sequential(nn.Linear(n, m), nn.ReLU()) if relu else nn.Linear(n, m)``: two objects
         # computing different things are not the first one.
         return Value(v.UNKNOWN, node=node)
+    if first.kind == v.MODULE and second.kind == v.MODULE and _class_of(first) != _class_of(second):
+        # ``Encoder(...) if raw else BoundedEncoder(...)``: two classes of the project whose
+        # forwards return tuples of different things.
+        return Value(v.UNKNOWN, node=node)
     if first.kind == second.kind and first.known:
         return replace(first, integer=first.integer and second.integer)
     return Value(v.UNKNOWN, node=node, integer=first.integer and second.integer)
+
+
+def _class_of(value: Value) -> tuple | None:
+    """Where the class of a module object of the project is written (None: a framework module)."""
+    spec = value.detail
+    if not isinstance(spec, ModuleSpec) or spec.result is None and spec.output != v.UNKNOWN:
+        return None
+    return (spec.file, spec.line, spec.description)
 
 
 def _module_output(value: Value) -> str | None:

@@ -130,6 +130,7 @@ class FunctionFacts:
         if isinstance(node, _FUNCTIONS):
             self.parameters = {arg.arg: arg for arg in parameters(node)}
         self._names: dict[str, _NameFacts] = {}
+        self._joins: dict[tuple[str, int], tuple[ast.expr, int]] = {}  # ``_one_arm_join``'s, kept
 
     def definition(self, name: str) -> tuple[ast.expr, int] | None:
         facts = self._facts(name)
@@ -203,8 +204,35 @@ class FunctionFacts:
                     if isinstance(target, (ast.Tuple, ast.List)):
                         element = dict(unpacked(target, statement.value)).get(name)
                         return (element, statement.lineno) if element is not None else None
+                if isinstance(statement, ast.If):
+                    return self._one_arm_join(name, statement)
                 return None  # bound there some other way, or inside a compound statement
         return None
+
+    def _one_arm_join(self, name: str, branch: ast.If) -> tuple[ast.expr, int] | None:
+        """``if cuda: model = model.cuda()``: one arm binds the name once, by a plain
+        assignment of its own body, the other not at all; after the ``if`` it is that
+        value or the one that reached the ``if`` (``BranchJoin``, built once)."""
+        arms = [[statement for statement in arm if _binds_in(statement, name)] for arm in (branch.body, branch.orelse)]
+        binding = arms[0] or arms[1]
+        if (arms[0] and arms[1]) or len(binding) != 1 or not isinstance(binding[0], ast.Assign):
+            return None
+        assignment = binding[0]
+        if len(assignment.targets) != 1 or not isinstance(assignment.targets[0], ast.Name):
+            return None
+        if any(isinstance(node, ast.NamedExpr) for node in ast.walk(branch.test)):
+            return None
+        key = (name, id(branch))
+        joined = self._joins.get(key)
+        if joined is None:
+            before = self.reaching_in_block(name, branch.lineno)
+            if before is None:
+                return None
+            body, orelse = (assignment.value, before[0]) if arms[0] else (before[0], assignment.value)
+            node = ast.copy_location(BranchJoin(test=branch.test, body=body, orelse=orelse), branch.test)
+            node.end_lineno, node.end_col_offset = branch.test.end_lineno, branch.test.end_col_offset
+            joined = self._joins[key] = (node, assignment.lineno)
+        return joined
 
     def _facts(self, name: str) -> _NameFacts:
         found = self._names.get(name)
@@ -290,6 +318,31 @@ class FunctionFacts:
                     facts.changed = True
                     facts.attributes_set_only = False
         return facts
+
+
+def last_appended(scope: ast.AST, name: str, line: int) -> ast.expr | None:
+    """The element the last ``name.append(x)`` before ``line`` adds to the list ``name``,
+    where the list is built in ``scope``'s own body (``layers.append(nn.Linear(h, k))`` after
+    a loop of hidden layers, then ``nn.Sequential(*layers)``): that append must be a
+    statement of the body itself, and no statement between it and the one on ``line`` may
+    name the list. None otherwise."""
+    body = getattr(scope, "body", [])
+    position = next((index for index, statement in enumerate(body)
+                     if statement.lineno <= line <= (statement.end_lineno or statement.lineno)), None)
+    if position is None or hasattr(body[position], "body"):
+        return None  # the use stands in a block of its own: what that block appends first is not looked at
+    for statement in reversed(body[:position]):
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            call = statement.value
+            func = call.func
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == name:
+                if func.attr == "append" and len(call.args) == 1 and not call.keywords and \
+                        not isinstance(call.args[0], ast.Starred):
+                    return call.args[0]
+                return None
+        if any(isinstance(node, ast.Name) and node.id == name for node in _walk_scope([statement])):
+            return None  # changed, read or rebound there: the last element is not in sight
+    return None
 
 
 def _blocks_holding(body: list[ast.stmt], line: int) -> list[tuple[list[ast.stmt], int]]:
