@@ -30,8 +30,8 @@ def source_of(lines: int) -> str:
     return HEADER + "".join(LINE.format(index=index) for index in range(lines))
 
 
-def run_stablelint(arguments: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak resident memory (kB) of one stablelint process."""
+def run_stablelint(arguments: list[str]) -> tuple[float, int, float]:
+    """Wall seconds, peak resident memory (kB) and CPU seconds of one stablelint process."""
     start = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "stablelint", "-q", "--isolated", *arguments],
@@ -42,7 +42,7 @@ def run_stablelint(arguments: list[str]) -> tuple[float, int]:
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
         sys.exit(f"stablelint exited {code}: {process.stderr.read().decode(errors='replace')}")
-    return elapsed, usage.ru_maxrss
+    return elapsed, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 
 
 def combining_seconds(lines: int) -> float:
@@ -68,15 +68,15 @@ def main() -> None:
             path = os.path.join(folder, "many.py")
             with open(path, "w") as file:
                 file.write(source_of(args.memory))
-            elapsed, peak_kb = run_stablelint([path])
-            print(f"check of {args.memory} lines: {elapsed:.2f} s, peak RSS {peak_kb / 1024:.0f} MB")
+            elapsed, peak_kb, cpu = run_stablelint([path])
+            print(f"check of {args.memory} lines: {elapsed:.2f} s ({cpu:.1f} cpu-s), peak RSS {peak_kb / 1024:.0f} MB")
             return
         print(f"{'fixes':>8} {'--fix s':>9} {'us/fix':>8} {'combine s':>10} {'us/fix':>8}")
         for size in args.sizes:
             path = os.path.join(folder, f"many_{size}.py")
             with open(path, "w") as file:
                 file.write(source_of(size))
-            elapsed, _ = run_stablelint(["--fix", path])
+            elapsed, _, _ = run_stablelint(["--fix", path])
             with open(path) as file:
                 left = sum(1 for line in file if "torch.log(1 +" in line)
             if left:
