@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from stablelint.analysis.summaries import FunctionFacts, SourceLines, last_appended
+from stablelint.analysis.summaries import PARAMETER, FunctionFacts, SourceLines, last_appended
 from stablelint.scopes import BranchJoin
 
 
@@ -18,8 +18,8 @@ def _reached(code: str, name: str = "logvar") -> str | None:
     function = ast.parse(source).body[0]
     read = next(line for line, text in enumerate(source.splitlines(), start=1) if "read(" in text)
     found = FunctionFacts(function, SourceLines(source)).reaching_in_block(name, read)
-    if found is None:
-        return None
+    if found is None or found == PARAMETER:
+        return found
     value = found[0]
     if isinstance(value, BranchJoin):  # said as the conditional expression it stands for
         value = ast.IfExp(test=value.test, body=value.body, orelse=value.orelse)
@@ -82,6 +82,22 @@ def test_the_assignment_before_the_read_in_its_block_reaches_it(code, expected):
 ])
 def test_a_binding_that_may_come_between_leaves_it_unknown(code):
     assert _reached(code) is None
+
+
+def test_a_parameter_read_before_any_binding_is_the_parameter():
+    assert _reached("""
+        def f(x, cuda):
+            if cuda:
+                read(x)
+                x = x.cuda()
+        """, "x") == PARAMETER
+    found = _reached("""
+        def f(x, cuda):
+            if cuda:
+                x = x.cuda()
+            read(x)
+        """, "x")
+    assert found == "x.cuda() if cuda else x @4"
 
 
 def test_one_arm_of_an_if_joins_its_binding_with_the_one_before():

@@ -131,6 +131,7 @@ class FunctionFacts:
             self.parameters = {arg.arg: arg for arg in parameters(node)}
         self._names: dict[str, _NameFacts] = {}
         self._joins: dict[tuple[str, int], tuple[ast.expr, int]] = {}  # ``_one_arm_join``'s, kept
+        self._reached: dict[tuple[str, int], tuple[ast.expr, int] | str | None] = {}  # ``reaching_in_block``'s
 
     def definition(self, name: str) -> tuple[ast.expr, int] | None:
         facts = self._facts(name)
@@ -180,22 +181,41 @@ class FunctionFacts:
             return before[-1]
         return PARAMETER if name in self.parameters else None
 
-    def reaching_in_block(self, name: str, line: int) -> tuple[ast.expr, int] | None:
+    def reaching_in_block(self, name: str, line: int) -> tuple[ast.expr, int] | str | None:
         """The binding a read on ``line`` sees where ``reaching`` cannot tell because the
         name is bound in a branch or a loop: the nearest plain assignment before the read in
         the innermost block holding it, or in a block around that one (``for x, y in data:``
         / ``mu, logvar = enc(x)`` / ``exp(logvar)``). None when a statement between them may
         bind it, when a loop around the read binds it after the read (its next turn would
-        see that binding), or when it is changed in place."""
+        see that binding), or when it is changed in place; ``PARAMETER`` for a parameter
+        that nothing binds before the read."""
+        key = (name, line)
+        if key in self._reached:
+            return self._reached[key]
+        found = self._reached[key] = self._reaching_in_block(name, line)
+        return found
+
+    def _reaching_in_block(self, name: str, line: int) -> tuple[ast.expr, int] | str | None:
         if self._facts(name).changed:
             return None
-        levels = _blocks_holding(getattr(self.node, "body", []), line)
+        node = self.node
+        # Only a statement on a line that spells the name can bind it: the others are not walked.
+        spelled = self.text.of_word(name, getattr(node, "lineno", 1), getattr(node, "end_lineno", None) or 10**9)
+
+        def binds(statement: ast.stmt) -> bool:
+            if spelled is not None:
+                index = bisect_left(spelled, statement.lineno)
+                if index == len(spelled) or spelled[index] > (statement.end_lineno or statement.lineno):
+                    return False
+            return _binds_in(statement, name)
+
+        levels = _blocks_holding(getattr(node, "body", []), line)
         for block, position in reversed(levels):
             holding = block[position]
-            if isinstance(holding, (ast.For, ast.AsyncFor, ast.While)) and _binds_in(holding, name):
+            if isinstance(holding, (ast.For, ast.AsyncFor, ast.While)) and binds(holding):
                 return None  # a loop around the read (or its header) binds it again
             for statement in reversed(block[:position]):
-                if not _binds_in(statement, name):
+                if not binds(statement):
                     continue
                 if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
                     target = statement.targets[0]
@@ -207,7 +227,7 @@ class FunctionFacts:
                 if isinstance(statement, ast.If):
                     return self._one_arm_join(name, statement)
                 return None  # bound there some other way, or inside a compound statement
-        return None
+        return PARAMETER if name in self.parameters else None
 
     def _one_arm_join(self, name: str, branch: ast.If) -> tuple[ast.expr, int] | None:
         """``if cuda: model = model.cuda()``: one arm binds the name once, by a plain
@@ -228,6 +248,10 @@ class FunctionFacts:
             before = self.reaching_in_block(name, branch.lineno)
             if before is None:
                 return None
+            if before == PARAMETER:
+                # ``if cuda: x = x.cuda()`` / ``return x``: the parameter as the call passed it
+                # (read where nothing of the function has run yet: the ``def`` line).
+                before = (ast.copy_location(ast.Name(name, ast.Load()), self.node), self.node.lineno)
             body, orelse = (assignment.value, before[0]) if arms[0] else (before[0], assignment.value)
             node = ast.copy_location(BranchJoin(test=branch.test, body=body, orelse=orelse), branch.test)
             node.end_lineno, node.end_col_offset = branch.test.end_lineno, branch.test.end_col_offset
