@@ -21,6 +21,8 @@ from __future__ import annotations
 import ast
 import re
 
+from stablelint.syntax import walk
+
 # A text of more characters is parsed in pieces of about this many lines.
 PIECES_ABOVE = 500_000
 PIECE_LINES = 5_000
@@ -70,6 +72,7 @@ class _Cutter:
         self.lines = lines
         self.path = path
         self.piece_lines = piece_lines
+        self.numbers: dict[int, int] = {}  # each line number above 256, one int object
 
     def block(self, start: int, stop: int, indent: str) -> list[ast.stmt]:
         """The statements of lines ``start`` to ``stop`` (0-based, ``stop`` excluded), a
@@ -173,10 +176,26 @@ class _Cutter:
     def piece(self, start: int, stop: int, indent: str) -> list[ast.stmt]:
         text = "\n".join(self.lines[start:stop])
         if not indent:
-            return ast.parse("\n" * start + text, filename=self.path).body
+            return self.shared(ast.parse("\n" * start + text, filename=self.path).body)
         if start < 1:
             raise _NotCut
         wrapper = ast.parse("\n" * (start - 1) + "if 1:\n" + text, filename=self.path).body
         if len(wrapper) != 1 or type(wrapper[0]) is not ast.If or wrapper[0].lineno != start:
             raise _NotCut
-        return wrapper[0].body
+        return self.shared(wrapper[0].body)
+
+    def shared(self, statements: list[ast.stmt]) -> list[ast.stmt]:
+        """The statements, their nodes' line numbers made one int object per line: the
+        parser makes two for each node (its first and last line), and above 256 each is
+        an object of its own, a sixth of a large tree's memory."""
+        numbers = self.numbers
+        same = numbers.setdefault
+        for statement in statements:
+            for node in walk(statement):
+                fields = node.__dict__
+                line = fields.get("lineno")
+                if line is not None and line > 256:
+                    fields["lineno"] = same(line, line)
+                    line = fields["end_lineno"]
+                    fields["end_lineno"] = same(line, line)
+        return statements

@@ -148,3 +148,11 @@ def test_the_tree_of_a_checked_file_is_not_kept_by_the_project_index(tmp_path):
     del walk
     gc.collect()
     assert tree() is None
+
+
+def test_the_nodes_of_a_line_share_its_number():
+    tree = pieces.parse_in_pieces(GENERATED_FUNCTION, piece_lines=40)
+    assignment = tree.body[1].body[295]  # line 300
+    call = assignment.value
+    assert assignment.lineno == call.func.value.lineno == call.end_lineno == 300
+    assert assignment.lineno is call.func.value.lineno is call.end_lineno is assignment.targets[0].end_lineno
