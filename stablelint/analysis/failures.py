@@ -53,6 +53,10 @@ class FailureModel:
     example_dtype: str = "float32"
     proven_only: bool = False  # the consequence is claimed only over a proven range
     exp_limits: bool = False  # the region lies past exp's over- or underflow bound in each dtype
+    # The float64 region lies at magnitudes no everyday value has (a mean 1e8 times the spread):
+    # like an ``exp_limits`` model's, an unknown variable goes there only where it accumulates
+    # logs or its proven range says so.
+    float64_magnitudes: bool = False
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -108,8 +112,9 @@ class FailureModel:
         unknown? Never for a ``proven_only`` model, nor for an ``exp_limits`` model where an
         ``everyday`` variable lies where its range has no finite end (past exp's bounds is no
         everyday magnitude: an end the code establishes must say it goes there); for an
-        ``exp_limits`` model in float64, an input past ``FLOAT64_EVERYDAY`` only for a variable
-        that accumulates logs (or whose proven range holds it)."""
+        ``exp_limits`` or ``float64_magnitudes`` model in float64, an input past
+        ``FLOAT64_EVERYDAY`` only for a variable that accumulates logs (or whose proven range
+        holds it)."""
         unknown = [name for name in inputs if ranges.get(name) is None]
         if unknown and self.proven_only:
             return False
@@ -117,7 +122,7 @@ class FailureModel:
             name in everyday and not _established(value, ranges.get(name)) for name, value in inputs.items()
         ):
             return False
-        if not (self.exp_limits and dtype == "float64"):
+        if not ((self.exp_limits or self.float64_magnitudes) and dtype == "float64"):
             return True
         return all(name in accumulating or _everyday(value, ranges.get(name)) for name, value in inputs.items())
 
@@ -160,18 +165,21 @@ class FailureModel:
         # The ends of a proven range, where the region's own points fall outside it.
         if not region or not any(ranges.get(name) is not None for name in region[0]):
             return
-        for name, value in region[0].items():
-            interval = ranges.get(name)
-            if interval is None:
-                continue
-            ends = [end for end in (interval.hi, interval.lo) if math.isfinite(end)]
-            if len(ends) == 2:
-                ends.append((interval.lo + interval.hi) / 2)
-            for end in ends:
-                other = dict(region[0])
-                other[name] = (interval.lo, interval.hi) if isinstance(value, tuple) else end
-                if all(_inside(v, ranges.get(n)) for n, v in other.items()):
-                    yield other
+        # Each of the region's inputs in turn: the other variables keep the region's values
+        # (the target of a saturated loss is 1 on one side and 0 on the other).
+        for point in region:
+            for name, value in point.items():
+                interval = ranges.get(name)
+                if interval is None:
+                    continue
+                ends = [end for end in (interval.hi, interval.lo) if math.isfinite(end)]
+                if len(ends) == 2:
+                    ends.append((interval.lo + interval.hi) / 2)
+                for end in ends:
+                    other = dict(point)
+                    other[name] = (interval.lo, interval.hi) if isinstance(value, tuple) else end
+                    if all(_inside(v, ranges.get(n)) for n, v in other.items()):
+                        yield other
 
     def judge(self, inputs: Inputs, dtype: str) -> tuple[object, object, float | None] | None:
         """(original's value, stable's value, digits lost) where the consequence shows at

@@ -208,7 +208,9 @@ class RunningMomentsVariance(Rule):
     centred RMSprop, PopArt and running reward/observation normalisers:
     `self.nu - self.mu ** 2` after `self.mu = b * self.mu + (1 - b) * x.mean()` and
     `self.nu = b * self.nu + (1 - b) * (x ** 2).mean()`, in any framework. The mean-of-squares
-    form over samples at hand is STB201's.
+    form over samples at hand is STB201's. Not reported in float64 (NumPy and Python floats
+    where nothing casts them): the mean must be about 1e8 times the spread there, a magnitude
+    reported only where the code establishes it.
 
     ## Why is this bad?
     Both moments are about `mean(x)**2` when the mean is large next to the spread (returns of

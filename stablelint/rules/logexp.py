@@ -21,6 +21,7 @@ from stablelint.prefilter import may_be_half
 from stablelint.rules.base import Context, Invalid, Rule, Valid, proven_range
 from stablelint.rules.distributions import squares_a_tanh
 from stablelint.rules.matching import (
+    activation_input,
     arguments_of,
     axis_arguments,
     clipped_apart,
@@ -543,7 +544,7 @@ class LogSigmoid(Rule):
         fix = None
         if fixable(sigmoid) and sigmoid.op.input is not None and (indexed is None or indexed.local):
             fix = log_sigmoid_fix(ctx, node, log.op, sigmoid.op, ctx.text(sigmoid.op.input), via, indexed)
-        self.report(ctx, node, fix, via, origins=[indexed or sigmoid, sigmoid], operands=_input_of(sigmoid))
+        self.report(ctx, node, fix, via, origins=[indexed or sigmoid, sigmoid], operands=activation_input(sigmoid))
 
 
 def log_sigmoid_fix(
@@ -634,7 +635,7 @@ class LogOneMinusSigmoid(Rule):
         if log.kind == "log1p":
             message = "log1p(-sigmoid(x)) rounds to log(0) = -inf for large x; use logsigmoid(-x)"
         self.report(ctx, node, fix, via, origins=[argument, sigmoid], message=message,
-                    operands=_input_of(sigmoid))
+                    operands=activation_input(sigmoid))
 
 
 class LogOnePlus(Rule):
@@ -1233,10 +1234,3 @@ def _bounded_above(ctx: Context, value: Value) -> bool:
     """Does the code establish a finite upper end of ``value``'s range?"""
     interval = ctx.range(value)
     return interval is not None and ctx.known_ends(value)[1] and math.isfinite(interval.hi)
-
-
-def _input_of(activation: Value) -> dict[str, Value] | None:
-    """The failure model's ``x``: the input of an activation called in the code (a layer's
-    activation applies to the layer's output, which its operand is not)."""
-    written_out = activation.detail == "written out" and activation.operand() is not v.UNKNOWN_VALUE
-    return {"x": activation.operand()} if activation.op is not None or written_out else None

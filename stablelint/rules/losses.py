@@ -23,7 +23,7 @@ from stablelint.analysis.values import Value
 from stablelint.diagnostics import Fix
 from stablelint.frameworks import LossSignature
 from stablelint.rules.base import Context, Invalid, Rule, Valid
-from stablelint.rules.matching import fixable, softmax_of, takes_only_input
+from stablelint.rules.matching import activation_input, fixable, softmax_of, takes_only_input
 
 
 @dataclass(frozen=True)
@@ -297,7 +297,10 @@ class BceOnSigmoid(Rule):
             return
         logits = _logits_of(loss)
         fix = self.fix(ctx, node, loss, logits) if logits is not None else None
-        self.report(ctx, node, fix, list(loss.activation.via), origins=[loss.activation], message=_said(self, loss))
+        self.report(
+            ctx, node, fix, list(loss.activation.via), origins=[loss.activation], message=_said(self, loss),
+            operands=activation_input(loss.activation),
+        )
 
     def fix(self, ctx: Context, node: ast.Call, loss: LossCall, logits: ast.expr) -> Fix | None:
         if loss.signature.logits_form is None:
@@ -473,7 +476,10 @@ class CrossentropyOnSoftmax(Rule):
         last_axis = axis is None or (isinstance(axis, ast.UnaryOp) and ctx.text(axis).replace(" ", "") == "-1")
         if logits is not None and last_axis and loss.activation.framework in ("tf", "jax"):
             fix = _from_logits_fix(ctx, node, loss, logits)
-        self.report(ctx, node, fix, list(loss.activation.via), origins=[loss.activation], message=_said(self, loss))
+        self.report(
+            ctx, node, fix, list(loss.activation.via), origins=[loss.activation], message=_said(self, loss),
+            operands=activation_input(loss.activation),
+        )
 
 
 class LogitsLossOnProbabilities(Rule):

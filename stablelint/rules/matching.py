@@ -231,3 +231,10 @@ def exp_cannot_overflow(ctx: Context, exp: Value, *, underflow_matters: bool = T
     dtype = ctx.dtype_of(exp)
     below = not underflow_matters or intervals.EXP_UNDERFLOW[dtype] / 2 < argument.lo
     return below and (raises or argument.hi < intervals.EXP_OVERFLOW[dtype] - 1)
+
+
+def activation_input(activation: Value) -> dict[str, Value] | None:
+    """A failure model's ``x``: the input of an activation called in the code (a layer's
+    activation applies to the layer's output, which its operand is not)."""
+    written_out = activation.detail == "written out" and activation.operand() is not v.UNKNOWN_VALUE
+    return {"x": activation.operand()} if activation.op is not None or written_out else None

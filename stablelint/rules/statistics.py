@@ -189,7 +189,10 @@ class NaiveVariance(Rule):
     (`(...).clamp(min=0)`) is still reported: it hides the sign, not the lost digits. Not
     reported where the variance only sets where trained parameters start (ActNorm's
     data-dependent init writing `self.logs.data.copy_(...)`, clamped before its log):
-    training moves them, so the lost digits reach no result (`analysis.data_init`).
+    training moves them, so the lost digits reach no result (`analysis.data_init`). Nor in
+    float64 (NumPy and Python floats where nothing casts them): there the mean must be about
+    1e8 times the standard deviation before no digit is left, a magnitude reported only where
+    the code establishes it.
 
     ## Why is this bad?
     Both terms are about `mean(x)**2`; when `|mean(x)|` is large next to the standard
