@@ -180,3 +180,36 @@ def test_a_maximum_subtracted_elsewhere(code, silent):
 def test_constant_logits(code, reported):
     codes = [d.code for d in check_source(f"import torch\ny = {code}\n")]
     assert ("STB101" in codes) is reported
+
+
+@pytest.mark.parametrize("code, said", [
+    ("sigma = f(x)", "it is the scale sigma"),
+    ("self.w_std = f(x)", "it is the scale w_std"),
+    ("d = Normal(mu, f(x))", "it is the scale of Normal"),
+    ("d = dist.Normal(loc=mu, scale=f(x))", "it is passed as scale="),
+    ("d = HalfNormal(f(x))", "it is the scale of HalfNormal"),
+    ("loss = f(x)", None),
+    ("sigma = f(x) + 1.0", None),  # computed on: the sum is the scale, not f(x)
+    ("d = Normal(f(x), s)", None),  # the location
+    ("y = g(f(x))", None),
+])
+def test_scale_uses(code, said):
+    from stablelint.analysis.scales import used_as_scale
+
+    tree = ast.parse(code)
+    call = next(node for node in ast.walk(tree) if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "f")
+    assert used_as_scale(tree, call) == said
+
+
+def test_a_softplus_scale_is_reported_for_its_zero_not_its_overflow():
+    source = (
+        "import torch\n"
+        "def scale(rho):\n"
+        "    sigma = torch.log(1 + torch.exp(rho))\n"
+        "    return sigma\n"
+        "def loss(margin):\n"
+        "    return torch.log(1 + torch.exp(-margin)).mean()\n"
+    )
+    by_line = {d.line: d for d in check_source(source) if d.code == "STB108"}
+    assert by_line[3].evidence.consequence == "underflow" and "is 0 once 1 + exp(x) rounds to 1" in by_line[3].message
+    assert by_line[6].evidence.consequence == "overflow" and "overflows" in by_line[6].message

@@ -429,12 +429,13 @@ class Rule:
 
     def evidence(
         self, ctx: Context, node: ast.AST, operands: dict[str, Value | Interval] | None = None,
-        dtype: str | None = None,
+        dtype: str | None = None, models: tuple[FailureModel, ...] | None = None,
     ) -> tuple[Evidence | None, bool]:
         """``(evidence, real)``: the consequence at a witness inside the operands' proven ranges,
         and whether it is real there. Not real: the proven ranges hold no input where the
-        formula fails, or the consequence is a gradient's and no gradient flows at ``node``."""
-        models = self.failure_models()
+        formula fails, or the consequence is a gradient's and no gradient flows at ``node``.
+        ``models``: the failure models that apply at this use (default: all of the rule's)."""
+        models = self.failure_models() if models is None else models
         if not models:
             return None, True
         dtype = dtype or ctx.dtype_of(ctx.value(node) if isinstance(node, ast.expr) else Value("unknown"))
@@ -484,15 +485,16 @@ class Rule:
         message: str | None = None,
         operands: dict[str, Value | Interval] | None = None,
         dtype: str | None = None,
+        models: tuple[FailureModel, ...] | None = None,
     ) -> None:
         """One finding at ``node``; the message says where its values came from: the
         names followed (``via``) and, for ``origins`` reached from outside the scope, how.
         ``operands`` bind the failure model's variables to the values (or ranges) they stand for
         here; the finding carries the evidence, and is not reported where the consequence is
-        not real."""
+        not real. ``models`` narrows or orders the rule's failure models for this use."""
         if ctx.overwritten_unread(node):
             return  # the name it is assigned to is bound again before any read: it reaches nothing
-        evidence, real = self.evidence(ctx, node, operands, dtype)
+        evidence, real = self.evidence(ctx, node, operands, dtype, models)
         if not real:
             return
         if evidence is not None and evidence.consequence == "digits-lost" and ctx.only_initialises(node):

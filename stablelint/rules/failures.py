@@ -82,13 +82,23 @@ FAILURES: dict[str, tuple[FailureModel, ...]] = {
         "6e-8); expm1 keeps them.",
         proven_only=True,
     ),),
-    "STB108": (FailureModel(
-        "log(1 + exp(x))", "softplus(x)", "overflow",
-        lambda d: [{"x": _past_overflow(d)}],
-        "exp(x) overflows to inf past 88.72 in float32 (11.09 in float16): log(1 + exp(x)) is inf where "
-        "softplus(x) is x.",
-        exp_limits=True,
-    ),),
+    "STB108": (
+        FailureModel(
+            "log(1 + exp(x))", "softplus(x)", "overflow",
+            lambda d: [{"x": _past_overflow(d)}],
+            "exp(x) overflows to inf past 88.72 in float32 (11.09 in float16): log(1 + exp(x)) is inf where "
+            "softplus(x) is x.",
+            exp_limits=True,
+        ),
+        # Where the result is a scale (``analysis.scales``), a zero is the hazard.
+        FailureModel(
+            "log(1 + exp(x))", "softplus(x)", "underflow",
+            lambda d: [{"x": {"float16": -10.0, "bfloat16": -10.0, "float32": -20.0, "float64": -40.0}[d]}],
+            "1 + exp(x) rounds to 1 below about -16.6 in float32 (-7.6 in float16, -36.7 in float64): "
+            "log(1 + exp(x)) is 0 where softplus(x) is exp(x), a scale of 0 (log(sigma) = -inf, x / sigma = inf).",
+            exp_limits=True,
+        ),
+    ),
     "STB109": (FailureModel(
         "log(exp(a) + exp(b))", "logaddexp(a, b)", "overflow",
         lambda d: [{"a": _past_overflow(d), "b": 0.0}],

@@ -12,6 +12,7 @@ from stablelint.analysis import values as v
 from stablelint.analysis.counts import looks_like_count
 from stablelint.analysis.magnitudes import accumulates_logs
 from stablelint.analysis.reductions import reduction_args
+from stablelint.analysis.scales import used_as_scale
 from stablelint.analysis.signs import is_nonpositive
 from stablelint.analysis.values import Value
 from stablelint.diagnostics import Fix
@@ -956,6 +957,12 @@ class NaiveSoftplus(Rule):
     no data flows in, and the optimizer does not carry a parameter past exp's bound
     (`analysis.magnitudes`); a layer's output of data is reported.
 
+    Where the result is a scale (bound to `sigma`, `std`, `scale` …, or passed as the scale of
+    `Normal(mu, ·)`: `analysis.scales`), the finding is about its zero instead: below about
+    -17 in float32 `1 + exp(x)` rounds to 1 and the scale is exactly 0 (`log(sigma)` is
+    `-inf`, a division by it `inf`), where softplus gives `exp(x)`. `log1p(exp(x))` keeps
+    `exp(x)` there, so only its overflow is reported.
+
     ## Why is this bad?
     `exp(x)` overflows to `inf` for `x` above 88.7 in float32 (11.1 in float16, 709.8 in
     float64), so the result is `inf` where the true value is about `x`; for very negative
@@ -1022,8 +1029,22 @@ class NaiveSoftplus(Rule):
             return
         via = list(argument.via if log.kind == "log" else ()) + list(exp.via)
         fix = self.fix(ctx, node, log.op, exp.op, via) if fixable(exp) and local else None
-        message = "log1p(exp(x)) overflows to inf for large x; use softplus(x)" if log.kind == "log1p" else None
-        self.report(ctx, node, fix, via, origins=[argument, exp], message=message, operands={"x": exp.operand()})
+        written = "log1p(exp(x))" if log.kind == "log1p" else "log(1 + exp(x))"
+        overflow, underflow = self.failure_models()
+        message, models = f"{written} overflows to inf for large x; use softplus(x)", (overflow,)
+        # Where the result is a scale, a zero is the hazard (``analysis.scales``): said when
+        # the code can reach it. log1p(exp(x)) keeps exp(x) and has no such zero.
+        scale = used_as_scale(ctx.env.function or ctx.evaluator.tree, node) if log.kind == "log" else None
+        if scale is not None and self.evidence(ctx, node, {"x": exp.operand()}, models=(underflow,))[0] is not None:
+            message = (
+                f"{written} is 0 once 1 + exp(x) rounds to 1 (x below about -17 in float32), and {scale}: "
+                "log(sigma) = -inf, x / sigma = inf; use softplus(x)"
+            )
+            models = (underflow,)
+        self.report(
+            ctx, node, fix, via, origins=[argument, exp], message=message, operands={"x": exp.operand()},
+            models=models,
+        )
 
     def fix(self, ctx: Context, node: ast.Call, log: Op, exp: Op, via: list) -> Fix | None:
         framework = family(log, exp)
