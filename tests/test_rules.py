@@ -71,8 +71,8 @@ def test_rule_is_complete(rule):
     assert sections == ["What it does", "Why is this bad?", "Fix safety", "References"]
     assert len(rule.valid) >= 3 and len(rule.invalid) >= 3
     frameworks = {example.framework for example in rule.invalid}
-    if getattr(rule, "gradient_only", False):
-        frameworks.add("numpy")  # a hazard of the gradient: NumPy takes none
+    if getattr(rule, "gradient_only", False) or getattr(rule, "no_numpy_example", False):
+        frameworks.add("numpy")  # a hazard of the gradient (NumPy takes none), or of float32 only
     # Losses have no NumPy/SciPy form: their rules cover the frameworks that have losses.
     assert {"torch", "numpy"} <= frameworks or (rule.code.startswith("STB3") and bool(frameworks))
 

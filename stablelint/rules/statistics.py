@@ -221,6 +221,8 @@ class NaiveVariance(Rule):
     """
 
     code = "STB201"
+    # NumPy's float64 lies outside the failure region unless the code casts (fixtures/STB201 has the casts).
+    no_numpy_example = True
     name = "naive-variance"
     message = (
         "mean(x**2) - mean(x)**2 cancels when the mean is large next to the std (0, negative, NaN under sqrt); "
@@ -236,6 +238,9 @@ class NaiveVariance(Rule):
         Valid("(x ** 2).mean() - y.mean() ** 2"),
         Valid("(x ** 3).mean() - x.mean() ** 2"),
         Valid("np.var(x, axis=0)", "numpy"),
+        # NumPy's float64: the mean must be 1e8 times the spread (fixtures/STB201 has the float32 casts).
+        Valid("np.mean(x ** 2, axis=0) - np.mean(x, axis=0) ** 2", "numpy"),
+        Valid("np.mean(np.square(x)) - np.square(np.mean(x))", "numpy"),
     ]
     invalid = [
         Invalid("torch.mean(x ** 2) - torch.mean(x) ** 2", "torch.var(x, correction=0)"),
@@ -244,8 +249,6 @@ class NaiveVariance(Rule):
             "torch.mean(x * x, dim=1, keepdim=True) - torch.mean(x, dim=1, keepdim=True) ** 2",
             "torch.var(x, dim=1, keepdim=True, correction=0)",
         ),
-        Invalid("np.mean(x ** 2, axis=0) - np.mean(x, axis=0) ** 2", "np.var(x, axis=0)", "numpy"),
-        Invalid("np.mean(np.square(x)) - np.square(np.mean(x))", "np.var(x)", "numpy"),
         Invalid("jnp.mean(x ** 2, axis=-1) - jnp.mean(x, axis=-1) ** 2", "jnp.var(x, axis=-1)", "jax"),
         Invalid(
             "tf.reduce_mean(tf.square(x), axis=1) - tf.square(tf.reduce_mean(x, axis=1))",
