@@ -23,6 +23,7 @@ import ast
 import re
 
 from stablelint.analysis.conditions import path_to
+from stablelint.ir import identifier_of
 
 # A name that holds a spread (matched on the last part of a name or attribute, lowercased).
 _SCALE_NAME = re.compile(r"(?:\w*_)?(?:sigma|sigmas|std|stds|stddev|stdev|scale|scales|sd)(?:_\w*)?")
@@ -49,7 +50,7 @@ def used_as_scale(root: ast.AST, node: ast.AST) -> str | None:
         if isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is child:
             targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
             for target in targets:
-                name = _last_name(target)
+                name = identifier_of(target)
                 if name and _SCALE_NAME.fullmatch(name.lower()):
                     return f"it is the scale {name}"
             return None
@@ -62,17 +63,9 @@ def used_as_scale(root: ast.AST, node: ast.AST) -> str | None:
 
 
 def _scale_argument(call: ast.Call, argument: ast.AST) -> str | None:
-    callee = _last_name(call.func)
+    callee = identifier_of(call.func)
     if callee in _LOCATION_SCALE and len(call.args) >= 2 and call.args[1] is argument:
         return f"it is the scale of {callee}"
     if callee in _SCALE_ONLY and call.args and call.args[0] is argument:
         return f"it is the scale of {callee}"
     return None
-
-
-def _last_name(expr: ast.AST) -> str:
-    if isinstance(expr, ast.Attribute):
-        return expr.attr
-    if isinstance(expr, ast.Name):
-        return expr.id
-    return ""
