@@ -55,32 +55,47 @@ class NoqaIndex:
 
     def __init__(self, source: str):
         self.source = source.removeprefix("\ufeff")
+        self._ranges: dict[int, tuple[int, int]] = {}  # line -> (first, last) line of its range
+        self._tokens = None  # the tokenizer, where it stopped (None: not started, or done)
+        self._read = 0  # the last line of the ranges read so far; -1: the whole text
 
     @cached_property
     def lines(self) -> list[str]:
         # Line breaks as Python counts them: \r\n, \n, and a lone \r, nothing else.
         return io.StringIO(self.source, newline="").readlines()
 
-    @cached_property
-    def _ranges(self) -> dict[int, tuple[int, int]]:
-        """flake8's ``_noqa_line_mapping``: line -> (first, last) line of its range."""
-        ranges: dict[int, tuple[int, int]] = {}
+    def _read_to(self, line: int) -> None:
+        """flake8's ``_noqa_line_mapping`` (line -> (first, last) line of its range), read
+        only as far as the range that holds ``line``: a finding's range is known once the
+        tokenizer has passed it, and a file's findings seldom stand at its end (tokenizing
+        a whole 12,000-line module for one finding took most of ``--format json``'s time).
+        A text that parses tokenizes without error; where the tokenizer stops on an error,
+        every line is its own range, as in flake8."""
+        if line <= self._read or self._read < 0:
+            return
+        if self._tokens is None:
+            self._tokens = tokenize.generate_tokens(iter(self.lines).__next__)
+        ranges = self._ranges
         no_line = len(self.lines) + 2
-        first, last = no_line, -1
+        first, last = no_line, -1  # a range is read to its end before the reading stops
         try:
-            for token in tokenize.generate_tokens(iter(self.lines).__next__):
+            for token in self._tokens:
                 if token.type in (tokenize.ENDMARKER, tokenize.DEDENT):
                     continue
                 first, last = min(first, token.start[0]), max(last, token.end[0])
                 if token.type in (tokenize.NL, tokenize.NEWLINE):
-                    for line in range(first, last + 1):
-                        ranges[line] = (first, last)
+                    for covered in range(first, last + 1):
+                        ranges[covered] = (first, last)
+                    self._read = max(self._read, last)
                     first, last = no_line, -1
+                    if self._read >= line:
+                        return
         except (tokenize.TokenError, SyntaxError):
-            return {}  # flake8 then looks at the physical line alone
-        return ranges
+            ranges.clear()  # flake8 then looks at the physical line alone
+        self._tokens, self._read = None, -1  # the whole text is read
 
     def line_range(self, line: int) -> tuple[int, int]:
+        self._read_to(line)
         return self._ranges.get(line, (line, line))
 
     def text_for(self, line: int) -> str:

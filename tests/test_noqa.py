@@ -92,6 +92,29 @@ def test_noqa_row_is_the_last_line_of_the_range():
     assert index.noqa_row(2) == 4 and index.noqa_row(3) == 4
 
 
+def test_ranges_are_read_only_as_far_as_asked_and_the_same_in_any_order(monkeypatch):
+    source = 'x = 1\ny = """\n\n"""\nz = (1,\n  2)  # noqa\nw = a + \\\n  b\n' + "v = 2\n" * 1000
+    everything = {line: NoqaIndex(source).line_range(line) for line in range(1, 1010)}
+    assert everything[2] == everything[4] == (2, 4) and everything[5] == (5, 5) and everything[7] == (7, 8)
+    asked = list(range(1012, -1, -1))
+    backwards = NoqaIndex(source)
+    assert {line: backwards.line_range(line) for line in asked} == {line: everything.get(line, (line, line)) for line in asked}
+    lines_read = []
+    original = tokenize.generate_tokens
+
+    def counting(readline):
+        def counted():
+            line = readline()
+            lines_read.append(line)
+            return line
+        return original(counted)
+
+    monkeypatch.setattr(tokenize, "generate_tokens", counting)
+    index = NoqaIndex(source)
+    assert index.noqa_row(3) == 4 and index.text_for(8) == "w = a + \\\n  b\n"
+    assert len(lines_read) < 20  # the 1,000 lines after the findings are not tokenized
+
+
 def test_files_without_findings_or_without_noqa_are_not_tokenized(monkeypatch):
     def explode(*args, **kwargs):
         raise AssertionError("tokenized")
