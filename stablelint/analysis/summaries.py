@@ -351,8 +351,7 @@ def last_appended(scope: ast.AST, name: str, line: int) -> ast.expr | None:
     statement of the body itself, and no statement between it and the one on ``line`` may
     name the list. None otherwise."""
     body = getattr(scope, "body", [])
-    position = next((index for index, statement in enumerate(body)
-                     if statement.lineno <= line <= (statement.end_lineno or statement.lineno)), None)
+    position = _position_holding(body, line)
     if position is None or hasattr(body[position], "body"):
         return None  # the use stands in a block of its own: what that block appends first is not looked at
     for statement in reversed(body[:position]):
@@ -375,8 +374,7 @@ def _blocks_holding(body: list[ast.stmt], line: int) -> list[tuple[list[ast.stmt
     levels = []
     block = body
     while block:
-        position = next((index for index, statement in enumerate(block)
-                         if statement.lineno <= line <= (statement.end_lineno or statement.lineno)), None)
+        position = _position_holding(block, line)
         if position is None:
             break
         levels.append((block, position))
@@ -393,6 +391,12 @@ def _blocks_holding(body: list[ast.stmt], line: int) -> list[tuple[list[ast.stmt
                 break
         block = inner
     return levels
+
+
+def _position_holding(block: list[ast.stmt], line: int) -> int | None:
+    """The position in ``block`` of the statement whose lines hold ``line`` (None: none)."""
+    return next((index for index, statement in enumerate(block)
+                 if statement.lineno <= line <= (statement.end_lineno or statement.lineno)), None)
 
 
 def _binds_in(statement: ast.stmt, name: str) -> bool:
