@@ -28,14 +28,11 @@ def end_without_teardown(status: int) -> NoReturn:
     project index of a run over a tree are millions of objects, and the interpreter's
     teardown took about a seventh of a cold run's CPU time (0.9-1.2 of 7 cpu-s on 986
     files). What the run writes elsewhere (fixes, the cache) is closed by then."""
+    from stablelint.session import flush_standard_streams
+
     atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        if stream is None or stream.closed:  # the language server closes its output when done
-            continue
-        try:
-            stream.flush()
-        except OSError:  # the reader went away (`stablelint . | head`): as Python's own exit says
-            status = 120
+    if not flush_standard_streams():  # the reader went away (`stablelint . | head`)
+        status = 120  # as Python's own exit says
     os._exit(status)
 
 

@@ -570,7 +570,20 @@ def _worker_started(
 
 
 def _end_worker() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
+    flush_standard_streams()
     os._exit(0)
+
+
+def flush_standard_streams() -> bool:
+    """Flush standard output and error before a process ends without its teardown (a stream
+    that is gone or closed is passed over: the language server closes its output when
+    done); False when a reader went away (a flush failed)."""
+    flushed = True
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None or stream.closed:
+            continue
+        try:
+            stream.flush()
+        except OSError:
+            flushed = False
+    return flushed
